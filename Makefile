@@ -1,0 +1,40 @@
+# Every target creates or reuses the virtual environment, so a fresh clone needs only
+# `make build` and `make test`. After the first install nothing here touches the network:
+# the project is reinstalled without build isolation from what the venv already holds.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.t1114-installed
+SOURCES := pyproject.toml requirements.lock $(shell find tools pipelines -type f \( -name '*.py' -o -name '*.json' -o -name '*.yml' \) 2>/dev/null | sort)
+OUT ?= dist
+
+.PHONY: all build test validate bench clean distclean
+
+all: build
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock pip setuptools wheel
+
+$(STAMP): $(BIN)/python $(SOURCES)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-build-isolation -c requirements.lock ".[test]"
+	@rm -rf build *.egg-info tools/*.egg-info
+	@touch $@
+
+build: $(STAMP)
+	$(BIN)/t1114 build --target all --out $(OUT)
+
+validate: $(STAMP)
+	$(BIN)/t1114 validate
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/t1114 bench --out $(OUT)
+
+clean:
+	rm -rf $(OUT) build *.egg-info tools/*.egg-info .pytest_cache .hypothesis
+
+distclean: clean
+	rm -rf $(VENV)

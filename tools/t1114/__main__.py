@@ -1,0 +1,3 @@
+from t1114.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""The ``t1114`` command: argument parsing only; the work is done by the library modules."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from t1114 import __version__
+from t1114.errors import PackError, PackErrors
+
+
+def _project(args):
+    from t1114.project import find_project
+
+    return find_project(args.root)
+
+
+def _pack(args, paths=None):
+    from t1114.attack import use_offline_attack_data
+    from t1114.loader import load_pack
+
+    use_offline_attack_data()
+    return load_pack(_project(args), paths)
+
+
+def cmd_validate(args) -> int:
+    from t1114.validate import validate
+
+    pack = _pack(args, [Path(p) for p in args.paths] or None)
+    findings = validate(pack)
+    for f in findings:
+        print(f)
+    print(f"{len(pack.rules)} rules validated, {len(findings)} problems", file=sys.stderr)
+    return 1 if findings else 0
+
+
+def _targets(name: str):
+    from t1114.targets import all_targets, build_targets, get_target
+
+    if name == "all":
+        return list(build_targets().values())
+    if name == "every":
+        return list(all_targets().values())
+    return [get_target(name)]
+
+
+def cmd_build(args) -> int:
+    from t1114.build import build
+
+    pack = _pack(args)
+    compiled = build(pack, _targets(args.target), Path(args.out))
+    print(f"built {len(compiled)} queries for {len(pack.rules)} rules into {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_test(args) -> int:
+    from t1114.fixtures import load_fixtures
+    from t1114.testing import FORMATS, format_text, run_tests
+
+    pack = _pack(args)
+    rule_filter = None
+    if args.rule:
+        rule_filter = set()
+        for ref in args.rule:
+            rule = pack.find(ref)
+            if rule is None:
+                raise PackError(None, f"unknown rule '{ref}'")
+            rule_filter.add(rule.id)
+    fixtures = load_fixtures(pack, [Path(d) for d in args.fixtures] if args.fixtures else None)
+    targets = _targets(args.target) if args.target else _targets("every")
+    report = run_tests(pack, fixtures, targets, rule_filter)
+    if args.format == "text":
+        sys.stdout.write(format_text(report, verbose=args.verbose))
+    else:
+        sys.stdout.write(FORMATS[args.format](report))
+    if not report.results:
+        print("no fixture case selected", file=sys.stderr)
+        return 1
+    return 0 if report.ok else 1
+
+
+def cmd_scan(args) -> int:
+    from t1114.scan import scan
+    from t1114.targets import get_target
+
+    pack = _pack(args)
+    count = 0
+    for hit in scan(pack, get_target(args.target), [Path(p) for p in args.files]):
+        sys.stdout.write(json.dumps(hit, sort_keys=False) + "\n")
+        count += 1
+    print(f"{count} hits", file=sys.stderr)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="t1114", description="Build, validate, test and scan the T1114 detection pack.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--root", help="the pack's root directory (default: found from the current directory)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check rules, conventions, fixtures and field schemas")
+    v.add_argument("paths", nargs="*", help="rule files or directories (default: sigma/)")
+    v.set_defaults(func=cmd_validate)
+
+    b = sub.add_parser("build", help="compile every rule for every target into dist/")
+    b.add_argument("--target", default="all", help="splunk, elastic or all (default)")
+    b.add_argument("--out", default="dist", help="output directory (default: dist)")
+    b.set_defaults(func=cmd_build)
+
+    t = sub.add_parser("test", help="evaluate rules against their fixtures")
+    t.add_argument("--rule", action="append", help="only this rule (name or id); repeatable")
+    t.add_argument("--target", help="native, splunk or elastic (default: every target)")
+    t.add_argument("--fixtures", nargs="+", metavar="DIR", help="fixture files or directories (default: fixtures/)")
+    t.add_argument("--format", choices=["text", "json", "junit"], default="text")
+    t.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    t.set_defaults(func=cmd_test)
+
+    s = sub.add_parser("scan", help="run the pack over recorded events; one JSON hit per line")
+    s.add_argument("--target", required=True, choices=["native", "splunk", "elastic"], help="shape of the events")
+    s.add_argument("files", nargs="+", help="event files or directories")
+    s.set_defaults(func=cmd_scan)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PackErrors as e:
+        for err in e.errors:
+            print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (PackError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # a bug in the tool, not in the input: say so in one line
+        if os.environ.get("T1114_DEBUG"):
+            traceback.print_exc()
+        print(f"internal error: {type(e).__name__}: {e} (set T1114_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 3

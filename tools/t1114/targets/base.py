@@ -1,0 +1,122 @@
+"""What a target platform is to the pack.
+
+A target knows how to turn the pack's Sigma rules into the queries users import (its
+``query_pipeline`` and backends) and how the engine evaluates its fixture events (its
+``evaluation_pipeline`` over pySigma's SQLite backend). Adding a platform is one module in
+this package that defines ``TARGET``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from sigma.collection import SigmaCollection
+from sigma.conversion.base import Backend
+from sigma.correlations import SigmaCorrelationRule
+from sigma.exceptions import SigmaError
+from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+from sigma.rule.base import SigmaRuleBase
+
+from t1114.errors import PackError
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    rule_id: str
+    rule_name: str
+    target: str
+    language: str
+    extension: str
+    text: str
+    fields: tuple[str, ...]
+    extra: dict = field(default_factory=dict)
+
+
+def detection_fields(rule: SigmaRuleBase) -> set[str]:
+    """Field names a (processed) rule's query refers to."""
+    found: set[str] = set()
+    if isinstance(rule, SigmaCorrelationRule):
+        found.update(rule.group_by or [])
+        for alias in rule.aliases:
+            found.update(alias.mapping.values())
+        if rule.condition and rule.condition.fieldref:
+            found.add(rule.condition.fieldref)
+        return found
+
+    def walk(item):
+        if isinstance(item, SigmaDetection):
+            for sub in item.detection_items:
+                walk(sub)
+        elif isinstance(item, SigmaDetectionItem) and item.field:
+            found.add(item.field)
+
+    assert isinstance(rule, SigmaRule)
+    for detection in rule.detection.detections.values():
+        walk(detection)
+    return found
+
+
+def logsources_of(rule: SigmaRuleBase) -> list:
+    """The Sigma log sources a rule reads, through the rules a correlation references."""
+    if isinstance(rule, SigmaCorrelationRule):
+        return [ls for ref in rule.rules for ls in logsources_of(ref.rule)]
+    return [rule.logsource]
+
+
+class Target(ABC):
+    name: ClassVar[str]
+    shape: ClassVar[str]  # the fixture event shape this target reads
+    builds: ClassVar[bool] = True  # False: evaluated and scanned, but no artifacts
+    description: ClassVar[str] = ""
+    timestamp_fields: ClassVar[tuple[str, ...]] = ("@timestamp",)
+
+    @abstractmethod
+    def evaluation_pipeline(self) -> ProcessingPipeline:
+        """The pipeline the engine applies before the SQLite backend."""
+
+    def query_pipeline(self) -> ProcessingPipeline:
+        return self.evaluation_pipeline()
+
+    def backend_for(self, rule: SigmaRuleBase) -> tuple[Backend, str, str]:
+        """(backend, language, file extension) for one rule."""
+        raise NotImplementedError(f"target {self.name} ships no queries")
+
+    def compile_rule(self, collection: SigmaCollection, rule_id: str, path: str | None = None) -> CompiledQuery | None:
+        """The shipped query of one rule.
+
+        ``collection`` holds the rule and the rules it references, freshly parsed: a backend
+        converts the references first because a correlation query embeds theirs, and each
+        rule may need a different backend (and so its own conversions).
+        """
+        rule = collection[rule_id]
+        if not rule._output:
+            return None
+        backend, language, extension = self.backend_for(rule)
+        try:
+            backend.convert(collection)
+        except SigmaError as e:
+            raise PackError(path, f"cannot compile for {self.name}: {e}") from None
+        queries = rule.get_conversion_result()
+        if not queries:
+            return None
+        fields = set(detection_fields(rule))
+        if isinstance(rule, SigmaCorrelationRule):
+            for ref in rule.rules:
+                fields |= detection_fields(ref.rule)
+        return CompiledQuery(
+            rule_id=str(rule.id),
+            rule_name=rule.name or str(rule.id),
+            target=self.name,
+            language=language,
+            extension=extension,
+            text="\n".join(str(q) for q in queries).rstrip() + "\n",
+            fields=tuple(sorted(fields)),
+            extra=self.extra_for(rule),
+        )
+
+    def extra_for(self, rule: SigmaRuleBase) -> dict:
+        """Target-specific facts about a compiled rule (indices, macros) for packaging."""
+        return {}

@@ -1,0 +1,99 @@
+"""``t1114 validate``: everything that can be wrong with the pack before it is built.
+
+Sigma parse errors (from the loader), pySigma's validators including SigmaHQ's (configured by
+config/validators.yml), the pack's conventions, fixture files and their coverage, and the
+fields each compiled query uses against the target's schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sigma.exceptions import SigmaConfigurationError
+from sigma.plugins import InstalledSigmaPlugins
+from sigma.validation import SigmaValidator
+
+from t1114 import conventions, schema
+from t1114.attack import use_offline_attack_data
+from t1114.errors import PackError, PackErrors
+from t1114.fixtures import FixtureFile, coverage_gaps, load_fixtures
+from t1114.loader import Pack
+from t1114.safeyaml import load_yaml_documents
+from t1114.targets import all_targets, build_targets
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: [{self.check}] {self.message}"
+
+
+def sigma_validator(config_path: Path) -> SigmaValidator:
+    use_offline_attack_data()
+    docs = load_yaml_documents(config_path)
+    if len(docs) != 1 or not isinstance(docs[0], dict):
+        raise PackError(config_path, "validator configuration must be one YAML mapping")
+    try:
+        return SigmaValidator.from_dict(docs[0], InstalledSigmaPlugins.autodiscover().validators)
+    except SigmaConfigurationError as e:
+        raise PackError(config_path, str(e)) from None
+
+
+def run_sigma_validators(pack: Pack) -> list[Finding]:
+    validator = sigma_validator(pack.project.validators_config)
+    paths = {r.id: pack.project.relative(r.path) for r in pack.rules}
+    issues = []
+    for rule in pack.collection():
+        issues.extend(validator.validate_rule(rule))
+    issues.extend(validator.finalize())
+    findings = set()
+    for issue in issues:
+        for rule in issue.rules:
+            check = type(issue).__name__
+            findings.add(Finding(paths.get(str(rule.id), str(rule.source)), check, issue.description))
+    return sorted(findings, key=lambda f: (f.path, f.check, f.message))
+
+
+def run_conventions(pack: Pack) -> list[Finding]:
+    findings = set()
+    for check in conventions.CHECKS:
+        for rule, message in check(pack):
+            findings.add(Finding(pack.project.relative(rule.path), check.__name__, message))
+    return sorted(findings, key=lambda f: (f.path, f.check, f.message))
+
+
+def run_fixture_checks(pack: Pack, fixtures: list[FixtureFile] | None = None) -> list[Finding]:
+    try:
+        fixtures = load_fixtures(pack) if fixtures is None else fixtures
+    except PackErrors as e:
+        return [Finding(pack.project.relative(x.path or ""), "fixtures", x.message) for x in e.errors]
+    shapes = [t.shape for t in all_targets().values()]
+    return [
+        Finding(pack.project.relative(g.path), "fixture_coverage", g.message)
+        for g in coverage_gaps(pack, fixtures, shapes)
+    ]
+
+
+def run_schema_checks(pack: Pack) -> list[Finding]:
+    findings = []
+    for target in build_targets().values():
+        for rule in pack.rules:
+            try:
+                compiled = target.compile_rule(pack.collection([rule]), rule.id, pack.project.relative(rule.path))
+            except PackError as e:
+                findings.append(Finding(pack.project.relative(rule.path), f"compile_{target.name}", e.message))
+                continue
+            if compiled is None:
+                continue
+            for message in schema.unknown_fields(target.name, compiled):
+                findings.append(Finding(pack.project.relative(rule.path), f"schema_{target.name}", message))
+    return findings
+
+
+def validate(pack: Pack) -> list[Finding]:
+    return run_sigma_validators(pack) + run_conventions(pack) + run_fixture_checks(pack) + run_schema_checks(pack)
