@@ -23,6 +23,9 @@ class LogSource:
     product: str | None = None
     category: str | None = None
     service: str | None = None
+    # The Sigma field names rules may use on this source (the pack's taxonomy; SigmaHQ's
+    # field-name validators check rules against it).
+    fields: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> str:

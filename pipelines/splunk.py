@@ -2,8 +2,8 @@
 
 Shipped searches start with a macro per source (for example
 ```t1114_o365_management_activity```) that users redefine to add their index; the macro's
-default definition is the add-on's sourcetypes. The evaluation variant of the pipeline puts
-the same sourcetypes into the query as plain conditions, so fixture tests exercise what the
+default definition selects the add-on's sourcetypes (or sources). The evaluation variant of the pipeline puts
+the same source selection into the query as plain conditions, so fixture tests exercise what the
 macro stands for.
 """
 
@@ -26,20 +26,26 @@ from sigma.pipelines.t1114.transformations import NameValueListTransformation
 @dataclass(frozen=True)
 class SplunkSource(SourceMapping):
     macro: str = ""
-    sourcetypes: tuple[str, ...] = ()
+    # The field and values that select the source's events: ``sourcetype`` for most add-ons,
+    # ``source`` for Windows event logs, which the Windows add-on indexes under the single
+    # sourcetype XmlWinEventLog with the channel in ``source``. The values also key the
+    # add-on's field list in data/schemas/splunk.json.
+    selector_field: str = "sourcetype"
+    selector_values: tuple[str, ...] = ()
     add_on: str = ""
     # Sigma field prefix -> (name field, value field) of a flattened Name/Value list.
     name_value_lists: dict = field(default_factory=dict)
 
     def macro_definition(self) -> str:
-        return "(" + " OR ".join(f'sourcetype="{st}"' for st in self.sourcetypes) + ")"
+        return "(" + " OR ".join(f'{self.selector_field}="{v}"' for v in self.selector_values) + ")"
 
 
 SPLUNK_SOURCES: dict[str, SplunkSource] = {
     "windows_process_creation": SplunkSource(
         LogSource("windows", "process_creation"),
         macro="t1114_windows_process_creation",
-        sourcetypes=("XmlWinEventLog:Microsoft-Windows-Sysmon/Operational", "XmlWinEventLog:Security"),
+        selector_field="source",
+        selector_values=("XmlWinEventLog:Microsoft-Windows-Sysmon/Operational", "XmlWinEventLog:Security"),
         add_on="Splunk Add-on for Sysmon; Splunk Add-on for Microsoft Windows",
         conditions={"EventCode": [1, 4688]},
         fields={
@@ -51,7 +57,7 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = {
     "m365_exchange": SplunkSource(
         LogSource("m365", service="exchange"),
         macro="t1114_o365_management_activity",
-        sourcetypes=("o365:management:activity",),
+        selector_values=("o365:management:activity",),
         add_on="Splunk Add-on for Microsoft Office 365",
         conditions={"Workload": "Exchange"},
         name_value_lists={
@@ -73,13 +79,13 @@ def _source_items(source: SplunkSource, macros: bool) -> list[ProcessingItem]:
             )
         )
     items += source_condition_item(source)
-    # The sourcetype placeholder becomes the macro in shipped searches and the sourcetype
-    # list in evaluation; both come from this one declaration.
+    # The selector placeholder becomes the macro in shipped searches and the selector values
+    # in evaluation; both come from this one declaration.
     items.append(
         ProcessingItem(
-            identifier=source.item_id("sourcetype"),
+            identifier=source.item_id("selector"),
             transformation=AddConditionTransformation(
-                {"sourcetype|expand": f"%{source.macro}%"}, name=f"_{source.item_id('sourcetype')}"
+                {f"{source.selector_field}|expand": f"%{source.macro}%"}, name=f"_{source.item_id('selector')}"
             ),
             rule_conditions=[source.logsource.condition()],
         )
@@ -100,7 +106,7 @@ def splunk_pipeline(macros: bool = True) -> ProcessingPipeline:
         name="T1114 pack: Splunk add-on field names and source macros",
         priority=20,
         items=items,
-        vars={s.macro: list(s.sourcetypes) for s in SPLUNK_SOURCES.values()},
+        vars={s.macro: list(s.selector_values) for s in SPLUNK_SOURCES.values()},
         allowed_backends=frozenset({"splunk", "sqlite"}),
     )
 

@@ -61,6 +61,16 @@ def analytic_ids(pack: Pack):
             yield rule, f"analytic {analytic} is missing from the shipped detection-strategy data"
 
 
+ALLOWED_CUSTOM_ATTRIBUTES = {"analytic", "detection_strategy"}
+
+
+def custom_attributes_allowed(pack: Pack):
+    for rule in pack.rules:
+        extra = set(rule.custom) - ALLOWED_CUSTOM_ATTRIBUTES - ({"correlation"} if rule.is_correlation else set())
+        for key in sorted(extra):
+            yield rule, f"unknown top-level field '{key}' (allowed beyond Sigma's: {', '.join(sorted(ALLOWED_CUSTOM_ATTRIBUTES))})"
+
+
 def correlation_analytic_matches(pack: Pack):
     for rule in pack.rules:
         for ref in rule.referenced_names:
@@ -74,5 +84,6 @@ CHECKS: tuple[Check, ...] = (
     required_metadata,
     attack_tags,
     analytic_ids,
+    custom_attributes_allowed,
     correlation_analytic_matches,
 )

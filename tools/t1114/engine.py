@@ -222,7 +222,7 @@ def to_iso(value: Any) -> str | None:
                 seconds /= 1000.0
             moment = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
         else:
-            text = str(value).strip().replace("Z", "+00:00")
+            text = str(value).strip().upper().replace("Z", "+00:00")
             moment = dt.datetime.fromisoformat(text)
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=dt.timezone.utc)

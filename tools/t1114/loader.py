@@ -136,7 +136,8 @@ def rule_files(project: Project, paths: Iterable[Path] | None = None) -> list[Pa
     files: list[Path] = []
     for root in roots:
         if root.is_dir():
-            files.extend(p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
+            # Not is_file(): a dangling link must surface as "cannot read", not vanish.
+            files.extend(p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and not p.is_dir())
         elif root.exists() or root.is_symlink():
             files.append(root)
         else:
@@ -179,8 +180,24 @@ def load_pack(project: Project, paths: Iterable[Path] | None = None) -> Pack:
     if errors:
         raise PackErrors(errors)
     pack = Pack(project, Pack.sorted(rules))
+    _check_unique(pack)
     _check_references(pack)
     return pack
+
+
+def _check_unique(pack: Pack) -> None:
+    """Rules are found by id and by name, so neither may repeat."""
+    errors = []
+    for attr in ("id", "name"):
+        first: dict[str, PackRule] = {}
+        for rule in pack.rules:
+            key = getattr(rule, attr).lower()
+            if key in first:
+                errors.append(PackError(rule.path, f"{attr} '{getattr(rule, attr)}' is already used by {first[key].path}"))
+            else:
+                first[key] = rule
+    if errors:
+        raise PackErrors(errors)
 
 
 def _check_references(pack: Pack) -> None:

@@ -75,7 +75,7 @@ def unknown_fields(target: str, compiled: CompiledQuery) -> list[str]:
         from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES
 
         sourcetypes = [
-            st for s in SPLUNK_SOURCES.values() if s.macro in compiled.extra.get("macros", []) for st in s.sourcetypes
+            v for s in SPLUNK_SOURCES.values() if s.macro in compiled.extra.get("macros", []) for v in s.selector_values
         ]
         if not _load("splunk.json"):
             return ["no Splunk schema (data/schemas/splunk.json)"]

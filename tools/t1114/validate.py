@@ -20,6 +20,7 @@ from t1114.errors import PackError, PackErrors
 from t1114.fixtures import FixtureFile, coverage_gaps, load_fixtures
 from t1114.loader import Pack
 from t1114.safeyaml import load_yaml_documents
+from t1114.validator_data import use_offline_validator_data
 from t1114.targets import all_targets, build_targets
 
 
@@ -35,6 +36,7 @@ class Finding:
 
 def sigma_validator(config_path: Path) -> SigmaValidator:
     use_offline_attack_data()
+    use_offline_validator_data()
     docs = load_yaml_documents(config_path)
     if len(docs) != 1 or not isinstance(docs[0], dict):
         raise PackError(config_path, "validator configuration must be one YAML mapping")

@@ -1,0 +1,57 @@
+"""Shared test fixtures: the real pack, and throw-away copies of it to break on purpose."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from t1114.attack import use_offline_attack_data
+from t1114.loader import load_pack
+from t1114.project import Project
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def offline_attack():
+    use_offline_attack_data()
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    return Project(ROOT)
+
+
+@pytest.fixture(scope="session")
+def pack(project):
+    return load_pack(project)
+
+
+@pytest.fixture
+def pack_copy(tmp_path) -> Path:
+    """A copy of the pack's inputs in a temporary directory, safe to break."""
+    for name in ("sigma", "fixtures", "config"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The installed command, as users run it, in a separate process."""
+    return subprocess.run(
+        [sys.executable, "-m", "t1114", *args],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli

@@ -1,0 +1,97 @@
+"""The command as users run it: exit codes, messages naming files, no tracebacks, dist/."""
+
+import hashlib
+import json
+from pathlib import Path
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def assert_clean_failure(result, *needles):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+
+
+def test_build_writes_queries_and_is_deterministic(cli, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert cli("build", "--out", str(a)).returncode == 0
+    assert cli("build", "--out", str(b)).returncode == 0
+    digest = tree_digest(a)
+    assert digest == tree_digest(b)
+    assert "queries/splunk/m365_inbox_rule_forwarding.spl" in digest
+    assert "queries/elastic/win_exchange_new_mailbox_export_request.eql" in digest
+    manifest = json.loads((a / "manifest.json").read_text())
+    assert {r["analytic"] for r in manifest["rules"]} == {"AN1309", "AN1312"}
+
+
+def test_validate_and_test_pass(cli):
+    v = cli("validate")
+    assert v.returncode == 0, v.stdout + v.stderr
+    t = cli("test", "--format", "json")
+    assert t.returncode == 0, t.stdout
+    assert json.loads(t.stdout)["failed"] == 0
+
+
+def test_broken_rule_fails_build_without_touching_dist(cli, pack_copy):
+    out = pack_copy / "dist"
+    assert cli("build", "--out", str(out), cwd=pack_copy).returncode == 0
+    before = tree_digest(out)
+    rule = pack_copy / "sigma" / "m365" / "m365_inbox_rule_forwarding.yml"
+    rule.write_text(rule.read_text().replace("condition: selection and forwarding", "condition: selection and ("))
+    result = cli("build", "--out", str(out), cwd=pack_copy)
+    assert_clean_failure(result, "m365_inbox_rule_forwarding.yml")
+    assert tree_digest(out) == before
+    assert [p.name for p in pack_copy.iterdir() if p.name.startswith(".dist")] == []
+
+
+def test_broken_rule_fails_validate_and_test(cli, pack_copy):
+    rule = pack_copy / "sigma" / "windows" / "win_exchange_new_mailbox_export_request.yml"
+    rule.write_text(rule.read_text().replace("CommandLine|contains:", "CommandLine|contans:"))
+    for command in ("validate", "test"):
+        assert_clean_failure(cli(command, cwd=pack_copy), "win_exchange_new_mailbox_export_request.yml")
+
+
+def test_duplicate_id_fails_validate(cli, pack_copy):
+    src = pack_copy / "sigma" / "m365" / "m365_mailbox_sync_access.yml"
+    text = src.read_text().replace("4e2a9c71-6b3d-4a08-8f15-2d7c9e0b3a43", "8d6f0e2b-1c47-4f3e-a5d2-7b9e4c1a0f32")
+    src.write_text(text)
+    result = cli("validate", cwd=pack_copy)
+    assert_clean_failure(result, "m365_mailbox_sync_access.yml", "is already used by")
+
+
+def test_broken_fixture_fails_test(cli, pack_copy):
+    fixture = pack_copy / "fixtures" / "m365" / "m365_mailbox_sync_access.json"
+    fixture.write_text(fixture.read_text()[:-20])
+    assert_clean_failure(cli("test", cwd=pack_copy), "m365_mailbox_sync_access.json", "invalid JSON")
+
+
+def test_fixture_naming_unknown_rule_fails(cli, pack_copy):
+    fixture = pack_copy / "fixtures" / "m365" / "m365_mailbox_sync_access.json"
+    fixture.write_text(fixture.read_text().replace('"rule": "m365_mailbox_sync_access"', '"rule": "ghost_rule"'))
+    assert_clean_failure(cli("test", cwd=pack_copy), "m365_mailbox_sync_access.json", "unknown rule 'ghost_rule'")
+
+
+def test_a_failing_fixture_case_is_reported(cli, pack_copy):
+    fixture = pack_copy / "fixtures" / "windows" / "win_exchange_new_mailbox_export_request.json"
+    fixture.write_text(fixture.read_text().replace("New-MailboxExportRequest -Mailbox ceo", "Get-Mailbox -Identity ceo"))
+    result = cli("test", "--rule", "win_exchange_new_mailbox_export_request", cwd=pack_copy)
+    assert result.returncode == 1
+    assert "FAIL win_exchange_new_mailbox_export_request [native] export_to_unc_share" in result.stdout
+    assert "expected a match and got none" in result.stdout
+
+
+def test_unreadable_rule_file(cli, pack_copy):
+    rule = pack_copy / "sigma" / "m365" / "m365_mailbox_sync_access.yml"
+    rule.unlink()
+    rule.symlink_to(pack_copy / "sigma" / "does-not-exist.yml")
+    assert_clean_failure(cli("validate", cwd=pack_copy), "m365_mailbox_sync_access.yml", "cannot read")
+
+
+def test_unknown_rule_filter(cli):
+    assert_clean_failure(cli("test", "--rule", "nope"), "unknown rule 'nope'")

@@ -1,0 +1,68 @@
+import json
+
+import pytest
+
+from t1114.errors import PackError, PackErrors
+from t1114.fixtures import coverage_gaps, load_fixture, load_fixtures
+
+
+def fixture_file(tmp_path, payload):
+    p = tmp_path / "f.json"
+    p.write_text(payload if isinstance(payload, str) else json.dumps(payload))
+    return p
+
+
+GOOD_CASE = {
+    "name": "c",
+    "description": "d",
+    "source": "s",
+    "match": ["m365_inbox_rule_forwarding"],
+    "events": {"native": [{"Operation": "x"}]},
+}
+
+
+def test_the_pack_fixtures_load(pack):
+    fixtures = load_fixtures(pack)
+    assert {f.path.stem for f in fixtures} == {r.name for r in pack.rules}
+
+
+def test_every_rule_has_positive_and_negative_cases_for_every_shape(pack):
+    assert coverage_gaps(pack, load_fixtures(pack), ["native", "splunk", "elastic"]) == []
+
+
+def test_missing_coverage_is_reported(pack):
+    gaps = coverage_gaps(pack, [], ["splunk"])
+    assert len(gaps) == 2 * len(pack.rules)
+    assert "no positive fixture case with 'splunk' events" in str(gaps[0])
+
+
+def test_broken_json(tmp_path, pack):
+    with pytest.raises(PackError, match="invalid JSON"):
+        load_fixture(fixture_file(tmp_path, '{"rule": "x", "cases": ['), pack)
+
+
+def test_unknown_rule(tmp_path, pack):
+    payload = {"rule": "m365_inbox_rule_forwarding", "cases": [dict(GOOD_CASE, match=["no_such_rule"])]}
+    with pytest.raises(PackError, match="unknown rule 'no_such_rule'") as e:
+        load_fixture(fixture_file(tmp_path, payload), pack)
+    assert str(tmp_path / "f.json") in str(e.value)
+
+
+def test_schema_violation_names_the_place(tmp_path, pack):
+    payload = {"rule": "m365_inbox_rule_forwarding", "cases": [dict(GOOD_CASE, events={"qradar": [{}]})]}
+    with pytest.raises(PackError, match=r"malformed fixture at cases/0/events"):
+        load_fixture(fixture_file(tmp_path, payload), pack)
+
+
+def test_case_without_expectation(tmp_path, pack):
+    case = {k: v for k, v in GOOD_CASE.items() if k != "match"}
+    with pytest.raises(PackError, match="names no rule"):
+        load_fixture(fixture_file(tmp_path, {"rule": "m365_inbox_rule_forwarding", "cases": [case]}), pack)
+
+
+def test_all_fixture_errors_are_collected(tmp_path, pack):
+    (tmp_path / "a.json").write_text("{")
+    (tmp_path / "b.json").write_text("[]")
+    with pytest.raises(PackErrors) as e:
+        load_fixtures(pack, [tmp_path])
+    assert len(e.value.errors) == 2

@@ -1,0 +1,53 @@
+"""The pipelines as pySigma plugins, and their coverage of the pack's log sources."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sigma.plugins import InstalledSigmaPlugins
+
+from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES
+from sigma.pipelines.t1114.native import NATIVE_SOURCES
+from sigma.pipelines.t1114.sources import SOURCES
+from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES, macros
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_pipelines_are_discovered_as_plugins():
+    found = InstalledSigmaPlugins.autodiscover(include_backends=False, include_validators=False).pipelines
+    assert {"t1114_native", "t1114_splunk", "t1114_elastic"} <= set(found)
+
+
+@pytest.mark.parametrize("table", [NATIVE_SOURCES, SPLUNK_SOURCES, ELASTIC_SOURCES], ids=["native", "splunk", "elastic"])
+def test_every_platform_maps_every_log_source(table):
+    assert set(SOURCES) <= set(table)
+    for key, source in table.items():
+        assert source.logsource == SOURCES[key], key
+
+
+def test_every_rule_logsource_is_a_known_source(pack):
+    known = list(SOURCES.values())
+    for rule in pack.rules:
+        if not rule.is_correlation:
+            assert any(s.matches(rule.logsource) for s in known), rule.name
+
+
+def test_macros_have_sourcetype_definitions():
+    for name, definition in macros().items():
+        assert name.startswith("t1114_")
+        assert definition.startswith(("(sourcetype=", "(source="))
+
+
+def test_sigma_cli_converts_with_the_pipeline():
+    rule = ROOT / "sigma" / "m365" / "m365_inbox_rule_forwarding.yml"
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "sigma"), "convert", "-t", "splunk", "-p", "t1114_splunk", str(rule)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "`t1114_o365_management_activity`" in out.stdout
+    assert '"Parameters{}.Name" IN ("ForwardTo"' in out.stdout

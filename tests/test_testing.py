@@ -1,0 +1,70 @@
+"""The fixture test runner: verdicts, reasons and report formats."""
+
+import json
+import xml.etree.ElementTree as ET
+
+from t1114.fixtures import load_fixtures
+from t1114.targets import all_targets
+from t1114.testing import format_json, format_junit, format_text, run_tests
+
+
+def test_every_fixture_case_passes_on_every_target(pack):
+    report = run_tests(pack, load_fixtures(pack), all_targets().values())
+    failures = [f"{r.rule_name} [{r.target}] {r.case}: {r.reason}" for r in report.results if not r.passed]
+    assert failures == []
+    assert {r.target for r in report.results} == {"native", "splunk", "elastic"}
+
+
+def test_lower_case_variant_of_every_positive_still_matches(pack):
+    """Sigma matches case-insensitively; lower-casing every string of a positive case keeps it positive."""
+
+    fixtures = load_fixtures(pack)
+    from dataclasses import replace
+
+    from t1114.events import Event
+
+    def lower(v):
+        return [lower(x) for x in v] if isinstance(v, list) else v.lower() if isinstance(v, str) else v
+
+    lowered = []
+    for f in fixtures:
+        cases = []
+        for c in f.cases:
+            if not c.match:
+                continue
+            events = {
+                shape: tuple(
+                    Event(e.index, {k: (v if k in ("data_stream.dataset", "sourcetype") else lower(v)) for k, v in e.fields.items()})
+                    for e in evs
+                )
+                for shape, evs in c.events.items()
+            }
+            cases.append(replace(c, events=events, no_match=()))
+        lowered.append(replace(f, cases=tuple(cases)))
+    report = run_tests(pack, lowered, all_targets().values())
+    assert report.results and all(r.passed for r in report.results), [r for r in report.results if not r.passed]
+
+
+def test_a_wrong_expectation_fails_with_the_reason(pack):
+    from dataclasses import replace
+
+    fixtures = load_fixtures(pack)
+    flipped = []
+    for f in fixtures:
+        flipped.append(replace(f, cases=tuple(replace(c, match=c.no_match, no_match=c.match) for c in f.cases)))
+    report = run_tests(pack, flipped, [all_targets()["native"]])
+    assert report.failed == len(report.results) > 0
+    reasons = {r.reason.split(",")[0] for r in report.results}
+    assert "expected a match and got none" in reasons
+    assert "expected no match" in reasons
+
+
+def test_report_formats(pack):
+    report = run_tests(pack, load_fixtures(pack), [all_targets()["splunk"]], {pack.find("m365_inbox_rule_forwarding").id})
+    text = format_text(report, verbose=True)
+    assert text.strip().endswith(f"{report.passed} passed, 0 failed")
+    assert "PASS m365_inbox_rule_forwarding [splunk]" in text
+    data = json.loads(format_json(report))
+    assert data["failed"] == 0 and data["passed"] == len(data["results"]) > 0
+    root = ET.fromstring(format_junit(report).split("?>", 1)[1])
+    assert root.tag == "testsuites" and int(root.get("tests")) == report.passed
