@@ -4,6 +4,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 
 def tree_digest(root: Path) -> dict[str, str]:
     return {
@@ -95,3 +97,45 @@ def test_unreadable_rule_file(cli, pack_copy):
 
 def test_unknown_rule_filter(cli):
     assert_clean_failure(cli("test", "--rule", "nope"), "unknown rule 'nope'")
+
+
+BAD_INPUTS = {
+    "malformed_yaml": ("sigma/m365/m365_mailbox_sync_access.yml", lambda t: t + "\n  - : [\n", "invalid YAML"),
+    "unknown_modifier": ("sigma/m365/m365_mailbox_sync_access.yml", lambda t: t.replace("Operation: MailItemsAccessed", "Operation|startwith: MailItemsAccessed"), "startwith"),
+    "duplicate_id": (
+        "sigma/m365/m365_mailbox_sync_access.yml",
+        lambda t: t.replace("4e2a9c71-6b3d-4a08-8f15-2d7c9e0b3a43", "3b1c7a52-8e0f-4d2a-9b61-5c0e7d9f2a11"),
+        "is already used by",
+    ),
+    "fixture_unknown_rule": (
+        "fixtures/m365/m365_mailbox_sync_access.json",
+        lambda t: t.replace('"match": [\n        "m365_mailbox_sync_access"', '"match": [\n        "no_such_rule"', 1),
+        "unknown rule 'no_such_rule'",
+    ),
+    "fixture_broken_json": ("fixtures/m365/m365_mailbox_sync_access.json", lambda t: t.replace("{", "{{", 1), "invalid JSON"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
+@pytest.mark.parametrize("command", ["validate", "test", "build"])
+def test_bad_input_gives_a_clear_error_and_no_partial_dist(cli, pack_copy, kind, command):
+    rel, change, message = BAD_INPUTS[kind]
+    path = pack_copy / rel
+    path.write_text(change(path.read_text()))
+    args = ["build", "--out", str(pack_copy / "dist")] if command == "build" else [command]
+    result = cli(*args, cwd=pack_copy)
+    if command == "build" and rel.startswith("fixtures/"):
+        # Building does not read fixtures; validate and test are where they are checked.
+        assert result.returncode == 0
+        return
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    assert path.name in result.stderr + result.stdout
+    assert message in result.stderr + result.stdout
+    assert not (pack_copy / "dist").exists()
+    assert not [p for p in pack_copy.iterdir() if p.name.startswith(".dist")]
+
+
+def test_validate_narrowed_to_a_path(cli):
+    result = cli("validate", "sigma/windows")
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -30,8 +30,13 @@ def _pack(args, paths=None):
 def cmd_validate(args) -> int:
     from t1114.validate import validate
 
-    pack = _pack(args, [Path(p) for p in args.paths] or None)
+    # The whole pack is always loaded (correlations need the rules they reference); PATHs
+    # only narrow which findings are reported.
+    pack = _pack(args)
     findings = validate(pack)
+    if args.paths:
+        wanted = [pack.project.relative(Path(p)) for p in args.paths]
+        findings = [f for f in findings if any(f.path == w or f.path.startswith(w.rstrip("/") + "/") for w in wanted)]
     for f in findings:
         print(f)
     print(f"{len(pack.rules)} rules validated, {len(findings)} problems", file=sys.stderr)
