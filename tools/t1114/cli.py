@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import traceback
@@ -89,15 +88,30 @@ def cmd_test(args) -> int:
 
 
 def cmd_scan(args) -> int:
-    from t1114.scan import scan
+    import tempfile
+
+    from t1114.output import write_hits, write_summary
+    from t1114.progress import Progress
+    from t1114.scan import Scanner
     from t1114.targets import get_target
 
     pack = _pack(args)
-    count = 0
-    for hit in scan(pack, get_target(args.target), [Path(p) for p in args.files]):
-        sys.stdout.write(json.dumps(hit, sort_keys=False) + "\n")
-        count += 1
-    print(f"{count} hits", file=sys.stderr)
+    scanner = Scanner(pack, get_target(args.target))
+    progress = Progress()
+    # Hits are spooled and printed once every file has been read: bad input anywhere means
+    # an error and no output, never half a result.
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        try:
+            count = write_hits(scanner.scan([Path(p) for p in args.files], progress), spool, args.format)
+        finally:
+            progress.close()
+        spool.seek(0)
+        while chunk := spool.read(1 << 16):
+            sys.stdout.write(chunk)
+    sys.stdout.flush()
+    if args.summary:
+        write_summary(pack, scanner.stats, sys.stderr)
+    print(f"{count} hits in {scanner.stats.events} events", file=sys.stderr)
     return 0
 
 
@@ -124,9 +138,11 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     t.set_defaults(func=cmd_test)
 
-    s = sub.add_parser("scan", help="run the pack over recorded events; one JSON hit per line")
+    s = sub.add_parser("scan", help="run the pack over recorded events; one hit per line")
     s.add_argument("--target", required=True, choices=["native", "splunk", "elastic"], help="shape of the events")
-    s.add_argument("files", nargs="+", help="event files or directories")
+    s.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="hit output (default: jsonl)")
+    s.add_argument("--summary", action="store_true", help="print hits per rule on stderr at the end")
+    s.add_argument("files", nargs="+", help="event files or directories (JSON, JSON Lines, .gz, .evtx)")
     s.set_defaults(func=cmd_scan)
     return p
 

@@ -30,9 +30,12 @@ from typing import Any, Iterable
 from sigma.backends.sqlite import sqliteBackend
 from sigma.backends.sqlite.runtime import ensure_fields, execute_plan
 from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule, SigmaExtendedCorrelationCondition
 from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaRule
 
 from t1114.events import MULTIVALUE_SEPARATOR, Event
+from t1114.prefilter import TRUE, Formula, disjunction, necessary_condition
 
 TABLE = "logs"
 INDEX_COLUMN = "t1114_event_index"
@@ -60,11 +63,30 @@ class SqlRule:
     sql: str
     plan: dict | None  # correlation plan, None for event rules
     required_fields: tuple[str, ...] = ()
+    # Words any event the rule matches has in its JSON text (see t1114.prefilter).
+    prefilter: Formula = TRUE
 
 
 def compile_sql(collection: SigmaCollection, pipeline: ProcessingPipeline) -> list[SqlRule]:
     backend = sqliteBackend(processing_pipeline=pipeline, timestamp_field=TIME_COLUMN)
-    rules = json.loads(backend.convert(collection, "zircolite"))
+    # The conversion callback sees each condition tree exactly as the backend converts it
+    # (after the pipeline), so the prefilter is derived from the same rule as the SQL.
+    conditions: dict[int, list[Formula]] = {}
+
+    def remember(rule, _format, _index, cond, result):
+        if isinstance(rule, SigmaRule):
+            conditions.setdefault(id(rule), []).append(necessary_condition(cond.parsed))
+        return result
+
+    def prefilter_of(rule) -> Formula:
+        if isinstance(rule, SigmaCorrelationRule):
+            # A condition with "not" looks at events that match none of the rules.
+            if isinstance(rule.condition, SigmaExtendedCorrelationCondition):
+                return TRUE
+            return disjunction(prefilter_of(ref.rule) for ref in rule.rules)
+        return disjunction(conditions.get(id(rule), [TRUE]))
+
+    rules = json.loads(backend.convert(collection, "zircolite", callback=remember))
     return [
         SqlRule(
             id=r["id"],
@@ -73,6 +95,7 @@ def compile_sql(collection: SigmaCollection, pipeline: ProcessingPipeline) -> li
             sql=r["rule"][0],
             plan=r.get("correlation_plan"),
             required_fields=tuple(r.get("required_fields", ())),
+            prefilter=prefilter_of(collection[r["id"]]),
         )
         for r in rules
     ]
@@ -177,8 +200,9 @@ def _regexp(pattern, value):
     return any(rx.search(v) for v in _values(value))
 
 
-def connect() -> sqlite3.Connection:
-    conn = sqlite3.connect(":memory:")
+def connect(database: str = ":memory:") -> sqlite3.Connection:
+    """A connection with the Sigma comparison functions; ``""`` is a private file on disk."""
+    conn = sqlite3.connect(database)
     conn.create_collation("SIGMA", _collate)
     conn.create_function("like", 2, _like, deterministic=True)
     conn.create_function("like", 3, _like, deterministic=True)
@@ -260,6 +284,35 @@ def load_table(conn: sqlite3.Connection, events: list[Event], timestamp_fields: 
     conn.executemany(f"INSERT INTO {TABLE} VALUES ({placeholders})", rows)
 
 
+class EventTable:
+    """The events table filled in steps, as streaming needs it: a column is added when a
+    field first appears, with the same cells, collation and timestamps as ``load_table``."""
+
+    def __init__(self, conn: sqlite3.Connection, timestamp_fields: Iterable[str]):
+        self.conn = conn
+        self.timestamp_fields = list(timestamp_fields)
+        self.columns: dict[str, str] = {}  # lower -> spelling, as in load_table
+        conn.execute(f"CREATE TABLE {TABLE} ({INDEX_COLUMN} INTEGER PRIMARY KEY, {TIME_COLUMN} TEXT)")
+
+    def insert(self, events: Iterable[Event]) -> None:
+        events = list(events)
+        for event in events:
+            for name in event.fields:
+                if name.lower() not in self.columns:
+                    self.columns[name.lower()] = name
+                    self.conn.execute(f"ALTER TABLE {TABLE} ADD COLUMN {_quote(name)} TEXT COLLATE SIGMA")
+        by_shape: dict[tuple, list] = {}
+        for event in events:
+            lowered = {k.lower(): v for k, v in event.fields.items()}
+            names = tuple(sorted(lowered))
+            row = [event.index, timestamp_of(event.fields, self.timestamp_fields)] + [_cell(lowered[n]) for n in names]
+            by_shape.setdefault(names, []).append(row)
+        for names, rows in by_shape.items():
+            columns = ", ".join([INDEX_COLUMN, TIME_COLUMN] + [_quote(self.columns[n]) for n in names])
+            placeholders = ", ".join("?" for _ in range(len(names) + 2))
+            self.conn.executemany(f"INSERT INTO {TABLE} ({columns}) VALUES ({placeholders})", rows)
+
+
 # --- running ------------------------------------------------------------------------------
 
 
@@ -269,13 +322,13 @@ def run(rules: list[SqlRule], events: list[Event], timestamp_fields: Iterable[st
         load_table(conn, events, timestamp_fields)
         hits: list[Hit] = []
         for rule in rules:
-            hits.extend(_run_rule(conn, rule))
+            hits.extend(run_rule(conn, rule))
         return hits
     finally:
         conn.close()
 
 
-def _run_rule(conn: sqlite3.Connection, rule: SqlRule) -> list[Hit]:
+def run_rule(conn: sqlite3.Connection, rule: SqlRule) -> list[Hit]:
     if rule.plan is None:
         # A field no event has is an absent (NULL) column, so "not" and "exists: false" work.
         ensure_fields(conn, {TABLE: rule.required_fields})

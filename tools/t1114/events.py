@@ -1,9 +1,10 @@
 """Reading recorded events and flattening them into field -> value records.
 
-Readers accept what users export: JSON Lines, a JSON array, Splunk's JSON search export
-(``{"result": {...}}`` per line or ``{"results": [...]}``), Elasticsearch hits
-(``{"hits": {"hits": [{"_source": ...}]}}``, a list of hits, or ``_source`` documents), and
-Windows events as nested ``Event.System`` / ``Event.EventData`` JSON.
+Exports wrap events: Splunk's JSON search export (``{"result": {...}}`` per line or
+``{"results": [...]}``), Elasticsearch hits (``{"hits": {"hits": [{"_source": ...}]}}``, a list
+of hits, or ``_source`` documents); ``documents_from_json`` unwraps them, and Windows events
+given as nested ``Event.System`` / ``Event.EventData`` JSON are unwrapped by ``flatten``. The
+files themselves are read by ``t1114.inputs``.
 
 Flattening follows what each platform's search sees: nested objects become dotted names,
 arrays of scalars become multivalue fields (any element may match), arrays of objects
@@ -13,12 +14,10 @@ become multivalue dotted fields, and O365-style ``[{"Name": n, "Value": v}]`` li
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from t1114.errors import PackError
 
 MULTIVALUE_SEPARATOR = "\x1f"
 
@@ -115,22 +114,22 @@ def _unwrap_windows_event(document: dict) -> dict:
     return out
 
 
-# --- readers ------------------------------------------------------------------------------
+# --- export wrappers ------------------------------------------------------------------------
 
 
-def _documents_from_json(value: Any) -> Iterator[dict]:
+def documents_from_json(value: Any) -> Iterator[dict]:
     """The events inside one parsed JSON value, whatever export wraps them."""
     if isinstance(value, list):
         for item in value:
-            yield from _documents_from_json(item)
+            yield from documents_from_json(item)
     elif isinstance(value, dict):
         hits = value.get("hits")
         if isinstance(hits, dict) and isinstance(hits.get("hits"), list):
-            yield from _documents_from_json(hits["hits"])
+            yield from documents_from_json(hits["hits"])
         elif "_source" in value and isinstance(value["_source"], dict):
             yield value["_source"]
         elif isinstance(value.get("results"), list):
-            yield from _documents_from_json(value["results"])
+            yield from documents_from_json(value["results"])
         elif isinstance(value.get("result"), dict):
             yield value["result"]
         else:
@@ -138,58 +137,8 @@ def _documents_from_json(value: Any) -> Iterator[dict]:
 
 
 def read_events(path: Path) -> Iterator[Event]:
-    """Events of one file, numbered by position; JSON Lines or a single JSON document."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 16).lstrip()
-    except OSError as e:
-        raise PackError(path, f"cannot read file: {e.strerror or e}") from None
-    if head.startswith(b"["):
-        docs = _load_whole(path)
-    elif head.startswith(b"{") and _is_single_document(path):
-        docs = _load_whole(path)
-    else:
-        docs = _load_lines(path)
-    for index, doc in enumerate(docs):
-        yield Event(index, flatten(doc))
+    """Events of one file, numbered by position, in any format ``t1114.inputs`` reads."""
+    from t1114.inputs import read_records
 
-
-def _is_single_document(path: Path) -> bool:
-    """A file holding one (possibly pretty-printed) JSON object rather than JSON Lines."""
-    with open(path, "rb") as fh:
-        first = fh.readline().strip()
-    try:
-        json.loads(first)
-        return False
-    except ValueError:
-        return True
-
-
-def _load_whole(path: Path) -> Iterator[dict]:
-    try:
-        with open(path, "rb") as fh:
-            value = json.load(fh)
-    except json.JSONDecodeError as e:
-        raise PackError(path, f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise PackError(path, f"cannot read file: {e}") from None
-    yield from _documents_from_json(value)
-
-
-def _load_lines(path: Path) -> Iterator[dict]:
-    try:
-        with open(path, "r", encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    value = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise PackError(path, f"invalid JSON on line {lineno}, column {e.colno}: {e.msg}") from None
-                if not isinstance(value, (dict, list)):
-                    raise PackError(path, f"line {lineno} is not a JSON object")
-                yield from _documents_from_json(value)
-    except UnicodeDecodeError as e:
-        raise PackError(path, f"not UTF-8 text ({e.reason})") from None
-    except OSError as e:
-        raise PackError(path, f"cannot read file: {e.strerror or e}") from None
+    for index, record in enumerate(read_records(path)):
+        yield Event(index, flatten(record.document()))

@@ -1,0 +1,347 @@
+"""Seeded synthetic event corpora, for the benchmark and the scan's differential tests.
+
+A corpus mixes, in the shape of one target (native, splunk or elastic):
+
+* background events of the pack's log sources and of others no rule reads (benign process
+  starts, network connections, logons, mailbox reads, SharePoint and Entra ID records);
+* events of the fixtures' negative cases: near misses of the pack's own rules;
+* planted attacks: the events of the fixtures' positive cases, each case kept together with
+  its own time offsets (so correlations still fire) under a fresh user name.
+
+Fixture events come from the fixture files, so a rule added with its fixtures is planted in
+the next corpus without touching this module. Time advances by a seeded random step per
+event; every timestamp of a fixture event is moved along with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from t1114.fixtures import fixture_files
+from t1114.loader import Pack
+from t1114.safeyaml import load_json
+
+EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+_ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})([T ])(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
+_EMAIL = re.compile(r"\b([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Shares of the corpus: the rest is background."""
+
+    near_miss: float = 0.2
+    attack: float = 0.002
+    mean_step_ms: float = 50.0
+
+
+@dataclass(frozen=True)
+class FixtureCases:
+    positive: list[list[dict]]
+    negative: list[list[dict]]
+
+
+def fixture_cases(pack: Pack, shape: str) -> FixtureCases:
+    """Raw events of every fixture case with events of a shape."""
+    positive, negative = [], []
+    for path in fixture_files([pack.project.fixtures_dir]):
+        for case in load_json(path).get("cases", []):
+            events = case.get("events", {}).get(shape)
+            if not events:
+                continue
+            (positive if case.get("match") else negative).append(events)
+    return FixtureCases(positive, negative)
+
+
+class Corpus:
+    """An endless, reproducible stream of events of one shape."""
+
+    def __init__(self, pack: Pack, shape: str, seed: int = 1114, mix: Mix = Mix()):
+        self.shape = shape
+        self.rng = random.Random(seed)
+        self.mix = mix
+        self.cases = fixture_cases(pack, shape)
+        self.clock = EPOCH
+        self.planted = 0
+        self._users = [f"{first}.{last}{n}" for n in range(40) for first, last in _NAMES]
+        self._hosts = [f"WS{n:04d}" for n in range(800)]
+
+    def events(self, count: int) -> Iterator[dict]:
+        produced = 0
+        while produced < count:
+            roll = self.rng.random()
+            if roll < self.mix.attack and self.cases.positive:
+                group = self._fixture_case(self.rng.choice(self.cases.positive), attack=True)
+            elif roll < self.mix.attack + self.mix.near_miss and self.cases.negative:
+                group = self._fixture_case(self.rng.choice(self.cases.negative), attack=False)
+            else:
+                group = [self._background()]
+            for event in group[: count - produced]:
+                yield event
+                produced += 1
+
+    def _tick(self) -> dt.datetime:
+        self.clock += dt.timedelta(milliseconds=self.rng.expovariate(1.0 / self.mix.mean_step_ms))
+        return self.clock
+
+    # --- fixture events -----------------------------------------------------------------
+
+    def _fixture_case(self, events: list[dict], attack: bool) -> list[dict]:
+        times = [t for e in events for t in _timestamps(e)]
+        base = min(times) if times else None
+        start = self._tick()
+        users: dict[str, str] = {}
+        out = []
+        for event in events:
+            event = json.loads(json.dumps(event))  # a private copy
+            if base is not None:
+                event = _shift(event, lambda t: start + (t - base))
+            event = _rename_users(event, users, self._fresh_user if attack else self._known_user)
+            out.append(event)
+        if base is not None:
+            self.clock = max(self.clock, max(start + (t - base) for t in times))
+        if attack:
+            self.planted += 1
+        return out
+
+    def _fresh_user(self) -> str:
+        return f"victim{self.planted:06d}"
+
+    def _known_user(self) -> str:
+        return self.rng.choice(self._users)
+
+    # --- background events --------------------------------------------------------------
+
+    def _background(self) -> dict:
+        at = self._tick()
+        kind = self.rng.choices(_BACKGROUND_KINDS, weights=_BACKGROUND_WEIGHTS)[0]
+        facts = kind(self.rng, self)
+        return _RENDER[self.shape](facts, at)
+
+
+# --- timestamps and names in fixture events -----------------------------------------------
+
+
+def _parse_iso(text: str) -> dt.datetime | None:
+    if not _ISO.match(text):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _timestamps(value) -> Iterator[dt.datetime]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _timestamps(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _timestamps(v)
+    elif isinstance(value, str) and (moment := _parse_iso(value)) is not None:
+        yield moment
+
+
+def _format_like(original: str, moment: dt.datetime) -> str:
+    date, sep, _, fraction, zone = _ISO.match(original).groups()
+    text = moment.astimezone(dt.timezone.utc).strftime(f"%Y-%m-%d{sep}%H:%M:%S")
+    if fraction:
+        text += f".{moment.microsecond:06d}"[: len(fraction)]
+    if zone:
+        text += "Z" if zone == "Z" else "+00:00"
+    return text
+
+
+def _shift(value, move):
+    if isinstance(value, dict):
+        return {k: _shift(v, move) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shift(v, move) for v in value]
+    if isinstance(value, str) and (moment := _parse_iso(value)) is not None:
+        return _format_like(value, move(moment))
+    return value
+
+
+def _rename_users(value, names: dict[str, str], fresh):
+    """Every e-mail local part renamed, consistently within one case and ignoring case (the
+    fixtures test that ``Alice@`` and ``alice@`` are one user); the original casing is kept."""
+
+    def rename(match: re.Match) -> str:
+        local, domain = match.groups()
+        new = names.setdefault(local.lower(), fresh())
+        if local[:1].isupper():
+            new = new[:1].upper() + new[1:]
+        return f"{new}@{domain}"
+
+    if isinstance(value, dict):
+        return {k: _rename_users(v, names, fresh) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rename_users(v, names, fresh) for v in value]
+    if isinstance(value, str):
+        return _EMAIL.sub(rename, value)
+    return value
+
+
+# --- background: what happened, then how each platform records it ---------------------------
+
+_NAMES = [("alex", "smith"), ("sam", "jones"), ("kim", "lee"), ("maria", "garcia"), ("noah", "brown"),
+          ("li", "wang"), ("olga", "ivanova"), ("yusuf", "demir"), ("aiko", "sato"), ("ben", "cohen")]
+_DOMAIN = "contoso.com"
+_PROCESSES = [
+    ("C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule"),
+    ("C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+     "\"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\" --type=renderer --lang=en-US --field-trial-handle=1712"),
+    ("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+     "powershell.exe -NoProfile -ExecutionPolicy Bypass -File C:\\ProgramData\\inventory\\collect.ps1"),
+    ("C:\\Windows\\System32\\cmd.exe", "cmd.exe /c dir C:\\Users\\Public"),
+    ("C:\\Windows\\System32\\conhost.exe", "\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1"),
+    ("C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE",
+     "\"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE\" /recycle"),
+    ("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+     "powershell.exe -Command Get-MailboxStatistics -Identity helpdesk | Select-Object ItemCount"),
+    ("C:\\Windows\\System32\\wbem\\WmiPrvSE.exe", "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding"),
+]
+_PARENTS = ["C:\\Windows\\explorer.exe", "C:\\Windows\\System32\\services.exe", "C:\\Windows\\System32\\cmd.exe"]
+_OPERATIONS = [("MailItemsAccessed", "Exchange", 50), ("Send", "Exchange", 2), ("FileAccessed", "SharePoint", 6),
+               ("FileDownloaded", "OneDrive", 6), ("UserLoggedIn", "AzureActiveDirectory", 15),
+               ("New-InboxRule", "Exchange", 1), ("Set-Mailbox", "Exchange", 1), ("Update", "Exchange", 2)]
+
+
+def _user(rng, corpus) -> str:
+    return f"{rng.choice(corpus._users)}@{_DOMAIN}"
+
+
+def _process_start(rng, corpus) -> dict:
+    image, command = rng.choice(_PROCESSES)
+    return {"kind": "process", "security": rng.random() < 0.3, "host": rng.choice(corpus._hosts), "image": image,
+            "command": command, "parent": rng.choice(_PARENTS), "pid": rng.randrange(400, 65000),
+            "user": f"CONTOSO\\{rng.choice(corpus._users)}"}
+
+
+def _network(rng, corpus) -> dict:
+    return {"kind": "network", "host": rng.choice(corpus._hosts), "image": rng.choice(_PROCESSES)[0],
+            "destination": f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+            "port": rng.choice([443, 80, 445, 389, 53, 3389])}
+
+
+def _logon(rng, corpus) -> dict:
+    return {"kind": "logon", "host": rng.choice(corpus._hosts), "user": rng.choice(corpus._users),
+            "logon_type": rng.choice([2, 3, 5, 10]), "source_ip": f"10.1.{rng.randrange(256)}.{rng.randrange(1, 255)}"}
+
+
+def _audit(rng, corpus) -> dict:
+    operation, workload, record_type = rng.choices(_OPERATIONS, weights=[40, 6, 15, 6, 20, 2, 1, 10])[0]
+    facts = {"kind": "audit", "operation": operation, "workload": workload, "record_type": record_type,
+             "user": _user(rng, corpus), "ip": f"198.51.100.{rng.randrange(1, 255)}",
+             "id": f"{rng.getrandbits(128):032x}", "parameters": [], "properties": []}
+    if operation == "MailItemsAccessed":
+        facts["properties"] = [("MailAccessType", "Bind"), ("IsThrottled", "False")]
+    elif operation == "New-InboxRule":  # tidy-up rules: move, never forward
+        facts["parameters"] = [("Name", "Newsletters"), ("From", "news@example.org"), ("MoveToFolder", "Newsletters")]
+    elif operation == "Set-Mailbox":
+        facts["parameters"] = [("Identity", facts["user"]), ("RetainDeletedItemsFor", "30.00:00:00")]
+    return facts
+
+
+_BACKGROUND_KINDS = [_process_start, _network, _logon, _audit]
+_BACKGROUND_WEIGHTS = [35, 20, 15, 30]
+
+
+def _iso(at: dt.datetime, zone: bool = True) -> str:
+    text = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}"
+    return text + "Z" if zone else text
+
+
+def _native(f: dict, at: dt.datetime) -> dict:
+    if f["kind"] == "audit":
+        doc = {"CreationTime": _iso(at, zone=False)[:19], "Id": f["id"], "Operation": f["operation"],
+               "OrganizationId": "b8c3f1e2-4a5d-4c6b-9e7f-0a1b2c3d4e5f", "RecordType": f["record_type"],
+               "ResultStatus": "Succeeded", "UserKey": "10032001A2B3C4D5", "UserType": 0, "Version": 1,
+               "Workload": f["workload"], "ClientIP": f["ip"], "ObjectId": f["user"], "UserId": f["user"]}
+        if f["parameters"]:
+            doc["Parameters"] = [{"Name": n, "Value": v} for n, v in f["parameters"]]
+        if f["properties"]:
+            doc["OperationProperties"] = [{"Name": n, "Value": v} for n, v in f["properties"]]
+        return doc
+    channel, provider, event_id, data = _windows(f, at)
+    return {"Event": {
+        "#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
+        "System": {"Provider": {"#attributes": {"Name": provider}}, "EventID": event_id, "Level": 4,
+                   "TimeCreated": {"#attributes": {"SystemTime": _iso(at)}}, "Channel": channel,
+                   "Computer": f"{f['host']}.contoso.local"},
+        "EventData": data}}
+
+
+def _windows(f: dict, at: dt.datetime) -> tuple[str, str, int, dict]:
+    sysmon = ("Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon")
+    security = ("Security", "Microsoft-Windows-Security-Auditing")
+    if f["kind"] == "process" and f["security"]:
+        return (*security, 4688, {"NewProcessName": f["image"], "CommandLine": f["command"],
+                                  "ParentProcessName": f["parent"], "SubjectUserName": f["user"].split("\\")[1],
+                                  "NewProcessId": hex(f["pid"])})
+    if f["kind"] == "process":
+        return (*sysmon, 1, {"UtcTime": at.strftime("%Y-%m-%d %H:%M:%S.%f")[:23], "ProcessId": f["pid"],
+                             "Image": f["image"], "CommandLine": f["command"], "ParentImage": f["parent"],
+                             "User": f["user"], "IntegrityLevel": "Medium"})
+    if f["kind"] == "network":
+        return (*sysmon, 3, {"Image": f["image"], "Protocol": "tcp", "DestinationIp": f["destination"],
+                             "DestinationPort": f["port"], "Initiated": "true"})
+    return (*security, 4624, {"TargetUserName": f["user"], "LogonType": f["logon_type"], "IpAddress": f["source_ip"]})
+
+
+def _splunk(f: dict, at: dt.datetime) -> dict:
+    if f["kind"] == "audit":
+        doc = _native(f, at)
+        for key, field in (("Parameters", "Parameters{}"), ("OperationProperties", "OperationProperties{}")):
+            if key in doc:
+                pairs = doc.pop(key)
+                doc[f"{field}.Name"] = [p["Name"] for p in pairs]
+                doc[f"{field}.Value"] = [p["Value"] for p in pairs]
+        return {"_time": _iso(at), "sourcetype": "o365:management:activity", "source": "o365:management:activity", **doc}
+    channel, _, event_id, data = _windows(f, at)
+    return {"_time": _iso(at), "host": f["host"], "source": f"XmlWinEventLog:{channel}", "sourcetype": "XmlWinEventLog",
+            "EventCode": event_id, "Computer": f"{f['host']}.contoso.local", **data}
+
+
+def _elastic(f: dict, at: dt.datetime) -> dict:
+    if f["kind"] == "audit":
+        audit = _native(f, at)
+        for key in ("Parameters", "OperationProperties"):
+            if key in audit:
+                audit[key] = {p["Name"]: p["Value"] for p in audit[key]}
+        return {"@timestamp": _iso(at), "data_stream": {"dataset": "o365.audit", "namespace": "default", "type": "logs"},
+                "event": {"action": f["operation"], "provider": f["workload"], "kind": "event", "outcome": "success"},
+                "user": {"id": f["user"]}, "source": {"ip": f["ip"]}, "o365": {"audit": audit}}
+    channel, _, event_id, data = _windows(f, at)
+    dataset = "windows.sysmon_operational" if channel.startswith("Microsoft") else "system.security"
+    doc = {"@timestamp": _iso(at), "data_stream": {"dataset": dataset, "namespace": "default", "type": "logs"},
+           "event": {"code": str(event_id), "kind": "event"}, "host": {"name": f"{f['host']}.contoso.local"},
+           "winlog": {"channel": channel, "event_data": data}}
+    if f["kind"] == "process":
+        doc["process"] = {"executable": f["image"], "command_line": f["command"], "pid": f["pid"],
+                          "parent": {"executable": f["parent"]}}
+    return doc
+
+
+_RENDER = {"native": _native, "splunk": _splunk, "elastic": _elastic}
+
+
+def write_jsonl(path: Path, events, compress: bool | None = None) -> int:
+    """Write events as JSON Lines (gzip when the name ends in .gz); returns how many."""
+    path = Path(path)
+    compress = path.name.endswith(".gz") if compress is None else compress
+    opener = gzip.open if compress else open
+    count = 0
+    with opener(path, "wt", encoding="utf-8") as fh:
+        for event in events:
+            fh.write(json.dumps(event, separators=(",", ":")) + "\n")
+            count += 1
+    return count

@@ -1,0 +1,219 @@
+"""Literal prefilter: which events may a rule match, decided from the event's JSON text.
+
+``t1114 scan`` runs the same SQLite engine as the fixture tests, but only over the events
+that can match. For every rule this module derives, from pySigma's condition tree after the
+target's pipeline (the very tree the SQLite backend converts), a *necessary condition*: words
+that must occur in the JSON text of any event the rule matches. Hyperscan checks all rules'
+conditions in one pass over each event's text; events that satisfy none never reach SQLite.
+
+Why the condition is necessary, so that skipping an event never loses a hit:
+
+* the engine compares decoded string values case-insensitively. In JSON text that is ASCII
+  and has no ``\\u`` escape, a decoded value differs from its text only where ``\\``, ``"``,
+  ``/`` or a control character was escaped, so a piece of a rule's value free of those
+  characters appears verbatim (ASCII case aside) in the text. Text that is not ASCII or
+  holds a ``\\u`` escape is not judged: every rule stays possible;
+* a field that must exist (``|exists: true``) has its name in the text: every part of a
+  flattened name between dots (and, for Windows' ``Provider_Name``, underscores) was a key
+  or a ``Name`` value in the JSON;
+* ``NOT`` proves nothing about what is present, nor do regular expressions, CIDR ranges,
+  numbers, ``null`` or field references: they are "true" here;
+* a string the engine compares as a number (``"4688"`` equals ``4688.0``) is "true" too, and
+  so is any piece made only of the characters of a number's text (``1e3``, ``-0.5``, ``inf``),
+  since a float's text in the table is Python's, not the input's.
+
+The condition is kept in conjunctive normal form (AND of ORs of words); dropping a clause
+only weakens it, which keeps it necessary, so large ones are pruned to the most selective
+clauses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+import hyperscan
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.types import SigmaExists, SigmaExpansion, SigmaString, SpecialChars
+
+# A CNF formula: a frozenset of clauses, each a frozenset of lower-case ASCII words.
+# The empty formula is "true" (no constraint).
+Clause = frozenset
+Formula = frozenset
+TRUE: Formula = frozenset()
+
+MIN_WORD = 3  # shorter words occur nearly everywhere and prune nothing
+MAX_CLAUSES = 16
+MAX_CLAUSE_WORDS = 64
+_ESCAPED_IN_JSON = re.compile(r'[\x00-\x1f"\\/]')
+_NAME_SEPARATORS = re.compile(r'[._\x00-\x1f"\\/]')
+_NUMBER_TEXT = frozenset("0123456789.+-einfa")
+# Python's test for "this string is a number", as the engine's collation applies it.
+_NUMBER = re.compile(r"\s*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")
+# A \u escape: a backslash after an even number of backslashes, followed by "u".
+_UNICODE_ESCAPE = rb"(?:^|[^\\])(?:\\\\)*\\u"
+
+
+def words_of_piece(text: str, separators: re.Pattern = _ESCAPED_IN_JSON) -> Formula:
+    """The words a matched value must contain for one run of literal text (AND)."""
+    clauses = set()
+    for piece in separators.split(text):
+        if len(piece) < MIN_WORD or not piece.isascii():
+            continue
+        word = piece.lower()
+        if set(word) <= _NUMBER_TEXT:
+            continue
+        clauses.add(Clause([word]))
+    return Formula(clauses)
+
+
+def string_condition(value: SigmaString) -> Formula:
+    """Words implied by a string comparison: every literal run between wildcards."""
+    if not value.contains_special() and _NUMBER.fullmatch(str(value)):
+        return TRUE  # compared as a number
+    formula: set = set()
+    run: list[str] = []
+    for part in list(value.s) + [SpecialChars.WILDCARD_MULTI]:
+        if isinstance(part, str):
+            run.append(part)
+        else:  # a wildcard or an unresolved placeholder ends a literal run
+            formula |= words_of_piece("".join(run))
+            run = []
+    return Formula(formula)
+
+
+def conjunction(formulas: Iterable[Formula]) -> Formula:
+    return _prune(frozenset().union(*formulas))
+
+
+def disjunction(formulas: Iterable[Formula]) -> Formula:
+    result: Formula | None = None
+    for f in formulas:
+        if not f:
+            return TRUE
+        if result is None:
+            result = f
+            continue
+        product = {a | b for a in result for b in f}
+        result = _prune(frozenset(c for c in product if len(c) <= MAX_CLAUSE_WORDS))
+        if not result:
+            return TRUE
+    return result if result is not None else TRUE
+
+
+def _selectivity(clause: Clause) -> tuple:
+    # Fewer alternatives and longer words are rarer in text.
+    return (len(clause), -min(len(w) for w in clause), sorted(clause))
+
+
+def _prune(formula: Formula) -> Formula:
+    # A clause that contains another is implied by it.
+    kept = [c for c in formula if not any(o < c for o in formula)]
+    kept.sort(key=_selectivity)
+    return Formula(kept[:MAX_CLAUSES])
+
+
+def necessary_condition(cond) -> Formula:
+    """The CNF necessary condition of a pySigma condition tree (after the pipeline)."""
+    if isinstance(cond, ConditionAND):
+        return conjunction(necessary_condition(a) for a in cond.args)
+    if isinstance(cond, ConditionOR):
+        return disjunction(necessary_condition(a) for a in cond.args)
+    if isinstance(cond, ConditionNOT):
+        return TRUE
+    if isinstance(cond, ConditionFieldEqualsValueExpression) and isinstance(cond.value, SigmaExists):
+        return words_of_piece(cond.field, _NAME_SEPARATORS) if cond.value.exists else TRUE
+    if isinstance(cond, (ConditionFieldEqualsValueExpression, ConditionValueExpression)):
+        return value_condition(cond.value)
+    return TRUE
+
+
+def value_condition(value) -> Formula:
+    if isinstance(value, SigmaExpansion):
+        return disjunction(value_condition(v) for v in value.values)
+    if isinstance(value, SigmaString):
+        return string_condition(value)
+    return TRUE
+
+
+# --- matching -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RulePrefilter:
+    """One rule's necessary condition."""
+
+    rule_id: str
+    formula: Formula
+
+
+class Prefilter:
+    """All rules' conditions compiled into one Hyperscan database.
+
+    ``candidates(text)`` answers with the ids of the rules whose condition the text meets, or
+    ``None`` when the text cannot be judged (every rule possible).
+    """
+
+    def __init__(self, rules: Iterable[RulePrefilter]):
+        rules = list(rules)
+        self.always = frozenset(r.rule_id for r in rules if not r.formula)
+        self.rule_ids = [r.rule_id for r in rules]
+        words = sorted({w for r in rules for c in r.formula for w in c})
+        word_id = {w: i for i, w in enumerate(words)}
+        expressions, ids, flags = [], [], []
+        quiet = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_QUIET
+        for w in words:
+            expressions.append(_literal_regex(w))
+            ids.append(word_id[w])
+            flags.append(quiet)
+        self._first_rule = len(words)
+        self._rule_of: dict[int, str] = {}
+        for n, rule in enumerate(rules):
+            if not rule.formula:
+                continue
+            expr = " & ".join(
+                "(" + " | ".join(str(word_id[w]) for w in sorted(clause)) + ")" for clause in sorted(rule.formula, key=sorted)
+            )
+            expressions.append(expr.encode())
+            ids.append(self._first_rule + n)
+            flags.append(hyperscan.HS_FLAG_COMBINATION | hyperscan.HS_FLAG_SINGLEMATCH)
+            self._rule_of[self._first_rule + n] = rule.rule_id
+        self._escape_id = self._first_rule + len(rules)
+        expressions.append(_UNICODE_ESCAPE)
+        ids.append(self._escape_id)
+        flags.append(hyperscan.HS_FLAG_SINGLEMATCH)
+        self._db = hyperscan.Database()
+        self._db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+        self._scratch = hyperscan.Scratch(self._db)
+        self._found: list[int] = []
+        self._on_match = lambda id_, start, end, flags, ctx: self._found.append(id_)
+
+    @property
+    def judges_nothing(self) -> bool:
+        """True when some rule has no condition, so every event must be evaluated."""
+        return bool(self.always)
+
+    def candidates(self, text: bytes | None) -> frozenset | None:
+        if text is None or not text.isascii():
+            return None
+        found = self._found
+        self._db.scan(text, self._on_match, 0, None, self._scratch)
+        if not found:
+            return self.always
+        try:
+            if self._escape_id in found:
+                return None
+            return self.always | frozenset(self._rule_of[i] for i in found)
+        finally:
+            found.clear()
+
+
+def _literal_regex(word: str) -> bytes:
+    return "".join(c if c.isalnum() else f"\\x{ord(c):02x}" for c in word).encode()
