@@ -181,6 +181,8 @@ class Prefilter:
             expr = " & ".join(
                 "(" + " | ".join(str(word_id[w]) for w in sorted(clause)) + ")" for clause in sorted(rule.formula, key=sorted)
             )
+            if len(rule.formula) == 1 and len(next(iter(rule.formula))) == 1:
+                expr = f"{expr} & {expr}"  # Hyperscan wants an operator in a combination
             expressions.append(expr.encode())
             ids.append(self._first_rule + n)
             flags.append(hyperscan.HS_FLAG_COMBINATION | hyperscan.HS_FLAG_SINGLEMATCH)
@@ -204,7 +206,10 @@ class Prefilter:
         if text is None or not text.isascii():
             return None
         found = self._found
-        self._db.scan(text, self._on_match, 0, None, self._scratch)
+        try:
+            self._db.scan(text, self._on_match, 0, None, self._scratch)
+        except hyperscan.ScanTerminated:
+            pass  # every pattern has reported its single match: nothing more to find
         if not found:
             return self.always
         try:
