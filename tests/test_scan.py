@@ -1,10 +1,20 @@
 """`t1114 scan`: the documented hit records over recorded event files."""
 
+import csv
+import gzip
+import io
 import json
+import os
+from pathlib import Path
 
 import pytest
 
-from t1114.scan import scan
+from conftest import SHARED
+from evtx_writer import write_evtx
+from t1114.corpus import Corpus, Mix
+from t1114.inputs import read_records
+from t1114.progress import Progress
+from t1114.scan import ScanStats, scan
 from t1114.targets import all_targets
 
 FWD = {
@@ -74,3 +84,103 @@ def test_scan_of_broken_json_lines_names_the_line(cli, tmp_path):
     p.write_text(json.dumps(FWD) + "\n{broken\n")
     result = cli("scan", "--target", "native", str(p))
     assert result.returncode == 2 and "bad.jsonl: invalid JSON on line 2" in result.stderr
+
+
+# --- formats, directories, output ---------------------------------------------------------------
+
+
+def _windows_events(pack, count):
+    """Native Windows events of a generated corpus (planted exports included), as the evtx
+    parser renders them: every value text, since the writer stores text."""
+    corpus = Corpus(pack, "native", seed=3, mix=Mix(attack=0.1, near_miss=0.3))
+    found = []
+    for doc in corpus.events(count * 4):
+        event = doc.get("Event")
+        if isinstance(event, dict) and "System" in event:
+            system = {k: ({"#attributes": {a: str(x) for a, x in v["#attributes"].items()}} if isinstance(v, dict) else str(v))
+                      for k, v in event["System"].items()}
+            found.append({"System": system, "EventData": {k: str(v) for k, v in event.get("EventData", {}).items()}})
+        if len(found) == count:
+            return found
+    return found
+
+
+def _as_json_event(event):
+    return {"Event": {"#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"}, **event}}
+
+
+def _strip_file(hits):
+    return [{**h, "file": Path(h["file"]).name.split(".")[0]} for h in hits]
+
+
+def test_scan_of_evtx_and_gzip_directory_equals_plain_json_lines(pack, tmp_path):
+    native = all_targets()["native"]
+    windows = _windows_events(pack, 60)
+    exchange = [json.loads(json.dumps(d)) for d in Corpus(pack, "native", seed=4, mix=Mix(attack=0.05)).events(400)]
+    mixed, plain = tmp_path / "mixed", tmp_path / "plain"
+    mixed.mkdir()
+    plain.mkdir()
+    for i in range(3):
+        part = windows[i * 20:(i + 1) * 20]
+        write_evtx(mixed / f"win{i}.evtx", part)
+        (plain / f"win{i}.jsonl").write_text("".join(json.dumps(_as_json_event(e)) + "\n" for e in part))
+    lines = "".join(json.dumps(d) + "\n" for d in exchange)
+    (mixed / "m365.jsonl.gz").write_bytes(gzip.compress(lines.encode()))
+    (plain / "m365.jsonl").write_text(lines)
+    from_mixed = _strip_file(scan(pack, native, [mixed]))
+    from_plain = _strip_file(scan(pack, native, [plain]))
+    assert from_mixed == from_plain
+    fired = {h["rule_id"] for h in from_plain}
+    assert pack.find("win_exchange_new_mailbox_export_request").id in fired
+    assert pack.find("m365_forwarding_rule_and_mailbox_sync").id in fired
+
+
+def test_real_evtx_recordings_scan_like_their_json(pack, tmp_path):
+    """The shared corpus' EVTX recordings (never copied here) against their own JSON."""
+    shared = Path(os.environ.get("T1114_SHARED", SHARED)) / "corpus"
+    recordings = sorted(shared.rglob("*.evtx")) if shared.is_dir() else []
+    if not recordings:
+        pytest.skip(f"no EVTX recordings under {shared} (the shared corpus is not beside this checkout)")
+    native = all_targets()["native"]
+    for i, recording in enumerate(recordings):
+        as_lines = tmp_path / f"r{i}.jsonl"
+        as_lines.write_bytes(b"".join(r.text + b"\n" for r in read_records(recording)))
+        assert sum(1 for _ in read_records(recording)) > 0
+        evtx_hits = [{**h, "file": ""} for h in scan(pack, native, [recording])]
+        line_hits = [{**h, "file": ""} for h in scan(pack, native, [as_lines])]
+        assert evtx_hits == line_hits
+
+
+def test_cli_csv_and_summary(cli, native_file):
+    result = cli("scan", "--target", "native", "--format", "csv", "--summary", str(native_file))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 4 and list(rows[0]) == ["rule_id", "rule_title", "level", "file", "event_index", "event_indices", "group"]
+    corr = [r for r in rows if r["group"] != "{}"][0]
+    assert json.loads(corr["event_indices"]) == [1, 3] and json.loads(corr["group"]) == {"UserId": "alice@contoso.com"}
+    assert "m365_forwarding_rule_and_mailbox_sync" in result.stderr and "4 events" in result.stderr
+    # Not a terminal: no progress line.
+    assert "events/s" not in result.stderr
+
+
+def test_bad_file_anywhere_means_no_output(cli, native_file, tmp_path):
+    bad = tmp_path / "z_bad.jsonl"
+    bad.write_text(json.dumps(FWD) + "\n{broken\n")
+    result = cli("scan", "--target", "native", str(native_file), str(bad))
+    assert result.returncode == 2 and result.stdout == ""
+    assert "z_bad.jsonl: invalid JSON on line 2" in result.stderr
+
+
+def test_progress_only_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stats = ScanStats(events=120_000, hits=7)
+    shown, quiet = Terminal(), io.StringIO()
+    for stream in (shown, quiet):
+        progress = Progress(stream, interval=0)
+        progress(stats)
+        progress.close()
+    assert "120,000 events read" in shown.getvalue() and "7 hits" in shown.getvalue() and "events/s" in shown.getvalue()
+    assert quiet.getvalue() == ""

@@ -226,7 +226,11 @@ def _json_errors(path: Path):
     try:
         yield
     except ijson.JSONError as e:
-        raise PackError(path, f"invalid JSON: {e}") from None
+        detail = e.args[0] if e.args else e
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        # The C parser's message draws the spot over several lines; the first one says it.
+        raise PackError(path, f"invalid JSON: {str(detail).strip().splitlines()[0]}") from None
 
 
 def _records_of(value) -> Iterator[Record]:
