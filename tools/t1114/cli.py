@@ -115,6 +115,18 @@ def cmd_scan(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from t1114.bench import format_results, run_bench
+
+    pack = _pack(args)
+    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    results = run_bench(pack, Path(args.out), target=args.target, events=args.events, scales=args.scale,
+                        rules=args.rules, baseline=not args.no_baseline, seed=args.seed, log=log)
+    sys.stdout.write(format_results(results))
+    print(f"results in {Path(args.out) / 'bench.json'}", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="t1114", description="Build, validate, test and scan the T1114 detection pack.")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -144,7 +156,29 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--summary", action="store_true", help="print hits per rule on stderr at the end")
     s.add_argument("files", nargs="+", help="event files or directories (JSON, JSON Lines, .gz, .evtx)")
     s.set_defaults(func=cmd_scan)
+
+    m = sub.add_parser("bench", help="benchmark validate/build/test and scan against a baseline on a synthetic corpus")
+    m.add_argument("--events", type=_count, default=1_000_000, help="corpus size (default: 1000000)")
+    m.add_argument("--scale", type=_count, nargs="+", metavar="N", help="also scan corpora of these sizes")
+    m.add_argument("--rules", type=_count, default=0, help="also scan with this many generated rules added")
+    m.add_argument("--target", default="native", choices=["native", "splunk", "elastic"], help="event shape")
+    m.add_argument("--no-baseline", action="store_true", help="skip the baseline (it holds the corpus in memory)")
+    m.add_argument("--seed", type=int, default=1114)
+    m.add_argument("--out", default="dist", help="where bench.json goes (default: dist)")
+    m.set_defaults(func=cmd_bench)
     return p
+
+
+def _count(text: str) -> int:
+    """A positive count; 1M and 500k are accepted."""
+    factor = {"k": 1_000, "m": 1_000_000}.get(text[-1:].lower(), 1)
+    try:
+        value = int(float(text[:-1] if factor > 1 else text) * factor)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a count: {text}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -345,3 +345,49 @@ def write_jsonl(path: Path, events, compress: bool | None = None) -> int:
             fh.write(json.dumps(event, separators=(",", ":")) + "\n")
             count += 1
     return count
+
+
+# --- generated rules, for scaling with rule count ----------------------------------------------
+
+_WORDS = ["svchost", "NoProfile", "Bypass", "netsvcs", "renderer", "wmiprvse", "Get-MailboxStatistics", "conhost",
+          "inventory", "OUTLOOK", "recycle", "Schedule", "Newsletters", "RetainDeletedItemsFor"]
+_SYLLABLES = ["ka", "zu", "mor", "tex", "qui", "lo", "vin", "dra", "pex", "sul", "nor", "gri", "fa", "yel"]
+
+
+def _token(rng: random.Random) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(3, 5)))
+
+
+def generated_rules(count: int, seed: int = 1114) -> Iterator[tuple[str, str]]:
+    """``count`` Sigma rules on the pack's log sources, as (name, YAML text): most look for
+    words no corpus holds, some pair a common word with a rare one, one in fifty is a
+    temporal correlation of two others."""
+    import uuid
+
+    rng = random.Random(seed)
+    exchange: list[str] = []
+    for n in range(count):
+        name = f"gen_rule_{n:05d}"
+        rule_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        if len(exchange) >= 2 and rng.random() < 0.02:
+            first, second = rng.sample(exchange, 2)
+            body = (f"correlation:\n  type: temporal\n  rules: [{first}, {second}]\n  group-by: [UserId]\n"
+                    f"  timespan: 1h\n")
+        elif rng.random() < 0.5:
+            common = rng.random() < 0.2
+            word = rng.choice(_WORDS) if common else _token(rng)
+            extra = f"\n      - {_token(rng)}" if common else ""
+            body = ("logsource:\n  product: windows\n  category: process_creation\ndetection:\n  selection:\n"
+                    f"    CommandLine|contains|all:\n      - {word}{extra}\n"
+                    f"    Image|endswith: '\\{rng.choice(['powershell.exe', 'cmd.exe', 'svchost.exe', _token(rng) + '.exe'])}'\n"
+                    "  condition: selection\n")
+        else:
+            operation = rng.choice(["New-InboxRule", "Set-InboxRule", "Set-Mailbox", "Add-MailboxPermission",
+                                    "MailItemsAccessed", _token(rng)])
+            parameter = rng.choice(["ForwardTo", "RedirectTo", "ForwardingSmtpAddress", "AccessRights", _token(rng)])
+            body = ("logsource:\n  product: m365\n  service: exchange\ndetection:\n  selection:\n"
+                    f"    Operation: {operation}\n    Parameters.{parameter}|contains: {_token(rng)}\n"
+                    "  condition: selection\n")
+            exchange.append(name)
+        yield name, (f"title: Generated rule {n}\nid: {rule_id}\nname: {name}\nstatus: test\n{body}"
+                     f"level: {rng.choice(['low', 'medium', 'high'])}\n")

@@ -1,0 +1,29 @@
+"""`t1114 bench` end to end on a tiny corpus: what it measures and writes (never how fast)."""
+
+from __future__ import annotations
+
+import json
+
+from t1114.bench import format_results, measure, run_bench
+
+
+def test_bench_writes_every_measurement(pack, tmp_path):
+    results = run_bench(pack, tmp_path, events=400, scales=[200, 400], rules=20, seed=7, log=lambda _: None)
+    written = json.loads((tmp_path / "bench.json").read_text())
+    assert written == json.loads(json.dumps(results))
+    assert set(written["pack"]) == {"validate_seconds", "build_seconds", "test_seconds"}
+    for part in ("scan", "baseline"):
+        assert written[part]["events"] == 400 and written[part]["events_per_second"] > 0
+        assert written[part]["peak_rss_mb"] > 0
+    assert written["ratio"] == round(written["scan"]["events_per_second"] / written["baseline"]["events_per_second"], 2)
+    assert [row["events"] for row in written["scaling_events"]] == [200, 400]
+    assert written["scaling_events"][1]["hits"] == written["scan"]["hits"]
+    assert [row["rules"] for row in written["scaling_rules"]] == [len(pack.rules), len(pack.rules) + 20]
+    assert "x the baseline" in format_results(results)
+
+
+def test_measure_reports_the_childs_own_peak_memory():
+    small = measure(["python3", "-c", "pass"])
+    big = measure(["python3", "-c", "x = bytearray(200 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096])"])
+    assert small.returncode == 0 and big.returncode == 0
+    assert big.peak_rss_mb > small.peak_rss_mb + 150
