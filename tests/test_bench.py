@@ -27,3 +27,20 @@ def test_measure_reports_the_childs_own_peak_memory():
     big = measure(["python3", "-c", "x = bytearray(200 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096])"])
     assert small.returncode == 0 and big.returncode == 0
     assert big.peak_rss_mb > small.peak_rss_mb + 150
+
+
+def test_baseline_agrees_with_scan_where_its_semantics_suffice(pack, tmp_path):
+    # Native events need neither Unicode case folding nor multivalue matching, so the
+    # Zircolite-style baseline finds what the pack engine finds, correlations included.
+    from t1114 import baseline, engine
+    from t1114.corpus import Corpus, Mix, write_jsonl
+    from t1114.scan import scan
+    from t1114.targets import get_target
+
+    target = get_target("native")
+    path = tmp_path / "c.jsonl"
+    write_jsonl(path, Corpus(pack, "native", seed=11, mix=Mix(attack=0.05)).events(1200))
+    rules = engine.compile_sql(pack.collection(), target.evaluation_pipeline())
+    hits = list(scan(pack, target, [path]))
+    assert any(h["group"] for h in hits)
+    assert baseline.run_file(rules, path, target.timestamp_fields) == len(hits)

@@ -45,10 +45,11 @@ def run_file(rules: list[engine.SqlRule], path: Path, timestamp_fields) -> int:
     rows = []
     columns: dict[str, str] = {}
     for index, doc in enumerate(_documents(path)):
-        fields = {k.lower(): v for k, v in flatten(doc).items()}
+        flat = flatten(doc)
+        fields = {k.lower(): v for k, v in flat.items()}
         for name in fields:
             columns.setdefault(name, name)
-        rows.append((index, engine.timestamp_of(fields, timestamp_fields), fields))
+        rows.append((index, engine.timestamp_of(flat, timestamp_fields), fields))
     conn = sqlite3.connect(":memory:")
     conn.create_function("regexp", 2, _regexp, deterministic=True)
     names = sorted(columns)
