@@ -43,16 +43,32 @@ class Run:
     stderr: str
 
 
+# Linux carries a process' peak memory across fork and exec: a child started from this
+# (large) process would report at least this process' size. A small launcher in between
+# forks the measured command from a small process and reports its peak alone.
+_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+
+
 def measure(command: list[str], cwd: Path | None = None, stdout_to_null: bool = False) -> Run:
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL if stdout_to_null else out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        peak_file = Path(tmp) / "peak"
+        started = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", _LAUNCHER, str(peak_file), *command], cwd=cwd,
+                              stdout=subprocess.DEVNULL if stdout_to_null else out, stderr=err)
         seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        peak_kb = int(peak_file.read_text()) if peak_file.exists() else 0
         out.seek(0)
         err.seek(0)
-        return Run(command, seconds, usage.ru_maxrss / 1024.0, proc.returncode,
+        return Run(command, seconds, peak_kb / 1024.0, proc.returncode,
                    out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
 
