@@ -48,3 +48,67 @@ def test_an_unknown_field_is_reported(pack):
     assert schema.unknown_fields("elastic", bad) == [
         "field 'o365.audit.NoSuchFieldAnywhere' is not in the schema of o365.audit"
     ]
+
+
+ORDERED = """
+title: Step One
+id: 0f9d7a10-1111-4c1a-9a51-000000000001
+name: step_one
+logsource: {product: m365, service: exchange}
+detection:
+  sel: {Operation: MailItemsAccessed}
+  condition: sel
+level: low
+---
+title: Step Two
+id: 0f9d7a10-1111-4c1a-9a51-000000000002
+name: step_two
+logsource: {product: m365, service: exchange}
+detection:
+  sel: {Operation: New-InboxRule}
+  condition: sel
+level: low
+---
+title: Ordered
+id: 0f9d7a10-1111-4c1a-9a51-000000000003
+name: ordered
+correlation:
+  type: temporal_ordered
+  rules: [step_one, step_two]
+  group-by: [UserId]
+  timespan: 30m
+level: high
+"""
+
+
+def _compile_text(target_name, yaml_text, rule_id):
+    from sigma.collection import SigmaCollection
+
+    collection = SigmaCollection.from_yaml(yaml_text)
+    collection.resolve_rule_references()
+    return all_targets()[target_name].compile_rule(collection, rule_id)
+
+
+def test_temporal_ordered_on_elastic_is_one_windowed_sequence():
+    q = _compile_text("elastic", ORDERED, "0f9d7a10-1111-4c1a-9a51-000000000003")
+    assert len(q.queries) == 1
+    lines = q.queries[0].splitlines()
+    assert lines[0] == "sequence by user.id with maxspan=30m"
+    assert "MailItemsAccessed" in lines[1] and "New-InboxRule" in lines[2]
+    assert all(line.strip().startswith("[any where ") for line in lines[1:])
+
+
+def test_temporal_any_order_on_elastic_is_one_sequence_per_order(pack):
+    rule = pack.find("m365_forwarding_rule_and_mailbox_sync")
+    q = all_targets()["elastic"].compile_rule(pack.collection([rule]), rule.id)
+    assert len(q.queries) == 2
+    assert all(x.startswith("sequence by user.id with maxspan=1h") for x in q.queries)
+    assert q.queries[0].splitlines()[1:] == list(reversed(q.queries[1].splitlines()[1:]))
+
+
+def test_splunk_correlations_use_a_sliding_window():
+    q = _compile_text("splunk", ORDERED, "0f9d7a10-1111-4c1a-9a51-000000000003")
+    assert "bin _time" not in q.text
+    assert "streamstats current=f time_window=30m max(t1114_s0) as t1114_p1 by UserId" in q.text
+    assert 'event_type="step_two" AND t1114_p1 >= _time - 1800' in q.text
+    assert q.text.rstrip().endswith("| where isnotnull(t1114_s1)")

@@ -30,9 +30,12 @@ class CompiledQuery:
     target: str
     language: str
     extension: str
-    text: str
+    text: str  # the queries, separated by blank lines
     fields: tuple[str, ...]
     extra: dict = field(default_factory=dict)
+    # Usually one query; an any-order temporal correlation on Elastic is one EQL sequence
+    # per order of its rules, each its own detection rule.
+    queries: tuple[str, ...] = ()
 
 
 def detection_fields(rule: SigmaRuleBase) -> set[str]:
@@ -112,9 +115,10 @@ class Target(ABC):
             target=self.name,
             language=language,
             extension=extension,
-            text="\n".join(str(q) for q in queries).rstrip() + "\n",
+            text="\n\n".join(str(q).strip() for q in queries) + "\n",
             fields=tuple(sorted(fields)),
             extra=self.extra_for(rule),
+            queries=tuple(str(q).strip() for q in queries),
         )
 
     def extra_for(self, rule: SigmaRuleBase) -> dict:

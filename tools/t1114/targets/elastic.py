@@ -1,17 +1,78 @@
 from __future__ import annotations
 
+import itertools
+
 from sigma.backends.elasticsearch import ESQLBackend, EqlBackend
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
+from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, t1114_elastic_pipeline
 
 from t1114.targets.base import Target, logsources_of
 
 
 class PackEqlBackend(EqlBackend):
-    """EQL with field existence, which the stock backend refuses; EQL's ``!= null`` is it."""
+    """EQL with field existence and correlations that keep Sigma's time window.
+
+    The stock backend refuses ``|exists`` (EQL's ``!= null`` is it), emits ``temporal`` as a
+    ``sample`` with no time window (and Kibana rules cannot run samples), and appends
+    ``with runs=`` to ``temporal_ordered`` sequences. Here ``temporal_ordered`` is one
+    ``sequence ... with maxspan``, and ``temporal`` (any order) is one such sequence per order
+    of its rules, each a separate query.
+    """
 
     field_exists_expression = "{field} != null"
     field_not_exists_expression = "{field} == null"
+    max_temporal_rules = 4  # 4! = 24 sequences; beyond that an any-order window needs another form
+
+    def _maxspan(self, rule) -> str:
+        span = rule.timespan
+        if span.unit in ("s", "m", "h", "d"):
+            return span.spec
+        if span.unit == "w":
+            return f"{span.count * 7}d"
+        raise SigmaFeatureNotSupportedByBackendError(f"EQL maxspan cannot express the timespan {span.spec}")
+
+    def _join_keys(self, rule, ref) -> list[str]:
+        keys = []
+        for field in rule.group_by or []:
+            alias = next((a for a in rule.aliases if a.alias == field), None)
+            if alias is not None:
+                mapped = next((f for r, f in alias.mapping.items() if r.rule is ref.rule), field)
+                keys.append(self.escape_and_quote_field(mapped))
+            else:
+                keys.append(self.escape_and_quote_field(field))
+        return keys
+
+    def _sequence(self, rule, order) -> str:
+        per_step = bool(rule.aliases)
+        header = "sequence"
+        if rule.group_by and not per_step:
+            header += " by " + ", ".join(self.escape_and_quote_field(f) for f in rule.group_by)
+        header += f" with maxspan={self._maxspan(rule)}"
+        steps = []
+        for ref in order:
+            queries = ref.rule.get_conversion_result()
+            if len(queries) != 1:
+                raise SigmaFeatureNotSupportedByBackendError(f"rule '{ref.rule.name}' converts to {len(queries)} queries")
+            # Referenced rules convert to bare conditions; a sequence step needs its category.
+            condition = str(queries[0])
+            if not condition.startswith("any where "):
+                condition = f"any where {condition}"
+            step = f"  [{condition}]"
+            if per_step and rule.group_by:
+                step += " by " + ", ".join(self._join_keys(rule, ref))
+            steps.append(step)
+        return "\n".join([header, *steps])
+
+    def convert_correlation_temporal_ordered_rule(self, rule, output_format=None, method="sequence"):
+        return [self._sequence(rule, rule.rules)]
+
+    def convert_correlation_temporal_rule(self, rule, output_format=None, method="sequence"):
+        if len(rule.rules) > self.max_temporal_rules:
+            raise SigmaFeatureNotSupportedByBackendError(
+                f"an any-order temporal correlation of more than {self.max_temporal_rules} rules"
+            )
+        return [self._sequence(rule, order) for order in itertools.permutations(rule.rules)]
 
 
 class ElasticTarget(Target):
