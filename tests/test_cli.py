@@ -45,7 +45,7 @@ def test_broken_rule_fails_build_without_touching_dist(cli, pack_copy):
     assert cli("build", "--out", str(out), cwd=pack_copy).returncode == 0
     before = tree_digest(out)
     rule = pack_copy / "sigma" / "m365" / "m365_inbox_rule_forwarding.yml"
-    rule.write_text(rule.read_text().replace("condition: selection and forwarding", "condition: selection and ("))
+    rule.write_text(rule.read_text().replace("condition: (selection and forwarding)", "condition: (selection and ("))
     result = cli("build", "--out", str(out), cwd=pack_copy)
     assert_clean_failure(result, "m365_inbox_rule_forwarding.yml")
     assert tree_digest(out) == before

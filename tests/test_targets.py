@@ -3,12 +3,14 @@
 import pytest
 
 from t1114 import schema
-from t1114.targets import all_targets, build_targets
+from t1114.targets import all_targets, build_targets, unsupported_rules
 
 
 def compiled(pack, target_name):
+    """Rule name -> compiled query, for the rules the target can run."""
     target = all_targets()[target_name]
-    return {r.name: target.compile_rule(pack.collection([r]), r.id) for r in pack.rules}
+    skipped = unsupported_rules(target, pack.collection())
+    return {r.name: target.compile_rule(pack.collection([r]), r.id) for r in pack.rules if r.id not in skipped}
 
 
 def test_targets_are_discovered():
@@ -20,6 +22,14 @@ def test_targets_are_discovered():
 def test_every_rule_compiles(pack, target):
     for name, query in compiled(pack, target).items():
         assert query is not None and query.text.strip(), name
+
+
+def test_only_sources_without_elastic_data_are_skipped_there(pack):
+    skipped = unsupported_rules(all_targets()["elastic"], pack.collection())
+    assert {pack.find(rid).name for rid in skipped} == {"m365_message_trace_auto_forwarded_external"}
+    assert unsupported_rules(all_targets()["splunk"], pack.collection()) == {}
+    rule = pack.find("m365_message_trace_auto_forwarded_external")
+    assert all_targets()["elastic"].compile_rule(pack.collection([rule]), rule.id) is None
 
 
 def test_splunk_searches_start_with_the_source_macro(pack):

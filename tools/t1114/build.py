@@ -27,7 +27,9 @@ def compile_pack(pack: Pack, targets: Iterable[Target]) -> list[CompiledQuery]:
     for target in targets:
         for rule in pack.rules:
             try:
-                query = target.compile_rule(pack.collection([rule]), rule.id, pack.project.relative(rule.path))
+                query = target.compile_rule(
+                    pack.collection([rule]), rule.id, pack.project.relative(rule.path), tuning=pack.tuning
+                )
             except PackError as e:
                 errors.append(e)
                 continue

@@ -15,7 +15,7 @@ from t1114 import engine
 from t1114.errors import PackError
 from t1114.events import read_events
 from t1114.loader import Pack
-from t1114.targets import Target
+from t1114.targets import Target, unsupported_rules
 
 EVENT_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
@@ -33,7 +33,9 @@ def event_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def scan(pack: Pack, target: Target, paths: Iterable[Path]) -> Iterator[dict]:
-    rules = engine.compile_sql(pack.collection(), target.evaluation_pipeline())
+    skipped = unsupported_rules(target, pack.collection())
+    runnable = [r for r in pack.rules if r.id not in skipped]
+    rules = engine.compile_sql(pack.collection(runnable), target.evaluation_pipeline(pack.tuning))
     for path in event_files(paths):
         events = list(read_events(path))
         hits = engine.run(rules, events, target.timestamp_fields)

@@ -13,7 +13,8 @@ from xml.etree import ElementTree as ET
 from t1114 import engine
 from t1114.fixtures import FixtureFile
 from t1114.loader import Pack
-from t1114.targets import Target
+from t1114.targets import Target, unsupported_rules
+from t1114.tuning import load_tuning
 
 
 @dataclass(frozen=True)
@@ -51,19 +52,30 @@ def run_tests(
     fixtures: list[FixtureFile],
     targets: Iterable[Target],
     rule_filter: set[str] | None = None,
+    tuning: dict | None = None,
 ) -> TestReport:
+    """``tuning``: the lists to evaluate with; by default those the fixtures are written for
+    (fixtures/tuning.yml), so the fixtures hold whatever the pack's own tuning file says."""
+    if tuning is None:
+        tuning = load_tuning(pack.project.fixture_tuning_file)
     results: list[CaseResult] = []
     for target in targets:
-        compiled = {r.id: r for r in engine.compile_sql(pack.collection(), target.evaluation_pipeline())}
+        skipped = unsupported_rules(target, pack.collection())
+        runnable = [r for r in pack.rules if r.id not in skipped]
+        compiled = {r.id: r for r in engine.compile_sql(pack.collection(runnable), target.evaluation_pipeline(tuning))}
         for fixture in fixtures:
             for case in fixture.cases:
                 events = case.events.get(target.shape)
                 if events is None:
                     continue
-                wanted = [rid for rid in case.match + case.no_match if not rule_filter or rid in rule_filter]
+                wanted = [
+                    rid
+                    for rid in case.match + case.no_match
+                    if (not rule_filter or rid in rule_filter) and rid not in skipped
+                ]
                 if not wanted:
                     continue
-                hits = engine.run([compiled[rid] for rid in wanted if rid in compiled], list(events), target.timestamp_fields)
+                hits = engine.run([compiled[rid] for rid in wanted], list(events), target.timestamp_fields)
                 for rid in wanted:
                     rule = pack.find(rid)
                     matched = tuple(sorted({i for h in hits if h.rule_id == rid for i in h.event_indices}))

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from t1114.targets.base import CompiledQuery, Target
 
-__all__ = ["CompiledQuery", "Target", "all_targets", "build_targets", "get_target"]
+__all__ = ["CompiledQuery", "Target", "all_targets", "build_targets", "get_target", "unsupported_rules"]
 
 
 @lru_cache(maxsize=1)
@@ -33,3 +33,13 @@ def get_target(name: str) -> Target:
         return all_targets()[name]
     except KeyError:
         raise ValueError(f"unknown target '{name}' (known: {', '.join(all_targets())})") from None
+
+
+def unsupported_rules(target: Target, collection) -> dict[str, str]:
+    """Rule id -> why the target cannot run it, over a resolved collection (correlations need
+    their referenced rules)."""
+    found = {}
+    for rule in collection:
+        if (reason := target.unsupported(rule)) is not None:
+            found[str(rule.id)] = reason
+    return found

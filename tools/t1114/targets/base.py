@@ -42,7 +42,9 @@ def detection_fields(rule: SigmaRuleBase) -> set[str]:
     """Field names a (processed) rule's query refers to."""
     found: set[str] = set()
     if isinstance(rule, SigmaCorrelationRule):
-        found.update(rule.group_by or [])
+        # An alias names no field of its own; the fields are those it maps to in each rule.
+        aliases = {alias.alias for alias in rule.aliases}
+        found.update(f for f in rule.group_by or [] if f not in aliases)
         for alias in rule.aliases:
             found.update(alias.mapping.values())
         if rule.condition and rule.condition.fieldref:
@@ -77,17 +79,26 @@ class Target(ABC):
     timestamp_fields: ClassVar[tuple[str, ...]] = ("@timestamp",)
 
     @abstractmethod
-    def evaluation_pipeline(self) -> ProcessingPipeline:
-        """The pipeline the engine applies before the SQLite backend."""
+    def evaluation_pipeline(self, tuning: dict | None = None) -> ProcessingPipeline:
+        """The pipeline the engine applies before the SQLite backend.
 
-    def query_pipeline(self) -> ProcessingPipeline:
-        return self.evaluation_pipeline()
+        ``tuning``: the pack's tuning lists (see t1114.tuning); None keeps the defaults.
+        """
 
-    def backend_for(self, rule: SigmaRuleBase) -> tuple[Backend, str, str]:
+    def query_pipeline(self, tuning: dict | None = None) -> ProcessingPipeline:
+        return self.evaluation_pipeline(tuning)
+
+    def backend_for(self, rule: SigmaRuleBase, tuning: dict | None = None) -> tuple[Backend, str, str]:
         """(backend, language, file extension) for one rule."""
         raise NotImplementedError(f"target {self.name} ships no queries")
 
-    def compile_rule(self, collection: SigmaCollection, rule_id: str, path: str | None = None) -> CompiledQuery | None:
+    def unsupported(self, rule: SigmaRuleBase) -> str | None:
+        """Why the target cannot run a rule (a log source it has no data for), or None."""
+        return None
+
+    def compile_rule(
+        self, collection: SigmaCollection, rule_id: str, path: str | None = None, tuning: dict | None = None
+    ) -> CompiledQuery | None:
         """The shipped query of one rule.
 
         ``collection`` holds the rule and the rules it references, freshly parsed: a backend
@@ -95,9 +106,9 @@ class Target(ABC):
         rule may need a different backend (and so its own conversions).
         """
         rule = collection[rule_id]
-        if not rule._output:
+        if not rule._output or self.unsupported(rule):
             return None
-        backend, language, extension = self.backend_for(rule)
+        backend, language, extension = self.backend_for(rule, tuning)
         try:
             backend.convert(collection)
         except SigmaError as e:

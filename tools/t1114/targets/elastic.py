@@ -5,7 +5,7 @@ import itertools
 from sigma.backends.elasticsearch import ESQLBackend, EqlBackend
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
-from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, t1114_elastic_pipeline
+from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, elastic_pipeline
 
 from t1114.targets.base import Target, logsources_of
 
@@ -37,7 +37,9 @@ class PackEqlBackend(EqlBackend):
         for field in rule.group_by or []:
             alias = next((a for a in rule.aliases if a.alias == field), None)
             if alias is not None:
-                mapped = next((f for r, f in alias.mapping.items() if r.rule is ref.rule), field)
+                # Alias references are not resolved by pySigma; match them by name or id.
+                names = {ref.reference, ref.rule.name, str(ref.rule.id)}
+                mapped = next((f for r, f in alias.mapping.items() if r.reference in names), field)
                 keys.append(self.escape_and_quote_field(mapped))
             else:
                 keys.append(self.escape_and_quote_field(field))
@@ -81,18 +83,25 @@ class ElasticTarget(Target):
     description = "EQL (event and temporal rules) and ES|QL (count rules) over ECS and integration fields"
     timestamp_fields = ("@timestamp",)
 
-    def evaluation_pipeline(self):
-        return t1114_elastic_pipeline()
+    def evaluation_pipeline(self, tuning=None):
+        return elastic_pipeline(tuning)
 
-    def backend_for(self, rule):
+    def unsupported(self, rule):
+        for ls in logsources_of(rule):
+            for source in ELASTIC_SOURCES.values():
+                if source.unavailable and source.logsource.matches(ls):
+                    return source.unavailable
+        return None
+
+    def backend_for(self, rule, tuning=None):
         # EQL's ":" and "like~" compare case-insensitively, as Sigma does; counting
         # correlations need ES|QL's STATS.
         if isinstance(rule, SigmaCorrelationRule) and rule.type in (
             SigmaCorrelationType.EVENT_COUNT,
             SigmaCorrelationType.VALUE_COUNT,
         ):
-            return ESQLBackend(processing_pipeline=self.query_pipeline()), "esql", "esql"
-        return PackEqlBackend(processing_pipeline=self.query_pipeline()), "eql", "eql"
+            return ESQLBackend(processing_pipeline=self.query_pipeline(tuning)), "esql", "esql"
+        return PackEqlBackend(processing_pipeline=self.query_pipeline(tuning)), "eql", "eql"
 
     def extra_for(self, rule):
         indices, integrations = set(), set()
