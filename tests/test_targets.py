@@ -122,3 +122,17 @@ def test_splunk_correlations_use_a_sliding_window():
     assert "streamstats current=f time_window=30m max(t1114_s0) as t1114_p1 by UserId" in q.text
     assert 'event_type="step_two" AND t1114_p1 >= _time - 1800' in q.text
     assert q.text.rstrip().endswith("| where isnotnull(t1114_s1)")
+
+
+def test_temporal_ordered_with_aliases_joins_each_step_on_its_own_field(pack):
+    rule = pack.find("m365_forwarding_after_risky_signin")
+    eql = all_targets()["elastic"].compile_rule(pack.collection([rule]), rule.id)
+    (query,) = eql.queries
+    lines = query.splitlines()
+    assert lines[0] == "sequence with maxspan=1h"
+    assert "azure.signinlogs" in lines[1] and lines[1].endswith("] by azure.signinlogs.properties.user_principal_name")
+    assert "o365.audit" in lines[2] and lines[2].endswith("] by user.id")
+    assert "user" not in eql.fields  # the alias is no field of its own
+    spl = all_targets()["splunk"].compile_rule(pack.collection([rule]), rule.id).text
+    assert "rename properties.userPrincipalName as user" in spl and "rename UserId as user" in spl
+    assert 'event_type="m365_forwarding_change" AND t1114_p1 >= _time - 3600' in spl
