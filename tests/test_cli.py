@@ -30,6 +30,8 @@ def test_build_writes_queries_and_is_deterministic(cli, tmp_path):
     assert "queries/elastic/win_exchange_new_mailbox_export_request.eql" in digest
     manifest = json.loads((a / "manifest.json").read_text())
     assert {r["analytic"] for r in manifest["rules"]} == {"AN1309", "AN1312"}
+    trace = next(r for r in manifest["rules"] if r["name"] == "m365_message_trace_auto_forwarded_external")
+    assert set(trace["queries"]) == {"splunk"} and "message tracking" in trace["not_built"]["elastic"]
 
 
 def test_validate_and_test_pass(cli):
