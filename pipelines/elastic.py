@@ -74,6 +74,22 @@ _GWS_ACTIVITY_FIELDS = {
     "id.applicationName": "google_workspace.id.application_name",
     "ipAddress": "source.ip",
 }
+
+
+def _gws_source(stream: str, parameters: dict | None = None, prefixes: dict | None = None) -> ElasticSource:
+    """A data stream of the google_workspace integration; Reports API streams share the
+    activity fields, each adds its parameters."""
+    fields = {**_GWS_ACTIVITY_FIELDS, **parameters} if parameters is not None else {}
+    return ElasticSource(
+        LogSource("google_workspace", service=stream),
+        datasets=(f"google_workspace.{stream}",),
+        integrations=("google_workspace",),
+        conditions={"data_stream.dataset": f"google_workspace.{stream}"},
+        fields=fields,
+        prefixes=prefixes or {},
+    )
+
+
 # --- end Microsoft 365 / Entra ID / Google Workspace ---
 
 ELASTIC_SOURCES: dict[str, ElasticSource] = {
@@ -160,13 +176,9 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = {
             ],
         },
     ),
-    "google_workspace_admin": ElasticSource(
-        LogSource("google_workspace", service="admin"),
-        datasets=("google_workspace.admin",),
-        integrations=("google_workspace",),
-        conditions={"data_stream.dataset": "google_workspace.admin"},
-        fields={
-            **_GWS_ACTIVITY_FIELDS,
+    "google_workspace_admin": _gws_source(
+        "admin",
+        {
             "events.parameters.NEW_VALUE": "google_workspace.admin.new_value",
             "events.parameters.OLD_VALUE": "google_workspace.admin.old_value",
             "events.parameters.ORG_UNIT_NAME": "google_workspace.admin.org_unit.name",
@@ -174,24 +186,20 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = {
             "events.parameters.USER_EMAIL": "google_workspace.admin.user.email",
         },
     ),
-    "google_workspace_user_accounts": ElasticSource(
-        LogSource("google_workspace", service="user_accounts"),
-        datasets=("google_workspace.user_accounts",),
-        integrations=("google_workspace",),
-        conditions={"data_stream.dataset": "google_workspace.user_accounts"},
-        fields={
-            **_GWS_ACTIVITY_FIELDS,
+    "google_workspace_user_accounts": _gws_source(
+        "user_accounts",
+        {
             "events.parameters.email_forwarding_destination_address": (
                 "google_workspace.user_accounts.email_forwarding_destination_address"
             ),
         },
     ),
-    "google_workspace_gmail": ElasticSource(
-        LogSource("google_workspace", service="gmail"),
-        datasets=("google_workspace.gmail",),
-        integrations=("google_workspace",),
-        conditions={"data_stream.dataset": "google_workspace.gmail"},
-        prefixes={"event_info.": "google_workspace.gmail.event_info.", "message_info.": "google_workspace.gmail.message_info."},
+    "google_workspace_gmail": _gws_source(
+        "gmail",
+        prefixes={
+            "event_info.": "google_workspace.gmail.event_info.",
+            "message_info.": "google_workspace.gmail.message_info.",
+        },
     ),
     # --- end Microsoft 365 / Entra ID / Google Workspace ---
 }

@@ -46,6 +46,19 @@ def _under_properties(key: str, exceptions: dict[str, str]) -> dict[str, str]:
     return {name: exceptions.get(name, f"properties.{name}") for name in SOURCES[key].fields}
 
 
+def _gws_reports_source(service: str) -> SplunkSource:
+    """A Reports API application as the Google Workspace add-on indexes it: one activity event
+    per Splunk event, under event."""
+    return SplunkSource(
+        LogSource("google_workspace", service=service),
+        macro=f"t1114_gws_reports_{service}",
+        selector_values=(f"gws:reports:{service}",),
+        add_on="Splunk Add-on for Google Workspace",
+        fields={"events.name": "event.name", "events.type": "event.type"},
+        name_value_lists={"events.parameters.": ("event.parameters{}.name", "event.parameters{}.value")},
+    )
+
+
 SPLUNK_SOURCES: dict[str, SplunkSource] = {
     "windows_process_creation": SplunkSource(
         LogSource("windows", "process_creation"),
@@ -110,23 +123,8 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = {
             },
         ),
     ),
-    # The Google Workspace add-on indexes one Reports API event per Splunk event.
-    "google_workspace_admin": SplunkSource(
-        LogSource("google_workspace", service="admin"),
-        macro="t1114_gws_reports_admin",
-        selector_values=("gws:reports:admin",),
-        add_on="Splunk Add-on for Google Workspace",
-        fields={"events.name": "event.name", "events.type": "event.type"},
-        name_value_lists={"events.parameters.": ("event.parameters{}.name", "event.parameters{}.value")},
-    ),
-    "google_workspace_user_accounts": SplunkSource(
-        LogSource("google_workspace", service="user_accounts"),
-        macro="t1114_gws_reports_user_accounts",
-        selector_values=("gws:reports:user_accounts",),
-        add_on="Splunk Add-on for Google Workspace",
-        fields={"events.name": "event.name", "events.type": "event.type"},
-        name_value_lists={"events.parameters.": ("event.parameters{}.name", "event.parameters{}.value")},
-    ),
+    "google_workspace_admin": _gws_reports_source("admin"),
+    "google_workspace_user_accounts": _gws_reports_source("user_accounts"),
     "google_workspace_gmail": SplunkSource(
         LogSource("google_workspace", service="gmail"),
         macro="t1114_gws_gmail",
