@@ -109,6 +109,7 @@ def test_temporal_any_order_on_elastic_is_one_sequence_per_order(pack):
 def test_splunk_correlations_use_a_sliding_window():
     q = _compile_text("splunk", ORDERED, "0f9d7a10-1111-4c1a-9a51-000000000003")
     assert "bin _time" not in q.text
-    assert "streamstats current=f time_window=30m max(t1114_s0) as t1114_p1 by UserId" in q.text
+    assert "| eval t1114_key0=lower('UserId')" in q.text  # Sigma groups case-insensitively
+    assert "streamstats current=f time_window=30m max(t1114_s0) as t1114_p1 by t1114_key0" in q.text
     assert 'event_type="step_two" AND t1114_p1 >= _time - 1800' in q.text
     assert q.text.rstrip().endswith("| where isnotnull(t1114_s1)")

@@ -19,15 +19,20 @@ from t1114.attack import use_offline_attack_data
 from t1114.errors import PackError, PackErrors
 from t1114.loader import Pack
 from t1114.targets import CompiledQuery, Target
+from t1114.verify import check_syntax
 
 
 def compile_pack(pack: Pack, targets: Iterable[Target]) -> list[CompiledQuery]:
+    """Every rule compiled for every target; each query must parse in its own language."""
     use_offline_attack_data()
     compiled, errors = [], []
     for target in targets:
         for rule in pack.rules:
+            path = pack.project.relative(rule.path)
             try:
-                query = target.compile_rule(pack.collection([rule]), rule.id, pack.project.relative(rule.path))
+                query = target.compile_rule(pack.collection([rule]), rule.id, path)
+                if query is not None:
+                    check_syntax(query, path)
             except PackError as e:
                 errors.append(e)
                 continue
