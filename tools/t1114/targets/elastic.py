@@ -5,6 +5,7 @@ import itertools
 from sigma.backends.elasticsearch import ESQLBackend, EqlBackend
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
+from sigma.types import SigmaString, SpecialChars
 from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, t1114_elastic_pipeline
 
 from t1114.targets.base import Target, logsources_of
@@ -75,6 +76,59 @@ class PackEqlBackend(EqlBackend):
         return [self._sequence(rule, order) for order in itertools.permutations(rule.rules)]
 
 
+class PackEsqlBackend(ESQLBackend):
+    """ES|QL that matches strings the way Sigma does.
+
+    ES|QL compares strings case-sensitively and the stock backend emits ``field == "v"`` and
+    ``LIKE`` as they are, so ``new-mailboxexportrequest`` slips past a rule written in mixed
+    case. Here every string match lower-cases the field (``TO_LOWER``) and the value, and
+    ``LIKE`` patterns escape a literal backslash, ``*`` and ``?`` (ES|QL's ``LIKE`` treats the
+    backslash as its escape character, so the stock ``"C:\\\\Windows*"`` would not match a
+    Windows path). Group-by keys are lower-cased too: Sigma groups case-insensitively.
+    """
+
+    convert_or_as_in = False  # each value goes through TO_LOWER; ES|QL's IN has no such form
+    group_key_field = "t1114_key{index}"
+
+    @staticmethod
+    def _string_literal(text: str) -> str:
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        return f'"{escaped}"'
+
+    def convert_condition_field_eq_val_str(self, cond, state):
+        value: SigmaString = cond.value
+        field = f"to_lower({self.escape_and_quote_field(cond.field)})"
+        if not value.contains_special():
+            plain = "".join(part for part in value.s if isinstance(part, str))
+            return f"{field}=={self._string_literal(plain.lower())}"
+        pattern = []
+        for part in value.s:
+            if part is SpecialChars.WILDCARD_MULTI:
+                pattern.append("*")
+            elif part is SpecialChars.WILDCARD_SINGLE:
+                pattern.append("?")
+            elif isinstance(part, str):
+                pattern.append("".join("\\" + c if c in "\\*?" else c for c in part.lower()))
+            else:
+                raise SigmaFeatureNotSupportedByBackendError(f"ES|QL cannot express the value part {part!r}")
+        return f"{field} like {self._string_literal(''.join(pattern))}"
+
+    def convert_correlation_aggregation_groupby_from_template(self, group_by, method):
+        if not group_by:
+            return super().convert_correlation_aggregation_groupby_from_template(group_by, method)
+        return " by timebucket, " + ", ".join(self.group_key_field.format(index=i) for i in range(len(group_by)))
+
+    def convert_correlation_aggregation_from_template(self, rule, correlation_type, method, search):
+        aggregate = super().convert_correlation_aggregation_from_template(rule, correlation_type, method, search)
+        if not rule.group_by:
+            return aggregate
+        keys = ", ".join(
+            f"{self.group_key_field.format(index=i)}=to_lower(to_string({self.escape_and_quote_field(f)}))"
+            for i, f in enumerate(rule.group_by)
+        )
+        return f"| eval {keys} " + aggregate
+
+
 class ElasticTarget(Target):
     name = "elastic"
     shape = "elastic"
@@ -91,7 +145,7 @@ class ElasticTarget(Target):
             SigmaCorrelationType.EVENT_COUNT,
             SigmaCorrelationType.VALUE_COUNT,
         ):
-            return ESQLBackend(processing_pipeline=self.query_pipeline()), "esql", "esql"
+            return PackEsqlBackend(processing_pipeline=self.query_pipeline()), "esql", "esql"
         return PackEqlBackend(processing_pipeline=self.query_pipeline()), "eql", "eql"
 
     def extra_for(self, rule):
