@@ -23,6 +23,60 @@ class PackEqlBackend(EqlBackend):
 
     field_exists_expression = "{field} != null"
     field_not_exists_expression = "{field} == null"
+    _WILDCARDS = "*?"
+
+    @staticmethod
+    def _string_literal(text: str) -> str:
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        return f'"{escaped}"'
+
+    def _string_match(self, cond, insensitive: bool) -> str:
+        """``:``/``like~`` (or ``==``/``like`` when cased) with EQL's two wildcards, which it
+        cannot escape: a value holding a literal ``*`` or ``?`` uses ``in~`` or the
+        ``stringContains~``/``startsWith~``/``endsWith~`` functions instead."""
+        field = self.escape_and_quote_field(cond.field)
+        parts = cond.value.s
+        literal = [p for p in parts if isinstance(p, str)]
+        tilde = "~" if insensitive else ""
+        if not any(c in self._WILDCARDS for p in literal for c in p):
+            pattern = "".join(p if isinstance(p, str) else "*" if p is SpecialChars.WILDCARD_MULTI else "?" for p in parts)
+            if not cond.value.contains_special():
+                return f"{field} {':' if insensitive else '=='} {self._string_literal(pattern)}"
+            return f"{field} {':' if insensitive else 'like'} {self._string_literal(pattern)}"
+        inner = parts
+        starts = bool(inner) and inner[0] is SpecialChars.WILDCARD_MULTI
+        ends = bool(inner) and inner[-1] is SpecialChars.WILDCARD_MULTI
+        core = inner[1 if starts else 0 : len(inner) - (1 if ends else 0)]
+        if any(not isinstance(p, str) for p in core):
+            raise SigmaFeatureNotSupportedByBackendError(
+                "EQL cannot match a literal '*' or '?' inside a wildcard pattern"
+            )
+        text = self._string_literal("".join(core))
+        if starts and ends:
+            return f"stringContains{tilde}({field}, {text})"
+        if ends:
+            return f"startsWith{tilde}({field}, {text})"
+        if starts:
+            return f"endsWith{tilde}({field}, {text})"
+        return f"{field} in{tilde} ({text})"
+
+    def convert_condition_field_eq_val_str(self, cond, state):
+        return self._string_match(cond, insensitive=True)
+
+    def decide_convert_condition_as_in_expression(self, cond, state):
+        # A list (``like~ (...)``) goes through the stock escaping; values with a literal
+        # wildcard character take the per-value path above.
+        for arg in cond.args:
+            value = getattr(arg, "value", None)
+            if isinstance(value, SigmaString) and any(
+                c in self._WILDCARDS for p in value.s if isinstance(p, str) for c in p
+            ):
+                return False
+        return super().decide_convert_condition_as_in_expression(cond, state)
+
+    def convert_condition_field_eq_val_str_case_sensitive(self, cond, state):
+        # The stock backend emits ``field == "*x*"``, and EQL's ``==`` has no wildcards.
+        return self._string_match(cond, insensitive=False)
     max_temporal_rules = 4  # 4! = 24 sequences; beyond that an any-order window needs another form
 
     def _maxspan(self, rule) -> str:
