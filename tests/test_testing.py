@@ -43,6 +43,11 @@ def test_lower_case_variant_of_every_positive_still_matches(pack):
         lowered.append(replace(f, cases=tuple(cases)))
     report = run_tests(pack, lowered, all_targets().values())
     assert report.results and all(r.passed for r in report.results), [r for r in report.results if not r.passed]
+    # ... and so does every shipped query on every target that ships them.
+    checks = report.queries.checks
+    assert {c.target for c in checks} == {"splunk", "elastic"}
+    not_matched = [c for c in checks if c.status != "agree" or not c.matched]
+    assert not_matched == []
 
 
 def test_a_wrong_expectation_fails_with_the_reason(pack):

@@ -23,7 +23,13 @@ class PackEqlBackend(EqlBackend):
 
     field_exists_expression = "{field} != null"
     field_not_exists_expression = "{field} == null"
+    # The stock backend escapes a newline as a backslash before the raw character, which EQL's
+    # strings reject; control characters are written as \n, \r, \t below instead.
+    add_escaped = '\\"'
     _WILDCARDS = "*?"
+
+    def convert_value_str(self, s, state):
+        return super().convert_value_str(s, state).replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
 
     @staticmethod
     def _string_literal(text: str) -> str:

@@ -216,6 +216,8 @@ def _function(node: ast.FunctionCall, row: dict, ctx: Context) -> Any:
         return hit if not name.startswith("not") else not hit
     if any(v is None for v in values):
         return None
+    if name == "to_string":
+        return as_text(values[0])
     if name == "to_lower":
         return as_text(values[0]).lower()
     if name == "to_upper":
