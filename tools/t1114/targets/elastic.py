@@ -69,6 +69,10 @@ class PackEqlBackend(EqlBackend):
     def convert_condition_field_eq_val_str(self, cond, state):
         return self._string_match(cond, insensitive=True)
 
+    def convert_condition_field_eq_val_num(self, cond, state):
+        # EQL's ":" takes strings only (``process.pid : 4`` does not parse).
+        return f"{self.escape_and_quote_field(cond.field)} == {cond.value}"
+
     def decide_convert_condition_as_in_expression(self, cond, state):
         # A list (``like~ (...)``) goes through the stock escaping; values with a literal
         # wildcard character take the per-value path above.
@@ -98,7 +102,8 @@ class PackEqlBackend(EqlBackend):
         for field in rule.group_by or []:
             alias = next((a for a in rule.aliases if a.alias == field), None)
             if alias is not None:
-                mapped = next((f for r, f in alias.mapping.items() if r.rule is ref.rule), field)
+                names = (ref.reference, ref.rule.name, str(ref.rule.id))
+                mapped = next((f for r, f in alias.mapping.items() if r.reference in names), field)
                 keys.append(self.escape_and_quote_field(mapped))
             else:
                 keys.append(self.escape_and_quote_field(field))

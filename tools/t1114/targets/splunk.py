@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from sigma.backends.splunk import SplunkBackend
 from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES, splunk_pipeline
 
@@ -56,6 +58,20 @@ class PackSplunkBackend(SplunkBackend):
         **SplunkBackend.temporal_condition_expression,
         _WINDOW: "| search event_type_count {op} {count}",
     }
+
+    def finish_query(self, rule, query, state):
+        """OR-ed regexes become ``| rex ... | eval ... | search <condition>``; the stock backend
+        hoists only leading ``field=value`` terms in front of the rex, so a search that starts
+        with the source macro would start with ``| rex`` (not a generating command, which
+        Splunk rejects). Move the leading macros in front instead."""
+        query = super().finish_query(rule, query, state)
+        marker = "\n| search "
+        if isinstance(query, str) and query.lstrip("\n").startswith("| ") and marker in query:
+            deferred, search = query.split(marker, 1)
+            macros = re.match(r"\s*((?:`[^`]+`\s*)+)", search)
+            if macros:
+                query = macros.group(1).strip() + "\n" + deferred.lstrip("\n") + marker + search[macros.end() :]
+        return query
 
     def convert_correlation_aggregation_groupby_from_template(self, group_by, method):
         if method != _WINDOW or not group_by:

@@ -73,6 +73,8 @@ def _run(commands: list, source: list[dict], ctx: Context) -> list[dict]:
             rows = [dict(r) for sub in command[1] for r in _run(sub, source, ctx)]
         elif kind == "regex":
             rows = _regex(command, rows)
+        elif kind == "rex":
+            rows = _rex(command, rows)
         elif kind == "where":
             rows = [r for r in rows if _eval(command[1], r) is True]
         elif kind == "eval":
@@ -206,17 +208,51 @@ def _ordered(value: Any, op: str, literal: str) -> bool:
 
 def _regex(command: tuple, rows: list[dict]) -> list[dict]:
     _, field, op, quoted = command
-    pattern = quoted[1:-1].replace('\\"', '"')
-    try:
-        rx = re.compile(pattern)
-    except re.error as e:
-        raise Unverifiable(f"regex '{pattern}' is not understood by Python's re: {e}") from None
+    rx = _python_regex(_unquote(quoted))
     kept = []
     for r in rows:
         hit = any(rx.search(as_text(v)) for v in values(r, field[1]))
         if hit == (op == "="):
             kept.append(r)
     return kept
+
+
+def _unquote(quoted: str) -> str:
+    """A quoted string of the search language: ``\\\\`` is a backslash, ``\\"`` a quote (the
+    backend doubles a regex's backslashes on that understanding)."""
+    return re.sub(r'\\([\\"])', r"\1", quoted[1:-1])
+
+
+def _python_regex(pattern: str) -> re.Pattern:
+    """PCRE as the backend writes it, in Python's dialect: ``(?<name>`` is ``(?P<name>``, and
+    an inline ``(?i)`` at the start of the (wrapping) group applies to the whole pattern."""
+    flags = 0
+    m = re.match(r"\(\?<(\w+)>\(\?i\)", pattern)
+    if m:
+        pattern = f"(?P<{m.group(1)}>" + pattern[m.end() :]
+        flags = re.IGNORECASE
+    pattern = re.sub(r"\(\?<(\w+)>", r"(?P<\1>", pattern)
+    try:
+        return re.compile(pattern, flags)
+    except re.error as e:
+        raise Unverifiable(f"regex '{pattern}' is not understood by Python's re: {e}") from None
+
+
+def _rex(command: tuple, rows: list[dict]) -> list[dict]:
+    """``rex field=f "(?<name>...)"``: the named groups of the first match become fields."""
+    _, field, quoted = command
+    rx = _python_regex(_unquote(quoted))
+    out = []
+    for r in rows:
+        r = dict(r)
+        vals = values(r, field[1])
+        if len(vals) > 1:
+            raise Unverifiable(f"rex over the multivalue field '{field[1]}'")
+        m = rx.search(as_text(vals[0])) if vals else None
+        if m:
+            r.update({k: v for k, v in m.groupdict().items() if v is not None})
+        out.append(r)
+    return out
 
 
 def _sort(command: tuple, rows: list[dict]) -> list[dict]:

@@ -2,7 +2,7 @@
 
 It covers the ``search`` language (field comparisons, ``IN`` lists, ``NOT``/``OR``/implicit
 ``AND`` with Splunk's precedence — NOT, then OR, then AND — parentheses, macros, free terms)
-and the commands the backend pipes into: ``search``, ``regex``, ``where``, ``eval``, ``sort``,
+and the commands the backend pipes into: ``search``, ``regex``, ``rex``, ``where``, ``eval``, ``sort``,
 ``streamstats``, ``multisearch``, ``rename``, ``table``, ``fields``. ``eval``/``where``
 expressions follow the eval precedence (``* / %``, ``+ - .``, comparisons, ``NOT``, ``AND``,
 ``OR``). Anything else is a syntax error here, so a backend change that emits a new construct
@@ -106,6 +106,9 @@ def grammar() -> pp.ParserElement:
     regex_cmd = (pp.Keyword("regex").suppress() + field + pp.one_of("!= =") + dq).set_parse_action(
         lambda t: ("regex", t[0], t[1], t[2])
     )
+    rex_cmd = (pp.Keyword("rex").suppress() + pp.Suppress("field=") + field + dq).set_parse_action(
+        lambda t: ("rex", t[0], t[1])
+    )
     where_cmd = (pp.Keyword("where").suppress() + eval_expr).set_parse_action(lambda t: ("where", t[0]))
     assignment = pp.Group(field + pp.Suppress("=") + eval_expr)
     eval_cmd = (pp.Keyword("eval").suppress() + pp.DelimitedList(assignment)).set_parse_action(
@@ -143,9 +146,11 @@ def grammar() -> pp.ParserElement:
     multisearch_cmd = (pp.Keyword("multisearch").suppress() + pp.OneOrMore(subsearch)).set_parse_action(
         lambda t: ("multisearch", [list(s) for s in t])
     )
-    command <<= multisearch_cmd | search_cmd | regex_cmd | where_cmd | eval_cmd | sort_cmd | streamstats_cmd | rename_cmd | columns_cmd
+    command <<= multisearch_cmd | search_cmd | regex_cmd | rex_cmd | where_cmd | eval_cmd | sort_cmd | streamstats_cmd | rename_cmd | columns_cmd
     initial = search_expr.copy().set_parse_action(lambda t: ("search", t[0]))
-    pipeline = (pp.Optional(initial) + pp.ZeroOrMore(PIPE + command)).set_parse_action(lambda t: [list(t)])
+    # A query either starts with a search or pipes into a generating command (multisearch):
+    # "| rex ..." first would have no events to work on, and Splunk rejects it.
+    pipeline = ((initial | PIPE + multisearch_cmd) + pp.ZeroOrMore(PIPE + command)).set_parse_action(lambda t: [list(t)])
     return pipeline + pp.StringEnd()
 
 
