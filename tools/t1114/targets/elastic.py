@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 from sigma.backends.elasticsearch import ESQLBackend, EqlBackend
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
-from sigma.types import SigmaString, SpecialChars
+from sigma.types import SigmaRegularExpressionFlag, SigmaString, SpecialChars
 from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, t1114_elastic_pipeline
 
 from t1114.targets.base import Target, logsources_of
+from t1114.targets.lucene_regex import pcre_to_lucene
 
 
 class PackEqlBackend(EqlBackend):
@@ -72,6 +74,20 @@ class PackEqlBackend(EqlBackend):
     def convert_condition_field_eq_val_num(self, cond, state):
         # EQL's ":" takes strings only (``process.pid : 4`` does not parse).
         return f"{self.escape_and_quote_field(cond.field)} == {cond.value}"
+
+    def convert_condition_field_eq_val_re(self, cond, state):
+        # Sigma regexes search (unanchored, PCRE); EQL's regex is Lucene syntax over the whole
+        # value, and the stock backend passed the pattern through unchanged.
+        ignore_case = SigmaRegularExpressionFlag.IGNORECASE in cond.value.flags
+        pattern, ignore_case = pcre_to_lucene(cond.value.to_plain(), ignore_case)
+        operator = "regex~" if ignore_case else "regex"
+        return f"{self.escape_and_quote_field(cond.field)} {operator} {self._string_literal(pattern)}"
+
+    def convert_condition_val_str(self, cond, state):
+        raise SigmaFeatureNotSupportedByBackendError("EQL has no free-text search: keyword detections need a field")
+
+    convert_condition_val_num = convert_condition_val_str
+    convert_condition_val_re = convert_condition_val_str
 
     def decide_convert_condition_as_in_expression(self, cond, state):
         # A list (``like~ (...)``) goes through the stock escaping; values with a literal
@@ -177,6 +193,18 @@ class PackEsqlBackend(ESQLBackend):
             else:
                 raise SigmaFeatureNotSupportedByBackendError(f"ES|QL cannot express the value part {part!r}")
         return f"{field} like {self._string_literal(''.join(pattern))}"
+
+    def convert_condition_field_eq_val_re(self, cond, state):
+        # RLIKE is Lucene regex syntax over the whole value and case-sensitive: translate the
+        # Sigma regex, and for a case-insensitive one lower-case the field and the pattern's
+        # literal letters (escapes such as \\W keep their case).
+        ignore_case = SigmaRegularExpressionFlag.IGNORECASE in cond.value.flags
+        pattern, ignore_case = pcre_to_lucene(cond.value.to_plain(), ignore_case)
+        field = self.escape_and_quote_field(cond.field)
+        if ignore_case:
+            pattern = re.sub(r"(\\.)|([A-Z])", lambda m: m.group(1) or m.group(2).lower(), pattern)
+            field = f"to_lower({field})"
+        return f"{field} rlike {self._string_literal(pattern)}"
 
     def convert_correlation_aggregation_groupby_from_template(self, group_by, method):
         if not group_by:
