@@ -43,16 +43,14 @@ def test_unverified_rules_are_few_and_say_why(report):
 
 
 def test_a_query_that_ignores_case_wrongly_is_a_disagreement(pack, monkeypatch):
-    real = differential.compile_pack
+    real = differential.compile_rule
 
-    def case_sensitive(pack, targets):
+    def case_sensitive(pack, target, rule):
         # What the Lucene output of the issue did: compare the command line case-sensitively.
-        return [
-            replace(q, queries=tuple(x.replace(' : "*New-Mailbox', ' like "*New-Mailbox') for x in q.queries))
-            for q in real(pack, targets)
-        ]
+        q = real(pack, target, rule)
+        return replace(q, queries=tuple(x.replace(' : "*New-Mailbox', ' like "*New-Mailbox') for x in q.queries))
 
-    monkeypatch.setattr(differential, "compile_pack", case_sensitive)
+    monkeypatch.setattr(differential, "compile_rule", case_sensitive)
     rule = pack.find("win_exchange_new_mailbox_export_request")
     result = run_tests(pack, load_fixtures(pack), [all_targets()["elastic"]], {rule.id})
     bad = result.queries.failures
@@ -75,6 +73,17 @@ def test_a_query_that_does_not_parse_fails_the_build_naming_the_rule(pack, monke
         for m in messages
     ), messages
     assert build_module.compile_pack is compile_pack
+
+
+def test_test_command_reports_a_query_that_does_not_parse(pack, monkeypatch):
+    from t1114.targets.elastic import PackEqlBackend
+
+    monkeypatch.setattr(PackEqlBackend, "field_exists_expression", "{field} !== null")
+    rule = pack.find("m365_inbox_rule_forwarding")
+    result = run_tests(pack, load_fixtures(pack), [all_targets()["elastic"]], {rule.id})
+    assert result.queries.failures and all(c.status == "syntax" for c in result.queries.failures)
+    assert "does not parse" in result.queries.failures[0].reason
+    assert not result.ok
 
 
 def test_build_command_reports_the_syntax_error(pack, monkeypatch, capsys, tmp_path):
