@@ -13,9 +13,9 @@ import datetime as dt
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Callable, Iterable
 
+from t1114 import patterns
 from t1114.engine import to_iso
 from t1114.events import Event
 
@@ -87,26 +87,30 @@ def epoch(event: Event, candidates: Iterable[str]) -> float | None:
     return moment.timestamp()
 
 
-@lru_cache(maxsize=4096)
 def wildcard_regex(pattern: str, single: str | None, escape: str | None, ignore_case: bool) -> re.Pattern:
-    """A glob-like pattern (``*`` any run, ``single`` one character, ``escape`` makes the next
-    character literal) as an anchored regular expression."""
+    """A glob-like pattern: ``*`` any run, ``single`` one character, ``escape`` quotes the next."""
+    return patterns.wildcard_regex(pattern, "*", single, escape, ignore_case)
+
+
+def unescape(body: str, escapes: dict[str, str], keep_unknown: bool) -> str:
+    """A string literal's body with its backslash escapes resolved (``\\u{XXXX}`` included);
+    an unknown escape keeps its backslash when ``keep_unknown``."""
     out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if escape and c == escape and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            n = body[i + 1]
+            if n == "u" and body[i + 2 : i + 3] == "{" and "}" in body[i:]:
+                end = body.index("}", i)
+                out.append(chr(int(body[i + 3 : end], 16)))
+                i = end + 1
+                continue
+            out.append(escapes.get(n, ("\\" + n) if keep_unknown else n))
             i += 2
             continue
-        if c == "*":
-            out.append(".*")
-        elif single and c == single:
-            out.append(".")
-        else:
-            out.append(re.escape(c))
+        out.append(c)
         i += 1
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.compile("".join(out), flags)
+    return "".join(out)
 
 
 def fold(text: str) -> str:

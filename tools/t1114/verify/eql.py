@@ -39,6 +39,7 @@ from t1114.verify.base import (
     as_text,
     epoch,
     fold,
+    unescape,
     values,
     wildcard_regex,
 )
@@ -380,22 +381,7 @@ def _decode_string(token: str) -> str:
     if token.startswith("?"):  # raw string: no escapes but the quote
         quote = token[1]
         return token[2:-1].replace("\\" + quote, quote)
-    body, out, i = token[1:-1], [], 0
-    while i < len(body):
-        c = body[i]
-        if c == "\\" and i + 1 < len(body):
-            n = body[i + 1]
-            if n == "u" and body[i + 2 : i + 3] == "{":
-                end = body.index("}", i)
-                out.append(chr(int(body[i + 3 : end], 16)))
-                i = end + 1
-                continue
-            out.append(_ESCAPES.get(n, n))
-            i += 2
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
+    return unescape(token[1:-1], _ESCAPES, keep_unknown=False)
 
 
 def _text(node: Any) -> str:

@@ -28,7 +28,7 @@ import esql as esql_parser
 from esql import ast
 
 from t1114.events import Event
-from t1114.verify.base import Context, QuerySyntaxError, Unverifiable, as_number, as_text, epoch, wildcard_regex
+from t1114.verify.base import Context, QuerySyntaxError, Unverifiable, as_number, as_text, epoch, unescape, wildcard_regex
 from t1114.verify.elastic_fields import lookup
 from t1114.verify.lucene_regex import compile_lucene_regex
 
@@ -139,16 +139,7 @@ def _literal(node: ast.Literal) -> Any:
 def _unescape(text: str) -> str:
     if text.startswith('"""'):
         return text[3:-3]
-    out, i = [], 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\" and i + 1 < len(text):
-            out.append(_ESCAPES.get(text[i + 1], "\\" + text[i + 1]))
-            i += 2
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
+    return unescape(text, _ESCAPES, keep_unknown=True)
 
 
 def _duration(text: str) -> float:
