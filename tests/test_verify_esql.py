@@ -75,6 +75,30 @@ level: high
     assert run(compiled.text, *docs) == {0, 1}
 
 
+def test_pack_emission_negates_a_missing_field_as_sigma_does():
+    from t1114.targets.elastic import PackEsqlBackend
+
+    rule = SigmaCollection.from_yaml(
+        """
+title: n
+id: 6a1f0c11-0000-4000-8000-000000000003
+name: n
+status: test
+logsource: {product: m365, service: exchange}
+detection:
+  sel: {Operation: Set-Mailbox}
+  filter: {UserId|startswith: 'NT AUTHORITY'}
+  condition: sel and not filter
+level: low
+"""
+    )
+    (query,) = PackEsqlBackend(processing_pipeline=all_targets()["elastic"].query_pipeline()).convert(rule)
+    assert "not coalesce((" in query
+    base = {"data_stream": {"dataset": "o365.audit"}, "event": {"action": "Set-Mailbox", "provider": "Exchange"}}
+    system = {**base, "user": {"id": "NT AUTHORITY\\SYSTEM"}}
+    assert run(query, base, system) == {0}
+
+
 def test_syntax_errors_and_unmodelled_commands():
     with pytest.raises(QuerySyntaxError):
         esql.parse("from * | where x ==")

@@ -165,10 +165,17 @@ class PackEsqlBackend(ESQLBackend):
     case. Here every string match lower-cases the field (``TO_LOWER``) and the value, and
     ``LIKE`` patterns escape a literal backslash, ``*`` and ``?`` (ES|QL's ``LIKE`` treats the
     backslash as its escape character, so the stock ``"C:\\\\Windows*"`` would not match a
-    Windows path). Group-by keys are lower-cased too: Sigma groups case-insensitively.
+    Windows path). Group-by keys are lower-cased too: Sigma groups case-insensitively. ``NOT``
+    treats a null condition (a missing field) as false before negating, as Sigma does.
     """
 
     convert_or_as_in = False  # each value goes through TO_LOWER; ES|QL's IN has no such form
+
+    def convert_condition_not(self, cond, state):
+        # ES|QL is three-valued: a condition on a missing field is null, and NOT null drops the
+        # row. Sigma's "not filter" holds for an event without the filter's field.
+        inner = self.convert_condition(cond.args[0], state)
+        return f"not coalesce(({inner}), false)"
     group_key_field = "t1114_key{index}"
 
     @staticmethod

@@ -205,6 +205,8 @@ def _function(node: ast.FunctionCall, row: dict, ctx: Context) -> Any:
         else:
             hit = any(wildcard_regex(p, "?", "\\", False).fullmatch(as_text(value)) for p in patterns)
         return hit if not name.startswith("not") else not hit
+    if name == "coalesce":
+        return next((v for v in values if v is not None), None)
     if any(v is None for v in values):
         return None
     if name == "to_string":
