@@ -32,15 +32,29 @@ _PROCESS_FIELDS = {
     "EventID": "event.code",
 }
 
+_SYSMON = "Microsoft-Windows-Sysmon/Operational"
+
+
+def _windows_channel(dataset: str, channel: str, code: str) -> list[dict]:
+    """The event in its own integration's data stream, or forwarded (WEF) with its channel."""
+    return [
+        {"data_stream.dataset": dataset, "event.code": code},
+        {"data_stream.dataset": "windows.forwarded", "winlog.channel": channel, "event.code": code},
+    ]
+
+
 ELASTIC_SOURCES: dict[str, ElasticSource] = {
     "windows_process_creation": ElasticSource(
         LogSource("windows", "process_creation"),
-        datasets=("windows.sysmon_operational", "system.security"),
-        integrations=("windows", "system"),
-        conditions={
-            "data_stream.dataset": ["windows.sysmon_operational", "system.security"],
-            "event.code": ["1", "4688"],
-        },
+        datasets=("windows.sysmon_operational", "system.security", "windows.forwarded", "endpoint.events.process"),
+        integrations=("windows", "system", "endpoint"),
+        conditions=[
+            {"data_stream.dataset": "windows.sysmon_operational", "event.code": "1"},
+            {"data_stream.dataset": "system.security", "event.code": "4688"},
+            {"data_stream.dataset": "windows.forwarded", "winlog.channel": _SYSMON, "event.code": "1"},
+            {"data_stream.dataset": "windows.forwarded", "winlog.channel": "Security", "event.code": "4688"},
+            {"data_stream.dataset": "endpoint.events.process", "event.type": "start"},
+        ],
         fields=_PROCESS_FIELDS,
     ),
     "m365_exchange": ElasticSource(
@@ -64,6 +78,105 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = {
             "OperationProperties.": "o365.audit.OperationProperties.",
         },
     ),
+    # --- Windows / Exchange Server (AN1309) ---
+    "windows_file_event": ElasticSource(
+        LogSource("windows", "file_event"),
+        datasets=("windows.sysmon_operational", "windows.forwarded", "endpoint.events.file"),
+        integrations=("windows", "endpoint"),
+        conditions=_windows_channel("windows.sysmon_operational", _SYSMON, "11")
+        # Elastic Defend reports a copy's destination as a creation, an overwrite or a rename.
+        + [{"data_stream.dataset": "endpoint.events.file", "event.action": ["creation", "overwrite", "rename"]}],
+        fields={
+            "TargetFilename": "file.path",
+            "Image": "process.executable",
+            "ProcessId": "process.pid",
+            "User": "user.name",
+            "Computer": "host.name",
+        },
+    ),
+    "windows_network_connection": ElasticSource(
+        LogSource("windows", "network_connection"),
+        datasets=("windows.sysmon_operational", "windows.forwarded"),
+        integrations=("windows",),
+        conditions=_windows_channel("windows.sysmon_operational", _SYSMON, "3"),
+        fields={
+            "DestinationPort": "destination.port",
+            "DestinationIp": "destination.ip",
+            "DestinationHostname": "destination.domain",
+            "SourceIp": "source.ip",
+            "SourcePort": "source.port",
+            "Protocol": "network.transport",
+            "Image": "process.executable",
+            "ProcessId": "process.pid",
+            "User": "user.name",
+            "Computer": "host.name",
+        },
+    ),
+    "windows_registry_set": ElasticSource(
+        LogSource("windows", "registry_set"),
+        datasets=("windows.sysmon_operational", "windows.forwarded"),
+        integrations=("windows",),
+        conditions=_windows_channel("windows.sysmon_operational", _SYSMON, "13"),
+        fields={
+            "TargetObject": "registry.path",
+            "Details": "registry.data.strings",
+            "Image": "process.executable",
+            "ProcessId": "process.pid",
+            "User": "user.name",
+            "Computer": "host.name",
+        },
+    ),
+    "windows_security": ElasticSource(
+        LogSource("windows", service="security"),
+        datasets=("system.security", "windows.forwarded"),
+        integrations=("system", "windows"),
+        conditions=[
+            {"data_stream.dataset": "system.security"},
+            {"data_stream.dataset": "windows.forwarded", "winlog.channel": "Security"},
+        ],
+        fields={
+            "EventID": "event.code",
+            "ObjectName": "winlog.event_data.ObjectName",
+            "ObjectType": "winlog.event_data.ObjectType",
+            "ObjectServer": "winlog.event_data.ObjectServer",
+            "AccessMask": "winlog.event_data.AccessMask",
+            "AccessList": "winlog.event_data.AccessList",
+            "ProcessName": "process.executable",
+            "SubjectUserName": "user.name",
+            "SubjectDomainName": "user.domain",
+            "Computer": "host.name",
+        },
+    ),
+    "windows_ps_script": ElasticSource(
+        LogSource("windows", "ps_script"),
+        datasets=("windows.powershell_operational", "windows.forwarded"),
+        integrations=("windows",),
+        conditions=_windows_channel("windows.powershell_operational", "Microsoft-Windows-PowerShell/Operational", "4104"),
+        fields={
+            "ScriptBlockText": "powershell.file.script_block_text",
+            "ScriptBlockId": "powershell.file.script_block_id",
+            "MessageNumber": "powershell.sequence",
+            "MessageTotal": "powershell.total",
+            "Path": "file.path",
+            "Computer": "host.name",
+        },
+    ),
+    "windows_msexchange_management": ElasticSource(
+        LogSource("windows", service="msexchange-management"),
+        # Collected as forwarded events (or a custom winlog input) of the Windows
+        # integration; Winlogbeat names the log's unnamed EventData values param1...
+        datasets=("windows.forwarded",),
+        integrations=("windows",),
+        conditions={"data_stream.dataset": "windows.forwarded", "winlog.channel": "MSExchange Management"},
+        fields={
+            "CmdletName": "winlog.event_data.param1",
+            "CmdletParameters": "winlog.event_data.param2",
+            "Caller": "winlog.event_data.param3",
+            "EventID": "event.code",
+            "Computer": "host.name",
+        },
+    ),
+    # --- end Windows / Exchange Server ---
 }
 
 

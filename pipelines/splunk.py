@@ -20,7 +20,7 @@ from sigma.processing.transformations import (
 
 from sigma.pipelines.t1114.base import LogSource, SourceMapping, field_mapping_items, source_condition_item
 from sigma.pipelines.t1114.sources import SOURCES
-from sigma.pipelines.t1114.transformations import NameValueListTransformation
+from sigma.pipelines.t1114.transformations import NameValueListTransformation, SubstringFieldTransformation
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,15 @@ class SplunkSource(SourceMapping):
     add_on: str = ""
     # Sigma field prefix -> (name field, value field) of a flattened Name/Value list.
     name_value_lists: dict = field(default_factory=dict)
+    # Free-text field -> the Sigma fields the add-on only renders into it (matched as
+    # substrings there, see SubstringFieldTransformation).
+    rendered_into: dict = field(default_factory=dict)
 
     def macro_definition(self) -> str:
         return "(" + " OR ".join(f'{self.selector_field}="{v}"' for v in self.selector_values) + ")"
 
+
+_SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
 
 SPLUNK_SOURCES: dict[str, SplunkSource] = {
     "windows_process_creation": SplunkSource(
@@ -65,11 +70,70 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = {
             "OperationProperties.": ("OperationProperties{}.Name", "OperationProperties{}.Value"),
         },
     ),
+    # --- Windows / Exchange Server (AN1309) ---
+    "windows_file_event": SplunkSource(
+        LogSource("windows", "file_event"),
+        macro="t1114_windows_file_event",
+        selector_field="source",
+        selector_values=(_SYSMON,),
+        add_on="Splunk Add-on for Sysmon",
+        conditions={"EventCode": 11},
+    ),
+    "windows_network_connection": SplunkSource(
+        LogSource("windows", "network_connection"),
+        macro="t1114_windows_network_connection",
+        selector_field="source",
+        selector_values=(_SYSMON,),
+        add_on="Splunk Add-on for Sysmon",
+        conditions={"EventCode": 3},
+    ),
+    "windows_registry_set": SplunkSource(
+        LogSource("windows", "registry_set"),
+        macro="t1114_windows_registry_set",
+        selector_field="source",
+        selector_values=(_SYSMON,),
+        add_on="Splunk Add-on for Sysmon",
+        conditions={"EventCode": 13},
+    ),
+    "windows_security": SplunkSource(
+        LogSource("windows", service="security"),
+        macro="t1114_windows_security",
+        selector_field="source",
+        selector_values=("XmlWinEventLog:Security",),
+        add_on="Splunk Add-on for Microsoft Windows",
+        fields={"EventID": "EventCode"},
+    ),
+    "windows_ps_script": SplunkSource(
+        LogSource("windows", "ps_script"),
+        macro="t1114_windows_powershell_script",
+        selector_field="source",
+        selector_values=("XmlWinEventLog:Microsoft-Windows-PowerShell/Operational",),
+        add_on="Splunk Add-on for Microsoft Windows",
+        conditions={"EventCode": 4104},
+    ),
+    "windows_msexchange_management": SplunkSource(
+        LogSource("windows", service="msexchange-management"),
+        macro="t1114_msexchange_management",
+        selector_field="source",
+        selector_values=("WinEventLog:MSExchange Management",),
+        add_on="Splunk Add-on for Microsoft Windows",
+        fields={"Computer": "ComputerName", "EventID": "EventCode"},
+        rendered_into={"Message": ("CmdletName", "CmdletParameters", "Caller")},
+    ),
+    # --- end Windows / Exchange Server ---
 }
 
 
 def _source_items(source: SplunkSource, macros: bool) -> list[ProcessingItem]:
     items = field_mapping_items(source)
+    for target, fields in sorted(source.rendered_into.items()):
+        items.append(
+            ProcessingItem(
+                identifier=source.item_id("rendered_into_" + target.lower()),
+                transformation=SubstringFieldTransformation(tuple(fields), target),
+                rule_conditions=[source.logsource.condition()],
+            )
+        )
     for prefix, (name_field, value_field) in sorted(source.name_value_lists.items()):
         items.append(
             ProcessingItem(

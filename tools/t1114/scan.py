@@ -33,7 +33,8 @@ def event_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def scan(pack: Pack, target: Target, paths: Iterable[Path]) -> Iterator[dict]:
-    rules = engine.compile_sql(pack.collection(), target.evaluation_pipeline())
+    applicable = [r for r in pack.rules if target.applies_to(r.sigma)]
+    rules = engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline())
     for path in event_files(paths):
         events = list(read_events(path))
         hits = engine.run(rules, events, target.timestamp_fields)

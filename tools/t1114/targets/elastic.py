@@ -5,9 +5,67 @@ import itertools
 from sigma.backends.elasticsearch import ESQLBackend, EqlBackend
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
+from sigma.types import SigmaRegularExpressionFlag
 from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, t1114_elastic_pipeline
 
 from t1114.targets.base import Target, logsources_of
+
+
+_LUCENE_OPERATORS = set("@&~<>#")
+_SHORTHANDS = set("dDsSwWbBAzZ")
+
+
+def lucene_regex(pattern: str) -> str:
+    """A Sigma (searching, PCRE-style) regular expression as a Lucene one, which EQL uses.
+
+    Lucene regexes match the whole value, so an unanchored pattern gets ``.*`` on that side
+    and ``^``/``$`` anchors are dropped; its optional operators (``@ & ~ < > #``) are escaped
+    when they stand for themselves. What Lucene cannot express (shorthand classes such as
+    ``\\s``, group modifiers such as ``(?:``, anchors inside the pattern) is refused, so rules
+    keep to the portable subset.
+    """
+    body = pattern
+    anchored_start = body.startswith("^")
+    if anchored_start:
+        body = body[1:]
+    anchored_end = body.endswith("$") and not body.endswith("\\$")
+    if anchored_end:
+        body = body[:-1]
+    out, i, in_class = [], 0, False
+    while i < len(body):
+        c = body[i]
+        if in_class:
+            # Inside [...] only the escape and the closing bracket are special here.
+            if c == "]" and not (out and out[-1] == "["):
+                in_class = False
+        elif c == "[":
+            in_class = True
+            out.append(c)
+            if body[i + 1 : i + 2] == "^":
+                out.append("^")
+                i += 1
+            i += 1
+            continue
+        if c == "\\":
+            if i + 1 >= len(body):
+                raise ValueError("trailing backslash")
+            nxt = body[i + 1]
+            if nxt in _SHORTHANDS:
+                raise ValueError(f"'\\{nxt}' has no Lucene equivalent; write a character class")
+            out.append(c + nxt)
+            i += 2
+            continue
+        if in_class:
+            out.append(c)
+            i += 1
+            continue
+        if c == "(" and body[i + 1 : i + 2] == "?":
+            raise ValueError("group modifiers '(?...)' have no Lucene equivalent")
+        if c in "^$":
+            raise ValueError(f"anchor '{c}' inside the pattern has no Lucene equivalent")
+        out.append("\\" + c if c in _LUCENE_OPERATORS else c)
+        i += 1
+    return ("" if anchored_start else ".*") + "".join(out) + ("" if anchored_end else ".*")
 
 
 class PackEqlBackend(EqlBackend):
@@ -22,6 +80,18 @@ class PackEqlBackend(EqlBackend):
 
     field_exists_expression = "{field} != null"
     field_not_exists_expression = "{field} == null"
+
+    def convert_condition_field_eq_val_re(self, cond, state):
+        # EQL's regex is Lucene's: it must match the whole value and knows no (?i); its
+        # "regex~" form is the case-insensitive one.
+        operator = "regex~" if SigmaRegularExpressionFlag.IGNORECASE in cond.value.flags else "regex"
+        try:
+            pattern = lucene_regex(cond.value.escape((), "", False, False))
+        except ValueError as e:
+            raise SigmaFeatureNotSupportedByBackendError(f"regular expression for EQL: {e}") from None
+        quoted = pattern.replace("\\", "\\\\").replace('"', '\\"')
+        return f'{self.escape_and_quote_field(cond.field)} {operator} "{quoted}"'
+
     max_temporal_rules = 4  # 4! = 24 sequences; beyond that an any-order window needs another form
 
     def _maxspan(self, rule) -> str:
