@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sigma.processing.pipeline import ProcessingPipeline
+from sigma.processing.conditions import IncludeFieldCondition
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations import ConvertTypeTransformation
 
 from sigma.pipelines.t1114.base import LogSource, SourceMapping, field_mapping_items, source_condition_item
 from sigma.pipelines.t1114.sources import SOURCES
+from sigma.pipelines.t1114.transformations import RegistryDwordTransformation
 
 
 @dataclass(frozen=True)
@@ -181,11 +184,25 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = {
 
 
 def t1114_elastic_pipeline() -> ProcessingPipeline:
-    items = []
+    items = [
+        ProcessingItem(
+            identifier="t1114_windows_registry_set_dword_values",
+            transformation=RegistryDwordTransformation("Details"),
+            rule_conditions=[ELASTIC_SOURCES["windows_registry_set"].logsource.condition()],
+        )
+    ]
     for key in SOURCES:
         source = ELASTIC_SOURCES[key]
         items += field_mapping_items(source)
         items += source_condition_item(source)
+    # ECS keeps event.code as a keyword: rules' numeric event IDs become strings there.
+    items.append(
+        ProcessingItem(
+            identifier="t1114_event_code_as_keyword",
+            transformation=ConvertTypeTransformation("str"),
+            field_name_conditions=[IncludeFieldCondition(["event.code"])],
+        )
+    )
     return ProcessingPipeline(
         name="T1114 pack: Elastic ECS and integration fields, pinned to data streams",
         priority=20,

@@ -22,6 +22,8 @@ NATIVE_SOURCES: dict[str, SourceMapping] = {
             "Channel": ["Microsoft-Windows-Sysmon/Operational", "Security"],
             "EventID": [1, 4688],
         },
+        # Security 4688 names the image and its parent differently.
+        fields={"Image": ["Image", "NewProcessName"], "ParentImage": ["ParentImage", "ParentProcessName"]},
     ),
     "m365_exchange": SourceMapping(
         LogSource("m365", service="exchange"),

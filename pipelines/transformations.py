@@ -126,3 +126,26 @@ class ImageNameTransformation(DetectionItemTransformation):
                 )
             names.append(SigmaString(parts[1][1:]))
         return SigmaDetectionItem(self.target, [], names, value_linking=detection_item.value_linking)
+
+
+@dataclass
+class RegistryDwordTransformation(DetectionItemTransformation):
+    """Rewrite Sysmon's ``DWORD (0x00000001)`` registry values as the decimal text the Elastic
+    Windows integration stores in ``registry.data.strings`` (``1``)."""
+
+    field: str = "Details"
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem):
+        if detection_item.field != self.field:
+            return None
+        values, changed = [], False
+        for value in detection_item.value:
+            s = _plain_string(value)
+            text = s.to_plain() if s is not None and not s.contains_special() else ""
+            if text.startswith("DWORD (0x") and text.endswith(")"):
+                value, changed = SigmaString(str(int(text[len("DWORD (0x") : -1], 16))), True
+            values.append(value)
+        if not changed:
+            return None
+        detection_item.value = values
+        return None

@@ -73,6 +73,16 @@ def _text_of(value: Any) -> Any:
     return value
 
 
+def _unnamed_values(items: Any) -> list | None:
+    """EventData values without names: ``{"#text": [...]}`` (evtx) or a list of plain values."""
+    if isinstance(items, dict) and set(items) == {"#text"}:
+        items = items["#text"]
+        return items if isinstance(items, list) else [items]
+    if isinstance(items, list) and items and not any(isinstance(i, dict) for i in items):
+        return items
+    return None
+
+
 def _unwrap_windows_event(document: dict) -> dict:
     """``{"Event": {"System": {...}, "EventData": {...}}}`` -> the fields Sigma names.
 
@@ -101,8 +111,14 @@ def _unwrap_windows_event(document: dict) -> dict:
     for section in ("EventData", "UserData"):
         data = event.get(section)
         if isinstance(data, dict):
-            items = data.get("Data") if set(data) <= {"Data", "#attributes"} else None
-            if isinstance(items, list):
+            items = data.get("Data") if set(data) <= {"Data", "#attributes", "Binary"} else None
+            unnamed = _unnamed_values(items)
+            if unnamed is not None:
+                # Events whose EventData values carry no names (the MSExchange Management
+                # log): numbered param1.. as Winlogbeat names them.
+                for n, value in enumerate(unnamed, 1):
+                    out[f"param{n}"] = value
+            elif isinstance(items, list):
                 for item in items:
                     if isinstance(item, dict):
                         name = item.get("@Name") or item.get("Name")
