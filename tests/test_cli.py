@@ -54,7 +54,7 @@ def test_broken_rule_fails_build_without_touching_dist(cli, pack_copy):
 
 def test_broken_rule_fails_validate_and_test(cli, pack_copy):
     rule = pack_copy / "sigma" / "windows" / "win_exchange_new_mailbox_export_request.yml"
-    rule.write_text(rule.read_text().replace("CommandLine|contains:", "CommandLine|contans:"))
+    rule.write_text(rule.read_text().replace("CommandLine|re|i:", "CommandLine|re|ii|contans:"))
     for command in ("validate", "test"):
         assert_clean_failure(cli(command, cwd=pack_copy), "win_exchange_new_mailbox_export_request.yml")
 
