@@ -135,3 +135,12 @@ def test_eql_regexes_are_lucene_whole_value_patterns(pack):
             lucene_regex(bad)
     text = compiled(pack, "elastic")["win_exchange_forwarding_cmdlet_script"].text
     assert "regex~ \".*S`?e`?t`?" in text and "(?i)" not in text
+
+
+def test_temporal_k_of_n_on_elastic_is_every_ordered_choice_of_k(pack):
+    rule = pack.find("win_email_collection_multi_signal")
+    q = all_targets()["elastic"].compile_rule(pack.collection([rule]), rule.id)
+    # gte: 2 of 4 rules: 4 * 3 ordered pairs, each a two-step sequence on one host.
+    assert len(q.queries) == 12
+    assert all(len(x.splitlines()) == 3 and x.startswith("sequence by host.name with maxspan=30m") for x in q.queries)
+    assert len(set(q.queries)) == 12

@@ -137,12 +137,29 @@ class PackEqlBackend(EqlBackend):
     def convert_correlation_temporal_ordered_rule(self, rule, output_format=None, method="sequence"):
         return [self._sequence(rule, rule.rules)]
 
+    def _distinct_rules_needed(self, rule) -> int:
+        """How many of the referenced rules must match: Sigma's temporal condition counts
+        distinct rules (all of them when the condition is absent)."""
+        n = len(rule.rules)
+        condition = rule.condition
+        if condition is None or condition.count is None:
+            return n
+        op = condition.op.name
+        needed = {"GTE": condition.count, "GT": condition.count + 1}.get(op)
+        if needed is None or not 1 <= needed <= n:
+            raise SigmaFeatureNotSupportedByBackendError(
+                f"a temporal condition '{op.lower()} {condition.count}' over {n} rules in EQL"
+            )
+        return needed
+
     def convert_correlation_temporal_rule(self, rule, output_format=None, method="sequence"):
         if len(rule.rules) > self.max_temporal_rules:
             raise SigmaFeatureNotSupportedByBackendError(
                 f"an any-order temporal correlation of more than {self.max_temporal_rules} rules"
             )
-        return [self._sequence(rule, order) for order in itertools.permutations(rule.rules)]
+        # "k of n rules in any order" is every ordered choice of k distinct rules.
+        needed = self._distinct_rules_needed(rule)
+        return [self._sequence(rule, order) for order in itertools.permutations(rule.rules, needed)]
 
 
 class ElasticTarget(Target):
