@@ -93,7 +93,7 @@ def t1114_native_pipeline() -> ProcessingPipeline:
         items += field_mapping_items(NATIVE_SOURCES[key])
         items += source_condition_item(NATIVE_SOURCES[key])
     return ProcessingPipeline(
-        name="T1114 pack: native event shapes (Sysmon/Windows XML names, O365 Management API)",
+        name="T1114 pack: native event shapes (Sysmon/Windows XML names, O365 Management API, auditd, Endpoint Security)",
         priority=20,
         items=items,
         allowed_backends=frozenset({"sqlite"}),
