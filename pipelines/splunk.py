@@ -73,6 +73,18 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = {
 _SYSMON_FOR_LINUX = "Splunk Add-on for Sysmon for Linux"
 _JAMF_PROTECT = "Jamf Protect Add-on for Splunk (TA-JamfProtect)"
 
+
+def _sysmon_for_linux(logsource: LogSource, event_code: int) -> SplunkSource:
+    return SplunkSource(
+        logsource,
+        macro=f"t1114_{logsource.key}",
+        selector_values=("sysmon:linux",),
+        add_on=_SYSMON_FOR_LINUX,
+        conditions={"EventCode": event_code},
+        fields={"EventID": "EventCode"},
+    )
+
+
 SPLUNK_SOURCES.update(
     {
         # One Splunk event per audit record: a rule's conditions must hold within one record
@@ -83,22 +95,8 @@ SPLUNK_SOURCES.update(
             selector_values=("linux:audit",),
             add_on="Splunk Add-on for Linux",
         ),
-        "linux_process_creation": SplunkSource(
-            LogSource("linux", "process_creation"),
-            macro="t1114_linux_process_creation",
-            selector_values=("sysmon:linux",),
-            add_on=_SYSMON_FOR_LINUX,
-            conditions={"EventCode": 1},
-            fields={"EventID": "EventCode"},
-        ),
-        "linux_file_event": SplunkSource(
-            LogSource("linux", "file_event"),
-            macro="t1114_linux_file_event",
-            selector_values=("sysmon:linux",),
-            add_on=_SYSMON_FOR_LINUX,
-            conditions={"EventCode": 11},
-            fields={"EventID": "EventCode"},
-        ),
+        "linux_process_creation": _sysmon_for_linux(LogSource("linux", "process_creation"), 1),
+        "linux_file_event": _sysmon_for_linux(LogSource("linux", "file_event"), 11),
         # Endpoint Security exec messages; CommandLine is the argument vector, so each
         # CommandLine condition matches within one argument.
         "macos_process_creation": SplunkSource(
