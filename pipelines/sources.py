@@ -130,3 +130,79 @@ SOURCES: dict[str, LogSource] = {
     "m365_exchange": LogSource("m365", service="exchange", fields=_EXCHANGE_AUDIT_FIELDS),
     **WINDOWS_SOURCES,
 }
+
+# --- Linux (AN1310) / macOS (AN1311) ---
+
+# Linux audit record fields, under auditd's own names (Sigma's auditd rules use them): the
+# SYSCALL record (key is the audit rule's -k), EXECVE arguments a0..a3, CWD, PATH and
+# PROCTITLE; upper-case names are the enriched format's interpreted values. Only the
+# arguments a0..a3 are listed because the Splunk add-on's schema stops there.
+_LINUX_AUDITD_FIELDS = (
+    "AUID",
+    "EUID",
+    "SYSCALL",
+    "UID",
+    "a0",
+    "a1",
+    "a2",
+    "a3",
+    "argc",
+    "auid",
+    "comm",
+    "cwd",
+    "euid",
+    "exe",
+    "exit",
+    "gid",
+    "key",
+    "name",
+    "nametype",
+    "pid",
+    "ppid",
+    "proctitle",
+    "ses",
+    "success",
+    "syscall",
+    "tty",
+    "type",
+    "uid",
+)
+
+# Sysmon for Linux event 1 names (Sigma's process_creation taxonomy), and what macOS
+# process telemetry can fill of them.
+_LINUX_PROCESS_CREATION_FIELDS = (
+    "CommandLine",
+    "Computer",
+    "CurrentDirectory",
+    "EventID",
+    "Image",
+    "LogonId",
+    "ParentCommandLine",
+    "ParentImage",
+    "ParentProcessId",
+    "ParentUser",
+    "ProcessId",
+    "User",
+)
+_MACOS_PROCESS_CREATION_FIELDS = (
+    "CommandLine",
+    "Computer",
+    "CurrentDirectory",
+    "Image",
+    "ParentImage",
+    "ProcessId",
+)
+# Sysmon event 11 names (Sigma's file_event taxonomy).
+_FILE_EVENT_FIELDS = ("Computer", "Image", "ProcessId", "TargetFilename", "User")
+
+SOURCES.update(
+    {
+        "linux_auditd": LogSource("linux", service="auditd", fields=_LINUX_AUDITD_FIELDS),
+        "linux_process_creation": LogSource("linux", "process_creation", fields=_LINUX_PROCESS_CREATION_FIELDS),
+        "linux_file_event": LogSource("linux", "file_event", fields=_FILE_EVENT_FIELDS),
+        "macos_process_creation": LogSource("macos", "process_creation", fields=_MACOS_PROCESS_CREATION_FIELDS),
+        "macos_file_event": LogSource(
+            "macos", "file_event", fields=tuple(f for f in _FILE_EVENT_FIELDS if f != "User")
+        ),
+    }
+)

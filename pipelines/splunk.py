@@ -124,6 +124,72 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = {
 }
 
 
+# --- Linux (AN1310) / macOS (AN1311) ---
+
+_SYSMON_FOR_LINUX = "Splunk Add-on for Sysmon for Linux"
+_JAMF_PROTECT = "Jamf Protect Add-on for Splunk (TA-JamfProtect)"
+
+
+def _sysmon_for_linux(logsource: LogSource, event_code: int) -> SplunkSource:
+    return SplunkSource(
+        logsource,
+        macro=f"t1114_{logsource.key}",
+        selector_values=("sysmon:linux",),
+        add_on=_SYSMON_FOR_LINUX,
+        conditions={"EventCode": event_code},
+        fields={"EventID": "EventCode"},
+    )
+
+
+SPLUNK_SOURCES.update(
+    {
+        # One Splunk event per audit record: a rule's conditions must hold within one record
+        # (the SYSCALL record carries key, exe, comm and the ids).
+        "linux_auditd": SplunkSource(
+            LogSource("linux", service="auditd"),
+            macro="t1114_linux_auditd",
+            selector_values=("linux:audit",),
+            add_on="Splunk Add-on for Linux",
+        ),
+        "linux_process_creation": _sysmon_for_linux(LogSource("linux", "process_creation"), 1),
+        "linux_file_event": _sysmon_for_linux(LogSource("linux", "file_event"), 11),
+        # Endpoint Security exec messages; CommandLine is the argument vector, so each
+        # CommandLine condition matches within one argument.
+        "macos_process_creation": SplunkSource(
+            LogSource("macos", "process_creation"),
+            macro="t1114_macos_process_creation",
+            selector_values=("jamf:protect:telemetry:v2",),
+            add_on=_JAMF_PROTECT,
+            conditions={"event_type": 9},
+            fields={
+                "Image": "event.exec.target.executable.path",
+                "CommandLine": "event.exec.args{}",
+                "CurrentDirectory": "event.exec.cwd.path",
+                "ParentImage": "process.executable.path",
+                "ProcessId": "event.exec.target.audit_token.pid",
+                "Computer": "host.hostname",
+            },
+        ),
+        # Telemetry v2 has no file events; Jamf Protect reports them as alerts of a custom
+        # analytic on GPFSEvent (README: "macOS file events in Splunk"). Image is every
+        # process of the alert's chain, the writer and its ancestors.
+        "macos_file_event": SplunkSource(
+            LogSource("macos", "file_event"),
+            macro="t1114_macos_file_event",
+            selector_values=("jamf:protect:alerts",),
+            add_on=_JAMF_PROTECT,
+            conditions={"input.eventType": "GPFSEvent"},
+            fields={
+                "TargetFilename": "input.match.event.path",
+                "Image": "input.related.processes{}.path",
+                "ProcessId": "input.match.event.pid",
+                "Computer": "input.host.hostname",
+            },
+        ),
+    }
+)
+
+
 def _source_items(source: SplunkSource, macros: bool) -> list[ProcessingItem]:
     items = field_mapping_items(source)
     for target, fields in sorted(source.rendered_into.items()):

@@ -29,7 +29,7 @@ def test_build_writes_queries_and_is_deterministic(cli, tmp_path):
     assert "queries/splunk/m365_inbox_rule_forwarding.spl" in digest
     assert "queries/elastic/win_exchange_new_mailbox_export_request.eql" in digest
     manifest = json.loads((a / "manifest.json").read_text())
-    assert {r["analytic"] for r in manifest["rules"]} == {"AN1309", "AN1312"}
+    assert {r["analytic"] for r in manifest["rules"]} == {"AN1309", "AN1310", "AN1311", "AN1312"}
 
 
 def test_validate_and_test_pass(cli):
