@@ -10,7 +10,66 @@ from sigma.types import SigmaRegularExpressionFlag, SigmaString, SpecialChars
 from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, t1114_elastic_pipeline
 
 from t1114.targets.base import Target, logsources_of
-from t1114.targets.lucene_regex import pcre_to_lucene
+
+
+_LUCENE_OPERATORS = set("@&~<>#")
+_SHORTHANDS = set("dDsSwWbBAzZ")
+
+
+def lucene_regex(pattern: str) -> str:
+    """A Sigma (searching, PCRE-style) regular expression as a Lucene one, which EQL uses.
+
+    Lucene regexes match the whole value, so an unanchored pattern gets ``.*`` on that side
+    and ``^``/``$`` anchors are dropped; its optional operators (``@ & ~ < > #``) are escaped
+    when they stand for themselves. What Lucene cannot express (shorthand classes such as
+    ``\\s``, group modifiers such as ``(?:``, anchors inside the pattern) is refused, so rules
+    keep to the portable subset.
+    """
+    body = pattern
+    anchored_start = body.startswith("^")
+    if anchored_start:
+        body = body[1:]
+    anchored_end = body.endswith("$") and not body.endswith("\\$")
+    if anchored_end:
+        body = body[:-1]
+    out, i, in_class = [], 0, False
+    while i < len(body):
+        c = body[i]
+        if in_class:
+            # Inside [...] only the escape and the closing bracket are special here.
+            if c == "]" and not (out and out[-1] == "["):
+                in_class = False
+        elif c == "[":
+            in_class = True
+            out.append(c)
+            if body[i + 1 : i + 2] == "^":
+                out.append("^")
+                i += 1
+            i += 1
+            continue
+        if c == "\\":
+            if i + 1 >= len(body):
+                raise ValueError("trailing backslash")
+            nxt = body[i + 1]
+            if nxt in _SHORTHANDS:
+                raise ValueError(f"'\\{nxt}' has no Lucene equivalent; write a character class")
+            out.append(c + nxt)
+            i += 2
+            continue
+        if in_class:
+            out.append(c)
+            i += 1
+            continue
+        if c == "(" and body[i + 1 : i + 2] == "?":
+            raise ValueError("group modifiers '(?...)' have no Lucene equivalent")
+        if c in "^$":
+            raise ValueError(f"anchor '{c}' inside the pattern has no Lucene equivalent")
+        out.append("\\" + c if c in _LUCENE_OPERATORS else c)
+        i += 1
+    body = "".join(out)
+    if not (anchored_start and anchored_end):
+        body = f"({body})"  # so that a|b stays one alternative between the .* ends
+    return ("" if anchored_start else ".*") + body + ("" if anchored_end else ".*")
 
 
 class PackEqlBackend(EqlBackend):
@@ -75,14 +134,6 @@ class PackEqlBackend(EqlBackend):
         # EQL's ":" takes strings only (``process.pid : 4`` does not parse).
         return f"{self.escape_and_quote_field(cond.field)} == {cond.value}"
 
-    def convert_condition_field_eq_val_re(self, cond, state):
-        # Sigma regexes search (unanchored, PCRE); EQL's regex is Lucene syntax over the whole
-        # value, and the stock backend passed the pattern through unchanged.
-        ignore_case = SigmaRegularExpressionFlag.IGNORECASE in cond.value.flags
-        pattern, ignore_case = pcre_to_lucene(cond.value.to_plain(), ignore_case)
-        operator = "regex~" if ignore_case else "regex"
-        return f"{self.escape_and_quote_field(cond.field)} {operator} {self._string_literal(pattern)}"
-
     def convert_condition_val_str(self, cond, state):
         raise SigmaFeatureNotSupportedByBackendError("EQL has no free-text search: keyword detections need a field")
 
@@ -103,6 +154,18 @@ class PackEqlBackend(EqlBackend):
     def convert_condition_field_eq_val_str_case_sensitive(self, cond, state):
         # The stock backend emits ``field == "*x*"``, and EQL's ``==`` has no wildcards.
         return self._string_match(cond, insensitive=False)
+
+    def convert_condition_field_eq_val_re(self, cond, state):
+        # EQL's regex is Lucene's: it must match the whole value and knows no (?i); its
+        # "regex~" form is the case-insensitive one.
+        operator = "regex~" if SigmaRegularExpressionFlag.IGNORECASE in cond.value.flags else "regex"
+        try:
+            pattern = lucene_regex(cond.value.escape((), "", False, False))
+        except ValueError as e:
+            raise SigmaFeatureNotSupportedByBackendError(f"regular expression for EQL: {e}") from None
+        quoted = pattern.replace("\\", "\\\\").replace('"', '\\"')
+        return f'{self.escape_and_quote_field(cond.field)} {operator} "{quoted}"'
+
     max_temporal_rules = 4  # 4! = 24 sequences; beyond that an any-order window needs another form
 
     def _maxspan(self, rule) -> str:
@@ -149,12 +212,29 @@ class PackEqlBackend(EqlBackend):
     def convert_correlation_temporal_ordered_rule(self, rule, output_format=None, method="sequence"):
         return [self._sequence(rule, rule.rules)]
 
+    def _distinct_rules_needed(self, rule) -> int:
+        """How many of the referenced rules must match: Sigma's temporal condition counts
+        distinct rules (all of them when the condition is absent)."""
+        n = len(rule.rules)
+        condition = rule.condition
+        if condition is None or condition.count is None:
+            return n
+        op = condition.op.name
+        needed = {"GTE": condition.count, "GT": condition.count + 1}.get(op)
+        if needed is None or not 1 <= needed <= n:
+            raise SigmaFeatureNotSupportedByBackendError(
+                f"a temporal condition '{op.lower()} {condition.count}' over {n} rules in EQL"
+            )
+        return needed
+
     def convert_correlation_temporal_rule(self, rule, output_format=None, method="sequence"):
         if len(rule.rules) > self.max_temporal_rules:
             raise SigmaFeatureNotSupportedByBackendError(
                 f"an any-order temporal correlation of more than {self.max_temporal_rules} rules"
             )
-        return [self._sequence(rule, order) for order in itertools.permutations(rule.rules)]
+        # "k of n rules in any order" is every ordered choice of k distinct rules.
+        needed = self._distinct_rules_needed(rule)
+        return [self._sequence(rule, order) for order in itertools.permutations(rule.rules, needed)]
 
 
 class PackEsqlBackend(ESQLBackend):
@@ -206,7 +286,10 @@ class PackEsqlBackend(ESQLBackend):
         # Sigma regex, and for a case-insensitive one lower-case the field and the pattern's
         # literal letters (escapes such as \\W keep their case).
         ignore_case = SigmaRegularExpressionFlag.IGNORECASE in cond.value.flags
-        pattern, ignore_case = pcre_to_lucene(cond.value.to_plain(), ignore_case)
+        try:
+            pattern = lucene_regex(cond.value.escape((), "", False, False))
+        except ValueError as e:
+            raise SigmaFeatureNotSupportedByBackendError(f"regular expression for ES|QL: {e}") from None
         field = self.escape_and_quote_field(cond.field)
         if ignore_case:
             pattern = re.sub(r"(\\.)|([A-Z])", lambda m: m.group(1) or m.group(2).lower(), pattern)
