@@ -6,13 +6,13 @@ import re
 from sigma.backends.elasticsearch import ESQLBackend, EqlBackend
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
-from sigma.types import SigmaRegularExpressionFlag, SigmaString, SpecialChars
+from sigma.types import SigmaNumber, SigmaRegularExpressionFlag, SigmaString, SpecialChars
 from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, t1114_elastic_pipeline
 
 from t1114.targets.base import Target, logsources_of
 
 
-_LUCENE_OPERATORS = set("@&~<>#")
+_LUCENE_OPERATORS = set('@&~<>#"')  # the optional operators, and '"' which quotes a literal
 _SHORTHANDS = set("dDsSwWbBAzZ")
 
 
@@ -149,6 +149,8 @@ class PackEqlBackend(EqlBackend):
                 c in self._WILDCARDS for p in value.s if isinstance(p, str) for c in p
             ):
                 return False
+            if isinstance(value, SigmaNumber):
+                return False  # "like~ (25, 465)" does not parse: numbers go through "=="
         return super().decide_convert_condition_as_in_expression(cond, state)
 
     def convert_condition_field_eq_val_str_case_sensitive(self, cond, state):

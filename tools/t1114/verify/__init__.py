@@ -54,10 +54,12 @@ def check_syntax(compiled: CompiledQuery, path=None) -> None:
 
 
 def context_for(target: Target, compiled: CompiledQuery) -> Context:
-    if target.name == "splunk":
+    if target.name in ("splunk", "splunk_cim"):
         from sigma.pipelines.t1114.splunk import macros
+        from sigma.pipelines.t1114.splunk_cim import CIM_SOURCES
 
-        return Context(target.name, tuple(target.timestamp_fields), macros=macros())
+        datamodels = {s.datamodel: tuple(s.tags) for s in CIM_SOURCES.values()}
+        return Context(target.name, tuple(target.timestamp_fields), macros=macros(), datamodels=datamodels)
     if target.name == "elastic":
         datasets = tuple(p[len("logs-") : -len("-*")] for p in compiled.extra.get("index", []))
         return Context(target.name, tuple(target.timestamp_fields), field_types=_elastic_types(), datasets=datasets)

@@ -40,6 +40,8 @@ class Context:
     datasets: tuple[str, ...] = ()
     # Splunk: macro name -> definition.
     macros: dict = field(default_factory=dict)
+    # Splunk CIM: data model ("Endpoint.Processes") -> the tags its constraint requires.
+    datamodels: dict = field(default_factory=dict)
 
 
 MISSING = object()

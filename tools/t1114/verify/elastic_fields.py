@@ -38,7 +38,11 @@ def field_kind(ctx: Context, dataset: str | None, name: str) -> str:
             if kind is not None:
                 break
     if kind in ANALYSED:
-        raise Unverifiable(f"field '{name}' is {kind}: an analysed field's exact and wildcard matching is not modelled")
+        raise Unverifiable(
+            f"field '{name}' is {kind} with no keyword multi-field: Elasticsearch has no exact or wildcard "
+            "match on it (it reports 'No keyword/multi-field defined exact matches'), so the query is likely "
+            "to fail there; not evaluated"
+        )
     if kind in NUMERIC:
         return "number"
     if kind in ("ip", "boolean", "date"):

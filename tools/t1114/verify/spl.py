@@ -15,6 +15,10 @@ Semantics modelled, from the Search Reference:
   whose ``_time`` lies within ``time_window`` of the current one, without the current event
   when ``current=f``.
 * macros expand to their definitions; ``multisearch`` unions its subsearches.
+* ``tstats ... from datamodel=<Model.Dataset> where <search> by <fields>`` reads the events
+  that carry the data model's constraint tags, their CIM fields named ``<Dataset>.<field>``;
+  it returns one row per distinct ``by`` tuple (``fillnull_value`` for a missing field,
+  otherwise the event is dropped); ``drop_dm_object_name`` strips the dataset prefix.
 """
 
 from __future__ import annotations
@@ -44,19 +48,15 @@ def parse(text: str) -> list:
 
 def evaluate(commands: list, events: list[Event], ctx: Context) -> set[int]:
     rows = [_row(e, ctx) for e in events]
-    if commands and commands[0][0] == "search":
-        # The first command reads the index; later ones read the results so far.
-        rows = _run(commands, rows, ctx)
-    elif commands and commands[0][0] == "multisearch":
-        rows = _run(commands, rows, ctx)
-    else:
-        raise Unverifiable("an SPL query that starts with neither a search nor multisearch")
-    return {r[INDEX] for r in rows}
+    if not commands or commands[0][0] not in ("search", "multisearch", "tstats"):
+        raise Unverifiable("an SPL query that starts with neither a search nor a generating command")
+    # The first command reads the index; later ones read the results so far.
+    return {i for r in _run(commands, rows, ctx) for i in r[INDEX]}
 
 
 def _row(event: Event, ctx: Context) -> dict:
     row = dict(event.fields)
-    row[INDEX] = event.index
+    row[INDEX] = (event.index,)
     ts = epoch(event, ctx.timestamp_fields)
     if ts is not None:
         row["_time"] = ts
@@ -71,6 +71,10 @@ def _run(commands: list, source: list[dict], ctx: Context) -> list[dict]:
             rows = [r for r in rows if _search(command[1], r, ctx)]
         elif kind == "multisearch":
             rows = [dict(r) for sub in command[1] for r in _run(sub, source, ctx)]
+        elif kind == "tstats":
+            rows = _tstats(command, source, ctx)
+        elif kind == "macro_command":
+            rows = _macro_command(command[1], rows)
         elif kind == "regex":
             rows = _regex(command, rows)
         elif kind == "rex":
@@ -120,6 +124,8 @@ def _search(node: tuple, row: dict, ctx: Context) -> bool:
         return _compare(node[1][1], node[2], node[3], row)
     if kind == "in":
         return any(_compare(node[1][1], "=", v, row) for v in node[2])
+    if kind == "term" and node[1] == ("bare", "*"):
+        return True
     if kind == "term":
         raise Unverifiable(f"free-text search term {node[1][1]} (matched against _raw)")
     raise Unverifiable(f"search node '{kind}'")
@@ -223,14 +229,59 @@ def _unquote(quoted: str) -> str:
     return re.sub(r'\\([\\"])', r"\1", quoted[1:-1])
 
 
+def _tstats(command: tuple, source: list[dict], ctx: Context) -> list[dict]:
+    _, options, aggregates, datamodel, where, by = command
+    if datamodel not in ctx.datamodels:
+        raise Unverifiable(f"data model '{datamodel}' has no known constraint")
+    tags = [fold(t) for t in ctx.datamodels[datamodel]]
+    dataset = datamodel.split(".", 1)[1]
+    fill = options.get("fillnull_value")
+    fill = _unquote(fill) if isinstance(fill, str) and fill.startswith('"') else fill
+    rows = []
+    for r in source:
+        have = {fold(as_text(v)) for v in values(r, "tag")}
+        if not all(t in have for t in tags):
+            continue
+        row = {f"{dataset}.{k}": v for k, v in r.items() if k not in (INDEX, "_time")}
+        row.update({INDEX: r[INDEX], "_time": r.get("_time")})
+        if where is None or _search(where, row, ctx):
+            rows.append(row)
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        key = []
+        for name in (f[1] for f in by):
+            vals = values(row, name)
+            if len(vals) > 1:
+                raise Unverifiable(f"tstats by the multivalue field '{name}'")
+            key.append(as_text(vals[0]) if vals else fill)
+        if None not in key:
+            groups.setdefault(tuple(key), []).append(row)
+    out = []
+    for key, members in groups.items():
+        group = {f[1]: k for f, k in zip(by, key)}
+        group[INDEX] = tuple(i for m in members for i in m[INDEX])
+        for func, arg, alias in aggregates:
+            name = alias[1] if alias else (f"{func}({arg[1]})" if arg else func)
+            group[name] = _aggregate(func, arg[1] if arg else None, members)
+        out.append(group)
+    return out
+
+
+def _macro_command(name: str, rows: list[dict]) -> list[dict]:
+    m = re.fullmatch(r"drop_dm_object_name\((\w+)\)", name)
+    if not m:
+        raise Unverifiable(f"macro command `{name}`")
+    prefix = m.group(1) + "."
+    return [{(k[len(prefix) :] if isinstance(k, str) and k.startswith(prefix) else k): v for k, v in r.items()} for r in rows]
+
+
 def _python_regex(pattern: str) -> re.Pattern:
     """PCRE as the backend writes it, in Python's dialect: ``(?<name>`` is ``(?P<name>``, and
-    an inline ``(?i)`` at the start of the (wrapping) group applies to the whole pattern."""
+    inline flags at the start of the (wrapping) group apply to the whole pattern."""
     flags = 0
-    m = re.match(r"\(\?<(\w+)>\(\?i\)", pattern)
+    m = re.match(r"\(\?<(\w+)>\(\?([imsx]+)\)", pattern)
     if m:
-        pattern = f"(?P<{m.group(1)}>" + pattern[m.end() :]
-        flags = re.IGNORECASE
+        pattern = f"(?{m.group(2)})(?P<{m.group(1)}>" + pattern[m.end() :]
     pattern = re.sub(r"\(\?<(\w+)>", r"(?P<\1>", pattern)
     try:
         return re.compile(pattern, flags)

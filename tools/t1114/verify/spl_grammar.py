@@ -3,7 +3,8 @@
 It covers the ``search`` language (field comparisons, ``IN`` lists, ``NOT``/``OR``/implicit
 ``AND`` with Splunk's precedence — NOT, then OR, then AND — parentheses, macros, free terms)
 and the commands the backend pipes into: ``search``, ``regex``, ``rex``, ``where``, ``eval``, ``sort``,
-``streamstats``, ``multisearch``, ``rename``, ``table``, ``fields``. ``eval``/``where``
+``streamstats``, ``multisearch``, ``tstats``, ``rename``, ``table``, ``fields``, ``convert``
+and macro commands. ``eval``/``where``
 expressions follow the eval precedence (``* / %``, ``+ - .``, comparisons, ``NOT``, ``AND``,
 ``OR``). Anything else is a syntax error here, so a backend change that emits a new construct
 fails the build until the grammar (and the evaluator) learn it.
@@ -22,6 +23,7 @@ import pyparsing as pp
 pp.ParserElement.enable_packrat()
 
 _KEYWORDS = {"OR", "AND", "NOT", "IN"}
+_CLAUSE_WORDS = {"by"}  # ends a tstats where clause; the backend quotes every value it emits
 
 
 def _quoted(quote: str) -> pp.ParserElement:
@@ -40,8 +42,8 @@ def grammar() -> pp.ParserElement:
     sq = _quoted("'")
     name = pp.Regex(r"[A-Za-z_@][\w.{}:@-]*")
     field = (dq.copy().set_parse_action(lambda t: ("qfield", t[0][1:-1])) | name.copy().set_parse_action(lambda t: ("field", t[0])))
-    bare = pp.Regex(r'[^\s()\[\]|"=<>!,`]+').add_condition(lambda t: t[0] not in _KEYWORDS)
-    value = dq.copy().set_parse_action(lambda t: ("str", t[0])) | bare.copy().set_parse_action(lambda t: ("bare", t[0]))
+    bare = pp.Regex(r'[^\s()\[\]|"=<>!,`]+').add_condition(lambda t: t[0] not in _KEYWORDS | _CLAUSE_WORDS)
+    value = dq.copy().set_parse_action(lambda t: ("str", t[0])) | bare.copy().add_parse_action(lambda t: ("bare", t[0]))
     op = pp.one_of("!= <= >= = < >")
 
     # --- search expressions ------------------------------------------------------------------
@@ -71,7 +73,7 @@ def grammar() -> pp.ParserElement:
     call = (pp.Regex(r"[A-Za-z_]\w*") + LPAR + pp.Optional(pp.DelimitedList(eval_expr)) + RPAR).set_parse_action(
         lambda t: ("call", t[0].lower(), list(t[1:]))
     )
-    ref = pp.Regex(r"[A-Za-z_][\w.{}]*").add_condition(lambda t: t[0] not in _KEYWORDS | {"LIKE"}).set_parse_action(
+    ref = pp.Regex(r"[A-Za-z_][\w.{}]*").add_condition(lambda t: t[0] not in _KEYWORDS | {"LIKE"}).add_parse_action(
         lambda t: ("field", t[0])
     )
     operand = call | number | string | quoted_field | ref
@@ -128,7 +130,7 @@ def grammar() -> pp.ParserElement:
         agg_func
         + pp.Optional(LPAR + pp.Optional(field, default=None) + RPAR, default=None)
         + pp.Optional(pp.Keyword("as").suppress() + field, default=None)
-    ).add_condition(lambda t: t[0][0] not in ("by",))
+    ).add_condition(lambda t: t[0][0] not in ("by", "from", "where"))
     by_clause = pp.Keyword("by").suppress() + pp.OneOrMore(field + pp.Optional(pp.Suppress(",")))
     streamstats_cmd = (
         pp.Keyword("streamstats").suppress()
@@ -143,14 +145,33 @@ def grammar() -> pp.ParserElement:
         lambda t: ("columns", t[0])
     )
     subsearch = pp.Group(LBRACK + search_cmd + pp.ZeroOrMore(PIPE + command) + RBRACK)
+    tstats_option = pp.Group(pp.Regex(r"[a-z_]+") + pp.Suppress("=") + (dq | bare))
+    tstats_cmd = (
+        pp.Keyword("tstats").suppress()
+        + pp.Group(pp.ZeroOrMore(tstats_option))
+        + pp.Group(agg + pp.ZeroOrMore(pp.Optional(pp.Suppress(",")) + agg))
+        + pp.Keyword("from").suppress()
+        + pp.Suppress("datamodel=")
+        + pp.Regex(r"[\w.]+")
+        + pp.Optional(pp.Keyword("where").suppress() + search_expr, default=None)
+        + pp.Group(pp.Optional(by_clause))
+    ).set_parse_action(
+        lambda t: ("tstats", {o[0]: o[1] for o in t[0]}, [tuple(a) for a in t[1]], t[2], t[3], list(t[4]))
+    )
+    convert_cmd = (
+        pp.Keyword("convert").suppress()
+        + pp.ZeroOrMore(pp.Group(pp.Regex(r"[a-z_]+") + pp.Suppress("=") + (dq | bare)))
+        + pp.OneOrMore(agg)
+    ).set_parse_action(lambda t: ("columns", "convert"))
+    macro_cmd = macro.copy().set_parse_action(lambda t: ("macro_command", t[0][1:-1]))
     multisearch_cmd = (pp.Keyword("multisearch").suppress() + pp.OneOrMore(subsearch)).set_parse_action(
         lambda t: ("multisearch", [list(s) for s in t])
     )
-    command <<= multisearch_cmd | search_cmd | regex_cmd | rex_cmd | where_cmd | eval_cmd | sort_cmd | streamstats_cmd | rename_cmd | columns_cmd
+    command <<= multisearch_cmd | search_cmd | regex_cmd | rex_cmd | convert_cmd | macro_cmd | where_cmd | eval_cmd | sort_cmd | streamstats_cmd | rename_cmd | columns_cmd
     initial = search_expr.copy().set_parse_action(lambda t: ("search", t[0]))
     # A query either starts with a search or pipes into a generating command (multisearch):
     # "| rex ..." first would have no events to work on, and Splunk rejects it.
-    pipeline = ((initial | PIPE + multisearch_cmd) + pp.ZeroOrMore(PIPE + command)).set_parse_action(lambda t: [list(t)])
+    pipeline = ((initial | PIPE + (multisearch_cmd | tstats_cmd)) + pp.ZeroOrMore(PIPE + command)).set_parse_action(lambda t: [list(t)])
     return pipeline + pp.StringEnd()
 
 
