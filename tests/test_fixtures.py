@@ -4,7 +4,8 @@ import pytest
 
 from t1114.errors import PackError, PackErrors
 from t1114.fixtures import coverage_gaps, load_fixture, load_fixtures
-from t1114.targets import all_targets, unsupported_rules
+from t1114.targets import all_targets
+from t1114.validate import exempt_from_coverage
 
 
 def fixture_file(tmp_path, payload):
@@ -28,8 +29,7 @@ def test_the_pack_fixtures_load(pack):
 
 
 def test_every_rule_has_positive_and_negative_cases_for_every_shape(pack):
-    targets = all_targets().values()
-    exempt = {(rid, t.shape) for t in targets for rid in unsupported_rules(t, pack.collection())}
+    exempt = exempt_from_coverage(pack, all_targets().values())
     assert coverage_gaps(pack, load_fixtures(pack), ["native", "splunk", "elastic"], exempt) == []
 
 
@@ -80,3 +80,16 @@ def test_all_fixture_errors_are_collected(tmp_path, pack):
     with pytest.raises(PackErrors) as e:
         load_fixtures(pack, [tmp_path])
     assert len(e.value.errors) == 2
+
+
+def test_windows_fixtures_match_their_generator():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, str(root / "tools" / "gen_windows_fixtures.py"), "--check"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr

@@ -18,18 +18,21 @@ from t1114 import __version__
 from t1114.attack import use_offline_attack_data
 from t1114.errors import PackError, PackErrors
 from t1114.loader import Pack
-from t1114.targets import CompiledQuery, Target, unsupported_rules
+from t1114.targets import CompiledQuery, Target
+from t1114.verify import check_syntax
 
 
 def compile_pack(pack: Pack, targets: Iterable[Target]) -> list[CompiledQuery]:
+    """Every rule compiled for every target; each query must parse in its own language."""
     use_offline_attack_data()
     compiled, errors = [], []
     for target in targets:
         for rule in pack.rules:
+            path = pack.project.relative(rule.path)
             try:
-                query = target.compile_rule(
-                    pack.collection([rule]), rule.id, pack.project.relative(rule.path), tuning=pack.tuning
-                )
+                query = target.compile_rule(pack.collection([rule]), rule.id, path, tuning=pack.tuning)
+                if query is not None:
+                    check_syntax(query, path)
             except PackError as e:
                 errors.append(e)
                 continue
@@ -40,12 +43,9 @@ def compile_pack(pack: Pack, targets: Iterable[Target]) -> list[CompiledQuery]:
     return compiled
 
 
-def _manifest(pack: Pack, compiled: list[CompiledQuery], targets: Iterable[Target] = ()) -> dict:
-    collection = pack.collection()
-    skipped = {t.name: unsupported_rules(t, collection) for t in targets}
+def _manifest(pack: Pack, compiled: list[CompiledQuery]) -> dict:
     rules = []
     for rule in pack.rules:
-        not_built = {name: reasons[rule.id] for name, reasons in sorted(skipped.items()) if rule.id in reasons}
         rules.append(
             {
                 "id": rule.id,
@@ -61,7 +61,6 @@ def _manifest(pack: Pack, compiled: list[CompiledQuery], targets: Iterable[Targe
                     for q in compiled
                     if q.rule_id == rule.id
                 },
-                **({"not_built": not_built} if not_built else {}),
             }
         )
     return {"pack": "t1114", "version": __version__, "rules": rules}
@@ -82,7 +81,7 @@ def build(pack: Pack, targets: list[Target], out: Path) -> list[CompiledQuery]:
     try:
         write_queries(staging, compiled)
         (staging / "manifest.json").write_text(
-            json.dumps(_manifest(pack, compiled, targets), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            json.dumps(_manifest(pack, compiled), indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
         os.chmod(staging, 0o755)
         _swap_in(staging, out)

@@ -88,13 +88,17 @@ class Target(ABC):
     def query_pipeline(self, tuning: dict | None = None) -> ProcessingPipeline:
         return self.evaluation_pipeline(tuning)
 
+    # The backend output format of the shipped queries (None: the backend's default).
+    output_format: ClassVar[str | None] = None
+
+    def applies_to(self, rule: SigmaRuleBase) -> bool:
+        """Whether the target has a form of this rule (a variant target may cover only some
+        log sources); rules it does not apply to are neither compiled nor evaluated on it."""
+        return True
+
     def backend_for(self, rule: SigmaRuleBase, tuning: dict | None = None) -> tuple[Backend, str, str]:
         """(backend, language, file extension) for one rule."""
         raise NotImplementedError(f"target {self.name} ships no queries")
-
-    def unsupported(self, rule: SigmaRuleBase) -> str | None:
-        """Why the target cannot run a rule (a log source it has no data for), or None."""
-        return None
 
     def compile_rule(
         self, collection: SigmaCollection, rule_id: str, path: str | None = None, tuning: dict | None = None
@@ -106,11 +110,14 @@ class Target(ABC):
         rule may need a different backend (and so its own conversions).
         """
         rule = collection[rule_id]
-        if not rule._output or self.unsupported(rule):
+        if not rule._output or not self.applies_to(rule):
             return None
         backend, language, extension = self.backend_for(rule, tuning)
         try:
-            backend.convert(collection)
+            if self.output_format:
+                backend.convert(collection, self.output_format)
+            else:
+                backend.convert(collection)
         except SigmaError as e:
             raise PackError(path, f"cannot compile for {self.name}: {e}") from None
         queries = rule.get_conversion_result()

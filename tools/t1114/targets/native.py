@@ -10,8 +10,8 @@ class NativeTarget(Target):
     shape = "native"
     builds = False
     description = (
-        "events as recorded at the source (Sysmon/Windows XML names, O365 Management API JSON, "
-        "Microsoft Graph, Google Reports API)"
+        "events as recorded at the source (Sysmon/Windows XML names, O365 Management API JSON, Microsoft "
+        "Graph, Google Reports API, Linux audit records, macOS Endpoint Security messages)"
     )
     timestamp_fields = (
         "@timestamp",
