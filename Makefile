@@ -17,7 +17,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock pip setuptools wheel
 
 $(STAMP): $(BIN)/python $(SOURCES)
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-build-isolation -c requirements.lock ".[test]"
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-build-isolation -c requirements.lock ".[test,dev]"
 	@rm -rf build *.egg-info tools/*.egg-info
 	@touch $@
 
