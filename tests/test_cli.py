@@ -28,6 +28,11 @@ def test_build_writes_queries_and_is_deterministic(cli, tmp_path):
     assert digest == tree_digest(b)
     assert "queries/splunk/m365_inbox_rule_forwarding.spl" in digest
     assert "queries/elastic/win_exchange_new_mailbox_export_request.eql" in digest
+    # Import-ready artifacts, the reproducible app archive among them, are part of the same tree.
+    assert "elastic/rules.ndjson" in digest
+    assert "splunk/DA-ESS-T1114-EmailCollection-0.1.0.tgz" in digest
+    assert "splunk/DA-ESS-T1114-EmailCollection/default/savedsearches.conf" in digest
+    assert "coverage/navigator_layer.json" in digest and "coverage/matrix.svg" in digest
     manifest = json.loads((a / "manifest.json").read_text())
     assert {r["analytic"] for r in manifest["rules"]} == {"AN1309", "AN1312"}
 

@@ -262,7 +262,7 @@ def compare(base: Side, head: Side) -> dict:
 
     regressions = []
     before, after = base.verdicts(), head.verdicts()
-    for key, b in sorted(before.items()):
+    for key, b in sorted(before.items(), key=lambda kv: (kv[1]["rule_name"], kv[0][1], kv[0][2])):
         a = after.get(key)
         if b["passed"] and a is not None and not a["passed"]:
             regressions.append(

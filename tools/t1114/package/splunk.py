@@ -54,7 +54,7 @@ def filter_macro(rule: PackRule) -> str:
 
 
 def search_text(rule: PackRule, query: CompiledQuery) -> str:
-    return query.text.rstrip() + f"\n| `{filter_macro(rule)}`"
+    return query.text.rstrip() + f" | `{filter_macro(rule)}`"
 
 
 def risk_objects(bundle: Bundle, rule: PackRule, query: CompiledQuery) -> list[dict]:
@@ -160,25 +160,15 @@ def conf_text(header: str, stanzas: list[tuple[str, list[tuple[str, str]]]]) -> 
 
 
 def _conf_value(stanza: str, key: str, value: str) -> str:
-    """A value, continued over lines with a trailing backslash where it has several.
+    """A value on one line.
 
-    Blank lines would end the value and a line starting with a comment character would be
-    read as a comment, so both are folded into the line before.
+    SPL reads a line break between commands as a space, and a value continued over lines
+    is read differently by different .conf parsers, so multi-line values are joined.
     """
-    lines: list[str] = []
-    for line in value.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if lines and line[0] in CONF_COMMENT_CHARS:
-            lines[-1] += " " + line
-        else:
-            lines.append(line)
-    if not lines:
-        return ""
-    if lines[0][0] in CONF_COMMENT_CHARS:
-        raise PackError(None, f"[{stanza}] {key}: a value may not start with {lines[0][0]!r}")
-    return " \\\n".join(lines)
+    text = " ".join(line.strip() for line in value.splitlines() if line.strip())
+    if text[:1] in CONF_COMMENT_CHARS and text:
+        raise PackError(None, f"[{stanza}] {key}: a value may not start with {text[0]!r}")
+    return text
 
 
 def app_conf(bundle: Bundle) -> str:
@@ -246,9 +236,17 @@ def macros_conf(bundle: Bundle) -> str:
 
 
 DEFAULT_META = """\
-# Everything the app defines is shared with every app, so Enterprise Security lists the
+# The app's searches and macros are shared with every app, so Enterprise Security lists the
 # correlation searches and users can redefine the macros; only admins may change them.
 []
+access = read : [ * ], write : [ admin, sc_admin ]
+export = system
+
+[savedsearches]
+access = read : [ * ], write : [ admin, sc_admin ]
+export = system
+
+[macros]
 access = read : [ * ], write : [ admin, sc_admin ]
 export = system
 """
