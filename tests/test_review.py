@@ -131,7 +131,7 @@ def test_a_fixture_that_now_fails_is_a_regression(cli, repo):
 
 
 def test_a_rule_losing_a_target_is_a_regression(cli, repo):
-    # A pipeline that no longer allows the Elastic backends: every rule loses that target.
+    # The Elastic target no longer builds: every rule loses its Elastic query.
     commit(
         repo,
         "tools/t1114/targets/elastic.py",

@@ -142,11 +142,15 @@ def build_side(side: Side, scratch: Path) -> Side:
     return side
 
 
-def _head_commit(project: Project) -> str | None:
+def _head(project: Project) -> Side:
+    """The working tree, labelled with its commit and whether it has uncommitted changes."""
     try:
-        return _git(project.root, "rev-parse", "HEAD")
+        commit = _git(project.root, "rev-parse", "HEAD")
+        dirty = bool(_git(project.root, "status", "--porcelain", "--", "."))
     except PackError:
-        return None
+        return Side("working tree", project.root.resolve())
+    label = f"working tree ({commit[:12]}{', with uncommitted changes' if dirty else ''})"
+    return Side(label, project.root.resolve(), commit)
 
 
 def build_base(project: Project, ref: str, scratch: Path) -> Side:
@@ -468,7 +472,7 @@ def review(project: Project, ref: str, out: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="t1114-review-") as tmp:
         scratch = Path(tmp)
         base = build_base(project, ref, scratch)
-        head = build_side(Side("working tree", project.root.resolve(), _head_commit(project)), scratch / "head")
+        head = build_side(_head(project), scratch / "head")
         report = compare(base, head)
 
     def write(staging: Path) -> None:

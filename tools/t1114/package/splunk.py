@@ -166,7 +166,7 @@ def _conf_value(stanza: str, key: str, value: str) -> str:
     is read differently by different .conf parsers, so multi-line values are joined.
     """
     text = " ".join(line.strip() for line in value.splitlines() if line.strip())
-    if text[:1] in CONF_COMMENT_CHARS and text:
+    if text and text[0] in CONF_COMMENT_CHARS:
         raise PackError(None, f"[{stanza}] {key}: a value may not start with {text[0]!r}")
     return text
 
