@@ -144,6 +144,21 @@ def test_a_rule_losing_a_target_is_a_regression(cli, repo):
     assert {t for _, t in lost} == {"elastic"} and len(lost) == 4
 
 
+def test_a_base_whose_own_code_cannot_run_is_built_with_this_tool(cli, repo):
+    build = repo / "tools" / "t1114" / "build.py"
+    good = build.read_text()
+    build.write_text(good + '\nraise RuntimeError("old tool")\n')
+    git(repo, "commit", "-q", "-am", "a base whose build cannot run")
+    build.write_text(good)
+    git(repo, "commit", "-q", "-am", "fixed")
+    result, report, out = review(cli, repo)
+    assert result.returncode == 0, result.stderr
+    assert report["base"]["errors"] == []
+    assert any("built with the working tree's tool" in n and "old tool" in n for n in report["base"]["notes"])
+    assert report["rules"]["changed"] == report["rules"]["affected"] == [] and report["summary"]["rules"] == [4, 4]
+    assert "built with the working tree's tool" in (out / "review.md").read_text()
+
+
 def test_an_unknown_base_is_a_clear_error(cli, repo):
     result, report, out = review(cli, repo, base="no-such-branch")
     assert result.returncode == 2

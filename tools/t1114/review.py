@@ -90,13 +90,15 @@ def _code_env(root: Path, scratch: Path) -> dict[str, str]:
     return env
 
 
-def _run(env: dict, root: Path, *args: str) -> subprocess.CompletedProcess:
+def _run(env: dict, root: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    # Run from the scratch directory: ``python -m`` puts its working directory first on the
+    # import path, and the pack's own directories (sigma/ among them) must not be importable.
     return subprocess.run(
         [sys.executable, "-m", "t1114", "--root", str(root), *args],
         capture_output=True,
         text=True,
         env=env,
-        cwd=root,
+        cwd=cwd,
         timeout=CHILD_TIMEOUT,
     )
 
@@ -110,7 +112,7 @@ def build_side(side: Side, scratch: Path) -> Side:
     scratch.mkdir(parents=True, exist_ok=True)
     env = _code_env(side.root, scratch)
     dist = scratch / "dist"
-    built = _run(env, side.root, "build", "--out", str(dist))
+    built = _run(env, side.root, scratch, "build", "--out", str(dist))
     if built.returncode not in (0, 2) and "PYTHONPATH" in env:
         # The side's own code cannot run here (too old, or broken): build its rules with
         # this tool, and say so.
@@ -118,7 +120,7 @@ def build_side(side: Side, scratch: Path) -> Side:
             "its own code failed to run (" + _last_lines(built.stderr, 1) + "); built with the working tree's tool"
         )
         env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
-        built = _run(env, side.root, "build", "--out", str(dist))
+        built = _run(env, side.root, scratch, "build", "--out", str(dist))
     if built.returncode != 0:
         side.errors.append("build failed:\n" + _last_lines(built.stderr, 20))
         return side
@@ -129,12 +131,12 @@ def build_side(side: Side, scratch: Path) -> Side:
         source = side.root / rule["source"]
         docs = load_yaml_documents(source)
         side.docs[rule["id"]] = docs[0] if docs and isinstance(docs[0], dict) else {}
-    tested = _run(env, side.root, "test", "--format", "json")
+    tested = _run(env, side.root, scratch, "test", "--format", "json")
     try:
         side.results = json.loads(tested.stdout)["results"]
     except (ValueError, KeyError, TypeError):
         side.errors.append("fixture tests failed to run:\n" + _last_lines(tested.stderr, 20))
-    validated = _run(env, side.root, "validate")
+    validated = _run(env, side.root, scratch, "validate")
     if validated.returncode in (0, 1):
         side.findings = sorted(line for line in validated.stdout.splitlines() if line.strip())
     else:

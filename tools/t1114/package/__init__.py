@@ -54,6 +54,3 @@ class Bundle:
         """The rules compiled for one target with their queries, in the pack's rule order."""
         by_id = {q.rule_id: q for q in self.compiled if q.target == target}
         return [(rule, by_id[rule.id]) for rule in self.pack.rules if rule.id in by_id]
-
-    def path_of(self, rule: PackRule) -> str:
-        return self.pack.project.relative(rule.path)

@@ -228,14 +228,17 @@ def matrix_svg(cov: dict) -> str:
         int(max(len(c) for c in [h] + [r[i] for r in rows]) * CHAR_WIDTH + 2 * PAD) for i, h in enumerate(header)
     ]
     title_h = 30
-    width = sum(widths)
+    title = (
+        f"Coverage of {cov['detection_strategy']} (ATT&CK v{cov['attack_version']}): "
+        "analytic × platform × rule × fixtures × target"
+    )
+    width = max(sum(widths), int(len(title) * CHAR_WIDTH * 14 / 12))
     height = title_h + ROW_HEIGHT * (len(rows) + 1) + 1
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 2}" height="{height + 2}" '
         f'viewBox="0 0 {width + 2} {height + 2}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">',
         f"<title>T1114 pack coverage, detection strategy {escape(cov['detection_strategy'])}</title>",
-        f'<text x="1" y="20" font-size="14" font-weight="bold">Coverage of {escape(cov["detection_strategy"])} '
-        f"(ATT&amp;CK v{escape(cov['attack_version'])}): analytic × platform × rule × fixtures × target</text>",
+        f'<text x="1" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
     ]
     for r, row in enumerate([header] + rows):
         y = title_h + r * ROW_HEIGHT
