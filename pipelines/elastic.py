@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sigma.processing.pipeline import ProcessingPipeline
+from sigma.processing.conditions import IncludeFieldCondition
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations import ConvertTypeTransformation
 
 from sigma.pipelines.t1114.base import LogSource, SourceMapping, field_mapping_items, source_condition_item
 from sigma.pipelines.t1114.sources import SOURCES
+from sigma.pipelines.t1114.transformations import RegistryDwordTransformation
 
 
 @dataclass(frozen=True)
@@ -32,15 +35,29 @@ _PROCESS_FIELDS = {
     "EventID": "event.code",
 }
 
+_SYSMON = "Microsoft-Windows-Sysmon/Operational"
+
+
+def _windows_channel(dataset: str, channel: str, code: str) -> list[dict]:
+    """The event in its own integration's data stream, or forwarded (WEF) with its channel."""
+    return [
+        {"data_stream.dataset": dataset, "event.code": code},
+        {"data_stream.dataset": "windows.forwarded", "winlog.channel": channel, "event.code": code},
+    ]
+
+
 ELASTIC_SOURCES: dict[str, ElasticSource] = {
     "windows_process_creation": ElasticSource(
         LogSource("windows", "process_creation"),
-        datasets=("windows.sysmon_operational", "system.security"),
-        integrations=("windows", "system"),
-        conditions={
-            "data_stream.dataset": ["windows.sysmon_operational", "system.security"],
-            "event.code": ["1", "4688"],
-        },
+        datasets=("windows.sysmon_operational", "system.security", "windows.forwarded", "endpoint.events.process"),
+        integrations=("windows", "system", "endpoint"),
+        conditions=[
+            {"data_stream.dataset": "windows.sysmon_operational", "event.code": "1"},
+            {"data_stream.dataset": "system.security", "event.code": "4688"},
+            {"data_stream.dataset": "windows.forwarded", "winlog.channel": _SYSMON, "event.code": "1"},
+            {"data_stream.dataset": "windows.forwarded", "winlog.channel": "Security", "event.code": "4688"},
+            {"data_stream.dataset": "endpoint.events.process", "event.type": "start"},
+        ],
         fields=_PROCESS_FIELDS,
     ),
     "m365_exchange": ElasticSource(
@@ -64,15 +81,225 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = {
             "OperationProperties.": "o365.audit.OperationProperties.",
         },
     ),
+    # --- Windows / Exchange Server (AN1309) ---
+    "windows_file_event": ElasticSource(
+        LogSource("windows", "file_event"),
+        datasets=("windows.sysmon_operational", "windows.forwarded", "endpoint.events.file"),
+        integrations=("windows", "endpoint"),
+        conditions=_windows_channel("windows.sysmon_operational", _SYSMON, "11")
+        # Elastic Defend reports a copy's destination as a creation, an overwrite or a rename.
+        + [{"data_stream.dataset": "endpoint.events.file", "event.action": ["creation", "overwrite", "rename"]}],
+        fields={
+            "TargetFilename": "file.path",
+            "Image": "process.executable",
+            "ProcessId": "process.pid",
+            "User": "user.name",
+            "Computer": "host.name",
+        },
+    ),
+    "windows_network_connection": ElasticSource(
+        LogSource("windows", "network_connection"),
+        datasets=("windows.sysmon_operational", "windows.forwarded"),
+        integrations=("windows",),
+        conditions=_windows_channel("windows.sysmon_operational", _SYSMON, "3"),
+        fields={
+            "DestinationPort": "destination.port",
+            "DestinationIp": "destination.ip",
+            "DestinationHostname": "destination.domain",
+            "SourceIp": "source.ip",
+            "SourcePort": "source.port",
+            "Protocol": "network.transport",
+            "Image": "process.executable",
+            "ProcessId": "process.pid",
+            "User": "user.name",
+            "Computer": "host.name",
+        },
+    ),
+    "windows_registry_set": ElasticSource(
+        LogSource("windows", "registry_set"),
+        datasets=("windows.sysmon_operational", "windows.forwarded"),
+        integrations=("windows",),
+        conditions=_windows_channel("windows.sysmon_operational", _SYSMON, "13"),
+        fields={
+            "TargetObject": "registry.path",
+            "Details": "registry.data.strings",
+            "Image": "process.executable",
+            "ProcessId": "process.pid",
+            "User": "user.name",
+            "Computer": "host.name",
+        },
+    ),
+    "windows_security": ElasticSource(
+        LogSource("windows", service="security"),
+        datasets=("system.security", "windows.forwarded"),
+        integrations=("system", "windows"),
+        conditions=[
+            {"data_stream.dataset": "system.security"},
+            {"data_stream.dataset": "windows.forwarded", "winlog.channel": "Security"},
+        ],
+        fields={
+            "EventID": "event.code",
+            "ObjectName": "winlog.event_data.ObjectName",
+            "ObjectType": "winlog.event_data.ObjectType",
+            "ObjectServer": "winlog.event_data.ObjectServer",
+            "AccessMask": "winlog.event_data.AccessMask",
+            "AccessList": "winlog.event_data.AccessList",
+            "ProcessName": "process.executable",
+            "SubjectUserName": "user.name",
+            "SubjectDomainName": "user.domain",
+            "Computer": "host.name",
+        },
+    ),
+    "windows_ps_script": ElasticSource(
+        LogSource("windows", "ps_script"),
+        datasets=("windows.powershell_operational", "windows.forwarded"),
+        integrations=("windows",),
+        conditions=_windows_channel("windows.powershell_operational", "Microsoft-Windows-PowerShell/Operational", "4104"),
+        fields={
+            "ScriptBlockText": "powershell.file.script_block_text",
+            "ScriptBlockId": "powershell.file.script_block_id",
+            "MessageNumber": "powershell.sequence",
+            "MessageTotal": "powershell.total",
+            "Path": "file.path",
+            "Computer": "host.name",
+        },
+    ),
+    "windows_msexchange_management": ElasticSource(
+        LogSource("windows", service="msexchange-management"),
+        # Collected as forwarded events (or a custom winlog input) of the Windows
+        # integration; Winlogbeat names the log's unnamed EventData values param1...
+        datasets=("windows.forwarded",),
+        integrations=("windows",),
+        conditions={"data_stream.dataset": "windows.forwarded", "winlog.channel": "MSExchange Management"},
+        fields={
+            "CmdletName": "winlog.event_data.param1",
+            "CmdletParameters": "winlog.event_data.param2",
+            "Caller": "winlog.event_data.param3",
+            "EventID": "event.code",
+            "Computer": "host.name",
+        },
+    ),
+    # --- end Windows / Exchange Server ---
 }
 
 
+# --- Linux (AN1310) / macOS (AN1311) ---
+
+# Elastic Defend process events on Linux and macOS: exec events only (fork events repeat
+# the parent's command line).
+_DEFEND_PROCESS_FIELDS = {
+    "Image": "process.executable",
+    "CommandLine": "process.command_line",
+    "CurrentDirectory": "process.working_directory",
+    "ParentImage": "process.parent.executable",
+    "ParentCommandLine": "process.parent.command_line",
+    "ProcessId": "process.pid",
+    "ParentProcessId": "process.parent.pid",
+    "User": "user.name",
+    "Computer": "host.name",
+}
+_DEFEND_FILE_FIELDS = {
+    "TargetFilename": "file.path",
+    "Image": "process.executable",
+    "ProcessId": "process.pid",
+    "User": "user.name",
+    "Computer": "host.name",
+}
+
+
+def _defend_source(logsource: LogSource, dataset: str, conditions: dict, fields: dict) -> ElasticSource:
+    return ElasticSource(
+        logsource,
+        datasets=(dataset,),
+        integrations=("endpoint",),
+        conditions={"data_stream.dataset": dataset, "host.os.type": logsource.product, **conditions},
+        fields=fields,
+    )
+
+
+ELASTIC_SOURCES.update(
+    {
+        # auditd_manager keeps one document per audit event. Auditbeat's names: the rule key
+        # is in tags, the EXECVE arguments are process.args (their positions are lost: a0..a3
+        # each match any argument), PATH items are auditd.paths.*, and message_type is the
+        # event's first record type in lower case ("syscall").
+        "linux_auditd": ElasticSource(
+            LogSource("linux", service="auditd"),
+            datasets=("auditd_manager.auditd",),
+            integrations=("auditd_manager",),
+            conditions={"data_stream.dataset": "auditd_manager.auditd"},
+            fields={
+                "type": "auditd.message_type",
+                "key": "tags",
+                "exe": "process.executable",
+                "comm": "process.name",
+                "syscall": "auditd.data.syscall",
+                "SYSCALL": "auditd.data.syscall",
+                "pid": "process.pid",
+                "ppid": "process.parent.pid",
+                "auid": "user.audit.id",
+                "AUID": "user.audit.name",
+                "uid": "user.id",
+                "UID": "user.name",
+                "euid": "user.effective.id",
+                "EUID": "user.effective.name",
+                "gid": "user.group.id",
+                "tty": "auditd.data.tty",
+                "ses": "auditd.session",
+                "exit": "auditd.data.exit",
+                "name": "auditd.paths.name",
+                "nametype": "auditd.paths.nametype",
+                "cwd": "process.working_directory",
+                "proctitle": "process.title",
+                "argc": "auditd.data.argc",
+                "a0": "process.args",
+                "a1": "process.args",
+                "a2": "process.args",
+                "a3": "process.args",
+            },
+        ),
+        "linux_process_creation": _defend_source(
+            LogSource("linux", "process_creation"), "endpoint.events.process", {"event.action": "exec"}, _DEFEND_PROCESS_FIELDS
+        ),
+        "linux_file_event": _defend_source(
+            LogSource("linux", "file_event"),
+            "endpoint.events.file",
+            {"event.action": ["creation", "rename"]},
+            _DEFEND_FILE_FIELDS,
+        ),
+        "macos_process_creation": _defend_source(
+            LogSource("macos", "process_creation"), "endpoint.events.process", {"event.action": "exec"}, _DEFEND_PROCESS_FIELDS
+        ),
+        "macos_file_event": _defend_source(
+            LogSource("macos", "file_event"),
+            "endpoint.events.file",
+            {"event.action": ["creation", "modification", "rename"]},
+            _DEFEND_FILE_FIELDS,
+        ),
+    }
+)
+
+
 def t1114_elastic_pipeline() -> ProcessingPipeline:
-    items = []
+    items = [
+        ProcessingItem(
+            identifier="t1114_windows_registry_set_dword_values",
+            transformation=RegistryDwordTransformation("Details"),
+            rule_conditions=[ELASTIC_SOURCES["windows_registry_set"].logsource.condition()],
+        )
+    ]
     for key in SOURCES:
         source = ELASTIC_SOURCES[key]
         items += field_mapping_items(source)
         items += source_condition_item(source)
+    # ECS keeps event.code as a keyword: rules' numeric event IDs become strings there.
+    items.append(
+        ProcessingItem(
+            identifier="t1114_event_code_as_keyword",
+            transformation=ConvertTypeTransformation("str"),
+            field_name_conditions=[IncludeFieldCondition(["event.code"])],
+        )
+    )
     return ProcessingPipeline(
         name="T1114 pack: Elastic ECS and integration fields, pinned to data streams",
         priority=20,

@@ -65,7 +65,144 @@ _EXCHANGE_AUDIT_FIELDS = (
     "Workload",
 )
 
+# --- Windows / Exchange Server (AN1309) ---
+
+# Sysmon event 11 (FileCreate); Elastic Defend file events carry the same facts.
+_FILE_EVENT_FIELDS = ("Computer", "CreationUtcTime", "Image", "ProcessId", "TargetFilename", "User")
+
+# Sysmon event 3 (NetworkConnect).
+_NETWORK_CONNECTION_FIELDS = (
+    "Computer",
+    "DestinationHostname",
+    "DestinationIp",
+    "DestinationPort",
+    "Image",
+    "ProcessId",
+    "Protocol",
+    "SourceIp",
+    "SourcePort",
+    "User",
+)
+
+# Sysmon event 13 (RegistryEvent, value set).
+_REGISTRY_SET_FIELDS = ("Computer", "Details", "Image", "ProcessId", "TargetObject", "User")
+
+# Security log EventData names of the events rules read (4663 object access here); rules
+# on this source name the EventID.
+_SECURITY_FIELDS = (
+    "AccessList",
+    "AccessMask",
+    "Computer",
+    "EventID",
+    "ObjectName",
+    "ObjectServer",
+    "ObjectType",
+    "ProcessName",
+    "SubjectDomainName",
+    "SubjectUserName",
+)
+
+# PowerShell Operational 4104 (script block logging).
+_PS_SCRIPT_FIELDS = ("Computer", "MessageNumber", "MessageTotal", "Path", "ScriptBlockId", "ScriptBlockText")
+
+# MSExchange Management log (provider MSExchange CmdletLogs; event 1 cmdlet succeeded, 6
+# failed). Its EventData values are unnamed: the first is the cmdlet, the second its
+# parameters as the caller gave them, the third the caller. The pack names them here;
+# each platform says where they land (Winlogbeat calls them param1.., the Splunk add-on
+# only renders them into Message).
+_MSEXCHANGE_MANAGEMENT_FIELDS = ("Caller", "CmdletName", "CmdletParameters", "Computer", "EventID")
+
+WINDOWS_SOURCES: dict[str, LogSource] = {
+    "windows_file_event": LogSource("windows", "file_event", fields=_FILE_EVENT_FIELDS),
+    "windows_network_connection": LogSource("windows", "network_connection", fields=_NETWORK_CONNECTION_FIELDS),
+    "windows_registry_set": LogSource("windows", "registry_set", fields=_REGISTRY_SET_FIELDS),
+    "windows_security": LogSource("windows", service="security", fields=_SECURITY_FIELDS),
+    "windows_ps_script": LogSource("windows", "ps_script", fields=_PS_SCRIPT_FIELDS),
+    "windows_msexchange_management": LogSource(
+        "windows", service="msexchange-management", fields=_MSEXCHANGE_MANAGEMENT_FIELDS
+    ),
+}
+
+# --- end Windows / Exchange Server ---
+
 SOURCES: dict[str, LogSource] = {
     "windows_process_creation": LogSource("windows", "process_creation", fields=_PROCESS_CREATION_FIELDS),
     "m365_exchange": LogSource("m365", service="exchange", fields=_EXCHANGE_AUDIT_FIELDS),
+    **WINDOWS_SOURCES,
 }
+
+# --- Linux (AN1310) / macOS (AN1311) ---
+
+# Linux audit record fields, under auditd's own names (Sigma's auditd rules use them): the
+# SYSCALL record (key is the audit rule's -k), EXECVE arguments a0..a3, CWD, PATH and
+# PROCTITLE; upper-case names are the enriched format's interpreted values. Only the
+# arguments a0..a3 are listed because the Splunk add-on's schema stops there.
+_LINUX_AUDITD_FIELDS = (
+    "AUID",
+    "EUID",
+    "SYSCALL",
+    "UID",
+    "a0",
+    "a1",
+    "a2",
+    "a3",
+    "argc",
+    "auid",
+    "comm",
+    "cwd",
+    "euid",
+    "exe",
+    "exit",
+    "gid",
+    "key",
+    "name",
+    "nametype",
+    "pid",
+    "ppid",
+    "proctitle",
+    "ses",
+    "success",
+    "syscall",
+    "tty",
+    "type",
+    "uid",
+)
+
+# Sysmon for Linux event 1 names (Sigma's process_creation taxonomy), and what macOS
+# process telemetry can fill of them.
+_LINUX_PROCESS_CREATION_FIELDS = (
+    "CommandLine",
+    "Computer",
+    "CurrentDirectory",
+    "EventID",
+    "Image",
+    "LogonId",
+    "ParentCommandLine",
+    "ParentImage",
+    "ParentProcessId",
+    "ParentUser",
+    "ProcessId",
+    "User",
+)
+_MACOS_PROCESS_CREATION_FIELDS = (
+    "CommandLine",
+    "Computer",
+    "CurrentDirectory",
+    "Image",
+    "ParentImage",
+    "ProcessId",
+)
+# Sysmon event 11 names (Sigma's file_event taxonomy).
+_FILE_EVENT_FIELDS = ("Computer", "Image", "ProcessId", "TargetFilename", "User")
+
+SOURCES.update(
+    {
+        "linux_auditd": LogSource("linux", service="auditd", fields=_LINUX_AUDITD_FIELDS),
+        "linux_process_creation": LogSource("linux", "process_creation", fields=_LINUX_PROCESS_CREATION_FIELDS),
+        "linux_file_event": LogSource("linux", "file_event", fields=_FILE_EVENT_FIELDS),
+        "macos_process_creation": LogSource("macos", "process_creation", fields=_MACOS_PROCESS_CREATION_FIELDS),
+        "macos_file_event": LogSource(
+            "macos", "file_event", fields=tuple(f for f in _FILE_EVENT_FIELDS if f != "User")
+        ),
+    }
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from t1114.loader import load_pack
 from t1114.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# The read-only reference material beside the checkout; T1114_SHARED points elsewhere (a
+# worktree whose parent has none).
+SHARED = Path(os.environ.get("T1114_SHARED", ROOT.parent / "shared"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -34,7 +34,7 @@ def test_build_writes_queries_and_is_deterministic(cli, tmp_path):
     assert "splunk/DA-ESS-T1114-EmailCollection/default/savedsearches.conf" in digest
     assert "coverage/navigator_layer.json" in digest and "coverage/matrix.svg" in digest
     manifest = json.loads((a / "manifest.json").read_text())
-    assert {r["analytic"] for r in manifest["rules"]} == {"AN1309", "AN1312"}
+    assert {r["analytic"] for r in manifest["rules"]} == {"AN1309", "AN1310", "AN1311", "AN1312"}
 
 
 def test_validate_and_test_pass(cli):
@@ -59,7 +59,7 @@ def test_broken_rule_fails_build_without_touching_dist(cli, pack_copy):
 
 def test_broken_rule_fails_validate_and_test(cli, pack_copy):
     rule = pack_copy / "sigma" / "windows" / "win_exchange_new_mailbox_export_request.yml"
-    rule.write_text(rule.read_text().replace("CommandLine|contains:", "CommandLine|contans:"))
+    rule.write_text(rule.read_text().replace("CommandLine|re|i:", "CommandLine|re|ii|contans:"))
     for command in ("validate", "test"):
         assert_clean_failure(cli(command, cwd=pack_copy), "win_exchange_new_mailbox_export_request.yml")
 

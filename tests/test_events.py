@@ -70,3 +70,15 @@ def test_readers_accept_every_export_shape(tmp_path):
 
 def test_multivalue_separator_is_not_printable():
     assert not MULTIVALUE_SEPARATOR.isprintable()
+
+
+def test_unnamed_event_data_values_are_numbered_like_winlogbeat():
+    doc = {
+        "Event": {
+            "System": {"EventID": {"#attributes": {"Qualifiers": 16384}, "#text": 1}, "Channel": "MSExchange Management"},
+            "EventData": {"Data": {"#text": ["Set-Mailbox", "-Identity \"a\"", "caller"]}, "Binary": None},
+        }
+    }
+    flat = flatten(doc)
+    assert (flat["param1"], flat["param2"], flat["param3"]) == ("Set-Mailbox", '-Identity "a"', "caller")
+    assert flat["EventID"] == 1 and "Data.#text" not in flat

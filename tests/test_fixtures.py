@@ -66,3 +66,16 @@ def test_all_fixture_errors_are_collected(tmp_path, pack):
     with pytest.raises(PackErrors) as e:
         load_fixtures(pack, [tmp_path])
     assert len(e.value.errors) == 2
+
+
+def test_windows_fixtures_match_their_generator():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, str(root / "tools" / "gen_windows_fixtures.py"), "--check"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr

@@ -3,6 +3,7 @@ compiled query and the rule's metadata."""
 
 import json
 import re
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,22 +72,48 @@ def test_a_broken_rule_fails_the_schema(dist):
         assert list(VALIDATOR.iter_errors(broken))
 
 
-def test_rule_ids_are_the_sigma_ids_and_unique(pack, dist):
+def shipped(pack, dist, compiled):
+    """(rule, compiled query, query number, Kibana rule) for every line, in the pack's order."""
+    expected = [
+        (rule, q, i)
+        for rule in pack.rules
+        if (q := compiled.get(rule.name, {}).get("elastic")) is not None
+        for i in range(len(q.queries) or 1)
+    ]
     found = rules(dist)
-    assert [r["rule_id"] for r in found] == [r.id for r in pack.rules]
-    assert len({r["rule_id"] for r in found}) == len(found)
-    assert all(r["version"] == 1 for r in found)
+    assert len(found) == len(expected)
+    return [(rule, q, i, doc) for (rule, q, i), doc in zip(expected, found)]
+
+
+def test_rule_ids_are_stable_from_the_sigma_ids_and_unique(pack, dist, compiled):
+    lines = shipped(pack, dist, compiled)
+    ids = [doc["rule_id"] for *_, doc in lines]
+    assert len(set(ids)) == len(ids)
+    for rule, q, i, doc in lines:
+        # A rule's first (usually only) query keeps the Sigma id; further ones derive from it.
+        if i == 0:
+            assert doc["rule_id"] == rule.id
+        else:
+            assert doc["rule_id"] == str(uuid.uuid5(uuid.UUID(rule.id), f"query-{i + 1}"))
+        assert doc["version"] == 1
+
+
+def test_a_correlation_compiled_to_several_queries_ships_each_as_a_rule(pack, dist, compiled):
+    several = [(rule, q, i, doc) for rule, q, i, doc in shipped(pack, dist, compiled) if len(q.queries) > 1]
+    if not several:
+        pytest.skip("no rule of the pack compiles to several Elastic queries")
+    for rule, q, i, doc in several:
+        assert doc["query"] == q.queries[i]
+        assert doc["name"] == f"{rule.title} ({i + 1} of {len(q.queries)})"
 
 
 def test_metadata_comes_from_the_sigma_rule(pack, dist, compiled):
-    for doc in rules(dist):
-        rule = pack.find(doc["rule_id"])
-        q = compiled[rule.name]["elastic"]
-        assert doc["name"] == rule.title
+    for rule, q, i, doc in shipped(pack, dist, compiled):
+        assert doc["name"].startswith(rule.title)
         assert doc["severity"] == metadata.LEVELS[rule.level].elastic
         assert doc["risk_score"] in BANDS[doc["severity"]]
         assert (doc["type"], doc["language"]) == (q.language, q.language)
-        assert doc["query"] == q.text.rstrip()
+        assert doc["query"] == (q.queries[i] if q.queries else q.text.strip())
         assert doc["index"] == q.extra["index"]
         assert doc["false_positives"] == rule.doc["falsepositives"]
         assert doc["references"] == rule.doc["references"]
@@ -98,23 +125,22 @@ def test_metadata_comes_from_the_sigma_rule(pack, dist, compiled):
         assert "## Triage and analysis" in doc["note"] and rule.analytic in doc["note"]
 
 
-def test_correlations_look_back_over_their_window(pack, dist):
-    by_id = {r["rule_id"]: r for r in rules(dist)}
-    for rule in pack.rules:
-        lookback = int(by_id[rule.id]["from"][len("now-") : -1])
-        interval = int(by_id[rule.id]["interval"][:-1])
+def test_correlations_look_back_over_their_window(pack, dist, compiled):
+    for rule, _, _, doc in shipped(pack, dist, compiled):
+        lookback = int(doc["from"][len("now-") : -1])
+        interval = int(doc["interval"][:-1])
         assert lookback >= interval + metadata.timespan_seconds(rule) // 60
 
 
-def test_threat_names_the_tagged_techniques(pack, dist):
+def test_threat_names_the_tagged_techniques(pack, dist, compiled):
     attack = load_attack()
-    for doc in rules(dist):
-        rule = pack.find(doc["rule_id"])
+    for rule, _, _, doc in shipped(pack, dist, compiled):
         tagged = {t.split(".", 1)[1].upper() for t in rule.tags if re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", t)}
         mapped = set()
         for threat in doc["threat"]:
             assert threat["framework"] == "MITRE ATT&CK"
-            assert threat["tactic"] == {"id": "TA0009", "name": "Collection", "reference": attack.tactics["collection"].url}
+            tactic = next(t for t in attack.tactics.values() if t.id == threat["tactic"]["id"])
+            assert threat["tactic"] == {"id": tactic.id, "name": tactic.name, "reference": tactic.url}
             for technique in threat["technique"]:
                 assert technique["name"] == attack.techniques[technique["id"]].name
                 assert technique["reference"] == attack.techniques[technique["id"]].url
@@ -124,12 +150,12 @@ def test_threat_names_the_tagged_techniques(pack, dist):
                     assert (sub["name"], sub["reference"]) == (attack.techniques[sub["id"]].name, attack.techniques[sub["id"]].url)
                 mapped |= {s["id"] for s in subs} or {technique["id"]}
         assert mapped == tagged
+        assert "TA0009" in {t["tactic"]["id"] for t in doc["threat"]}
 
 
 def test_required_fields_and_integrations_come_from_the_schema(pack, dist, compiled):
     packages = schema.elastic_packages()
-    for doc in rules(dist):
-        q = compiled[pack.find(doc["rule_id"]).name]["elastic"]
+    for _, q, _, doc in shipped(pack, dist, compiled):
         assert [f["name"] for f in doc["required_fields"]] == list(q.fields)
         datasets = schema.elastic_datasets(q)
         for f in doc["required_fields"]:
@@ -183,6 +209,7 @@ def test_rules_under_a_non_generating_correlation_are_building_blocks(pack_copy)
     for name in ("m365_inbox_rule_forwarding", "m365_mailbox_sync_access", "m365_forwarding_rule_and_mailbox_sync"):
         rule = copy.find(name)
         block = name != "m365_forwarding_rule_and_mailbox_sync"
-        assert (docs[rule.title].get("building_block_type") == "default") is block
+        mine = [d for title, d in docs.items() if title.startswith(rule.title)]
+        assert mine and all((d.get("building_block_type") == "default") is block for d in mine)
         stanza = searches.split(f"[{splunk.stanza_name(rule)}]")[1].split("\n[")[0]
         assert f"action.notable = {0 if block else 1}\n" in stanza

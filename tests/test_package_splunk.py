@@ -76,30 +76,41 @@ def test_app_conf_carries_the_pyproject_version(dist):
     assert json.loads((app_dir(dist) / "app.manifest").read_text())["info"]["id"]["version"] == version
 
 
+def stanzas(pack, compiled):
+    """(rule, query variant, stanza name) of every search the app should hold."""
+    return [
+        (rule, v, stanza_name(rule, v))
+        for rule in pack.rules
+        if "splunk" in compiled.get(rule.name, {})
+        for v in metadata.variants(compiled[rule.name]["splunk"])
+    ]
+
+
 def test_a_complete_disabled_stanza_per_rule(pack, dist, compiled):
     searches = parse_conf(app_dir(dist) / "default" / "savedsearches.conf")
-    assert set(searches) == {stanza_name(r) for r in pack.rules}
-    for rule in pack.rules:
-        s = searches[stanza_name(rule)]
+    assert set(searches) == {name for *_, name in stanzas(pack, compiled)}
+    assert {rule.name for rule, *_ in stanzas(pack, compiled)} == {r.name for r in pack.rules}
+    for rule, variant, name in stanzas(pack, compiled):
+        s = searches[name]
         level = metadata.LEVELS[rule.level]
         assert s["disabled"] == "1"
         assert s["enableSched"] == "1" and re.fullmatch(r"\d{1,2} \* \* \* \*", s["cron_schedule"])
         assert s["dispatch.earliest_time"].startswith("-") and s["dispatch.latest_time"] == "-10m@m"
         assert s["description"] == " ".join(rule.sigma.description.split())
         # The search is the compiled query, unchanged, with the rule's filter macro appended.
-        expected = compiled[rule.name]["splunk"].text.rstrip() + f"\n| `{filter_macro(rule)}`"
+        expected = variant.text + f"\n| `{filter_macro(rule)}`"
         assert s["search"] == normalise(expected)
         assert s["action.correlationsearch.enabled"] == "1"
-        assert s["action.correlationsearch.label"] == stanza_name(rule)
+        assert s["action.correlationsearch.label"] == name
         annotations = json.loads(s["action.correlationsearch.annotations"])
         assert annotations["analytic"] == [rule.analytic]
         assert annotations["detection_strategy"] == ["DET0476"]
         tagged = sorted(t.split(".", 1)[1].upper() for t in rule.tags if re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", t))
         assert annotations["mitre_attack"] == tagged
-        assert json.loads(s["action.correlationsearch.metadata"])["detection_id"] == rule.id
+        assert json.loads(s["action.correlationsearch.metadata"])["detection_id"] == variant.id_for(rule)
         assert s["action.notable"] == "1"
         assert s["action.notable.param.severity"] == level.notable == rule.level
-        assert s["action.notable.param.rule_title"] == rule.title
+        assert s["action.notable.param.rule_title"] == rule.title + variant.suffix
         assert s["alert.severity"] == str(level.alert)
         assert s["action.risk"] == "1"
         risk = json.loads(s["action.risk.param._risk"])
@@ -126,16 +137,16 @@ def test_macros_define_the_sources_and_a_filter_per_rule(pack, dist):
     for rule in pack.rules:
         assert conf[filter_macro(rule)]["definition"] == FILTER_DEFINITION
     searches = parse_conf(app_dir(dist) / "default" / "savedsearches.conf")
-    used = {m for s in searches.values() for m in re.findall(r"`([^`]+)`", s["search"])}
+    used = {m for s in searches.values() for m in re.findall(r"`(t1114_[a-z0-9_]+)`", s["search"])}
     assert used <= set(conf), used - set(conf)
 
 
-def test_the_app_touches_nothing_of_other_apps(pack, dist):
+def test_the_app_touches_nothing_of_other_apps(pack, dist, compiled):
     app = app_dir(dist)
     assert not (app / "local").exists()
     text = (app / "default" / "savedsearches.conf").read_text()
     assert "[default]" not in text
-    assert sorted(parse_conf(app / "default" / "savedsearches.conf")) == sorted(stanza_name(r) for r in pack.rules)
+    assert sorted(parse_conf(app / "default" / "savedsearches.conf")) == sorted(n for *_, n in stanzas(pack, compiled))
     assert all(name.startswith("t1114_") for name in parse_conf(app / "default" / "macros.conf"))
 
 

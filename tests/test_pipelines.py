@@ -51,3 +51,32 @@ def test_sigma_cli_converts_with_the_pipeline():
     assert out.returncode == 0, out.stderr
     assert "`t1114_o365_management_activity`" in out.stdout
     assert '"Parameters{}.Name" IN ("ForwardTo"' in out.stdout
+
+
+# --- Linux (AN1310) / macOS (AN1311) ---
+
+# Splunk indexes one event per audit record, so a condition on fields of two record types
+# (PATH's name and SYSCALL's exe) can never hold there; the grouped shapes would hide that.
+AUDIT_RECORD_FIELDS = {
+    "SYSCALL": {"type", "key", "exe", "comm", "syscall", "SYSCALL", "success", "exit", "pid", "ppid", "auid", "AUID",
+                "uid", "UID", "euid", "EUID", "gid", "tty", "ses", "a0", "a1", "a2", "a3"},
+    "EXECVE": {"type", "argc", "a0", "a1", "a2", "a3"},
+    "PATH": {"type", "name", "nametype"},
+    "CWD": {"type", "cwd"},
+    "PROCTITLE": {"type", "proctitle"},
+}
+
+
+def test_linux_auditd_rules_read_one_record_type(pack):
+    from t1114.targets.base import detection_fields
+
+    auditd = SOURCES["linux_auditd"]
+    rules = [r for r in pack.rules if not r.is_correlation and auditd.matches(r.sigma.logsource)]
+    assert rules
+    for rule in rules:
+        fields = detection_fields(rule.sigma)
+        assert any(fields <= record for record in AUDIT_RECORD_FIELDS.values()), (rule.name, sorted(fields))
+
+
+def test_record_field_sets_cover_the_auditd_taxonomy():
+    assert set().union(*AUDIT_RECORD_FIELDS.values()) == set(SOURCES["linux_auditd"].fields)

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 GIT_ENV = {
@@ -52,6 +53,32 @@ def commit(repo: Path, path: str, old: str, new: str) -> None:
     git(repo, "commit", "-q", "-am", f"edit {path}")
 
 
+def edit_doc(repo: Path, rule, change) -> None:
+    """Change a rule's YAML document in place (``change(doc)``) and commit."""
+    path = repo / rule.path.relative_to(ROOT)
+    doc = yaml.safe_load(path.read_text())
+    change(doc)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    git(repo, "commit", "-q", "-am", f"edit {rule.name}")
+
+
+def standalone_process_rule(pack):
+    """A process-creation rule that no correlation embeds: editing it changes only itself."""
+    embedded = {name for r in pack.rules for name in r.referenced_names}
+    for rule in pack.rules:
+        if (
+            not rule.is_correlation
+            and rule.logsource.category == "process_creation"
+            and rule.name not in embedded
+            and rule.id not in embedded
+        ):
+            return rule
+    pytest.skip("the pack has no process-creation rule outside correlations")
+
+
+NEVER = "t1114-review-never-matches"
+
+
 def review(cli, repo: Path, base: str = "HEAD~1"):
     out = repo / "review-out"
     result = cli("review", "--base", base, "--out", str(out), cwd=repo)
@@ -63,88 +90,85 @@ def names(report, kind):
     return [r["name"] for r in report["rules"][kind]]
 
 
-def test_editing_one_rule_reports_exactly_that_rule(cli, repo):
-    commit(
-        repo,
-        "sigma/windows/win_exchange_new_mailbox_export_request.yml",
-        "CommandLine|contains: New-MailboxExportRequest",
-        "CommandLine|contains|all:\n      - New-MailboxExportRequest\n      - -FilePath",
-    )
+def test_editing_one_rule_reports_exactly_that_rule(cli, repo, pack, dist):
+    rule = standalone_process_rule(pack)
+    level = "critical" if rule.level != "critical" else "high"
+
+    def change(doc):
+        # A filter no fixture trips (the queries change, the verdicts do not), and a new level.
+        doc["detection"]["review_edit"] = {"CommandLine|contains": NEVER}
+        doc["detection"]["condition"] = f"({doc['detection']['condition']}) and not review_edit"
+        doc["level"] = level
+
+    edit_doc(repo, rule, change)
     result, report, out = review(cli, repo)
     assert result.returncode == 0, result.stderr
-    assert names(report, "changed") == ["win_exchange_new_mailbox_export_request"]
+    assert names(report, "changed") == [rule.name]
     assert names(report, "added") == names(report, "removed") == names(report, "affected") == []
     entry = report["rules"]["changed"][0]
-    assert list(entry["metadata"]) == ["detection"]
-    assert set(entry["queries"]) == {"splunk", "elastic"}
-    assert '+`t1114_windows_process_creation` EventCode IN (1, 4688) CommandLine="*New-MailboxExportRequest*" CommandLine="*-FilePath*"' in entry["queries"]["splunk"]["diff"]
+    assert list(entry["metadata"]) == ["detection", "level"]
+    assert entry["metadata"]["level"] == {"before": rule.level, "after": level}
+    built = json.loads((dist / "manifest.json").read_text())
+    targets = next(r["queries"] for r in built["rules"] if r["id"] == rule.id)
+    assert set(entry["queries"]) == set(targets)
+    for q in entry["queries"].values():
+        assert q["status"] == "changed"
+        assert any(NEVER in line for line in q["diff"].splitlines() if line.startswith("+"))
     assert entry["fixtures_before"] == entry["fixtures_after"]
     assert report["regressions"] == [] and report["ok"]
     md = (out / "review.md").read_text()
     assert "0 added, 0 removed, 1 changed, 0 affected" in md
-    assert "#### `win_exchange_new_mailbox_export_request` (changed)" in md
+    assert f"#### `{rule.name}` (changed)" in md
     assert md.count("#### ") == 1
+    assert f"| `level` | {rule.level} | {level} |" in md
 
 
-def test_metadata_change_is_listed_field_by_field(cli, repo):
-    commit(repo, "sigma/m365/m365_mailbox_sync_access.yml", "level: low", "level: medium")
-    result, report, out = review(cli, repo)
-    assert result.returncode == 0, result.stderr
-    assert names(report, "changed") == ["m365_mailbox_sync_access"]
-    entry = report["rules"]["changed"][0]
-    assert entry["metadata"] == {"level": {"before": "low", "after": "medium"}}
-    assert entry["queries"] == {}
-    assert "| `level` | low | medium |" in (out / "review.md").read_text()
-
-
-def test_a_pipeline_change_affects_rules_without_changing_them(cli, repo):
-    # Each side is built by its own pipelines: renaming a Splunk macro changes every search
-    # of that source, though no rule file changed.
-    commit(repo, "pipelines/splunk.py", 'macro="t1114_o365_management_activity"', 'macro="t1114_o365_audit"')
+def test_a_pipeline_change_affects_rules_without_changing_them(cli, repo, dist):
+    # Each side is built by its own pipelines: renaming a Splunk source macro changes every
+    # search of that source, though no rule file changed.
+    macro = "t1114_o365_management_activity"
+    commit(repo, "pipelines/splunk.py", f'macro="{macro}"', 'macro="t1114_renamed_source"')
+    built = json.loads((dist / "manifest.json").read_text())
+    expected = {
+        r["name"]: {t for t, rel in r["queries"].items() if f"`{macro}`" in (dist / rel).read_text()}
+        for r in built["rules"]
+    }
+    expected = {name: targets for name, targets in expected.items() if targets}
+    assert expected
     result, report, _ = review(cli, repo)
     assert result.returncode == 0, result.stderr
     assert names(report, "changed") == []
-    assert names(report, "affected") == [
-        "m365_forwarding_rule_and_mailbox_sync",
-        "m365_inbox_rule_forwarding",
-        "m365_mailbox_sync_access",
-    ]
+    assert names(report, "affected") == sorted(expected)
     for entry in report["rules"]["affected"]:
-        assert list(entry["queries"]) == ["splunk"]
-        assert "+`t1114_o365_audit`" in entry["queries"]["splunk"]["diff"].replace("[ search ", "")
+        assert set(entry["queries"]) == expected[entry["name"]]
+        for q in entry["queries"].values():
+            assert "`t1114_renamed_source`" in q["diff"]
 
 
-def test_a_fixture_that_now_fails_is_a_regression(cli, repo):
-    commit(
-        repo,
-        "sigma/windows/win_exchange_new_mailbox_export_request.yml",
-        "CommandLine|contains: New-MailboxExportRequest",
-        "CommandLine|contains: New-MailboxExportRequestX",
-    )
+def test_regressions_fail_the_review(cli, repo, pack, dist):
+    # One change, two regressions: a rule that no longer matches its positive cases, and the
+    # Elastic target no longer built, so every rule loses its Elastic query.
+    rule = standalone_process_rule(pack)
+    path = repo / rule.path.relative_to(ROOT)
+    doc = yaml.safe_load(path.read_text())
+    doc["detection"]["review_edit"] = {"CommandLine|contains": NEVER}
+    doc["detection"]["condition"] = f"({doc['detection']['condition']}) and review_edit"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    commit(repo, "tools/t1114/targets/elastic.py", "class ElasticTarget(Target):\n", "class ElasticTarget(Target):\n    builds = False\n")
     result, report, out = review(cli, repo)
     assert result.returncode == 1
     fixture = [r for r in report["regressions"] if r["kind"] == "fixture"]
-    assert fixture and {r["rule"] for r in fixture} == {"win_exchange_new_mailbox_export_request"}
+    assert fixture and {r["rule"] for r in fixture} == {rule.name}
     assert all(r["reason"] == "expected a match and got none" for r in fixture)
-    assert "❌" in (out / "review.md").read_text()
-    assert "regression: fixture win_exchange_new_mailbox_export_request" in result.stderr
-
-
-def test_a_rule_losing_a_target_is_a_regression(cli, repo):
-    # The Elastic target no longer builds: every rule loses its Elastic query.
-    commit(
-        repo,
-        "tools/t1114/targets/elastic.py",
-        "class ElasticTarget(Target):\n",
-        "class ElasticTarget(Target):\n    builds = False\n",
-    )
-    result, report, _ = review(cli, repo)
-    assert result.returncode == 1
     lost = {(r["rule"], r["target"]) for r in report["regressions"] if r["kind"] == "target"}
-    assert {t for _, t in lost} == {"elastic"} and len(lost) == 4
+    built = json.loads((dist / "manifest.json").read_text())
+    assert lost == {(r["name"], "elastic") for r in built["rules"] if "elastic" in r["queries"]}
+    assert "❌" in (out / "review.md").read_text()
+    assert f"regression: fixture {rule.name}" in result.stderr
+    assert "regression: target" in result.stderr
 
 
-def test_a_base_whose_own_code_cannot_run_is_built_with_this_tool(cli, repo):
+def test_a_base_whose_own_code_cannot_run_is_built_with_this_tool(cli, repo, pack):
     build = repo / "tools" / "t1114" / "build.py"
     good = build.read_text()
     build.write_text(good + '\nraise RuntimeError("old tool")\n')
@@ -155,7 +179,7 @@ def test_a_base_whose_own_code_cannot_run_is_built_with_this_tool(cli, repo):
     assert result.returncode == 0, result.stderr
     assert report["base"]["errors"] == []
     assert any("built with the working tree's tool" in n and "old tool" in n for n in report["base"]["notes"])
-    assert report["rules"]["changed"] == report["rules"]["affected"] == [] and report["summary"]["rules"] == [4, 4]
+    assert report["rules"]["changed"] == report["rules"]["affected"] == [] and report["summary"]["rules"] == [len(pack.rules)] * 2
     assert "built with the working tree's tool" in (out / "review.md").read_text()
 
 

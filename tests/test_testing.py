@@ -12,7 +12,7 @@ def test_every_fixture_case_passes_on_every_target(pack):
     report = run_tests(pack, load_fixtures(pack), all_targets().values())
     failures = [f"{r.rule_name} [{r.target}] {r.case}: {r.reason}" for r in report.results if not r.passed]
     assert failures == []
-    assert {r.target for r in report.results} == {"native", "splunk", "elastic"}
+    assert {r.target for r in report.results} == {"native", "splunk", "splunk_cim", "elastic"}
 
 
 def test_lower_case_variant_of_every_positive_still_matches(pack):

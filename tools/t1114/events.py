@@ -5,6 +5,10 @@ Readers accept what users export: JSON Lines, a JSON array, Splunk's JSON search
 (``{"hits": {"hits": [{"_source": ...}]}}``, a list of hits, or ``_source`` documents), and
 Windows events as nested ``Event.System`` / ``Event.EventData`` JSON.
 
+Linux audit logs are read as text (``type=SYSCALL msg=audit(...): ...`` lines, see
+``t1114.auditd``): the records of one audit event become one event. In JSON (fixtures), one
+audit event is ``{"auditd_records": ["type=SYSCALL msg=audit(...): ...", ...]}``.
+
 Flattening follows what each platform's search sees: nested objects become dotted names,
 arrays of scalars become multivalue fields (any element may match), arrays of objects
 become multivalue dotted fields, and O365-style ``[{"Name": n, "Value": v}]`` lists become
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from t1114 import auditd
 from t1114.errors import PackError
 
 MULTIVALUE_SEPARATOR = "\x1f"
@@ -56,12 +61,32 @@ def _flatten_into(out: dict[str, list], prefix: str, value: Any) -> None:
         _add(out, prefix, value)
 
 
+AUDITD_RECORDS = "auditd_records"
+
+
 def flatten(document: dict) -> dict[str, Any]:
-    """Dotted field names; fields with several values become lists."""
+    """Dotted field names; fields with several values become lists.
+
+    Raises ValueError for an ``auditd_records`` document that is not one audit event.
+    """
+    if set(document) == {AUDITD_RECORDS}:
+        return _audit_event(document[AUDITD_RECORDS])
     document = _unwrap_windows_event(document)
     collected: dict[str, list] = {}
     _flatten_into(collected, "", document)
     return {k: (v[0] if len(v) == 1 else v) for k, v in collected.items()}
+
+
+def _audit_event(records: Any) -> dict[str, Any]:
+    if not (isinstance(records, list) and records and all(isinstance(r, str) for r in records)):
+        raise ValueError(f"'{AUDITD_RECORDS}' must be a list of raw audit record lines")
+    bad = [r for r in records if not auditd.is_record(r)]
+    if bad:
+        raise ValueError(f"not an audit record: {bad[0][:80]!r}")
+    events = list(auditd.group_records(records))
+    if len(events) != 1:
+        raise ValueError(f"'{AUDITD_RECORDS}' must hold the records of one audit event, not {len(events)}")
+    return events[0]
 
 
 def _text_of(value: Any) -> Any:
@@ -71,6 +96,16 @@ def _text_of(value: Any) -> Any:
         if "text" in value:
             return value["text"]
     return value
+
+
+def _unnamed_values(items: Any) -> list | None:
+    """EventData values without names: ``{"#text": [...]}`` (evtx) or a list of plain values."""
+    if isinstance(items, dict) and set(items) == {"#text"}:
+        items = items["#text"]
+        return items if isinstance(items, list) else [items]
+    if isinstance(items, list) and items and not any(isinstance(i, dict) for i in items):
+        return items
+    return None
 
 
 def _unwrap_windows_event(document: dict) -> dict:
@@ -101,8 +136,14 @@ def _unwrap_windows_event(document: dict) -> dict:
     for section in ("EventData", "UserData"):
         data = event.get(section)
         if isinstance(data, dict):
-            items = data.get("Data") if set(data) <= {"Data", "#attributes"} else None
-            if isinstance(items, list):
+            items = data.get("Data") if set(data) <= {"Data", "#attributes", "Binary"} else None
+            unnamed = _unnamed_values(items)
+            if unnamed is not None:
+                # Events whose EventData values carry no names (the MSExchange Management
+                # log): numbered param1.. as Winlogbeat names them.
+                for n, value in enumerate(unnamed, 1):
+                    out[f"param{n}"] = value
+            elif isinstance(items, list):
                 for item in items:
                     if isinstance(item, dict):
                         name = item.get("@Name") or item.get("Name")
@@ -144,6 +185,10 @@ def read_events(path: Path) -> Iterator[Event]:
             head = fh.read(1 << 16).lstrip()
     except OSError as e:
         raise PackError(path, f"cannot read file: {e.strerror or e}") from None
+    if auditd.is_record(head.split(b"\n", 1)[0].decode("utf-8", errors="replace")):
+        for index, fields in enumerate(_load_audit_log(path)):
+            yield Event(index, fields)
+        return
     if head.startswith(b"["):
         docs = _load_whole(path)
     elif head.startswith(b"{") and _is_single_document(path):
@@ -152,6 +197,15 @@ def read_events(path: Path) -> Iterator[Event]:
         docs = _load_lines(path)
     for index, doc in enumerate(docs):
         yield Event(index, flatten(doc))
+
+
+def _load_audit_log(path: Path) -> Iterator[dict]:
+    """A Linux audit log (audit.log, or ausearch --raw output): one event per audit event."""
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as fh:
+            yield from auditd.group_records(fh)
+    except OSError as e:
+        raise PackError(path, f"cannot read file: {e.strerror or e}") from None
 
 
 def _is_single_document(path: Path) -> bool:

@@ -118,10 +118,13 @@ def load_fixture(path: Path, pack: Pack) -> FixtureFile:
             raise PackError(path, f"case '{raw['name']}' names no rule in 'match' or 'no_match'")
         if set(match) & set(no_match):
             raise PackError(path, f"case '{raw['name']}' lists a rule in both 'match' and 'no_match'")
-        events = {
-            shape: tuple(Event(i, flatten(doc)) for i, doc in enumerate(docs))
-            for shape, docs in raw["events"].items()
-        }
+        try:
+            events = {
+                shape: tuple(Event(i, flatten(doc)) for i, doc in enumerate(docs))
+                for shape, docs in raw["events"].items()
+            }
+        except ValueError as e:
+            raise PackError(path, f"case '{raw['name']}': {e}") from None
         cases.append(Case(path, raw["name"], raw["description"], raw["source"], match, no_match, events))
     return FixtureFile(path, owner, tuple(cases))
 

@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,12 +156,16 @@ def _head(project: Project) -> Side:
     return Side(label, project.root.resolve(), commit)
 
 
-def build_base(project: Project, ref: str, scratch: Path) -> Side:
-    toplevel = Path(_git(project.root, "rev-parse", "--show-toplevel")).resolve()
+def resolve_base(project: Project, ref: str) -> str:
+    toplevel = _git(project.root, "rev-parse", "--show-toplevel")
     try:
-        commit = _git(project.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        return _git(project.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except PackError:
         raise PackError(None, f"--base {ref}: not a commit of the repository at {toplevel}") from None
+
+
+def build_base(project: Project, ref: str, commit: str, scratch: Path) -> Side:
+    toplevel = Path(_git(project.root, "rev-parse", "--show-toplevel")).resolve()
     tree = scratch / "tree"
     _git(project.root, "worktree", "add", "--detach", str(tree), commit)
     try:
@@ -471,11 +476,14 @@ def markdown(report: dict) -> str:
 
 def review(project: Project, ref: str, out: Path) -> dict:
     """Build ``ref`` and the working tree, compare them, write the report; returns it."""
+    commit = resolve_base(project, ref)
     with tempfile.TemporaryDirectory(prefix="t1114-review-") as tmp:
         scratch = Path(tmp)
-        base = build_base(project, ref, scratch)
-        head = build_side(_head(project), scratch / "head")
-        report = compare(base, head)
+        # The two sides are independent child processes: build them side by side.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            base = pool.submit(build_base, project, ref, commit, scratch)
+            head = pool.submit(build_side, _head(project), scratch / "head")
+            report = compare(base.result(), head.result())
 
     def write(staging: Path) -> None:
         write_text(staging / REPORT_JSON, json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

@@ -8,6 +8,7 @@ the event in its file), ``event_indices`` (all contributing events, for correlat
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -18,13 +19,19 @@ from t1114.loader import Pack
 from t1114.targets import Target
 
 EVENT_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson")
+# Linux audit logs keep auditd's names: audit.log and its rotations audit.log.1, ...
+AUDIT_LOG_NAME = re.compile(r"audit\.log(\.\d+)?")
+
+
+def _is_event_file(path: Path) -> bool:
+    return path.suffix.lower() in EVENT_FILE_SUFFIXES or AUDIT_LOG_NAME.fullmatch(path.name) is not None
 
 
 def event_files(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in EVENT_FILE_SUFFIXES))
+            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and _is_event_file(f)))
         elif p.exists():
             files.append(p)
         else:
@@ -33,7 +40,8 @@ def event_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def scan(pack: Pack, target: Target, paths: Iterable[Path]) -> Iterator[dict]:
-    rules = engine.compile_sql(pack.collection(), target.evaluation_pipeline())
+    applicable = [r for r in pack.rules if target.applies_to(r.sigma)]
+    rules = engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline())
     for path in event_files(paths):
         events = list(read_events(path))
         hits = engine.run(rules, events, target.timestamp_fields)

@@ -95,6 +95,13 @@ def unknown_fields(target: str, compiled: CompiledQuery) -> list[str]:
             for f in compiled.fields
             if not _elastic_has(f, fields)
         ]
+    if target == "splunk_cim":
+        datamodel = compiled.extra.get("datamodel", "")
+        entry = _load("splunk.json").get("datamodels", {}).get(datamodel)
+        if not entry:
+            return [f"no Splunk CIM schema for data model {datamodel!r}"]
+        known = {f"{entry['prefix']}.{f}" for f in entry["fields"]}
+        return [f"field '{f}' is not in the CIM data model {datamodel}" for f in compiled.fields if f not in known]
     if target == "splunk":
         sourcetypes = splunk_sourcetypes(compiled)
         if not _load("splunk.json"):

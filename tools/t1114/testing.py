@@ -54,13 +54,17 @@ def run_tests(
 ) -> TestReport:
     results: list[CaseResult] = []
     for target in targets:
-        compiled = {r.id: r for r in engine.compile_sql(pack.collection(), target.evaluation_pipeline())}
+        applicable = [r for r in pack.rules if target.applies_to(r.sigma)]
+        ids = {r.id for r in applicable}
+        compiled = {r.id: r for r in engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline())}
         for fixture in fixtures:
             for case in fixture.cases:
                 events = case.events.get(target.shape)
                 if events is None:
                     continue
-                wanted = [rid for rid in case.match + case.no_match if not rule_filter or rid in rule_filter]
+                wanted = [
+                    rid for rid in case.match + case.no_match if rid in ids and (not rule_filter or rid in rule_filter)
+                ]
                 if not wanted:
                     continue
                 hits = engine.run([compiled[rid] for rid in wanted if rid in compiled], list(events), target.timestamp_fields)

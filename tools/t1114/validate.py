@@ -50,10 +50,13 @@ def run_sigma_validators(pack: Pack) -> list[Finding]:
     validator = sigma_validator(pack.project.validators_config)
     paths = {r.id: pack.project.relative(r.path) for r in pack.rules}
     issues = []
-    for rule in pack.collection():
-        issues.extend(validator.validate_rule(rule))
-    issues.extend(validator.finalize())
     findings = set()
+    for rule in pack.collection():
+        try:
+            issues.extend(validator.validate_rule(rule))
+        except Exception as e:  # a validator that chokes on a rule is a finding about that rule
+            findings.add(Finding(paths.get(str(rule.id), str(rule.source)), "validator_error", f"{type(e).__name__}: {e}"))
+    issues.extend(validator.finalize())
     for issue in issues:
         for rule in issue.rules:
             check = type(issue).__name__

@@ -140,6 +140,8 @@ def navigator_layer(cov: dict) -> dict:
 
 
 def _target_cell(cell: dict, shipped: bool) -> str:
+    if not cell["query"] and not cell["total"]:
+        return "—"  # the target does not apply to the rule
     verdicts = f"{cell['passed']}/{cell['total']}" if cell["total"] else "no cases"
     if not shipped:
         return verdicts
@@ -196,7 +198,8 @@ def matrix_markdown(cov: dict) -> str:
     lines += [
         "",
         f"Per target: ✓ the rule ships a query ({shipped}), ✗ it does not; n/m fixture verdicts "
-        "passing on that target (every case the rule must or must not match).",
+        "passing on that target (every case the rule must or must not match); — the target does "
+        "not apply to the rule.",
     ]
     techniques = ", ".join(f"{tid} {len(i['rules'])}" for tid, i in cov["techniques"].items())
     lines += ["", f"Rules per technique: {techniques}."]
@@ -216,7 +219,7 @@ def _cell_colour(text: str) -> str:
         return COLOURS["fail"]
     if m:
         return COLOURS["ok"]
-    if text in ("", "no cases", "no rule yet"):
+    if text in ("", "—", "no cases", "no rule yet"):
         return COLOURS["none"]
     return COLOURS["plain"]
 

@@ -149,20 +149,32 @@ def lookback_minutes(rule: PackRule) -> int:
     return INTERVAL_MINUTES + EXTRA_LOOKBACK_MINUTES + metadata.minutes(metadata.timespan_seconds(rule))
 
 
-def kibana_rule(bundle: Bundle, rule: PackRule, query: CompiledQuery) -> dict:
+def kibana_rules(bundle: Bundle, rule: PackRule, query: CompiledQuery) -> list[dict]:
+    """The Kibana rules of one compiled rule: one per query it compiled to."""
+    return [kibana_rule(bundle, rule, query, v) for v in metadata.variants(query)]
+
+
+def kibana_rule(bundle: Bundle, rule: PackRule, query: CompiledQuery, variant: metadata.Variant | None = None) -> dict:
+    variant = variant or metadata.variants(query)[0]
     level = metadata.severity(rule)
     kind, language = rule_type(rule, query)
     integrations = query.extra.get("integrations", [])
+    description = metadata.one_line(metadata.description(rule))
+    if variant.count > 1:
+        description += (
+            f" Query {variant.index} of the {variant.count} that together implement this rule "
+            "(one per order of the correlated rules)."
+        )
     doc = {
-        "rule_id": rule.id,
+        "rule_id": variant.id_for(rule),
         "version": 1,
-        "name": rule.title,
-        "description": metadata.one_line(metadata.description(rule)),
+        "name": rule.title + variant.suffix,
+        "description": description,
         "risk_score": level.risk_score,
         "severity": level.elastic,
         "type": kind,
         "language": language,
-        "query": query.text.rstrip(),
+        "query": variant.text,
         "from": f"now-{lookback_minutes(rule)}m",
         "interval": f"{INTERVAL_MINUTES}m",
         "enabled": False,
@@ -188,8 +200,9 @@ def kibana_rule(bundle: Bundle, rule: PackRule, query: CompiledQuery) -> dict:
 
 def ndjson(bundle: Bundle) -> str:
     lines = [
-        json.dumps(kibana_rule(bundle, rule, q), sort_keys=True, ensure_ascii=False)
+        json.dumps(doc, sort_keys=True, ensure_ascii=False)
         for rule, q in bundle.rules_for("elastic")
+        for doc in kibana_rules(bundle, rule, q)
     ]
     return "".join(line + "\n" for line in lines)
 

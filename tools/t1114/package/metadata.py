@@ -7,11 +7,13 @@ rule's tags name, so the Splunk app, the Kibana rules and the coverage layer agr
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 
 from t1114.attack import Tactic, Technique, load_attack
 from t1114.errors import PackError
 from t1114.loader import Pack, PackRule
+from t1114.targets.base import CompiledQuery
 
 
 @dataclass(frozen=True)
@@ -109,3 +111,31 @@ def is_building_block(pack: Pack, rule: PackRule) -> bool:
 
 def minutes(seconds: int) -> int:
     return -(-seconds // 60)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One query of a compiled rule: most rules compile to one, an any-order temporal
+    correlation on some targets to one per order of its rules, each shipped on its own."""
+
+    index: int  # 1-based
+    count: int
+    text: str
+
+    @property
+    def suffix(self) -> str:
+        return "" if self.count == 1 else f" ({self.index} of {self.count})"
+
+    def id_for(self, rule: PackRule) -> str:
+        """The rule's id for its first query; ids derived from it for the others."""
+        if self.index == 1:
+            return rule.id
+        try:
+            return str(uuid.uuid5(uuid.UUID(rule.id), f"query-{self.index}"))
+        except ValueError:
+            return f"{rule.id}-{self.index}"
+
+
+def variants(query: CompiledQuery) -> list[Variant]:
+    texts = [q for q in query.queries if q.strip()] or [query.text.strip()]
+    return [Variant(i, len(texts), text.strip()) for i, text in enumerate(texts, 1)]

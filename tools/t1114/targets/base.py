@@ -34,9 +34,12 @@ class CompiledQuery:
     target: str
     language: str
     extension: str
-    text: str
+    text: str  # the queries, separated by blank lines
     fields: tuple[str, ...]
     extra: dict = field(default_factory=dict)
+    # Usually one query; an any-order temporal correlation on Elastic is one EQL sequence
+    # per order of its rules, each its own detection rule.
+    queries: tuple[str, ...] = ()
 
 
 def detection_fields(rule: SigmaRuleBase) -> set[str]:
@@ -84,6 +87,14 @@ class Target(ABC):
     def query_pipeline(self) -> ProcessingPipeline:
         return self.evaluation_pipeline()
 
+    # The backend output format of the shipped queries (None: the backend's default).
+    output_format: ClassVar[str | None] = None
+
+    def applies_to(self, rule: SigmaRuleBase) -> bool:
+        """Whether the target has a form of this rule (a variant target may cover only some
+        log sources); rules it does not apply to are neither compiled nor evaluated on it."""
+        return True
+
     def backend_for(self, rule: SigmaRuleBase) -> tuple[Backend, str, str]:
         """(backend, language, file extension) for one rule."""
         raise NotImplementedError(f"target {self.name} ships no queries")
@@ -96,11 +107,14 @@ class Target(ABC):
         rule may need a different backend (and so its own conversions).
         """
         rule = collection[rule_id]
-        if not rule._output:
+        if not rule._output or not self.applies_to(rule):
             return None
         backend, language, extension = self.backend_for(rule)
         try:
-            backend.convert(collection)
+            if self.output_format:
+                backend.convert(collection, self.output_format)
+            else:
+                backend.convert(collection)
         except SigmaError as e:
             raise PackError(path, f"cannot compile for {self.name}: {e}") from None
         queries = rule.get_conversion_result()
@@ -116,9 +130,10 @@ class Target(ABC):
             target=self.name,
             language=language,
             extension=extension,
-            text="\n".join(str(q) for q in queries).rstrip() + "\n",
+            text="\n\n".join(str(q).strip() for q in queries) + "\n",
             fields=tuple(sorted(fields)),
             extra=self._extra(rule),
+            queries=tuple(str(q).strip() for q in queries),
         )
 
     def _extra(self, rule: SigmaRuleBase) -> dict:

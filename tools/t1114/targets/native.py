@@ -9,7 +9,10 @@ class NativeTarget(Target):
     name = "native"
     shape = "native"
     builds = False
-    description = "events as recorded at the source (Sysmon/Windows XML names, O365 Management API JSON)"
+    description = (
+        "events as recorded at the source (Sysmon/Windows XML names, O365 Management API JSON, Linux audit "
+        "records, macOS Endpoint Security messages)"
+    )
     timestamp_fields = (
         "@timestamp",
         "timestamp",

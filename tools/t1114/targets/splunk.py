@@ -5,6 +5,72 @@ from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES, splunk_pipeline
 
 from t1114.targets.base import Target, logsources_of
 
+_WINDOW = "window"
+
+
+class PackSplunkBackend(SplunkBackend):
+    """SPL whose correlations keep Sigma's sliding time window.
+
+    The stock backend counts within ``bin _time`` buckets, which misses events on either side
+    of a bucket edge; here every correlation runs ``streamstats time_window=`` over events in
+    time order, and ``temporal_ordered`` (which the stock backend lacks) chains one
+    ``streamstats`` per step so that each rule's event follows the previous one's inside the
+    window.
+    """
+
+    correlation_methods = {
+        **SplunkBackend.correlation_methods,
+        _WINDOW: "Correlation over a sliding time window (streamstats time_window), as Sigma defines it",
+    }
+    default_correlation_method = _WINDOW
+    default_correlation_query = {**SplunkBackend.default_correlation_query, _WINDOW: "{search}\n\n{aggregate}\n\n{condition}"}
+    event_count_aggregation_expression = {
+        **SplunkBackend.event_count_aggregation_expression,
+        _WINDOW: "| sort 0 _time\n| streamstats time_window={timespan} count as event_count{groupby}",
+    }
+    value_count_aggregation_expression = {
+        **SplunkBackend.value_count_aggregation_expression,
+        _WINDOW: "| sort 0 _time\n| streamstats time_window={timespan} dc({field}) as value_count{groupby}",
+    }
+    temporal_aggregation_expression = {
+        **SplunkBackend.temporal_aggregation_expression,
+        _WINDOW: "| sort 0 _time\n| streamstats time_window={timespan} dc(event_type) as event_type_count{groupby}",
+    }
+    groupby_expression = {**SplunkBackend.groupby_expression, _WINDOW: " by {fields}"}
+    groupby_field_expression = {**SplunkBackend.groupby_field_expression, _WINDOW: "{field}"}
+    groupby_field_expression_joiner = {**SplunkBackend.groupby_field_expression_joiner, _WINDOW: " "}
+    event_count_condition_expression = {
+        **SplunkBackend.event_count_condition_expression,
+        _WINDOW: "| search event_count {op} {count}",
+    }
+    value_count_condition_expression = {
+        **SplunkBackend.value_count_condition_expression,
+        _WINDOW: "| search value_count {op} {count}",
+    }
+    temporal_condition_expression = {
+        **SplunkBackend.temporal_condition_expression,
+        _WINDOW: "| search event_type_count {op} {count}",
+    }
+
+    def convert_correlation_temporal_ordered_rule(self, rule, output_format=None, method=_WINDOW):
+        search = self.convert_correlation_search(rule)
+        span = self.convert_timespan(rule.timespan, method)
+        groupby = self.convert_correlation_aggregation_groupby_from_template(rule.group_by, method)
+        names = [
+            self.convert_correlation_ruleid(ref.rule.name or ref.rule.id, '"{ruleid}"') for ref in rule.rules
+        ]
+        # t1114_s<i>: for an event of rule i that completes steps 0..i, the time of the
+        # latest step-0 event it can chain back to; the chain must start inside the window.
+        steps = ["| sort 0 _time", f'| eval t1114_s0=if(event_type="{names[0]}", _time, null())']
+        for i in range(1, len(names)):
+            steps.append(f"| streamstats current=f time_window={span} max(t1114_s{i - 1}) as t1114_p{i}{groupby}")
+            steps.append(
+                f'| eval t1114_s{i}=if(event_type="{names[i]}" AND t1114_p{i} >= _time - {rule.timespan.seconds}, '
+                f"t1114_p{i}, null())"
+            )
+        steps.append(f"| where isnotnull(t1114_s{len(names) - 1})")
+        return [search + "\n\n" + "\n".join(steps)]
+
 
 class SplunkTarget(Target):
     name = "splunk"
@@ -19,7 +85,7 @@ class SplunkTarget(Target):
         return splunk_pipeline(macros=True)
 
     def backend_for(self, rule):
-        return SplunkBackend(processing_pipeline=self.query_pipeline()), "spl", "spl"
+        return PackSplunkBackend(processing_pipeline=self.query_pipeline()), "spl", "spl"
 
     def extra_for(self, rule):
         macros = {
