@@ -206,3 +206,24 @@ def test_the_example_workflow_posts_what_review_writes():
     assert checkout["with"]["fetch-depth"] == 0
     assert any(f"review/{REPORT_JSON}" in s.get("if", "") for s in steps)
     assert workflow["permissions"]["pull-requests"] == "write"
+
+
+def test_compare_flags_a_query_check_that_no_longer_agrees():
+    from t1114.review import Side, compare
+
+    def side(status: str) -> Side:
+        s = Side("x", ROOT)
+        s.manifest = {"rules": [{"id": "r1", "name": "rule_one", "title": "Rule one", "analytic": "AN1309", "tags": [], "queries": {"splunk": "q"}}]}
+        s.queries = {("r1", "splunk"): "index=x\n"}
+        s.docs = {"r1": {"title": "Rule one"}}
+        s.results = [{"rule_id": "r1", "rule_name": "rule_one", "target": "splunk", "case": "c", "file": "f", "expected": "match", "passed": True, "reason": "ok"}]
+        s.checks = [{"rule_id": "r1", "rule_name": "rule_one", "target": "splunk", "case": "c", "status": status, "reason": status}]
+        return s
+
+    report = compare(side("agree"), side("disagree"))
+    assert report["regressions"] == [
+        {"kind": "query", "rule": "rule_one", "target": "splunk", "case": "c", "reason": "disagree"}
+    ]
+    assert [r["name"] for r in report["rules"]["affected"]] == ["rule_one"]
+    assert compare(side("agree"), side("unverified"))["regressions"] == []
+    assert compare(side("disagree"), side("agree"))["ok"]

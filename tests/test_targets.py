@@ -109,7 +109,8 @@ def test_temporal_any_order_on_elastic_is_one_sequence_per_order(pack):
 def test_splunk_correlations_use_a_sliding_window():
     q = _compile_text("splunk", ORDERED, "0f9d7a10-1111-4c1a-9a51-000000000003")
     assert "bin _time" not in q.text
-    assert "streamstats current=f time_window=30m max(t1114_s0) as t1114_p1 by UserId" in q.text
+    assert "| eval t1114_key0=lower('UserId')" in q.text  # Sigma groups case-insensitively
+    assert "streamstats current=f time_window=30m max(t1114_s0) as t1114_p1 by t1114_key0" in q.text
     assert 'event_type="step_two" AND t1114_p1 >= _time - 1800' in q.text
     assert q.text.rstrip().endswith("| where isnotnull(t1114_s1)")
 
@@ -128,13 +129,14 @@ def test_cim_variant_ships_tstats_for_modelled_sources_only(pack):
 def test_eql_regexes_are_lucene_whole_value_patterns(pack):
     from t1114.targets.elastic import lucene_regex
 
-    assert lucene_regex("ab") == ".*ab.*" and lucene_regex("^a[^$]b$") == "a[^$]b"
-    assert lucene_regex("x@y") == ".*x\\@y.*"
+    assert lucene_regex("ab") == ".*(ab).*" and lucene_regex("^a[^$]b$") == "a[^$]b"
+    assert lucene_regex("x@y") == ".*(x\\@y).*"
+    assert lucene_regex("a|b") == ".*(a|b).*"  # not ".*a|b.*", which is "ends in a or starts with b"
     for bad in ("a\\sb", "(?:a)", "a$b"):
         with pytest.raises(ValueError):
             lucene_regex(bad)
     text = compiled(pack, "elastic")["win_exchange_forwarding_cmdlet_script"].text
-    assert "regex~ \".*S`?e`?t`?" in text and "(?i)" not in text
+    assert "regex~ \".*(S`?e`?t`?" in text and "(?i)" not in text
 
 
 def test_temporal_k_of_n_on_elastic_is_every_ordered_choice_of_k(pack):

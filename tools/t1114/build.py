@@ -23,15 +23,20 @@ from t1114.output import write_atomically, write_text
 from t1114.package import Bundle, coverage, project_info
 from t1114.targets import CompiledQuery, Target, all_targets
 from t1114.testing import run_tests
+from t1114.verify import check_syntax
 
 
 def compile_pack(pack: Pack, targets: Iterable[Target]) -> list[CompiledQuery]:
+    """Every rule compiled for every target; each query must parse in its own language."""
     use_offline_attack_data()
     compiled, errors = [], []
     for target in targets:
         for rule in pack.rules:
+            path = pack.project.relative(rule.path)
             try:
-                query = target.compile_rule(pack.collection([rule]), rule.id, pack.project.relative(rule.path))
+                query = target.compile_rule(pack.collection([rule]), rule.id, path)
+                if query is not None:
+                    check_syntax(query, path)
             except PackError as e:
                 errors.append(e)
                 continue
@@ -74,7 +79,7 @@ def write_queries(staging: Path, compiled: list[CompiledQuery]) -> None:
 
 def fixture_results(pack: Pack) -> list[dict]:
     """Every fixture verdict on every target, for the coverage matrix."""
-    report = run_tests(pack, load_fixtures(pack), all_targets().values())
+    report = run_tests(pack, load_fixtures(pack), all_targets().values(), queries=False)
     return [asdict(r) for r in report.results]
 
 

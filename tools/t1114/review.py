@@ -7,8 +7,9 @@ its command line), so a change to a pipeline shows in the compiled queries it ch
 comparison (rules added, removed and changed, query diffs, fixture verdicts, validator
 findings, coverage) is written as ``review.md`` and ``review.json``.
 
-A regression, a fixture case that passed and now fails or a rule that no longer compiles for
-a target it had, makes the command exit 1.
+A regression, a fixture case that passed and now fails (on the rule, or on the shipped query
+text where the side checks it), or a rule that no longer compiles for a target it had, makes
+the command exit 1.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Side:
     queries: dict[tuple[str, str], str] = field(default_factory=dict)  # (rule id, target) -> text
     docs: dict[str, dict] = field(default_factory=dict)  # rule id -> its YAML document
     results: list[dict] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)  # query-level checks, where the side has them
     findings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -57,6 +59,9 @@ class Side:
 
     def verdicts(self) -> dict[tuple[str, str, str], dict]:
         return {(r["rule_id"], r["target"], r["case"]): r for r in self.results}
+
+    def query_checks(self) -> dict[tuple[str, str, str], dict]:
+        return {(c["rule_id"], c["target"], c["case"]): c for c in self.checks}
 
 
 # --- building a side ------------------------------------------------------------------------
@@ -134,8 +139,11 @@ def build_side(side: Side, scratch: Path) -> Side:
         side.docs[rule["id"]] = docs[0] if docs and isinstance(docs[0], dict) else {}
     tested = _run(env, side.root, scratch, "test", "--format", "json")
     try:
-        side.results = json.loads(tested.stdout)["results"]
-    except (ValueError, KeyError, TypeError):
+        report = json.loads(tested.stdout)
+        side.results = report["results"]
+        # The shipped query text checked against the same cases (sides whose tool does it).
+        side.checks = (report.get("queries") or {}).get("checks", [])
+    except (ValueError, KeyError, TypeError, AttributeError):
         side.errors.append("fixture tests failed to run:\n" + _last_lines(tested.stderr, 20))
     validated = _run(env, side.root, scratch, "validate")
     if validated.returncode in (0, 1):
@@ -210,21 +218,29 @@ def _rule_entry(side_rules: dict, rid: str) -> dict:
 
 
 def _fixture_rows(base: Side, head: Side, rid: str) -> list[dict]:
-    before, after = base.verdicts(), head.verdicts()
-    keys = sorted({k for k in before if k[0] == rid} | {k for k in after if k[0] == rid}, key=lambda k: (k[1], k[2]))
+    """A rule's fixture verdicts before and after, then its query-level checks."""
     rows = []
-    for key in keys:
-        b, a = before.get(key), after.get(key)
-        rows.append(
-            {
-                "target": key[1],
-                "case": key[2],
-                "before": _verdict(b),
-                "after": _verdict(a),
-                "reason": (a or b)["reason"],
-            }
-        )
+    for before, after, status, label in (
+        (base.verdicts(), head.verdicts(), _verdict, "{}"),
+        (base.query_checks(), head.query_checks(), _check_status, "{} query"),
+    ):
+        keys = sorted({k for k in before if k[0] == rid} | {k for k in after if k[0] == rid}, key=lambda k: (k[1], k[2]))
+        for key in keys:
+            b, a = before.get(key), after.get(key)
+            rows.append(
+                {
+                    "target": label.format(key[1]),
+                    "case": key[2],
+                    "before": status(b),
+                    "after": status(a),
+                    "reason": (a or b)["reason"],
+                }
+            )
     return rows
+
+
+def _check_status(check: dict | None) -> str:
+    return "absent" if check is None else check["status"]
 
 
 def _fixture_summary(side: Side, rid: str) -> dict[str, str]:
@@ -279,6 +295,13 @@ def compare(base: Side, head: Side) -> dict:
             regressions.append(
                 {"kind": "fixture", "rule": b["rule_name"], "target": key[1], "case": key[2], "reason": a["reason"]}
             )
+    checks_before, checks_after = base.query_checks(), head.query_checks()
+    for key, b in sorted(checks_before.items(), key=lambda kv: (kv[1]["rule_name"], kv[0][1], kv[0][2])):
+        a = checks_after.get(key)
+        if b["status"] == "agree" and a is not None and a["status"] in ("disagree", "syntax"):
+            regressions.append(
+                {"kind": "query", "rule": b["rule_name"], "target": key[1], "case": key[2], "reason": a["reason"]}
+            )
     for rid in common:
         for target in targets:
             if (rid, target) in base.queries and (rid, target) not in head.queries:
@@ -293,6 +316,8 @@ def compare(base: Side, head: Side) -> dict:
             "rules": [len(base_rules), len(head_rules)],
             "fixture_verdicts_passing": [sum(r["passed"] for r in base.results), sum(r["passed"] for r in head.results)],
             "fixture_verdicts": [len(base.results), len(head.results)],
+            "query_checks_agreeing": [sum(c["status"] == "agree" for c in side.checks) for side in (base, head)],
+            "query_checks": [len(base.checks), len(head.checks)],
             "findings": [len(base.findings), len(head.findings)],
         },
         "rules": {
@@ -390,7 +415,9 @@ def _rule_section(entry: dict, kind: str) -> list[str]:
         out.append("")
     for target, q in entry["queries"].items():
         out += [f"<details><summary>{target} query {q['status']}</summary>", "", "```diff", _clip_diff(q["diff"]), "```", "", "</details>", ""]
-    changed = [row for row in entry["fixtures"] if row["before"] != row["after"] or row["after"] == "fail"]
+    changed = [
+        row for row in entry["fixtures"] if row["before"] != row["after"] or row["after"] in ("fail", "disagree", "syntax")
+    ]
     if changed:
         out += ["| target | case | before | after | detail |", "|---|---|---|---|---|"]
         out += [
@@ -416,6 +443,8 @@ def markdown(report: dict) -> str:
         f"| rules | {s['rules'][0]} | {s['rules'][1]} |",
         f"| fixture verdicts passing | {s['fixture_verdicts_passing'][0]}/{s['fixture_verdicts'][0]} | "
         f"{s['fixture_verdicts_passing'][1]}/{s['fixture_verdicts'][1]} |",
+        f"| query checks agreeing with the rule | {s['query_checks_agreeing'][0]}/{s['query_checks'][0]} | "
+        f"{s['query_checks_agreeing'][1]}/{s['query_checks'][1]} |",
         f"| validator findings | {s['findings'][0]} | {s['findings'][1]} |",
         "",
     ]
@@ -429,6 +458,11 @@ def markdown(report: dict) -> str:
         for r in report["regressions"]:
             if r["kind"] == "fixture":
                 out.append(f"- `{r['rule']}` [{r['target']}] `{r['case']}` passed before and fails now: {r['reason']}")
+            elif r["kind"] == "query":
+                out.append(
+                    f"- `{r['rule']}` [{r['target']}] `{r['case']}`: the shipped query agreed with the rule "
+                    f"before and does not now: {r['reason']}"
+                )
             elif r["kind"] == "target":
                 out.append(f"- `{r['rule']}` no longer compiles for {r['target']}")
             else:
