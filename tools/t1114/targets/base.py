@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from sigma.collection import SigmaCollection
 from sigma.conversion.base import Backend
@@ -21,6 +22,9 @@ from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.rule.base import SigmaRuleBase
 
 from t1114.errors import PackError
+
+if TYPE_CHECKING:
+    from t1114.package import Bundle
 
 
 @dataclass(frozen=True)
@@ -135,10 +139,25 @@ class Target(ABC):
             extension=extension,
             text="\n\n".join(str(q).strip() for q in queries) + "\n",
             fields=tuple(sorted(fields)),
-            extra=self.extra_for(rule),
+            extra=self._extra(rule),
             queries=tuple(str(q).strip() for q in queries),
         )
+
+    def _extra(self, rule: SigmaRuleBase) -> dict:
+        extra = dict(self.extra_for(rule))
+        if isinstance(rule, SigmaCorrelationRule):
+            # The fields a correlation's results keep, as this target names them (packagers
+            # make risk objects and triage notes of them).
+            extra.setdefault("group_by", list(rule.group_by or []))
+        return extra
 
     def extra_for(self, rule: SigmaRuleBase) -> dict:
         """Target-specific facts about a compiled rule (indices, macros) for packaging."""
         return {}
+
+    def package(self, bundle: "Bundle", out: Path) -> None:
+        """Write this target's import-ready artifacts into ``out`` (``dist/<target>/``).
+
+        ``bundle`` holds the pack and its compiled queries; most targets delegate to a module
+        of ``t1114.package``. A target without artifacts of its own writes nothing.
+        """

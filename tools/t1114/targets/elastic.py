@@ -350,5 +350,10 @@ class ElasticTarget(Target):
                     integrations.update(source.integrations)
         return {"index": sorted(indices), "integrations": sorted(integrations)}
 
+    def package(self, bundle, out):
+        from t1114.package.elastic import write_rules
+
+        write_rules(bundle, out)
+
 
 TARGET = ElasticTarget()

@@ -139,5 +139,10 @@ class SplunkTarget(Target):
         }
         return {"macros": sorted(macros)}
 
+    def package(self, bundle, out):
+        from t1114.package.splunk import write_app
+
+        write_app(bundle, out)
+
 
 TARGET = SplunkTarget()
