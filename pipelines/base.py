@@ -49,8 +49,10 @@ class SourceMapping:
 
     logsource: LogSource
     # Field conditions every event of the source meets on this platform (AND of fields, a
-    # list is an OR of values), e.g. {"EventCode": [1, 4688]}.
-    conditions: dict = field(default_factory=dict)
+    # list is an OR of values), e.g. {"EventCode": [1, 4688]}; a list of such mappings is an
+    # OR of them, for a source that arrives in differently shaped streams (Sysmon event 1 or
+    # an Elastic Defend process start).
+    conditions: dict | list = field(default_factory=dict)
     # Sigma field name -> platform field name (a list means "any of these fields").
     fields: dict = field(default_factory=dict)
     # Sigma field prefix -> platform prefix, for open-ended field families (O365 Parameters.*).
@@ -81,14 +83,17 @@ def field_mapping_items(source: SourceMapping) -> list[ProcessingItem]:
     return items
 
 
-def source_condition_item(source: SourceMapping, conditions: dict | None = None) -> list[ProcessingItem]:
+def source_condition_item(source: SourceMapping, conditions: dict | list | None = None) -> list[ProcessingItem]:
     conditions = source.conditions if conditions is None else conditions
     if not conditions:
         return []
+    # AddConditionTransformation hands its conditions to SigmaDetection.from_definition, which
+    # reads a list of mappings as their OR.
+    conditions = [dict(c) for c in conditions] if isinstance(conditions, list) else dict(conditions)
     return [
         ProcessingItem(
             identifier=source.item_id("source"),
-            transformation=AddConditionTransformation(dict(conditions), name=f"_{source.item_id('source')}"),
+            transformation=AddConditionTransformation(conditions, name=f"_{source.item_id('source')}"),
             rule_conditions=[source.logsource.condition()],
         )
     ]

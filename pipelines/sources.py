@@ -30,23 +30,39 @@ _PROCESS_CREATION_FIELDS = (
     "User",
 )
 
+# --- Microsoft 365 / Entra ID / Google Workspace (AN1312) ---
 # Office 365 Management Activity API record fields; Parameters.<Name> and
-# OperationProperties.<Name> are the cmdlet parameters and operation properties rules use.
+# OperationProperties.<Name> are the cmdlet parameters and operation properties rules use, and
+# Item.* the folder of mailbox-audit records.
 _EXCHANGE_AUDIT_FIELDS = (
     "AppId",
     "ClientAppId",
     "ClientIP",
     "ClientInfoString",
     "ExternalAccess",
+    "Item.ParentFolder.MemberRights",
+    "Item.ParentFolder.MemberSid",
+    "Item.ParentFolder.MemberUpn",
+    "Item.ParentFolder.Name",
+    "Item.ParentFolder.Path",
     "LogonType",
     "MailboxOwnerUPN",
     "ObjectId",
     "Operation",
     "OperationCount",
-    "OperationProperties.MailAccessType",
+    "OperationProperties.Actions",
     "OperationProperties.IsThrottled",
+    "OperationProperties.MailAccessType",
+    "OperationProperties.RuleActions",
+    "OperationProperties.RuleName",
+    "OperationProperties.ServerRule",
     "OrganizationName",
     "Parameters.AccessRights",
+    "Parameters.AddToRecipients",
+    "Parameters.AutoForwardEnabled",
+    "Parameters.AutoForwardingMode",
+    "Parameters.BlindCopyTo",
+    "Parameters.CopyTo",
     "Parameters.DeleteMessage",
     "Parameters.DeliverToMailboxAndForward",
     "Parameters.ForwardAsAttachmentTo",
@@ -54,10 +70,14 @@ _EXCHANGE_AUDIT_FIELDS = (
     "Parameters.ForwardingAddress",
     "Parameters.ForwardingSmtpAddress",
     "Parameters.Identity",
+    "Parameters.Mailbox",
     "Parameters.MarkAsRead",
     "Parameters.MoveToFolder",
     "Parameters.Name",
+    "Parameters.RedirectMessageTo",
     "Parameters.RedirectTo",
+    "Parameters.Role",
+    "Parameters.User",
     "RecordType",
     "ResultStatus",
     "UserId",
@@ -65,7 +85,255 @@ _EXCHANGE_AUDIT_FIELDS = (
     "Workload",
 )
 
+# Any workload of the unified audit log (eDiscovery and Threat Explorer records are not
+# Exchange's): the common schema plus the few parameters rules use.
+_UNIFIED_AUDIT_FIELDS = (
+    "ClientIP",
+    "ObjectId",
+    "Operation",
+    "Parameters.TargetMailbox",
+    "RecordType",
+    "ResultStatus",
+    "UserId",
+    "UserType",
+    "Workload",
+)
+
+# Exchange message tracking log / Exchange Online extended message trace report columns.
+_MESSAGE_TRACE_FIELDS = (
+    "client_ip",
+    "connector_id",
+    "custom_data",
+    "date_time",
+    "directionality",
+    "event_id",
+    "message_id",
+    "message_info",
+    "message_subject",
+    "network_message_id",
+    "original_client_ip",
+    "recipient_address",
+    "recipient_count",
+    "recipient_status",
+    "related_recipient_address",
+    "return_path",
+    "sender_address",
+    "server_hostname",
+    "source",
+    "source_context",
+)
+
+# Entra ID sign-ins as Microsoft Graph returns them (signIn resource).
+_ENTRA_SIGNIN_FIELDS = (
+    "appDisplayName",
+    "appId",
+    "clientAppUsed",
+    "conditionalAccessStatus",
+    "ipAddress",
+    "isInteractive",
+    "location.city",
+    "location.countryOrRegion",
+    "resourceDisplayName",
+    "riskDetail",
+    "riskEventTypes_v2",
+    "riskLevelAggregated",
+    "riskLevelDuringSignIn",
+    "riskState",
+    "status.errorCode",
+    "userId",
+    "userPrincipalName",
+)
+
+# Entra ID audit records as Microsoft Graph returns them (directoryAudit resource).
+_ENTRA_AUDIT_FIELDS = (
+    "activityDisplayName",
+    "initiatedBy.user.userPrincipalName",
+    "result",
+    "targetResources.modifiedProperties.newValue",
+)
+
+# Google Workspace Admin SDK Reports API activities; events.parameters.<name> are the event's
+# parameters by name, as Parameters.<Name> are for Microsoft 365.
+_GWS_ACTIVITY_FIELDS = (
+    "actor.callerType",
+    "actor.email",
+    "events.name",
+    "events.type",
+    "id.applicationName",
+    "ipAddress",
+)
+_GWS_ADMIN_FIELDS = _GWS_ACTIVITY_FIELDS + (
+    "events.parameters.NEW_VALUE",
+    "events.parameters.OLD_VALUE",
+    "events.parameters.ORG_UNIT_NAME",
+    "events.parameters.SETTING_NAME",
+    "events.parameters.USER_EMAIL",
+)
+_GWS_USER_ACCOUNTS_FIELDS = _GWS_ACTIVITY_FIELDS + ("events.parameters.email_forwarding_destination_address",)
+
+# Gmail logs (the BigQuery export schema, which the Splunk and Elastic integrations keep).
+_GMAIL_FIELDS = (
+    "event_info.client_context.client_type",
+    "event_info.mail_event_type",
+    "event_info.success",
+    "message_info.destination.address",
+    "message_info.rfc2822_message_id",
+    "message_info.source.address",
+    "message_info.subject",
+)
+
+_CLOUD_SOURCES = {
+    "m365_exchange": LogSource("m365", service="exchange", fields=_EXCHANGE_AUDIT_FIELDS),
+    "m365_audit": LogSource("m365", service="audit", fields=_UNIFIED_AUDIT_FIELDS),
+    "m365_message_trace": LogSource("m365", service="message_trace", fields=_MESSAGE_TRACE_FIELDS),
+    "azure_signinlogs": LogSource("azure", service="signinlogs", fields=_ENTRA_SIGNIN_FIELDS),
+    "azure_auditlogs": LogSource("azure", service="auditlogs", fields=_ENTRA_AUDIT_FIELDS),
+    "google_workspace_admin": LogSource("google_workspace", service="admin", fields=_GWS_ADMIN_FIELDS),
+    "google_workspace_user_accounts": LogSource(
+        "google_workspace", service="user_accounts", fields=_GWS_USER_ACCOUNTS_FIELDS
+    ),
+    "google_workspace_gmail": LogSource("google_workspace", service="gmail", fields=_GMAIL_FIELDS),
+}
+# --- end Microsoft 365 / Entra ID / Google Workspace ---
+
+# --- Windows / Exchange Server (AN1309) ---
+
+# Sysmon event 11 (FileCreate); Elastic Defend file events carry the same facts.
+_FILE_EVENT_FIELDS = ("Computer", "CreationUtcTime", "Image", "ProcessId", "TargetFilename", "User")
+
+# Sysmon event 3 (NetworkConnect).
+_NETWORK_CONNECTION_FIELDS = (
+    "Computer",
+    "DestinationHostname",
+    "DestinationIp",
+    "DestinationPort",
+    "Image",
+    "ProcessId",
+    "Protocol",
+    "SourceIp",
+    "SourcePort",
+    "User",
+)
+
+# Sysmon event 13 (RegistryEvent, value set).
+_REGISTRY_SET_FIELDS = ("Computer", "Details", "Image", "ProcessId", "TargetObject", "User")
+
+# Security log EventData names of the events rules read (4663 object access here); rules
+# on this source name the EventID.
+_SECURITY_FIELDS = (
+    "AccessList",
+    "AccessMask",
+    "Computer",
+    "EventID",
+    "ObjectName",
+    "ObjectServer",
+    "ObjectType",
+    "ProcessName",
+    "SubjectDomainName",
+    "SubjectUserName",
+)
+
+# PowerShell Operational 4104 (script block logging).
+_PS_SCRIPT_FIELDS = ("Computer", "MessageNumber", "MessageTotal", "Path", "ScriptBlockId", "ScriptBlockText")
+
+# MSExchange Management log (provider MSExchange CmdletLogs; event 1 cmdlet succeeded, 6
+# failed). Its EventData values are unnamed: the first is the cmdlet, the second its
+# parameters as the caller gave them, the third the caller. The pack names them here;
+# each platform says where they land (Winlogbeat calls them param1.., the Splunk add-on
+# only renders them into Message).
+_MSEXCHANGE_MANAGEMENT_FIELDS = ("Caller", "CmdletName", "CmdletParameters", "Computer", "EventID")
+
+WINDOWS_SOURCES: dict[str, LogSource] = {
+    "windows_file_event": LogSource("windows", "file_event", fields=_FILE_EVENT_FIELDS),
+    "windows_network_connection": LogSource("windows", "network_connection", fields=_NETWORK_CONNECTION_FIELDS),
+    "windows_registry_set": LogSource("windows", "registry_set", fields=_REGISTRY_SET_FIELDS),
+    "windows_security": LogSource("windows", service="security", fields=_SECURITY_FIELDS),
+    "windows_ps_script": LogSource("windows", "ps_script", fields=_PS_SCRIPT_FIELDS),
+    "windows_msexchange_management": LogSource(
+        "windows", service="msexchange-management", fields=_MSEXCHANGE_MANAGEMENT_FIELDS
+    ),
+}
+
+# --- end Windows / Exchange Server ---
+
 SOURCES: dict[str, LogSource] = {
     "windows_process_creation": LogSource("windows", "process_creation", fields=_PROCESS_CREATION_FIELDS),
-    "m365_exchange": LogSource("m365", service="exchange", fields=_EXCHANGE_AUDIT_FIELDS),
+    **WINDOWS_SOURCES,
+    **_CLOUD_SOURCES,
 }
+
+# --- Linux (AN1310) / macOS (AN1311) ---
+
+# Linux audit record fields, under auditd's own names (Sigma's auditd rules use them): the
+# SYSCALL record (key is the audit rule's -k), EXECVE arguments a0..a3, CWD, PATH and
+# PROCTITLE; upper-case names are the enriched format's interpreted values. Only the
+# arguments a0..a3 are listed because the Splunk add-on's schema stops there.
+_LINUX_AUDITD_FIELDS = (
+    "AUID",
+    "EUID",
+    "SYSCALL",
+    "UID",
+    "a0",
+    "a1",
+    "a2",
+    "a3",
+    "argc",
+    "auid",
+    "comm",
+    "cwd",
+    "euid",
+    "exe",
+    "exit",
+    "gid",
+    "key",
+    "name",
+    "nametype",
+    "pid",
+    "ppid",
+    "proctitle",
+    "ses",
+    "success",
+    "syscall",
+    "tty",
+    "type",
+    "uid",
+)
+
+# Sysmon for Linux event 1 names (Sigma's process_creation taxonomy), and what macOS
+# process telemetry can fill of them.
+_LINUX_PROCESS_CREATION_FIELDS = (
+    "CommandLine",
+    "Computer",
+    "CurrentDirectory",
+    "EventID",
+    "Image",
+    "LogonId",
+    "ParentCommandLine",
+    "ParentImage",
+    "ParentProcessId",
+    "ParentUser",
+    "ProcessId",
+    "User",
+)
+_MACOS_PROCESS_CREATION_FIELDS = (
+    "CommandLine",
+    "Computer",
+    "CurrentDirectory",
+    "Image",
+    "ParentImage",
+    "ProcessId",
+)
+# Sysmon event 11 names (Sigma's file_event taxonomy).
+_FILE_EVENT_FIELDS = ("Computer", "Image", "ProcessId", "TargetFilename", "User")
+
+SOURCES.update(
+    {
+        "linux_auditd": LogSource("linux", service="auditd", fields=_LINUX_AUDITD_FIELDS),
+        "linux_process_creation": LogSource("linux", "process_creation", fields=_LINUX_PROCESS_CREATION_FIELDS),
+        "linux_file_event": LogSource("linux", "file_event", fields=_FILE_EVENT_FIELDS),
+        "macos_process_creation": LogSource("macos", "process_creation", fields=_MACOS_PROCESS_CREATION_FIELDS),
+        "macos_file_event": LogSource(
+            "macos", "file_event", fields=tuple(f for f in _FILE_EVENT_FIELDS if f != "User")
+        ),
+    }
+)

@@ -20,7 +20,8 @@ from sigma.processing.transformations import (
 
 from sigma.pipelines.t1114.base import LogSource, SourceMapping, field_mapping_items, source_condition_item
 from sigma.pipelines.t1114.sources import SOURCES
-from sigma.pipelines.t1114.transformations import NameValueListTransformation
+from sigma.pipelines.t1114.transformations import NameValueListTransformation, SubstringFieldTransformation
+from sigma.pipelines.t1114.tuning import tuning_item, tuning_vars
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,33 @@ class SplunkSource(SourceMapping):
     add_on: str = ""
     # Sigma field prefix -> (name field, value field) of a flattened Name/Value list.
     name_value_lists: dict = field(default_factory=dict)
+    # Free-text field -> the Sigma fields the add-on only renders into it (matched as
+    # substrings there, see SubstringFieldTransformation).
+    rendered_into: dict = field(default_factory=dict)
 
     def macro_definition(self) -> str:
         return "(" + " OR ".join(f'{self.selector_field}="{v}"' for v in self.selector_values) + ")"
+
+
+_SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
+
+
+def _under_properties(key: str, exceptions: dict[str, str]) -> dict[str, str]:
+    """Every taxonomy field of a source under ``properties.``, as Azure diagnostic logs nest them."""
+    return {name: exceptions.get(name, f"properties.{name}") for name in SOURCES[key].fields}
+
+
+def _gws_reports_source(service: str) -> SplunkSource:
+    """A Reports API application as the Google Workspace add-on indexes it: one activity event
+    per Splunk event, under event."""
+    return SplunkSource(
+        LogSource("google_workspace", service=service),
+        macro=f"t1114_gws_reports_{service}",
+        selector_values=(f"gws:reports:{service}",),
+        add_on="Splunk Add-on for Google Workspace",
+        fields={"events.name": "event.name", "events.type": "event.type"},
+        name_value_lists={"events.parameters.": ("event.parameters{}.name", "event.parameters{}.value")},
+    )
 
 
 SPLUNK_SOURCES: dict[str, SplunkSource] = {
@@ -54,22 +79,196 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = {
             "EventID": "EventCode",
         },
     ),
+    # --- Microsoft 365 / Entra ID / Google Workspace (AN1312) ---
+    # The add-on turns each Parameters / OperationProperties entry into a field named after the
+    # entry (Identity, ForwardingSmtpAddress, MailAccessType...), which keeps every value with its
+    # name; the multivalue Parameters{}.Name / Parameters{}.Value pair does not.
     "m365_exchange": SplunkSource(
         LogSource("m365", service="exchange"),
         macro="t1114_o365_management_activity",
         selector_values=("o365:management:activity",),
         add_on="Splunk Add-on for Microsoft Office 365",
         conditions={"Workload": "Exchange"},
-        name_value_lists={
-            "Parameters.": ("Parameters{}.Name", "Parameters{}.Value"),
-            "OperationProperties.": ("OperationProperties{}.Name", "OperationProperties{}.Value"),
-        },
+        prefixes={"Parameters.": "", "OperationProperties.": ""},
     ),
+    "m365_audit": SplunkSource(
+        LogSource("m365", service="audit"),
+        macro="t1114_o365_management_activity",
+        selector_values=("o365:management:activity",),
+        add_on="Splunk Add-on for Microsoft Office 365",
+        prefixes={"Parameters.": ""},
+    ),
+    "m365_message_trace": SplunkSource(
+        LogSource("m365", service="message_trace"),
+        macro="t1114_msexchange_message_tracking",
+        selector_values=("MSExchange:2013:MessageTracking",),
+        add_on="Splunk Add-on for Microsoft Exchange",
+        # The log's "source" column cannot keep its name next to Splunk's own source field.
+        fields={"source": "source_id"},
+    ),
+    # Entra ID diagnostic logs through the Event Hub input: Graph's names under properties.,
+    # arrays marked with {} by Splunk's JSON extraction.
+    "azure_signinlogs": SplunkSource(
+        LogSource("azure", service="signinlogs"),
+        macro="t1114_azure_monitor_aad",
+        selector_values=("azure:monitor:aad",),
+        add_on="Splunk Add-on for Microsoft Cloud Services",
+        conditions={"category": ["SignInLogs", "NonInteractiveUserSignInLogs"]},
+        fields=_under_properties("azure_signinlogs", {"riskEventTypes_v2": "properties.riskEventTypes_v2{}"}),
+    ),
+    "azure_auditlogs": SplunkSource(
+        LogSource("azure", service="auditlogs"),
+        macro="t1114_azure_monitor_aad",
+        selector_values=("azure:monitor:aad",),
+        add_on="Splunk Add-on for Microsoft Cloud Services",
+        conditions={"category": "AuditLogs"},
+        fields=_under_properties(
+            "azure_auditlogs",
+            {
+                "targetResources.modifiedProperties.newValue": "properties.targetResources{}.modifiedProperties{}.newValue",
+            },
+        ),
+    ),
+    "google_workspace_admin": _gws_reports_source("admin"),
+    "google_workspace_user_accounts": _gws_reports_source("user_accounts"),
+    "google_workspace_gmail": SplunkSource(
+        LogSource("google_workspace", service="gmail"),
+        macro="t1114_gws_gmail",
+        selector_values=("gws:gmail",),
+        add_on="Splunk Add-on for Google Workspace",
+        fields={"message_info.destination.address": "message_info.destination{}.address"},
+    ),
+    # --- end Microsoft 365 / Entra ID / Google Workspace ---
+    # --- Windows / Exchange Server (AN1309) ---
+    "windows_file_event": SplunkSource(
+        LogSource("windows", "file_event"),
+        macro="t1114_windows_file_event",
+        selector_field="source",
+        selector_values=(_SYSMON,),
+        add_on="Splunk Add-on for Sysmon",
+        conditions={"EventCode": 11},
+    ),
+    "windows_network_connection": SplunkSource(
+        LogSource("windows", "network_connection"),
+        macro="t1114_windows_network_connection",
+        selector_field="source",
+        selector_values=(_SYSMON,),
+        add_on="Splunk Add-on for Sysmon",
+        conditions={"EventCode": 3},
+    ),
+    "windows_registry_set": SplunkSource(
+        LogSource("windows", "registry_set"),
+        macro="t1114_windows_registry_set",
+        selector_field="source",
+        selector_values=(_SYSMON,),
+        add_on="Splunk Add-on for Sysmon",
+        conditions={"EventCode": 13},
+    ),
+    "windows_security": SplunkSource(
+        LogSource("windows", service="security"),
+        macro="t1114_windows_security",
+        selector_field="source",
+        selector_values=("XmlWinEventLog:Security",),
+        add_on="Splunk Add-on for Microsoft Windows",
+        fields={"EventID": "EventCode"},
+    ),
+    "windows_ps_script": SplunkSource(
+        LogSource("windows", "ps_script"),
+        macro="t1114_windows_powershell_script",
+        selector_field="source",
+        selector_values=("XmlWinEventLog:Microsoft-Windows-PowerShell/Operational",),
+        add_on="Splunk Add-on for Microsoft Windows",
+        conditions={"EventCode": 4104},
+    ),
+    "windows_msexchange_management": SplunkSource(
+        LogSource("windows", service="msexchange-management"),
+        macro="t1114_msexchange_management",
+        selector_field="source",
+        selector_values=("WinEventLog:MSExchange Management",),
+        add_on="Splunk Add-on for Microsoft Windows",
+        fields={"Computer": "ComputerName", "EventID": "EventCode"},
+        rendered_into={"Message": ("CmdletName", "CmdletParameters", "Caller")},
+    ),
+    # --- end Windows / Exchange Server ---
 }
+
+
+# --- Linux (AN1310) / macOS (AN1311) ---
+
+_SYSMON_FOR_LINUX = "Splunk Add-on for Sysmon for Linux"
+_JAMF_PROTECT = "Jamf Protect Add-on for Splunk (TA-JamfProtect)"
+
+
+def _sysmon_for_linux(logsource: LogSource, event_code: int) -> SplunkSource:
+    return SplunkSource(
+        logsource,
+        macro=f"t1114_{logsource.key}",
+        selector_values=("sysmon:linux",),
+        add_on=_SYSMON_FOR_LINUX,
+        conditions={"EventCode": event_code},
+        fields={"EventID": "EventCode"},
+    )
+
+
+SPLUNK_SOURCES.update(
+    {
+        # One Splunk event per audit record: a rule's conditions must hold within one record
+        # (the SYSCALL record carries key, exe, comm and the ids).
+        "linux_auditd": SplunkSource(
+            LogSource("linux", service="auditd"),
+            macro="t1114_linux_auditd",
+            selector_values=("linux:audit",),
+            add_on="Splunk Add-on for Linux",
+        ),
+        "linux_process_creation": _sysmon_for_linux(LogSource("linux", "process_creation"), 1),
+        "linux_file_event": _sysmon_for_linux(LogSource("linux", "file_event"), 11),
+        # Endpoint Security exec messages; CommandLine is the argument vector, so each
+        # CommandLine condition matches within one argument.
+        "macos_process_creation": SplunkSource(
+            LogSource("macos", "process_creation"),
+            macro="t1114_macos_process_creation",
+            selector_values=("jamf:protect:telemetry:v2",),
+            add_on=_JAMF_PROTECT,
+            conditions={"event_type": 9},
+            fields={
+                "Image": "event.exec.target.executable.path",
+                "CommandLine": "event.exec.args{}",
+                "CurrentDirectory": "event.exec.cwd.path",
+                "ParentImage": "process.executable.path",
+                "ProcessId": "event.exec.target.audit_token.pid",
+                "Computer": "host.hostname",
+            },
+        ),
+        # Telemetry v2 has no file events; Jamf Protect reports them as alerts of a custom
+        # analytic on GPFSEvent (README: "macOS file events in Splunk"). Image is every
+        # process of the alert's chain, the writer and its ancestors.
+        "macos_file_event": SplunkSource(
+            LogSource("macos", "file_event"),
+            macro="t1114_macos_file_event",
+            selector_values=("jamf:protect:alerts",),
+            add_on=_JAMF_PROTECT,
+            conditions={"input.eventType": "GPFSEvent"},
+            fields={
+                "TargetFilename": "input.match.event.path",
+                "Image": "input.related.processes{}.path",
+                "ProcessId": "input.match.event.pid",
+                "Computer": "input.host.hostname",
+            },
+        ),
+    }
+)
 
 
 def _source_items(source: SplunkSource, macros: bool) -> list[ProcessingItem]:
     items = field_mapping_items(source)
+    for target, fields in sorted(source.rendered_into.items()):
+        items.append(
+            ProcessingItem(
+                identifier=source.item_id("rendered_into_" + target.lower()),
+                transformation=SubstringFieldTransformation(tuple(fields), target),
+                rule_conditions=[source.logsource.condition()],
+            )
+        )
     for prefix, (name_field, value_field) in sorted(source.name_value_lists.items()):
         items.append(
             ProcessingItem(
@@ -93,20 +292,23 @@ def _source_items(source: SplunkSource, macros: bool) -> list[ProcessingItem]:
     return items
 
 
-def splunk_pipeline(macros: bool = True) -> ProcessingPipeline:
-    items: list[ProcessingItem] = []
+def splunk_pipeline(macros: bool = True, tuning: dict | None = None) -> ProcessingPipeline:
+    """``macros``: source selection as macros (shipped searches) or as conditions (evaluation).
+    ``tuning``: the tuning lists to use instead of the defaults (see tuning.py)."""
+    items: list[ProcessingItem] = [tuning_item()]
     for key in SOURCES:
         items += _source_items(SPLUNK_SOURCES[key], macros)
+    names = sorted({s.macro for s in SPLUNK_SOURCES.values()})
     if macros:
-        placeholder = QueryExpressionPlaceholderTransformation(expression="`{id}`")
+        placeholder = QueryExpressionPlaceholderTransformation(expression="`{id}`", include=names)
     else:
-        placeholder = ValueListPlaceholderTransformation()
+        placeholder = ValueListPlaceholderTransformation(include=names)
     items.append(ProcessingItem(identifier="t1114_splunk_source_macros", transformation=placeholder))
     return ProcessingPipeline(
         name="T1114 pack: Splunk add-on field names and source macros",
         priority=20,
         items=items,
-        vars={s.macro: list(s.selector_values) for s in SPLUNK_SOURCES.values()},
+        vars={**tuning_vars(tuning), **{s.macro: list(s.selector_values) for s in SPLUNK_SOURCES.values()}},
         allowed_backends=frozenset({"splunk", "sqlite"}),
     )
 

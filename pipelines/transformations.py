@@ -8,19 +8,21 @@ from sigma.conditions import ConditionAND
 from sigma.exceptions import SigmaTransformationError
 from sigma.processing.transformations.base import DetectionItemTransformation
 from sigma.rule import SigmaDetection, SigmaDetectionItem
-from sigma.types import SigmaExists, SigmaString
+from sigma.types import SigmaExists, SigmaString, SpecialChars
 
 
 @dataclass
 class NameValueListTransformation(DetectionItemTransformation):
     """Map ``<prefix><Name>`` fields onto a list of Name/Value pairs flattened to two
-    multivalue fields, as Splunk's JSON extraction presents O365 ``Parameters``.
+    multivalue fields, as Splunk's JSON extraction presents a list such as the Google
+    Workspace add-on's ``event.parameters{}``.
 
-    ``Parameters.ForwardTo|exists: true`` becomes ``Parameters{}.Name=ForwardTo``;
-    ``Parameters.ForwardTo|endswith: '@evil.com'`` becomes ``Parameters{}.Name=ForwardTo
-    Parameters{}.Value=*@evil.com``. Splunk keeps no pairing between the two multivalue
-    fields, so the value may belong to another parameter of the same event; the rules accept
-    that looser match on Splunk rather than emit an mvzip/spath pipeline per condition.
+    ``events.parameters.SETTING_NAME|exists: true`` becomes ``event.parameters{}.name=SETTING_NAME``;
+    ``events.parameters.SETTING_NAME|contains: ROUTE`` becomes ``event.parameters{}.name=SETTING_NAME
+    event.parameters{}.value=*ROUTE*``. Splunk keeps no pairing between the two multivalue
+    fields, so the value may belong to another parameter of the same event; rules accept that
+    looser match on Splunk rather than emit an mvzip/spath pipeline per condition. (The Office
+    365 add-on needs none of this: it makes a field of each Parameters entry.)
     """
 
     prefix: str = ""
@@ -48,3 +50,104 @@ class NameValueListTransformation(DetectionItemTransformation):
             auto_modifiers=False,
         )
         return SigmaDetection([name_item, value_item], item_linking=ConditionAND)
+
+
+# --- Windows / Exchange Server (AN1309) ---
+
+
+def _plain_string(value) -> SigmaString | None:
+    return value if isinstance(value, SigmaString) else None
+
+
+@dataclass
+class SubstringFieldTransformation(DetectionItemTransformation):
+    """Map fields that a platform only renders into one free-text field onto that field, as
+    substring matches.
+
+    The Splunk add-on renders the MSExchange Management log classically: the cmdlet, its
+    parameters and the caller are only in ``Message``. ``CmdletName: Set-Mailbox`` becomes
+    ``Message=*Set-Mailbox*`` (and ``|endswith``/``|startswith`` values get the missing
+    wildcard), so the Splunk form of such a rule is looser than the native one: the value may
+    stand anywhere in the message. Regular expressions keep their pattern, which searches
+    anywhere already.
+    """
+
+    fields: tuple = ()
+    target: str = ""
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem):
+        if detection_item.field not in self.fields:
+            return None
+        values = []
+        for value in detection_item.value:
+            s = _plain_string(value)
+            if s is not None:
+                if not s.startswith(SpecialChars.WILDCARD_MULTI):
+                    s = SigmaString("*") + s
+                if not s.endswith(SpecialChars.WILDCARD_MULTI):
+                    s = s + SigmaString("*")
+                value = s
+            values.append(value)
+        return SigmaDetectionItem(
+            self.target,
+            list(detection_item.modifiers),
+            values,
+            value_linking=detection_item.value_linking,
+            auto_modifiers=False,
+        )
+
+
+@dataclass
+class ImageNameTransformation(DetectionItemTransformation):
+    """Map ``Image|endswith: '\\\\name.exe'`` onto a field that holds only the process name.
+
+    Splunk's CIM Filesystem dataset carries ``process_name`` but no process path, so a rule
+    that names processes by the end of their path keeps its meaning there; any other form
+    (a directory prefix, a substring) cannot be expressed and fails the conversion.
+    """
+
+    source_field: str = "Image"
+    target: str = "process_name"
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem):
+        if detection_item.field != self.source_field:
+            return None
+        names = []
+        for value in detection_item.value:
+            s = _plain_string(value)
+            parts = tuple(s.s) if s is not None else ()
+            if (
+                len(parts) != 2
+                or parts[0] != SpecialChars.WILDCARD_MULTI
+                or not isinstance(parts[1], str)
+                or not parts[1].startswith("\\")
+                or "\\" in parts[1][1:]
+            ):
+                raise SigmaTransformationError(
+                    f"'{self.source_field}' values must read '\\\\name' with |endswith to map onto {self.target}"
+                )
+            names.append(SigmaString(parts[1][1:]))
+        return SigmaDetectionItem(self.target, [], names, value_linking=detection_item.value_linking)
+
+
+@dataclass
+class RegistryDwordTransformation(DetectionItemTransformation):
+    """Rewrite Sysmon's ``DWORD (0x00000001)`` registry values as the decimal text the Elastic
+    Windows integration stores in ``registry.data.strings`` (``1``)."""
+
+    field: str = "Details"
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem):
+        if detection_item.field != self.field:
+            return None
+        values, changed = [], False
+        for value in detection_item.value:
+            s = _plain_string(value)
+            text = s.to_plain() if s is not None and not s.contains_special() else ""
+            if text.startswith("DWORD (0x") and text.endswith(")"):
+                value, changed = SigmaString(str(int(text[len("DWORD (0x") : -1], 16))), True
+            values.append(value)
+        if not changed:
+            return None
+        detection_item.value = values
+        return None

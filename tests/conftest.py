@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from t1114.loader import load_pack
 from t1114.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# The read-only reference material beside the checkout; T1114_SHARED points elsewhere (a
+# worktree whose parent has none).
+SHARED = Path(os.environ.get("T1114_SHARED", ROOT.parent / "shared"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -55,3 +58,26 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def dist(pack, tmp_path_factory) -> Path:
+    """The pack built once, as ``t1114 build`` writes it."""
+    from t1114.build import build
+    from t1114.targets import build_targets
+
+    out = tmp_path_factory.mktemp("build") / "dist"
+    build(pack, list(build_targets().values()), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def compiled(pack):
+    """rule name -> target -> CompiledQuery, for every build target."""
+    from t1114.build import compile_pack
+    from t1114.targets import build_targets
+
+    found: dict = {}
+    for q in compile_pack(pack, build_targets().values()):
+        found.setdefault(q.rule_name, {})[q.target] = q
+    return found

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from t1114 import engine
 from t1114.events import Event, documents_from_json, flatten
-from t1114.scan import hit_record
+from t1114.scan import compile_pack, hit_record
 
 
 def reference_documents(path: Path) -> list[dict]:
@@ -36,7 +36,7 @@ def reference_documents(path: Path) -> list[dict]:
 
 
 def reference_hits(pack, target, files, documents=reference_documents) -> list[dict]:
-    rules = engine.compile_sql(pack.collection(), target.evaluation_pipeline())
+    rules = compile_pack(pack, target)
     out = []
     for path in files:
         events = [Event(i, flatten(d)) for i, d in enumerate(documents(path))]

@@ -21,6 +21,21 @@ def test_o365_name_value_lists_are_pivoted():
     assert flat == {"Parameters.ForwardTo": "x@y", "Parameters.Name": "r"}
 
 
+def test_o365_entries_without_a_value_are_skipped_not_the_whole_list():
+    # Outlook's UpdateInboxRules records often carry a RuleName entry with no Value.
+    flat = flatten({"OperationProperties": [{"Name": "RuleName"}, {"Name": "RuleActions", "Value": "[]"}]})
+    assert flat == {"OperationProperties.RuleActions": "[]"}
+
+
+def test_google_parameters_are_pivoted_whatever_their_value_type():
+    event = {"events": [{"name": "e", "parameters": [{"name": "a", "value": "x"}, {"name": "b", "boolValue": True}, {"name": "c", "multiValue": ["1", "2"]}]}]}
+    assert flatten(event) == {"events.name": "e", "events.parameters.a": "x", "events.parameters.b": True, "events.parameters.c": ["1", "2"]}
+
+
+def test_lists_of_names_alone_stay_ordinary_lists():
+    assert flatten({"labels": [{"name": "x"}, {"name": "y"}]}) == {"labels.name": ["x", "y"]}
+
+
 def test_windows_event_json_is_flattened_to_field_names():
     doc = {
         "Event": {
@@ -70,3 +85,15 @@ def test_readers_accept_every_export_shape(tmp_path):
 
 def test_multivalue_separator_is_not_printable():
     assert not MULTIVALUE_SEPARATOR.isprintable()
+
+
+def test_unnamed_event_data_values_are_numbered_like_winlogbeat():
+    doc = {
+        "Event": {
+            "System": {"EventID": {"#attributes": {"Qualifiers": 16384}, "#text": 1}, "Channel": "MSExchange Management"},
+            "EventData": {"Data": {"#text": ["Set-Mailbox", "-Identity \"a\"", "caller"]}, "Binary": None},
+        }
+    }
+    flat = flatten(doc)
+    assert (flat["param1"], flat["param2"], flat["param3"]) == ("Set-Mailbox", '-Identity "a"', "caller")
+    assert flat["EventID"] == 1 and "Data.#text" not in flat

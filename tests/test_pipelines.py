@@ -50,4 +50,74 @@ def test_sigma_cli_converts_with_the_pipeline():
     )
     assert out.returncode == 0, out.stderr
     assert "`t1114_o365_management_activity`" in out.stdout
-    assert '"Parameters{}.Name" IN ("ForwardTo"' in out.stdout
+    # The add-on's field per parameter, which keeps each value with its name.
+    assert 'ForwardTo="**"' in out.stdout and "Parameters{}" not in out.stdout
+
+
+def _splunk(rule_yaml: str) -> str:
+    from sigma.backends.splunk import SplunkBackend
+    from sigma.collection import SigmaCollection
+
+    from sigma.pipelines.t1114.splunk import splunk_pipeline
+
+    return SplunkBackend(processing_pipeline=splunk_pipeline(macros=True)).convert(SigmaCollection.from_yaml(rule_yaml))[0]
+
+
+GWS_RULE = """
+title: t
+logsource: {product: google_workspace, service: admin}
+detection:
+  sel:
+    events.name: CHANGE_GMAIL_SETTING
+    events.parameters.SETTING_NAME|contains: ROUTE
+  condition: sel
+"""
+
+
+def test_google_parameters_become_the_add_ons_name_value_pair_on_splunk():
+    query = _splunk(GWS_RULE)
+    assert query.startswith("`t1114_gws_reports_admin`")
+    assert 'event.name="CHANGE_GMAIL_SETTING"' in query
+    assert '"event.parameters{}.name"="SETTING_NAME" "event.parameters{}.value"="*ROUTE*"' in query
+
+
+def test_a_name_value_pair_cannot_express_absence():
+    from sigma.exceptions import SigmaTransformationError
+
+    with pytest.raises(SigmaTransformationError, match="cannot be expressed"):
+        _splunk(GWS_RULE.replace("events.parameters.SETTING_NAME|contains: ROUTE", "events.parameters.SETTING_NAME|exists: false"))
+
+
+def test_o365_parameters_become_the_add_ons_fields_on_splunk():
+    query = _splunk(GWS_RULE.replace("google_workspace, service: admin", "m365, service: exchange").replace(
+        "events.parameters.SETTING_NAME", "Parameters.ForwardingSmtpAddress"))
+    assert 'ForwardingSmtpAddress="*ROUTE*"' in query and "Parameters" not in query
+
+
+# --- Linux (AN1310) / macOS (AN1311) ---
+
+# Splunk indexes one event per audit record, so a condition on fields of two record types
+# (PATH's name and SYSCALL's exe) can never hold there; the grouped shapes would hide that.
+AUDIT_RECORD_FIELDS = {
+    "SYSCALL": {"type", "key", "exe", "comm", "syscall", "SYSCALL", "success", "exit", "pid", "ppid", "auid", "AUID",
+                "uid", "UID", "euid", "EUID", "gid", "tty", "ses", "a0", "a1", "a2", "a3"},
+    "EXECVE": {"type", "argc", "a0", "a1", "a2", "a3"},
+    "PATH": {"type", "name", "nametype"},
+    "CWD": {"type", "cwd"},
+    "PROCTITLE": {"type", "proctitle"},
+}
+
+
+def test_linux_auditd_rules_read_one_record_type(pack):
+    from t1114.targets.base import detection_fields
+
+    auditd = SOURCES["linux_auditd"]
+    rules = [r for r in pack.rules if not r.is_correlation and auditd.matches(r.sigma.logsource)]
+    assert rules
+    for rule in rules:
+        fields = detection_fields(rule.sigma)
+        assert any(fields <= record for record in AUDIT_RECORD_FIELDS.values()), (rule.name, sorted(fields))
+
+
+def test_record_field_sets_cover_the_auditd_taxonomy():
+    assert set().union(*AUDIT_RECORD_FIELDS.values()) == set(SOURCES["linux_auditd"].fields)

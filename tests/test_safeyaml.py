@@ -50,3 +50,8 @@ def test_non_utf8_is_refused(tmp_path):
 def test_broken_json_names_position(tmp_path):
     with pytest.raises(PackError, match=r"invalid JSON at line 1"):
         load_json(write(tmp_path, '{"rule": ', name="f.json"))
+
+
+def test_duplicate_keys_are_refused(tmp_path):
+    with pytest.raises(PackError, match=r"duplicate key 'selection' \(first at line 2\)"):
+        load_yaml_documents(write(tmp_path, "detection:\n  selection: a\n  selection: b\n"))

@@ -3,23 +3,32 @@
 import pytest
 
 from t1114 import schema
-from t1114.targets import all_targets, build_targets
+from t1114.targets import all_targets, applicable_rules, build_targets
 
 
 def compiled(pack, target_name):
+    """Rule name -> compiled query, for the rules the target applies to."""
     target = all_targets()[target_name]
-    return {r.name: target.compile_rule(pack.collection([r]), r.id) for r in pack.rules}
+    return {r.name: target.compile_rule(pack.collection([r]), r.id) for r in applicable_rules(target, pack)}
 
 
 def test_targets_are_discovered():
-    assert set(all_targets()) == {"native", "splunk", "elastic"}
-    assert set(build_targets()) == {"splunk", "elastic"}
+    assert set(all_targets()) == {"native", "splunk", "splunk_cim", "elastic"}
+    assert set(build_targets()) == {"splunk", "splunk_cim", "elastic"}
 
 
 @pytest.mark.parametrize("target", ["splunk", "elastic"])
 def test_every_rule_compiles(pack, target):
     for name, query in compiled(pack, target).items():
         assert query is not None and query.text.strip(), name
+
+
+def test_only_sources_without_elastic_data_are_skipped_there(pack):
+    skipped = {r.name for r in pack.rules} - {r.name for r in applicable_rules(all_targets()["elastic"], pack)}
+    assert skipped == {"m365_message_trace_auto_forwarded_external"}
+    assert applicable_rules(all_targets()["splunk"], pack) == pack.rules
+    rule = pack.find("m365_message_trace_auto_forwarded_external")
+    assert all_targets()["elastic"].compile_rule(pack.collection([rule]), rule.id) is None
 
 
 def test_splunk_searches_start_with_the_source_macro(pack):
@@ -48,3 +57,115 @@ def test_an_unknown_field_is_reported(pack):
     assert schema.unknown_fields("elastic", bad) == [
         "field 'o365.audit.NoSuchFieldAnywhere' is not in the schema of o365.audit"
     ]
+
+
+ORDERED = """
+title: Step One
+id: 0f9d7a10-1111-4c1a-9a51-000000000001
+name: step_one
+logsource: {product: m365, service: exchange}
+detection:
+  sel: {Operation: MailItemsAccessed}
+  condition: sel
+level: low
+---
+title: Step Two
+id: 0f9d7a10-1111-4c1a-9a51-000000000002
+name: step_two
+logsource: {product: m365, service: exchange}
+detection:
+  sel: {Operation: New-InboxRule}
+  condition: sel
+level: low
+---
+title: Ordered
+id: 0f9d7a10-1111-4c1a-9a51-000000000003
+name: ordered
+correlation:
+  type: temporal_ordered
+  rules: [step_one, step_two]
+  group-by: [UserId]
+  timespan: 30m
+level: high
+"""
+
+
+def _compile_text(target_name, yaml_text, rule_id):
+    from sigma.collection import SigmaCollection
+
+    collection = SigmaCollection.from_yaml(yaml_text)
+    collection.resolve_rule_references()
+    return all_targets()[target_name].compile_rule(collection, rule_id)
+
+
+def test_temporal_ordered_on_elastic_is_one_windowed_sequence():
+    q = _compile_text("elastic", ORDERED, "0f9d7a10-1111-4c1a-9a51-000000000003")
+    assert len(q.queries) == 1
+    lines = q.queries[0].splitlines()
+    assert lines[0] == "sequence by user.id with maxspan=30m"
+    assert "MailItemsAccessed" in lines[1] and "New-InboxRule" in lines[2]
+    assert all(line.strip().startswith("[any where ") for line in lines[1:])
+
+
+def test_temporal_any_order_on_elastic_is_one_sequence_per_order(pack):
+    rule = pack.find("m365_forwarding_rule_and_mailbox_sync")
+    q = all_targets()["elastic"].compile_rule(pack.collection([rule]), rule.id)
+    assert len(q.queries) == 2
+    assert all(x.startswith("sequence by user.id with maxspan=1h") for x in q.queries)
+    assert q.queries[0].splitlines()[1:] == list(reversed(q.queries[1].splitlines()[1:]))
+
+
+def test_splunk_correlations_use_a_sliding_window():
+    q = _compile_text("splunk", ORDERED, "0f9d7a10-1111-4c1a-9a51-000000000003")
+    assert "bin _time" not in q.text
+    assert "| eval t1114_key0=lower('UserId')" in q.text  # Sigma groups case-insensitively
+    assert "streamstats current=f time_window=30m max(t1114_s0) as t1114_p1 by t1114_key0" in q.text
+    assert 'event_type="step_two" AND t1114_p1 >= _time - 1800' in q.text
+    assert q.text.rstrip().endswith("| where isnotnull(t1114_s1)")
+
+
+def test_cim_variant_ships_tstats_for_modelled_sources_only(pack):
+    cim = compiled(pack, "splunk_cim")
+    shipped = {name for name, q in cim.items() if q is not None}
+    assert {"win_exchange_new_mailbox_export_request", "win_outlook_data_file_created_by_non_outlook"} <= shipped
+    assert "win_exchange_management_forwarding" not in shipped and "m365_inbox_rule_forwarding" not in shipped
+    q = cim["win_outlook_data_file_created_by_non_outlook"]
+    assert "from datamodel=Endpoint.Filesystem" in q.text and 'Filesystem.process_name IN ("OUTLOOK.EXE"' in q.text
+    assert "from datamodel=Endpoint.Processes" in cim["win_exchange_new_mailbox_export_request"].text
+    assert schema.unknown_fields("splunk_cim", q) == []
+
+
+def test_eql_regexes_are_lucene_whole_value_patterns(pack):
+    from t1114.targets.elastic import lucene_regex
+
+    assert lucene_regex("ab") == ".*(ab).*" and lucene_regex("^a[^$]b$") == "a[^$]b"
+    assert lucene_regex("x@y") == ".*(x\\@y).*"
+    assert lucene_regex("a|b") == ".*(a|b).*"  # not ".*a|b.*", which is "ends in a or starts with b"
+    for bad in ("a\\sb", "(?:a)", "a$b"):
+        with pytest.raises(ValueError):
+            lucene_regex(bad)
+    text = compiled(pack, "elastic")["win_exchange_forwarding_cmdlet_script"].text
+    assert "regex~ \".*(S`?e`?t`?" in text and "(?i)" not in text
+
+
+def test_temporal_k_of_n_on_elastic_is_every_ordered_choice_of_k(pack):
+    rule = pack.find("win_email_collection_multi_signal")
+    q = all_targets()["elastic"].compile_rule(pack.collection([rule]), rule.id)
+    # gte: 2 of 4 rules: 4 * 3 ordered pairs, each a two-step sequence on one host.
+    assert len(q.queries) == 12
+    assert all(len(x.splitlines()) == 3 and x.startswith("sequence by host.name with maxspan=30m") for x in q.queries)
+    assert len(set(q.queries)) == 12
+
+
+def test_temporal_ordered_with_aliases_joins_each_step_on_its_own_field(pack):
+    rule = pack.find("m365_forwarding_after_risky_signin")
+    eql = all_targets()["elastic"].compile_rule(pack.collection([rule]), rule.id)
+    (query,) = eql.queries
+    lines = query.splitlines()
+    assert lines[0] == "sequence with maxspan=1h"
+    assert "azure.signinlogs" in lines[1] and lines[1].endswith("] by azure.signinlogs.properties.user_principal_name")
+    assert "o365.audit" in lines[2] and lines[2].endswith("] by user.id")
+    assert "user" not in eql.fields  # the alias is no field of its own
+    spl = all_targets()["splunk"].compile_rule(pack.collection([rule]), rule.id).text
+    assert "rename properties.userPrincipalName as user" in spl and "rename UserId as user" in spl
+    assert 'event_type="m365_forwarding_change" AND t1114_p1 >= _time - 3600' in spl

@@ -4,7 +4,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from t1114.fixtures import load_fixtures
-from t1114.targets import all_targets
+from t1114.targets import all_targets, build_targets
 from t1114.testing import format_json, format_junit, format_text, run_tests
 
 
@@ -12,7 +12,7 @@ def test_every_fixture_case_passes_on_every_target(pack):
     report = run_tests(pack, load_fixtures(pack), all_targets().values())
     failures = [f"{r.rule_name} [{r.target}] {r.case}: {r.reason}" for r in report.results if not r.passed]
     assert failures == []
-    assert {r.target for r in report.results} == {"native", "splunk", "elastic"}
+    assert {r.target for r in report.results} == {"native", "splunk", "splunk_cim", "elastic"}
 
 
 def test_lower_case_variant_of_every_positive_still_matches(pack):
@@ -43,6 +43,13 @@ def test_lower_case_variant_of_every_positive_still_matches(pack):
         lowered.append(replace(f, cases=tuple(cases)))
     report = run_tests(pack, lowered, all_targets().values())
     assert report.results and all(r.passed for r in report.results), [r for r in report.results if not r.passed]
+    # ... and so does every shipped query on every target that ships them.
+    checks = report.queries.checks
+    assert {c.target for c in checks} == set(build_targets())
+    # (unverified cases are listed with their reason elsewhere; they never count as matching)
+    not_matched = [c for c in checks if c.status in ("disagree", "syntax") or (c.status == "agree" and not c.matched)]
+    assert not_matched == []
+    assert sum(c.status == "agree" for c in checks) > len(checks) * 0.8
 
 
 def test_a_wrong_expectation_fails_with_the_reason(pack):

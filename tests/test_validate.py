@@ -55,3 +55,14 @@ def test_sigmahq_validators_run(pack_copy):
     edit(pack_copy, "windows/win_exchange_new_mailbox_export_request.yml", "date: 2026-11-27", "date: 2026-11-27\nmodified: 2020-01-01")
     findings = run_sigma_validators(load_pack(Project(pack_copy)))
     assert any("modified" in f.message.lower() or "date" in f.message.lower() for f in findings), findings
+
+
+def test_a_validator_crash_is_a_finding_not_a_traceback(pack_copy):
+    path = edit(
+        pack_copy,
+        "m365/m365_mailbox_sync_access.yml",
+        "  - A user setting up Outlook on a new device syncs every folder once",
+        "  - {odd: mapping}",
+    )
+    findings = run_sigma_validators(load_pack(Project(pack_copy)))
+    assert [(f.path, f.check) for f in findings] == [("sigma/m365/" + path.name, "validator_error")]

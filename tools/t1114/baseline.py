@@ -80,6 +80,7 @@ def main(argv=None) -> int:
     from t1114.attack import use_offline_attack_data
     from t1114.loader import load_pack
     from t1114.project import find_project
+    from t1114.scan import compile_pack
     from t1114.targets import get_target
 
     p = argparse.ArgumentParser(prog="python -m t1114.baseline")
@@ -91,7 +92,7 @@ def main(argv=None) -> int:
     pack = load_pack(find_project(args.root))
     target = get_target(args.target)
     started = time.perf_counter()
-    rules = engine.compile_sql(pack.collection(), target.evaluation_pipeline())
+    rules = compile_pack(pack, target)
     hits = sum(run_file(rules, f, target.timestamp_fields) for f in event_files(args.files))
     print(json.dumps({"hits": hits, "seconds": time.perf_counter() - started}))
     return 0

@@ -35,6 +35,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
 from t1114.events import MULTIVALUE_SEPARATOR, Event
+from t1114.patterns import wildcard_regex
 from t1114.prefilter import TRUE, Formula, disjunction, necessary_condition
 
 TABLE = "logs"
@@ -137,24 +138,10 @@ def _collate(a: str, b: str) -> int:
     return _compare_one(av[0], bv[0])
 
 
-@lru_cache(maxsize=4096)
-def _like_regex(pattern: str, escape: str | None) -> re.Pattern:
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if escape and c == escape and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        out.append(".*" if c == "%" else "." if c == "_" else re.escape(c))
-        i += 1
-    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
-
-
 def _like(pattern, value, escape=None):
     if pattern is None or value is None:
         return None
-    rx = _like_regex(str(pattern), escape)
+    rx = wildcard_regex(str(pattern), "%", "_", escape, True)
     return any(rx.fullmatch(v.casefold()) or rx.fullmatch(v) for v in _values(value))
 
 

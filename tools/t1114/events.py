@@ -6,10 +6,15 @@ of hits, or ``_source`` documents); ``documents_from_json`` unwraps them, and Wi
 given as nested ``Event.System`` / ``Event.EventData`` JSON are unwrapped by ``flatten``. The
 files themselves are read by ``t1114.inputs``.
 
+Linux audit logs are read as text (``type=SYSCALL msg=audit(...): ...`` lines, see
+``t1114.auditd``): the records of one audit event become one event. In JSON (fixtures), one
+audit event is ``{"auditd_records": ["type=SYSCALL msg=audit(...): ...", ...]}``.
+
 Flattening follows what each platform's search sees: nested objects become dotted names,
 arrays of scalars become multivalue fields (any element may match), arrays of objects
-become multivalue dotted fields, and O365-style ``[{"Name": n, "Value": v}]`` lists become
-``<list>.<n> = v`` as the Elastic o365 integration stores them.
+become multivalue dotted fields, and name/value lists -- O365's ``[{"Name": n, "Value": v}]``
+and the Google Reports API's ``[{"name": n, "value"|"boolValue"|...: v}]`` -- become
+``<list>.<n> = v``, as the Elastic integrations store them.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from t1114 import auditd
 
 MULTIVALUE_SEPARATOR = "\x1f"
 
@@ -28,10 +34,28 @@ class Event:
     fields: dict[str, Any]
 
 
-def _is_name_value_list(value: list) -> bool:
-    return bool(value) and all(
-        isinstance(v, dict) and set(v) == {"Name", "Value"} and isinstance(v["Name"], str) for v in value
-    )
+# The keys that carry a value in a name/value entry: O365 lists use Name/Value (an entry may
+# have no Value at all, as Outlook's RuleName often has none); Google's Reports API uses
+# name/value, boolValue, intValue or multiValue.
+_VALUE_KEYS = {"Name": ("Value",), "name": ("value", "boolValue", "intValue", "multiValue", "multiIntValue")}
+
+
+def _name_key(value: list) -> str | None:
+    """The name key when a list is a name/value list (each entry one name and at most one value)."""
+    if not value or not all(isinstance(v, dict) for v in value):
+        return None
+    for key, value_keys in _VALUE_KEYS.items():
+        if all(
+            isinstance(v.get(key), str) and set(v) - {key} <= set(value_keys) and len(set(v) - {key}) <= 1
+            for v in value
+        ) and any(len(v) == 2 for v in value):
+            return key
+    return None
+
+
+def _entry_value(entry: dict, name_key: str) -> Any:
+    rest = [v for k, v in entry.items() if k != name_key]
+    return rest[0] if rest else None
 
 
 def _add(out: dict[str, list], key: str, value: Any) -> None:
@@ -43,9 +67,11 @@ def _flatten_into(out: dict[str, list], prefix: str, value: Any) -> None:
         for k, v in value.items():
             _flatten_into(out, f"{prefix}.{k}" if prefix else str(k), v)
     elif isinstance(value, list):
-        if _is_name_value_list(value):
+        if (name_key := _name_key(value)) is not None:
             for item in value:
-                _flatten_into(out, f"{prefix}.{item['Name']}", item["Value"])
+                entry = _entry_value(item, name_key)
+                if entry is not None:
+                    _flatten_into(out, f"{prefix}.{item[name_key]}", entry)
         elif not value:
             return
         else:
@@ -55,12 +81,35 @@ def _flatten_into(out: dict[str, list], prefix: str, value: Any) -> None:
         _add(out, prefix, value)
 
 
+AUDITD_RECORDS = "auditd_records"
+# Names flattening makes up, held by no key of the event: Windows EventData values without
+# names become param1, param2, ... (t1114.prefilter must not expect them in the text).
+UNNAMED_VALUE_PREFIX = "param"
+
+
 def flatten(document: dict) -> dict[str, Any]:
-    """Dotted field names; fields with several values become lists."""
+    """Dotted field names; fields with several values become lists.
+
+    Raises ValueError for an ``auditd_records`` document that is not one audit event.
+    """
+    if set(document) == {AUDITD_RECORDS}:
+        return _audit_event(document[AUDITD_RECORDS])
     document = _unwrap_windows_event(document)
     collected: dict[str, list] = {}
     _flatten_into(collected, "", document)
     return {k: (v[0] if len(v) == 1 else v) for k, v in collected.items()}
+
+
+def _audit_event(records: Any) -> dict[str, Any]:
+    if not (isinstance(records, list) and records and all(isinstance(r, str) for r in records)):
+        raise ValueError(f"'{AUDITD_RECORDS}' must be a list of raw audit record lines")
+    bad = [r for r in records if not auditd.is_record(r)]
+    if bad:
+        raise ValueError(f"not an audit record: {bad[0][:80]!r}")
+    events = list(auditd.group_records(records))
+    if len(events) != 1:
+        raise ValueError(f"'{AUDITD_RECORDS}' must hold the records of one audit event, not {len(events)}")
+    return events[0]
 
 
 def _text_of(value: Any) -> Any:
@@ -70,6 +119,16 @@ def _text_of(value: Any) -> Any:
         if "text" in value:
             return value["text"]
     return value
+
+
+def _unnamed_values(items: Any) -> list | None:
+    """EventData values without names: ``{"#text": [...]}`` (evtx) or a list of plain values."""
+    if isinstance(items, dict) and set(items) == {"#text"}:
+        items = items["#text"]
+        return items if isinstance(items, list) else [items]
+    if isinstance(items, list) and items and not any(isinstance(i, dict) for i in items):
+        return items
+    return None
 
 
 def _unwrap_windows_event(document: dict) -> dict:
@@ -100,8 +159,14 @@ def _unwrap_windows_event(document: dict) -> dict:
     for section in ("EventData", "UserData"):
         data = event.get(section)
         if isinstance(data, dict):
-            items = data.get("Data") if set(data) <= {"Data", "#attributes"} else None
-            if isinstance(items, list):
+            items = data.get("Data") if set(data) <= {"Data", "#attributes", "Binary"} else None
+            unnamed = _unnamed_values(items)
+            if unnamed is not None:
+                # Events whose EventData values carry no names (the MSExchange Management
+                # log): numbered param1.. as Winlogbeat names them.
+                for n, value in enumerate(unnamed, 1):
+                    out[f"{UNNAMED_VALUE_PREFIX}{n}"] = value
+            elif isinstance(items, list):
                 for item in items:
                     if isinstance(item, dict):
                         name = item.get("@Name") or item.get("Name")
@@ -141,4 +206,4 @@ def read_events(path: Path) -> Iterator[Event]:
     from t1114.inputs import read_records
 
     for index, record in enumerate(read_records(path)):
-        yield Event(index, flatten(record.document()))
+        yield Event(index, record.fields())

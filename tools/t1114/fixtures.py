@@ -118,10 +118,13 @@ def load_fixture(path: Path, pack: Pack) -> FixtureFile:
             raise PackError(path, f"case '{raw['name']}' names no rule in 'match' or 'no_match'")
         if set(match) & set(no_match):
             raise PackError(path, f"case '{raw['name']}' lists a rule in both 'match' and 'no_match'")
-        events = {
-            shape: tuple(Event(i, flatten(doc)) for i, doc in enumerate(docs))
-            for shape, docs in raw["events"].items()
-        }
+        try:
+            events = {
+                shape: tuple(Event(i, flatten(doc)) for i, doc in enumerate(docs))
+                for shape, docs in raw["events"].items()
+            }
+        except ValueError as e:
+            raise PackError(path, f"case '{raw['name']}': {e}") from None
         cases.append(Case(path, raw["name"], raw["description"], raw["source"], match, no_match, events))
     return FixtureFile(path, owner, tuple(cases))
 
@@ -139,11 +142,19 @@ def load_fixtures(pack: Pack, dirs: Iterable[Path] | None = None) -> list[Fixtur
     return loaded
 
 
-def coverage_gaps(pack: Pack, fixtures: list[FixtureFile], shapes: Iterable[str]) -> list[PackError]:
-    """Rules lacking a positive or a negative case with events of a shape they run on."""
+def coverage_gaps(
+    pack: Pack, fixtures: list[FixtureFile], shapes: Iterable[str], exempt: set[tuple[str, str]] = frozenset()
+) -> list[PackError]:
+    """Rules lacking a positive or a negative case with events of a shape they run on.
+
+    ``exempt``: (rule id, shape) pairs that need no cases, for a target that cannot run the rule.
+    """
+    shapes = list(shapes)
     gaps = []
     for rule in pack.rules:
         for shape in shapes:
+            if (rule.id, shape) in exempt:
+                continue
             kinds = {
                 case.expectation(rule.id)
                 for f in fixtures

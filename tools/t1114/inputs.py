@@ -9,7 +9,10 @@ how many events a file holds.
 * a JSON document (an array, ``{"hits": {"hits": […]}}``, ``{"results": […]}``, one event):
   streamed with ijson, item by item;
 * Windows ``.evtx`` files: read with the ``evtx`` parser, which renders each record as the
-  ``Event.System`` / ``Event.EventData`` JSON that ``events.flatten`` unwraps.
+  ``Event.System`` / ``Event.EventData`` JSON that ``events.flatten`` unwraps;
+* Linux audit logs (``type=… msg=audit(…): …`` lines, ``audit.log`` and its rotations): the
+  records of one audit event become one event (``t1114.auditd``, which groups a whole file
+  in memory before it yields: the one reader that does not stream).
 
 A reader yields ``Record``s in file order; the n-th record is the event at ``event_index`` n.
 The rules for which JSON value holds which events are ``events.documents_from_json``'s, the
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,13 +32,16 @@ from typing import IO, Iterable, Iterator
 import ijson
 import orjson
 
+from t1114 import auditd
 from t1114.errors import PackError
-from t1114.events import documents_from_json
+from t1114.events import documents_from_json, flatten
 
 TEXT_SUFFIXES = (".json", ".jsonl", ".ndjson")
 EVENT_FILE_SUFFIXES = TEXT_SUFFIXES + tuple(s + ".gz" for s in TEXT_SUFFIXES) + (".evtx",)
 GZIP_MAGIC = b"\x1f\x8b"
 EVTX_MAGIC = b"ElfFile\x00"
+# Linux audit logs keep auditd's names: audit.log and its rotations audit.log.1, ...
+AUDIT_LOG_NAME = re.compile(r"audit\.log(\.\d+)?")
 _PROBE = 1 << 20  # a first line longer than this is read as one streamed document
 
 
@@ -42,11 +49,16 @@ class Record:
     """One event as read: JSON text that contains it (for the prefilter; a line of an export
     may hold several events) and, once parsed, the event itself."""
 
-    __slots__ = ("text", "doc")  # a plain class: millions are made, and cheaply
+    __slots__ = ("text", "doc", "flat")  # a plain class: millions are made, and cheaply
 
-    def __init__(self, text: bytes | None, doc: dict | None = None):
+    def __init__(self, text: bytes | None, doc: dict | None = None, flat: bool = False):
         self.text = text
         self.doc = doc
+        self.flat = flat  # doc already holds field -> value (an audit event)
+
+    def fields(self) -> dict:
+        """The event's fields, as the engine sees them."""
+        return self.doc if self.flat else flatten(self.document())
 
     def document(self) -> dict:
         if self.doc is not None:
@@ -66,14 +78,16 @@ def event_files(paths: Iterable[Path | str]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(
-                sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(EVENT_FILE_SUFFIXES))
-            )
+            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and _is_event_file(f)))
         elif p.exists():
             files.append(p)
         else:
             raise PackError(p, "no such file or directory")
     return files
+
+
+def _is_event_file(path: Path) -> bool:
+    return path.name.lower().endswith(EVENT_FILE_SUFFIXES) or AUDIT_LOG_NAME.fullmatch(path.name) is not None
 
 
 def read_records(path: Path) -> Iterator[Record]:
@@ -104,7 +118,9 @@ def _json_records(path: Path, compressed: bool) -> Iterator[Record]:
         head = fh.read(_PROBE)
         fh.seek(0)
         stripped = head.lstrip()
-        if stripped.startswith(b"["):
+        if auditd.is_record(stripped.split(b"\n", 1)[0].decode("utf-8", errors="replace")):
+            yield from _audit_records(fh)
+        elif stripped.startswith(b"["):
             yield from _array_records(path, fh)
         elif stripped.startswith(b"{") and _is_single_document(head):
             yield from _object_records(path, fh)
@@ -240,11 +256,24 @@ def _records_of(value) -> Iterator[Record]:
 
 def _record(doc: dict) -> Record:
     # The event's own JSON text lets the prefilter judge streamed documents too.
+    return Record(_dumps(doc), doc=doc)
+
+
+def _dumps(value: dict) -> bytes | None:
     try:
-        text = orjson.dumps(doc)
+        return orjson.dumps(value)
     except (TypeError, orjson.JSONEncodeError):
-        text = None
-    return Record(text, doc=doc)
+        return None
+
+
+# --- Linux audit logs -----------------------------------------------------------------------
+
+
+def _audit_records(fh: IO[bytes]) -> Iterator[Record]:
+    lines = (line.decode("utf-8", errors="replace") for line in fh)
+    for fields in auditd.group_records(lines):
+        # Audit values arrive hex-encoded; the prefilter reads the decoded fields' JSON.
+        yield Record(_dumps(fields), fields, flat=True)
 
 
 # --- Windows event logs ---------------------------------------------------------------------

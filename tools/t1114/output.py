@@ -1,46 +1,54 @@
-"""Writing scan results: hits as JSON Lines or CSV, and the per-rule summary."""
+"""Writing an output directory all at once.
+
+Output is staged in a sibling directory and swapped in only when complete, so a failed run
+leaves the previous directory untouched and never a partial one.
+"""
 
 from __future__ import annotations
 
-import csv
-import json
-from typing import Iterable, TextIO
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
 
-from t1114.loader import Pack
-from t1114.scan import HIT_FIELDS, ScanStats
-
-
-def write_hits(hits: Iterable[dict], out: TextIO, fmt: str = "jsonl") -> int:
-    """Write hit records; returns how many. CSV cells of lists and objects hold their JSON."""
-    count = 0
-    if fmt == "jsonl":
-        for hit in hits:
-            out.write(json.dumps(hit) + "\n")
-            count += 1
-    elif fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(HIT_FIELDS)
-        for hit in hits:
-            writer.writerow([_csv_cell(hit[f]) for f in HIT_FIELDS])
-            count += 1
-    else:
-        raise ValueError(f"unknown output format '{fmt}'")
-    return count
+from t1114.errors import PackError
 
 
-def _csv_cell(value):
-    return json.dumps(value) if isinstance(value, (list, dict)) else value
+def write_atomically(out: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(staging)`` and replace ``out`` with what it wrote."""
+    out = Path(out).resolve()
+    if out.exists() and not out.is_dir():
+        raise PackError(out, "output path exists and is not a directory")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    except OSError as e:
+        raise PackError(out, f"cannot write output: {e.strerror or e}") from None
+    try:
+        write(staging)
+        os.chmod(staging, 0o755)
+        _swap_in(staging, out)
+    except OSError as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PackError(out, f"cannot write output: {e.strerror or e}") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
-def write_summary(pack: Pack, stats: ScanStats, out: TextIO) -> None:
-    """Hits per rule, every rule of the pack listed (a rule that never fired says 0)."""
-    rows = []
-    for rule in pack.rules:
-        rows.append((stats.by_rule.get(rule.id, 0), rule.level, rule.name))
-    width = max((len(f"{n:,}") for n, _, _ in rows), default=1)
-    out.write(f"{'hits':>{width}}  level     rule\n")
-    for n, level, name in sorted(rows, key=lambda r: (-r[0], r[2])):
-        out.write(f"{n:>{width},}  {level:<8}  {name}\n")
-    out.write(
-        f"{stats.files} files, {stats.events:,} events, {stats.evaluated:,} evaluated by the engine, {stats.hits:,} hits\n"
-    )
+def _swap_in(staging: Path, out: Path) -> None:
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}-old-{os.getpid()}")
+        out.rename(old)
+    staging.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_text(path: Path, text: str) -> None:
+    """A text file with LF line ends whatever the platform, its directories created."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)

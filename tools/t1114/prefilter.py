@@ -13,11 +13,16 @@ Why the condition is necessary, so that skipping an event never loses a hit:
   ``/`` or a control character was escaped, so a piece of a rule's value free of those
   characters appears verbatim (ASCII case aside) in the text. Text that is not ASCII or
   holds a ``\\u`` escape is not judged: every rule stays possible;
-* a field that must exist (``|exists: true``) has its name in the text: every part of a
-  flattened name between dots (and, for Windows' ``Provider_Name``, underscores) was a key
-  or a ``Name`` value in the JSON;
-* ``NOT`` proves nothing about what is present, nor do regular expressions, CIDR ranges,
-  numbers, ``null`` or field references: they are "true" here;
+* a field compared to anything but ``null`` (or required to exist) has its name in the text:
+  each part of a flattened name between dots and underscores was a key or a name/value
+  entry's name in the JSON (underscores, because Windows' ``Provider_Name`` joins a key and
+  an attribute); only ``param1``, ``param2``… are made up by flattening, and add no words;
+* a regular expression becomes a relaxed pattern Hyperscan runs over the text
+  (``t1114.prefilter_regex``), an atom of the condition like a word;
+* ``NOT`` proves nothing about what is present, nor do CIDR ranges, numbers, ``null`` or
+  field references (beyond their field names): they are "true" here;
+* a document whose values flattening decodes (``{"auditd_records": [...]}``, hex-encoded
+  audit values) is not judged either.
 * a string the engine compares as a number (``"4688"`` equals ``4688.0``) is "true" too, and
   so is any piece made only of the characters of a number's text (``1e3``, ``-0.5``, ``inf``),
   since a float's text in the table is Python's, not the input's.
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -42,7 +48,18 @@ from sigma.conditions import (
     ConditionOR,
     ConditionValueExpression,
 )
-from sigma.types import SigmaExists, SigmaExpansion, SigmaString, SpecialChars
+from sigma.types import (
+    SigmaExists,
+    SigmaExpansion,
+    SigmaNull,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SpecialChars,
+)
+
+from t1114.events import AUDITD_RECORDS, UNNAMED_VALUE_PREFIX
+from t1114.prefilter_regex import relax
 
 # A CNF formula: a frozenset of clauses, each a frozenset of lower-case ASCII words.
 # The empty formula is "true" (no constraint).
@@ -54,12 +71,15 @@ MIN_WORD = 3  # shorter words occur nearly everywhere and prune nothing
 MAX_CLAUSES = 16
 MAX_CLAUSE_WORDS = 64
 _ESCAPED_IN_JSON = re.compile(r'[\x00-\x1f"\\/]')
-_NAME_SEPARATORS = re.compile(r'[._\x00-\x1f"\\/]')
+_NAME_PARTS = re.compile(r'[._\x00-\x1f"\\/]')
+_MADE_UP_NAME = re.compile(rf"{UNNAMED_VALUE_PREFIX}\d+", re.IGNORECASE)
 _NUMBER_TEXT = frozenset("0123456789.+-einfa")
 # Python's test for "this string is a number", as the engine's collation applies it.
 _NUMBER = re.compile(r"\s*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")
 # A \u escape: a backslash after an even number of backslashes, followed by "u".
 _UNICODE_ESCAPE = rb"(?:^|[^\\])(?:\\\\)*\\u"
+# A document whose values flattening decodes from what the text holds.
+_DECODED_DOCUMENT = f'"{AUDITD_RECORDS}"'.encode()
 
 
 def words_of_piece(text: str, separators: re.Pattern = _ESCAPED_IN_JSON) -> Formula:
@@ -129,11 +149,22 @@ def necessary_condition(cond) -> Formula:
         return disjunction(necessary_condition(a) for a in cond.args)
     if isinstance(cond, ConditionNOT):
         return TRUE
-    if isinstance(cond, ConditionFieldEqualsValueExpression) and isinstance(cond.value, SigmaExists):
-        return words_of_piece(cond.field, _NAME_SEPARATORS) if cond.value.exists else TRUE
-    if isinstance(cond, (ConditionFieldEqualsValueExpression, ConditionValueExpression)):
+    if isinstance(cond, ConditionFieldEqualsValueExpression):
+        value = cond.value
+        if isinstance(value, SigmaNull) or (isinstance(value, SigmaExists) and not value.exists):
+            return TRUE  # true when the field is absent
+        name = name_words(cond.field)
+        return name if isinstance(value, SigmaExists) else conjunction([name, value_condition(value)])
+    if isinstance(cond, ConditionValueExpression):
         return value_condition(cond.value)
     return TRUE
+
+
+def name_words(field: str | None) -> Formula:
+    """Words of a field name the event's JSON text holds when the field has a value."""
+    if not field or _MADE_UP_NAME.fullmatch(field.rsplit(".", 1)[-1]):
+        return TRUE
+    return words_of_piece(field, _NAME_PARTS)
 
 
 def value_condition(value) -> Formula:
@@ -141,7 +172,25 @@ def value_condition(value) -> Formula:
         return disjunction(value_condition(v) for v in value.values)
     if isinstance(value, SigmaString):
         return string_condition(value)
+    if isinstance(value, SigmaRegularExpression):
+        flags = re.IGNORECASE if SigmaRegularExpressionFlag.IGNORECASE in value.flags else 0
+        relaxed = relax(str(value.regexp), flags)
+        return Formula({Clause([REGEX_ATOM + relaxed])}) if relaxed and _compiles(relaxed) else TRUE
     return TRUE
+
+
+# A condition atom that is a relaxed regex rather than a word (no word holds a NUL).
+REGEX_ATOM = "\x00"
+_REGEX_FLAGS = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_DOTALL
+
+
+@lru_cache(maxsize=1024)
+def _compiles(pattern: str) -> bool:
+    try:
+        hyperscan.Database().compile(expressions=[pattern.encode()], ids=[0], elements=1, flags=[_REGEX_FLAGS])
+        return True
+    except hyperscan.error:
+        return False
 
 
 # --- matching -------------------------------------------------------------------------------
@@ -183,11 +232,14 @@ class Prefilter:
             rest = tuple(frozenset(word_id[w] for w in c) for c in rule.formula if c != anchor)
             for w in anchor:
                 self._checks.setdefault(word_id[w], []).append((rule.rule_id, rest))
+        # Both markers of text the prefilter cannot judge report the same id.
         self._escape_id = len(words)
-        expressions = [_literal_regex(w) for w in words] + [_UNICODE_ESCAPE]
-        flags = [hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(words) + [hyperscan.HS_FLAG_SINGLEMATCH]
+        expressions = [_atom_regex(w) for w in words] + [_UNICODE_ESCAPE, _literal_regex(_DECODED_DOCUMENT.decode())]
+        ids = list(range(len(words))) + [self._escape_id, self._escape_id]
+        flags = [_REGEX_FLAGS if w.startswith(REGEX_ATOM) else hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
+                 for w in words] + [hyperscan.HS_FLAG_SINGLEMATCH] * 2
         self._db = hyperscan.Database()
-        self._db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
+        self._db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
         self._scratch = hyperscan.Scratch(self._db)
         self._found: list[int] = []
         self._on_match = lambda id_, start, end, flags, ctx: self._found.append(id_)
@@ -215,6 +267,10 @@ class Prefilter:
             return frozenset(result)
         finally:
             found.clear()
+
+
+def _atom_regex(atom: str) -> bytes:
+    return atom[len(REGEX_ATOM):].encode() if atom.startswith(REGEX_ATOM) else _literal_regex(atom)
 
 
 def _literal_regex(word: str) -> bytes:

@@ -31,6 +31,22 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         raise PackError(path, f"cannot read file: {e.strerror or e}") from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """The safe loader, refusing duplicate mapping keys (YAML silently keeps the last one,
+    which would drop half of a detection without a word)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
 def _mark(event: yaml.Event) -> str:
     m = event.start_mark
     return f"line {m.line + 1}, column {m.column + 1}"
@@ -52,7 +68,7 @@ def load_yaml_documents(path: Path) -> list[Any]:
                     raise PackError(path, f"nesting deeper than {MAX_DEPTH} levels ({_mark(event)})")
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-        return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        return [doc for doc in yaml.load_all(text, Loader=_UniqueKeyLoader) if doc is not None]
     except yaml.YAMLError as e:
         where = ""
         mark = getattr(e, "problem_mark", None)

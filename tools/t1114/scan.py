@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from t1114 import engine
-from t1114.events import Event, flatten
+from t1114.events import Event
 from t1114.inputs import event_files, read_records
 from t1114.loader import Pack
 from t1114.prefilter import Prefilter, RulePrefilter
-from t1114.targets import Target
+from t1114.targets import Target, applicable_rules
 
 HIT_FIELDS = ("rule_id", "rule_title", "level", "file", "event_index", "event_indices", "group")
 BATCH_EVENTS = 2000
@@ -43,11 +43,18 @@ class ScanStats:
     by_rule: dict = field(default_factory=dict)  # rule id -> hits
 
 
+def compile_pack(pack: Pack, target: Target) -> list[engine.SqlRule]:
+    """The rules the target applies, through its pipeline with the pack's tuning, as the
+    fixture tests compile them."""
+    collection = pack.collection(applicable_rules(target, pack))
+    return engine.compile_sql(collection, target.evaluation_pipeline(pack.tuning))
+
+
 class Scanner:
     """The pack compiled for one target, ready to scan any number of files."""
 
     def __init__(self, pack: Pack, target: Target, batch_size: int = BATCH_EVENTS):
-        rules = engine.compile_sql(pack.collection(), target.evaluation_pipeline())
+        rules = compile_pack(pack, target)
         self.rules = {r.id: r for r in rules}
         self.event_rules = frozenset(r.id for r in rules if r.plan is None)
         self.correlations = [r for r in rules if r.plan is not None]
@@ -103,7 +110,7 @@ class _FileScan:
                 rules = every_rule
             elif not rules:
                 continue
-            event = Event(count - 1, flatten(record.document()))
+            event = Event(count - 1, record.fields())
             stats.evaluated += 1
             if rules & event_rules:
                 self.batch.append(event)

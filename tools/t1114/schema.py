@@ -36,15 +36,31 @@ def elastic_fields(datasets: Iterable[str]) -> dict[str, str]:
 
 
 def _elastic_has(field: str, fields: dict[str, str]) -> bool:
+    return elastic_field_type(field, fields) is not None
+
+
+def elastic_field_type(field: str, fields: dict[str, str]) -> str | None:
+    """A field's mapping type in a data stream's schema; None when the stream lacks it."""
     if field in fields:
-        return True
-    # Sub-keys of object/flattened fields exist without being declared one by one.
+        return fields[field]
+    # Sub-keys of object/flattened fields exist without being declared one by one; their
+    # values are indexed as keywords (dynamic string mapping, flattened leaves).
     parts = field.split(".")
     for i in range(len(parts) - 1, 0, -1):
         prefix = ".".join(parts[:i])
         if fields.get(prefix) in ("object", "flattened") or f"{prefix}.*" in fields:
-            return True
-    return False
+            return "keyword"
+    return None
+
+
+def elastic_datasets(compiled: CompiledQuery) -> list[str]:
+    """The data streams a compiled Elastic query reads, from its index patterns."""
+    return [p[len("logs-") : -len("-*")] for p in compiled.extra.get("index", [])]
+
+
+def elastic_packages() -> dict[str, str]:
+    """Integration package -> the version its field definitions were generated from."""
+    return dict(_load("elastic.json").get("packages", {}))
 
 
 def splunk_fields(sourcetypes: Iterable[str]) -> set[str]:
@@ -56,13 +72,21 @@ def splunk_fields(sourcetypes: Iterable[str]) -> set[str]:
 
 
 def field_type(datasets: Iterable[str], field: str) -> str | None:
-    return elastic_fields(datasets).get(field)
+    return elastic_field_type(field, elastic_fields(datasets))
+
+
+def splunk_sourcetypes(compiled: CompiledQuery) -> list[str]:
+    """The sourcetypes (or sources) behind the macros a compiled Splunk search reads."""
+    from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES
+
+    macros = compiled.extra.get("macros", [])
+    return [v for s in SPLUNK_SOURCES.values() if s.macro in macros for v in s.selector_values]
 
 
 def unknown_fields(target: str, compiled: CompiledQuery) -> list[str]:
     """Messages for fields of a compiled query that the target's schema lacks."""
     if target == "elastic":
-        datasets = [p[len("logs-") : -len("-*")] for p in compiled.extra.get("index", [])]
+        datasets = elastic_datasets(compiled)
         fields = elastic_fields(datasets)
         if not fields:
             return [f"no Elastic schema for data streams {datasets}"]
@@ -71,12 +95,15 @@ def unknown_fields(target: str, compiled: CompiledQuery) -> list[str]:
             for f in compiled.fields
             if not _elastic_has(f, fields)
         ]
+    if target == "splunk_cim":
+        datamodel = compiled.extra.get("datamodel", "")
+        entry = _load("splunk.json").get("datamodels", {}).get(datamodel)
+        if not entry:
+            return [f"no Splunk CIM schema for data model {datamodel!r}"]
+        known = {f"{entry['prefix']}.{f}" for f in entry["fields"]}
+        return [f"field '{f}' is not in the CIM data model {datamodel}" for f in compiled.fields if f not in known]
     if target == "splunk":
-        from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES
-
-        sourcetypes = [
-            v for s in SPLUNK_SOURCES.values() if s.macro in compiled.extra.get("macros", []) for v in s.selector_values
-        ]
+        sourcetypes = splunk_sourcetypes(compiled)
         if not _load("splunk.json"):
             return ["no Splunk schema (data/schemas/splunk.json)"]
         fields = splunk_fields(sourcetypes)

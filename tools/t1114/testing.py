@@ -1,19 +1,24 @@
 """Fixture tests: every case's events, per target, through the engine; a verdict per rule.
+Then, query level: the shipped query of each rule is parsed and evaluated over the same events,
+and its verdict must equal the engine's (``t1114.verify.differential``).
 
-Reports say per rule and case what passed or failed and why, as text, JSON or JUnit XML.
+Reports say per rule and case what passed or failed and why, as text, JSON or JUnit XML, and per
+target how many rules are verified at query level, how many are not, and why.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Iterable
 from xml.etree import ElementTree as ET
 
 from t1114 import engine
 from t1114.fixtures import FixtureFile
 from t1114.loader import Pack
-from t1114.targets import Target
+from t1114.targets import Target, applicable_rules
+from t1114.tuning import load_tuning
+from t1114.verify.differential import QueryReport, check_queries
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class CaseResult:
 @dataclass
 class TestReport:
     results: list[CaseResult]
+    queries: QueryReport = field(default_factory=QueryReport)
 
     @property
     def passed(self) -> int:
@@ -43,7 +49,7 @@ class TestReport:
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and bool(self.results)
+        return self.failed == 0 and bool(self.results) and self.queries.ok
 
 
 def run_tests(
@@ -51,16 +57,27 @@ def run_tests(
     fixtures: list[FixtureFile],
     targets: Iterable[Target],
     rule_filter: set[str] | None = None,
+    queries: bool = True,
+    tuning: dict | None = None,
 ) -> TestReport:
+    """``tuning``: the lists to evaluate with; by default those the fixtures are written for
+    (fixtures/tuning.yml), so the fixtures hold whatever the pack's own tuning file says."""
+    if tuning is None:
+        tuning = load_tuning(pack.project.fixture_tuning_file)
+    targets = list(targets)
     results: list[CaseResult] = []
     for target in targets:
-        compiled = {r.id: r for r in engine.compile_sql(pack.collection(), target.evaluation_pipeline())}
+        applicable = applicable_rules(target, pack)
+        ids = {r.id for r in applicable}
+        compiled = {r.id: r for r in engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline(tuning))}
         for fixture in fixtures:
             for case in fixture.cases:
                 events = case.events.get(target.shape)
                 if events is None:
                     continue
-                wanted = [rid for rid in case.match + case.no_match if not rule_filter or rid in rule_filter]
+                wanted = [
+                    rid for rid in case.match + case.no_match if rid in ids and (not rule_filter or rid in rule_filter)
+                ]
                 if not wanted:
                     continue
                 hits = engine.run([compiled[rid] for rid in wanted if rid in compiled], list(events), target.timestamp_fields)
@@ -70,7 +87,11 @@ def run_tests(
                     expected = case.expectation(rid)
                     results.append(_verdict(rule.id, rule.name, target.name, case, pack, expected, matched))
     results.sort(key=lambda r: (r.rule_name, r.target, r.case))
-    return TestReport(results)
+    report = TestReport(results)
+    if queries:
+        reference = {(r.rule_id, r.target, r.file, r.case): r.matched_events for r in results}
+        report.queries = check_queries(pack, fixtures, targets, reference, rule_filter, tuning)
+    return report
 
 
 def _verdict(rule_id, rule_name, target, case, pack, expected, matched) -> CaseResult:
@@ -97,8 +118,29 @@ def format_text(report: TestReport, verbose: bool = False) -> str:
     for target, rs in sorted(by_target.items()):
         ok = sum(r.passed for r in rs)
         lines.append(f"{target}: {ok} passed, {len(rs) - ok} failed")
+    lines.extend(format_query_text(report.queries, verbose))
     lines.append(f"{report.passed} passed, {report.failed} failed")
     return "\n".join(lines) + "\n"
+
+
+def format_query_text(queries: QueryReport, verbose: bool = False) -> list[str]:
+    lines = []
+    for c in queries.checks:
+        if c.status in ("disagree", "syntax") or (verbose and c.status == "unverified"):
+            lines.append(f"QUERY {c.status.upper()} {c.rule_name} [{c.target} {c.language}] {c.case} ({c.file}): {c.reason}")
+    by_target: dict[str, list] = {}
+    for rule in queries.rules():
+        by_target.setdefault(rule.target, []).append(rule)
+    for target, rules in sorted(by_target.items()):
+        counts = {s: sum(r.status == s for r in rules) for s in ("verified", "unverified", "failing")}
+        lines.append(
+            f"{target} queries: {counts['verified']} rules verified at query level, "
+            f"{counts['unverified']} unverified, {counts['failing']} failing"
+        )
+        for r in rules:
+            if r.status != "verified":
+                lines.append(f"  {r.status} {r.rule_name}: {'; '.join(r.reasons)}")
+    return lines
 
 
 def format_json(report: TestReport) -> str:
@@ -106,6 +148,11 @@ def format_json(report: TestReport) -> str:
         "passed": report.passed,
         "failed": report.failed,
         "results": [asdict(r) for r in report.results],
+        "queries": {
+            "ok": report.queries.ok,
+            "rules": [asdict(r) for r in report.queries.rules()],
+            "checks": [asdict(c) for c in report.queries.checks],
+        },
     }
     return json.dumps(payload, indent=2, sort_keys=True) + "\n"
 
@@ -123,6 +170,16 @@ def format_junit(report: TestReport) -> str:
             case = ET.SubElement(suite, "testcase", classname=f"{rule_name}.{r.target}", name=r.case, file=r.file)
             if not r.passed:
                 ET.SubElement(case, "failure", message=r.reason).text = r.reason
+    query_rules = report.queries.rules()
+    if query_rules:
+        failing = [r for r in query_rules if r.status == "failing"]
+        suite = ET.SubElement(suites, "testsuite", name="query-level", tests=str(len(query_rules)), failures=str(len(failing)))
+        for r in query_rules:
+            case = ET.SubElement(suite, "testcase", classname=f"query.{r.target}", name=r.rule_name)
+            if r.status == "failing":
+                ET.SubElement(case, "failure", message="; ".join(r.reasons)).text = "; ".join(r.reasons)
+            elif r.status == "unverified":
+                ET.SubElement(case, "skipped", message="; ".join(r.reasons))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 

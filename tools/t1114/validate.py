@@ -21,7 +21,7 @@ from t1114.fixtures import FixtureFile, coverage_gaps, load_fixtures
 from t1114.loader import Pack
 from t1114.safeyaml import load_yaml_documents
 from t1114.validator_data import use_offline_validator_data
-from t1114.targets import all_targets, build_targets
+from t1114.targets import all_targets, applicable_rules, build_targets
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,13 @@ def run_sigma_validators(pack: Pack) -> list[Finding]:
     validator = sigma_validator(pack.project.validators_config)
     paths = {r.id: pack.project.relative(r.path) for r in pack.rules}
     issues = []
-    for rule in pack.collection():
-        issues.extend(validator.validate_rule(rule))
-    issues.extend(validator.finalize())
     findings = set()
+    for rule in pack.collection():
+        try:
+            issues.extend(validator.validate_rule(rule))
+        except Exception as e:  # a validator that chokes on a rule is a finding about that rule
+            findings.add(Finding(paths.get(str(rule.id), str(rule.source)), "validator_error", f"{type(e).__name__}: {e}"))
+    issues.extend(validator.finalize())
     for issue in issues:
         for rule in issue.rules:
             check = type(issue).__name__
@@ -74,11 +77,18 @@ def run_fixture_checks(pack: Pack, fixtures: list[FixtureFile] | None = None) ->
         fixtures = load_fixtures(pack) if fixtures is None else fixtures
     except PackErrors as e:
         return [Finding(pack.project.relative(x.path or ""), "fixtures", x.message) for x in e.errors]
-    shapes = [t.shape for t in all_targets().values()]
+    targets = list(all_targets().values())
+    shapes = sorted({t.shape for t in targets})
     return [
         Finding(pack.project.relative(g.path), "fixture_coverage", g.message)
-        for g in coverage_gaps(pack, fixtures, shapes)
+        for g in coverage_gaps(pack, fixtures, shapes, exempt_from_coverage(pack, targets))
     ]
+
+
+def exempt_from_coverage(pack: Pack, targets) -> set[tuple[str, str]]:
+    """(rule id, shape) pairs no target of that shape applies to: they need no fixture cases."""
+    needed = {(r.id, t.shape) for t in targets for r in applicable_rules(t, pack)}
+    return {(r.id, t.shape) for t in targets for r in pack.rules} - needed
 
 
 def run_schema_checks(pack: Pack) -> list[Finding]:
@@ -86,7 +96,9 @@ def run_schema_checks(pack: Pack) -> list[Finding]:
     for target in build_targets().values():
         for rule in pack.rules:
             try:
-                compiled = target.compile_rule(pack.collection([rule]), rule.id, pack.project.relative(rule.path))
+                compiled = target.compile_rule(
+                    pack.collection([rule]), rule.id, pack.project.relative(rule.path), tuning=pack.tuning
+                )
             except PackError as e:
                 findings.append(Finding(pack.project.relative(rule.path), f"compile_{target.name}", e.message))
                 continue

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from sigma.collection import SigmaCollection
 from sigma.conversion.base import Backend
@@ -22,6 +23,9 @@ from sigma.rule.base import SigmaRuleBase
 
 from t1114.errors import PackError
 
+if TYPE_CHECKING:
+    from t1114.package import Bundle
+
 
 @dataclass(frozen=True)
 class CompiledQuery:
@@ -30,16 +34,21 @@ class CompiledQuery:
     target: str
     language: str
     extension: str
-    text: str
+    text: str  # the queries, separated by blank lines
     fields: tuple[str, ...]
     extra: dict = field(default_factory=dict)
+    # Usually one query; an any-order temporal correlation on Elastic is one EQL sequence
+    # per order of its rules, each its own detection rule.
+    queries: tuple[str, ...] = ()
 
 
 def detection_fields(rule: SigmaRuleBase) -> set[str]:
     """Field names a (processed) rule's query refers to."""
     found: set[str] = set()
     if isinstance(rule, SigmaCorrelationRule):
-        found.update(rule.group_by or [])
+        # An alias names no field of its own; the fields are those it maps to in each rule.
+        aliases = {alias.alias for alias in rule.aliases}
+        found.update(f for f in rule.group_by or [] if f not in aliases)
         for alias in rule.aliases:
             found.update(alias.mapping.values())
         if rule.condition and rule.condition.fieldref:
@@ -74,17 +83,30 @@ class Target(ABC):
     timestamp_fields: ClassVar[tuple[str, ...]] = ("@timestamp",)
 
     @abstractmethod
-    def evaluation_pipeline(self) -> ProcessingPipeline:
-        """The pipeline the engine applies before the SQLite backend."""
+    def evaluation_pipeline(self, tuning: dict | None = None) -> ProcessingPipeline:
+        """The pipeline the engine applies before the SQLite backend.
 
-    def query_pipeline(self) -> ProcessingPipeline:
-        return self.evaluation_pipeline()
+        ``tuning``: the pack's tuning lists (see t1114.tuning); None keeps the defaults.
+        """
 
-    def backend_for(self, rule: SigmaRuleBase) -> tuple[Backend, str, str]:
+    def query_pipeline(self, tuning: dict | None = None) -> ProcessingPipeline:
+        return self.evaluation_pipeline(tuning)
+
+    # The backend output format of the shipped queries (None: the backend's default).
+    output_format: ClassVar[str | None] = None
+
+    def applies_to(self, rule: SigmaRuleBase) -> bool:
+        """Whether the target has a form of this rule (a variant target may cover only some
+        log sources); rules it does not apply to are neither compiled nor evaluated on it."""
+        return True
+
+    def backend_for(self, rule: SigmaRuleBase, tuning: dict | None = None) -> tuple[Backend, str, str]:
         """(backend, language, file extension) for one rule."""
         raise NotImplementedError(f"target {self.name} ships no queries")
 
-    def compile_rule(self, collection: SigmaCollection, rule_id: str, path: str | None = None) -> CompiledQuery | None:
+    def compile_rule(
+        self, collection: SigmaCollection, rule_id: str, path: str | None = None, tuning: dict | None = None
+    ) -> CompiledQuery | None:
         """The shipped query of one rule.
 
         ``collection`` holds the rule and the rules it references, freshly parsed: a backend
@@ -92,11 +114,14 @@ class Target(ABC):
         rule may need a different backend (and so its own conversions).
         """
         rule = collection[rule_id]
-        if not rule._output:
+        if not rule._output or not self.applies_to(rule):
             return None
-        backend, language, extension = self.backend_for(rule)
+        backend, language, extension = self.backend_for(rule, tuning)
         try:
-            backend.convert(collection)
+            if self.output_format:
+                backend.convert(collection, self.output_format)
+            else:
+                backend.convert(collection)
         except SigmaError as e:
             raise PackError(path, f"cannot compile for {self.name}: {e}") from None
         queries = rule.get_conversion_result()
@@ -112,11 +137,27 @@ class Target(ABC):
             target=self.name,
             language=language,
             extension=extension,
-            text="\n".join(str(q) for q in queries).rstrip() + "\n",
+            text="\n\n".join(str(q).strip() for q in queries) + "\n",
             fields=tuple(sorted(fields)),
-            extra=self.extra_for(rule),
+            extra=self._extra(rule),
+            queries=tuple(str(q).strip() for q in queries),
         )
+
+    def _extra(self, rule: SigmaRuleBase) -> dict:
+        extra = dict(self.extra_for(rule))
+        if isinstance(rule, SigmaCorrelationRule):
+            # The fields a correlation's results keep, as this target names them (packagers
+            # make risk objects and triage notes of them).
+            extra.setdefault("group_by", list(rule.group_by or []))
+        return extra
 
     def extra_for(self, rule: SigmaRuleBase) -> dict:
         """Target-specific facts about a compiled rule (indices, macros) for packaging."""
         return {}
+
+    def package(self, bundle: "Bundle", out: Path) -> None:
+        """Write this target's import-ready artifacts into ``out`` (``dist/<target>/``).
+
+        ``bundle`` holds the pack and its compiled queries; most targets delegate to a module
+        of ``t1114.package``. A target without artifacts of its own writes nothing.
+        """

@@ -1,9 +1,118 @@
 from __future__ import annotations
 
+import re
+
 from sigma.backends.splunk import SplunkBackend
 from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES, splunk_pipeline
 
 from t1114.targets.base import Target, logsources_of
+
+_WINDOW = "window"
+
+
+class PackSplunkBackend(SplunkBackend):
+    """SPL whose correlations keep Sigma's sliding time window.
+
+    The stock backend counts within ``bin _time`` buckets, which misses events on either side
+    of a bucket edge; here every correlation runs ``streamstats time_window=`` over events in
+    time order, and ``temporal_ordered`` (which the stock backend lacks) chains one
+    ``streamstats`` per step so that each rule's event follows the previous one's inside the
+    window.
+
+    Group-by values are compared case-insensitively, as Sigma (and the reference engine) does:
+    Splunk groups ``by`` exact values, so each group field is lower-cased into
+    ``t1114_key<i>`` first and the statistics group by those.
+    """
+
+    correlation_methods = {
+        **SplunkBackend.correlation_methods,
+        _WINDOW: "Correlation over a sliding time window (streamstats time_window), as Sigma defines it",
+    }
+    default_correlation_method = _WINDOW
+    default_correlation_query = {**SplunkBackend.default_correlation_query, _WINDOW: "{search}\n\n{aggregate}\n\n{condition}"}
+    event_count_aggregation_expression = {
+        **SplunkBackend.event_count_aggregation_expression,
+        _WINDOW: "| sort 0 _time\n| streamstats time_window={timespan} count as event_count{groupby}",
+    }
+    value_count_aggregation_expression = {
+        **SplunkBackend.value_count_aggregation_expression,
+        _WINDOW: "| sort 0 _time\n| streamstats time_window={timespan} dc({field}) as value_count{groupby}",
+    }
+    temporal_aggregation_expression = {
+        **SplunkBackend.temporal_aggregation_expression,
+        _WINDOW: "| sort 0 _time\n| streamstats time_window={timespan} dc(event_type) as event_type_count{groupby}",
+    }
+    groupby_expression = {**SplunkBackend.groupby_expression, _WINDOW: " by {fields}"}
+    groupby_field_expression = {**SplunkBackend.groupby_field_expression, _WINDOW: "{field}"}
+    group_key_field = "t1114_key{index}"
+    groupby_field_expression_joiner = {**SplunkBackend.groupby_field_expression_joiner, _WINDOW: " "}
+    event_count_condition_expression = {
+        **SplunkBackend.event_count_condition_expression,
+        _WINDOW: "| search event_count {op} {count}",
+    }
+    value_count_condition_expression = {
+        **SplunkBackend.value_count_condition_expression,
+        _WINDOW: "| search value_count {op} {count}",
+    }
+    temporal_condition_expression = {
+        **SplunkBackend.temporal_condition_expression,
+        _WINDOW: "| search event_type_count {op} {count}",
+    }
+
+    def finish_query(self, rule, query, state):
+        """OR-ed regexes become ``| rex ... | eval ... | search <condition>``; the stock backend
+        hoists only leading ``field=value`` terms in front of the rex, so a search that starts
+        with the source macro would start with ``| rex`` (not a generating command, which
+        Splunk rejects). Move the leading macros in front instead."""
+        query = super().finish_query(rule, query, state)
+        marker = "\n| search "
+        if isinstance(query, str) and query.lstrip("\n").startswith("| ") and marker in query:
+            deferred, search = query.split(marker, 1)
+            macros = re.match(r"\s*((?:`[^`]+`\s*)+)", search)
+            if macros:
+                query = macros.group(1).strip() + "\n" + deferred.lstrip("\n") + marker + search[macros.end() :]
+        return query
+
+    def convert_correlation_aggregation_groupby_from_template(self, group_by, method):
+        if method != _WINDOW or not group_by:
+            return super().convert_correlation_aggregation_groupby_from_template(group_by, method)
+        return " by " + " ".join(self.group_key_field.format(index=i) for i in range(len(group_by)))
+
+    def group_keys(self, rule) -> str:
+        """``| eval t1114_key0=lower('UserId'), ...`` for the group-by fields, or nothing."""
+        if not rule.group_by:
+            return ""
+        keys = ", ".join(
+            f"{self.group_key_field.format(index=i)}=lower('{field}')" for i, field in enumerate(rule.group_by)
+        )
+        return f"| eval {keys}\n"
+
+    def convert_correlation_aggregation_from_template(self, rule, correlation_type, method, search):
+        aggregate = super().convert_correlation_aggregation_from_template(rule, correlation_type, method, search)
+        return self.group_keys(rule) + aggregate if method == _WINDOW else aggregate
+
+    def convert_correlation_temporal_ordered_rule(self, rule, output_format=None, method=_WINDOW):
+        search = self.convert_correlation_search(rule)
+        span = self.convert_timespan(rule.timespan, method)
+        groupby = self.convert_correlation_aggregation_groupby_from_template(rule.group_by, method)
+        names = [
+            self.convert_correlation_ruleid(ref.rule.name or ref.rule.id, '"{ruleid}"') for ref in rule.rules
+        ]
+        # t1114_s<i>: for an event of rule i that completes steps 0..i, the time of the
+        # latest step-0 event it can chain back to; the chain must start inside the window.
+        steps = [
+            *filter(None, [self.group_keys(rule).rstrip("\n")]),
+            "| sort 0 _time",
+            f'| eval t1114_s0=if(event_type="{names[0]}", _time, null())',
+        ]
+        for i in range(1, len(names)):
+            steps.append(f"| streamstats current=f time_window={span} max(t1114_s{i - 1}) as t1114_p{i}{groupby}")
+            steps.append(
+                f'| eval t1114_s{i}=if(event_type="{names[i]}" AND t1114_p{i} >= _time - {rule.timespan.seconds}, '
+                f"t1114_p{i}, null())"
+            )
+        steps.append(f"| where isnotnull(t1114_s{len(names) - 1})")
+        return [search + "\n\n" + "\n".join(steps)]
 
 
 class SplunkTarget(Target):
@@ -12,14 +121,14 @@ class SplunkTarget(Target):
     description = "SPL over the Splunk add-ons' field names, sources behind overridable macros"
     timestamp_fields = ("_time", "timestamp")
 
-    def evaluation_pipeline(self):
-        return splunk_pipeline(macros=False)
+    def evaluation_pipeline(self, tuning=None):
+        return splunk_pipeline(macros=False, tuning=tuning)
 
-    def query_pipeline(self):
-        return splunk_pipeline(macros=True)
+    def query_pipeline(self, tuning=None):
+        return splunk_pipeline(macros=True, tuning=tuning)
 
-    def backend_for(self, rule):
-        return SplunkBackend(processing_pipeline=self.query_pipeline()), "spl", "spl"
+    def backend_for(self, rule, tuning=None):
+        return PackSplunkBackend(processing_pipeline=self.query_pipeline(tuning)), "spl", "spl"
 
     def extra_for(self, rule):
         macros = {
@@ -29,6 +138,11 @@ class SplunkTarget(Target):
             if source.logsource.matches(ls)
         }
         return {"macros": sorted(macros)}
+
+    def package(self, bundle, out):
+        from t1114.package.splunk import write_app
+
+        write_app(bundle, out)
 
 
 TARGET = SplunkTarget()

@@ -1,0 +1,91 @@
+"""Query-level verification: the text users import, parsed by a real parser of its language and
+evaluated over the fixtures with the platform's matching semantics.
+
+One module per language (``spl``, ``eql``, ``esql``, ``lucene``), each with ``LANGUAGE``,
+``parse(text)`` (raises ``QuerySyntaxError``) and ``evaluate(parsed, events, ctx)`` (the
+indices of matching events; raises ``Unverifiable`` for what it does not model). The language
+of a compiled query picks the module.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from types import ModuleType
+
+from t1114.errors import PackError
+from t1114.events import Event
+from t1114.targets import CompiledQuery, Target
+from t1114.verify import eql, esql, lucene, spl
+from t1114.verify.base import Context, QuerySyntaxError, Unverifiable
+
+VERIFIERS: dict[str, ModuleType] = {m.LANGUAGE: m for m in (spl, eql, esql, lucene)}
+
+__all__ = ["Context", "QuerySyntaxError", "Unverifiable", "VERIFIERS", "check_syntax", "context_for", "evaluate", "parse"]
+
+
+def verifier(language: str) -> ModuleType | None:
+    return VERIFIERS.get(language)
+
+
+def parse(compiled: CompiledQuery) -> list:
+    """Every query of a compiled rule, parsed; ``QuerySyntaxError`` names the failing one."""
+    module = verifier(compiled.language)
+    if module is None:
+        raise Unverifiable(f"no parser for {compiled.language}")
+    queries = compiled.queries or (compiled.text,)
+    parsed = []
+    for n, query in enumerate(queries, 1):
+        try:
+            parsed.append(module.parse(query))
+        except QuerySyntaxError as e:
+            which = f"query {n} of {len(queries)}" if len(queries) > 1 else "query"
+            raise QuerySyntaxError(f"{compiled.target} {compiled.language} {which} does not parse: {e}") from None
+    return parsed
+
+
+def check_syntax(compiled: CompiledQuery, path=None) -> None:
+    """For the build: a query its own language's parser rejects is an error naming the rule."""
+    if verifier(compiled.language) is None:
+        return
+    try:
+        parse(compiled)
+    except QuerySyntaxError as e:
+        raise PackError(path, f"rule '{compiled.rule_name}': {e}") from None
+
+
+def context_for(target: Target, compiled: CompiledQuery) -> Context:
+    if target.name in ("splunk", "splunk_cim"):
+        from sigma.pipelines.t1114.splunk import macros
+        from sigma.pipelines.t1114.splunk_cim import CIM_SOURCES
+
+        datamodels = {s.datamodel: tuple(s.tags) for s in CIM_SOURCES.values()}
+        return Context(target.name, tuple(target.timestamp_fields), macros=macros(), datamodels=datamodels)
+    if target.name == "elastic":
+        datasets = tuple(p[len("logs-") : -len("-*")] for p in compiled.extra.get("index", []))
+        return Context(target.name, tuple(target.timestamp_fields), field_types=_elastic_types(), datasets=datasets)
+    return Context(target.name, tuple(target.timestamp_fields))
+
+
+@lru_cache(maxsize=1)
+def _elastic_types() -> dict:
+    from t1114.schema import _load
+
+    return {name: ds.get("fields", {}) for name, ds in _load("elastic.json").get("datasets", {}).items()}
+
+
+def evaluate(compiled: CompiledQuery, parsed: list, events: list[Event], ctx: Context) -> set[int]:
+    """Indices of the events the rule's queries match; any query matching counts (an Elastic
+    any-order correlation ships one sequence per order)."""
+    module = VERIFIERS[compiled.language]
+    scoped = [e for e in events if _in_scope(e, ctx)]
+    matched: set[int] = set()
+    for query in parsed:
+        matched |= module.evaluate(query, scoped, ctx)
+    return matched
+
+
+def _in_scope(event: Event, ctx: Context) -> bool:
+    """Elastic rules search only their index patterns (one per data stream)."""
+    if not ctx.datasets:
+        return True
+    return event.fields.get("data_stream.dataset") in ctx.datasets
