@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sigma.processing.conditions import IncludeFieldCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
-from sigma.processing.transformations import ConvertTypeTransformation
+from sigma.processing.transformations import ConvertTypeTransformation, SetStateTransformation
 
 from sigma.pipelines.t1114.base import LogSource, SourceMapping, field_mapping_items, source_condition_item
 from sigma.pipelines.t1114.sources import SOURCES
@@ -280,6 +280,16 @@ ELASTIC_SOURCES.update(
 )
 
 
+def index_item(source: ElasticSource) -> ProcessingItem:
+    """The source's index patterns as the pipeline state ``index``, which the ES|QL backend
+    reads for its ``FROM`` (instead of ``FROM *``)."""
+    return ProcessingItem(
+        identifier=source.item_id("index"),
+        transformation=SetStateTransformation("index", source.index_patterns),
+        rule_conditions=[source.logsource.condition()],
+    )
+
+
 def t1114_elastic_pipeline() -> ProcessingPipeline:
     items = [
         ProcessingItem(
@@ -292,6 +302,7 @@ def t1114_elastic_pipeline() -> ProcessingPipeline:
         source = ELASTIC_SOURCES[key]
         items += field_mapping_items(source)
         items += source_condition_item(source)
+        items.append(index_item(source))
     # ECS keeps event.code as a keyword: rules' numeric event IDs become strings there.
     items.append(
         ProcessingItem(

@@ -7,6 +7,7 @@ unmapped field would make the query silently match nothing.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from functools import lru_cache
 from importlib import resources
@@ -15,6 +16,9 @@ from typing import Iterable
 from t1114.targets.base import CompiledQuery
 
 _DATA = resources.files("t1114") / "data" / "schemas"
+# Elasticsearch analyses these string types into terms: there is no exact, wildcard or regex
+# match on the value (EQL needs keyword-family fields), but ES|QL reads the value itself.
+ANALYSED_TYPES = frozenset({"text", "match_only_text"})
 # Fields Splunk gives every event, whatever its sourcetype.
 SPLUNK_DEFAULT_FIELDS = frozenset({"_time", "_raw", "host", "index", "source", "sourcetype", "eventtype", "tag"})
 
@@ -59,10 +63,38 @@ def field_type(datasets: Iterable[str], field: str) -> str | None:
     return elastic_fields(datasets).get(field)
 
 
+def elastic_field_type(types: dict, name: str) -> str | None:
+    """An Elastic field's mapping type in one data stream's schema: exact name, then a dynamic
+    template pattern (``o365.audit.Parameters.*``), then a parent declared ``object`` or
+    ``flattened`` (their leaves are keywords)."""
+    if name in types:
+        return types[name]
+    for pattern, kind in types.items():
+        if "*" in pattern and fnmatch.fnmatchcase(name, pattern):
+            return kind if kind not in ("object", "flattened") else "keyword"
+    parts = name.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        if types.get(".".join(parts[:i])) in ("object", "flattened"):
+            return "keyword"
+    return None
+
+
+def elastic_datasets(index_patterns: Iterable[str]) -> list[str]:
+    """The data streams (datasets) of ``logs-<dataset>-*`` index patterns."""
+    return [p[len("logs-") : -len("-*")] for p in index_patterns]
+
+
+def analysed_fields(datasets: Iterable[str], fields: Iterable[str]) -> set[str]:
+    """The fields mapped as analysed text in any of the data streams."""
+    known = _load("elastic.json").get("datasets", {})
+    schemas = [known.get(ds, {}).get("fields", {}) for ds in datasets]
+    return {f for f in fields if any(elastic_field_type(types, f) in ANALYSED_TYPES for types in schemas)}
+
+
 def unknown_fields(target: str, compiled: CompiledQuery) -> list[str]:
     """Messages for fields of a compiled query that the target's schema lacks."""
     if target == "elastic":
-        datasets = [p[len("logs-") : -len("-*")] for p in compiled.extra.get("index", [])]
+        datasets = elastic_datasets(compiled.extra.get("index", []))
         fields = elastic_fields(datasets)
         if not fields:
             return [f"no Elastic schema for data streams {datasets}"]
