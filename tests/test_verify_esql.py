@@ -87,28 +87,42 @@ def test_text_fields_are_read_as_their_whole_value():
         run('from * | where powershell.file.script_block_text like "*x*"', script_block(["a", "b"]))
 
 
-def test_pack_emission_ignores_case_and_lowers_group_keys():
-    text = """
-title: one
-id: 6a1f0c11-0000-4000-8000-000000000001
-name: one
+def event_rule(n: int, name: str, logsource: str, selection: str) -> str:
+    return f"""
+title: {name}
+id: 6a1f0c11-0000-4000-8000-0000000000{n:02d}
+name: {name}
 status: test
-logsource: {product: m365, service: exchange}
+logsource: {logsource}
 detection:
-  sel: {Operation: Set-Mailbox}
+  sel: {selection}
   condition: sel
 level: low
----
-title: many
-id: 6a1f0c11-0000-4000-8000-000000000002
-name: many
+"""
+
+
+def correlation(n: int, name: str, spec: str) -> str:
+    return f"""
+title: {name}
+id: 6a1f0c11-0000-4000-8000-0000000000{n:02d}
+name: {name}
 status: test
-correlation: {type: event_count, rules: [one], group-by: [UserId], timespan: 1h, condition: {gte: 2}}
+correlation: {spec}
 level: high
 """
-    collection = SigmaCollection.from_yaml(text)
+
+
+def compile_elastic(*documents: str):
+    collection = SigmaCollection.from_yaml("---".join(documents))
     collection.resolve_rule_references()
-    compiled = all_targets()["elastic"].compile_rule(collection, "6a1f0c11-0000-4000-8000-000000000002")
+    return all_targets()["elastic"].compile_rule(collection, str(collection.rules[-1].id))
+
+
+def test_pack_emission_ignores_case_and_lowers_group_keys():
+    compiled = compile_elastic(
+        event_rule(1, "one", "{product: m365, service: exchange}", "{Operation: Set-Mailbox}"),
+        correlation(2, "many", "{type: event_count, rules: [one], group-by: [UserId], timespan: 1h, condition: {gte: 2}}"),
+    )
     assert compiled.language == "esql"
     assert "to_lower(event.action)==\"set-mailbox\"" in compiled.text
     assert "t1114_key0=to_lower(to_string(user.id))" in compiled.text
@@ -150,37 +164,12 @@ def test_syntax_errors_and_unmodelled_commands():
 
 
 def test_pack_temporal_correlation_counts_rules_not_events():
-    text = """
-title: automation
-id: 6a1f0c11-0000-4000-8000-000000000011
-name: automation
-status: test
-logsource: {product: windows, category: ps_script}
-detection:
-  sel: {ScriptBlockText|contains: Outlook.Application}
-  condition: sel
-level: low
----
-title: forwarding
-id: 6a1f0c11-0000-4000-8000-000000000012
-name: forwarding
-status: test
-logsource: {product: windows, category: ps_script}
-detection:
-  sel: {ScriptBlockText|re|i: 'Set-Mailbox.*-ForwardingSmtp'}
-  condition: sel
-level: low
----
-title: both
-id: 6a1f0c11-0000-4000-8000-000000000013
-name: both
-status: test
-correlation: {type: temporal, rules: [automation, forwarding], group-by: [Computer], timespan: 30m, condition: {gte: 2}}
-level: high
-"""
-    collection = SigmaCollection.from_yaml(text)
-    collection.resolve_rule_references()
-    compiled = all_targets()["elastic"].compile_rule(collection, "6a1f0c11-0000-4000-8000-000000000013")
+    script = "{product: windows, category: ps_script}"
+    compiled = compile_elastic(
+        event_rule(11, "automation", script, "{ScriptBlockText|contains: Outlook.Application}"),
+        event_rule(12, "forwarding", script, "{ScriptBlockText|re|i: 'Set-Mailbox.*-ForwardingSmtp'}"),
+        correlation(13, "both", "{type: temporal, rules: [automation, forwarding], group-by: [Computer], timespan: 30m, condition: {gte: 2}}"),
+    )
     assert compiled.language == "esql"
 
     def block(t, text, host="WS01"):
