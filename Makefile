@@ -20,7 +20,7 @@ $(BIN)/python:
 # >= 3.12 but runs on 3.11, which this machine has (tests/test_verify_esql.py exercises it);
 # every version is pinned by requirements.lock, so the flag lets nothing else drift.
 $(STAMP): $(BIN)/python $(SOURCES)
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-build-isolation --ignore-requires-python -c requirements.lock ".[test]"
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-build-isolation --ignore-requires-python -c requirements.lock ".[test,dev]"
 	@rm -rf build *.egg-info tools/*.egg-info
 	@touch $@
 

@@ -2,8 +2,8 @@
 
 Used by ``t1114 scan --target native`` and by fixture tests on ``native`` events. The main
 job here is to keep each rule on its own log source, since a scanned file may mix sources,
-and to name the values a source leaves unnamed (the MSExchange Management log's EventData).
-Where a source's own records do not use Sigma's names (macOS Endpoint Security messages),
+and to name the values a source leaves unnamed (the MSExchange Management log's EventData);
+the tuning lists are written into the rules as on every platform (see tuning.py). Where a source's own records do not use Sigma's names (macOS Endpoint Security messages),
 its fields are mapped as on any other platform.
 """
 
@@ -13,6 +13,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 
 from sigma.pipelines.t1114.base import LogSource, SourceMapping, field_mapping_items, source_condition_item
 from sigma.pipelines.t1114.sources import SOURCES
+from sigma.pipelines.t1114.tuning import tuning_item, tuning_vars
 
 _SYSMON = "Microsoft-Windows-Sysmon/Operational"
 
@@ -27,10 +28,37 @@ NATIVE_SOURCES: dict[str, SourceMapping] = {
         # Security 4688 names the image and its parent differently.
         fields={"Image": ["Image", "NewProcessName"], "ParentImage": ["ParentImage", "ParentProcessName"]},
     ),
+    # --- Microsoft 365 / Entra ID / Google Workspace (AN1312) ---
     "m365_exchange": SourceMapping(
         LogSource("m365", service="exchange"),
         conditions={"Workload": "Exchange"},
     ),
+    # Every Management Activity API record names its workload; nothing else here does.
+    "m365_audit": SourceMapping(LogSource("m365", service="audit"), conditions={"Workload|exists": True}),
+    "m365_message_trace": SourceMapping(
+        LogSource("m365", service="message_trace"),
+        conditions={"event_id|exists": True, "recipient_address|exists": True},
+    ),
+    # Microsoft Graph signIn and directoryAudit resources.
+    "azure_signinlogs": SourceMapping(
+        LogSource("azure", service="signinlogs"),
+        conditions={"createdDateTime|exists": True, "userPrincipalName|exists": True},
+    ),
+    "azure_auditlogs": SourceMapping(
+        LogSource("azure", service="auditlogs"),
+        conditions={"activityDisplayName|exists": True, "loggedByService|exists": True},
+    ),
+    # Admin SDK Reports API activities carry their application in id.applicationName.
+    "google_workspace_admin": SourceMapping(
+        LogSource("google_workspace", service="admin"), conditions={"id.applicationName": "admin"}
+    ),
+    "google_workspace_user_accounts": SourceMapping(
+        LogSource("google_workspace", service="user_accounts"), conditions={"id.applicationName": "user_accounts"}
+    ),
+    "google_workspace_gmail": SourceMapping(
+        LogSource("google_workspace", service="gmail"), conditions={"event_info.mail_event_type|exists": True}
+    ),
+    # --- end Microsoft 365 / Entra ID / Google Workspace ---
     # --- Windows / Exchange Server (AN1309) ---
     "windows_file_event": SourceMapping(
         LogSource("windows", "file_event"), conditions={"Channel": _SYSMON, "EventID": 11}
@@ -115,14 +143,23 @@ NATIVE_SOURCES.update(
 )
 
 
-def t1114_native_pipeline() -> ProcessingPipeline:
-    items = []
+def native_pipeline(tuning: dict | None = None) -> ProcessingPipeline:
+    """``tuning``: the tuning lists to use instead of the defaults (see tuning.py)."""
+    items = [tuning_item()]
     for key in SOURCES:
         items += field_mapping_items(NATIVE_SOURCES[key])
         items += source_condition_item(NATIVE_SOURCES[key])
     return ProcessingPipeline(
-        name="T1114 pack: native event shapes (Sysmon/Windows XML names, O365 Management API, auditd, Endpoint Security)",
+        name=(
+            "T1114 pack: native event shapes (Sysmon/Windows XML names, O365 Management API, Microsoft Graph, "
+            "Google Reports API, auditd, Endpoint Security)"
+        ),
         priority=20,
         items=items,
+        vars=tuning_vars(tuning),
         allowed_backends=frozenset({"sqlite"}),
     )
+
+
+def t1114_native_pipeline() -> ProcessingPipeline:
+    return native_pipeline()

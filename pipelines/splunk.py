@@ -21,6 +21,7 @@ from sigma.processing.transformations import (
 from sigma.pipelines.t1114.base import LogSource, SourceMapping, field_mapping_items, source_condition_item
 from sigma.pipelines.t1114.sources import SOURCES
 from sigma.pipelines.t1114.transformations import NameValueListTransformation, SubstringFieldTransformation
+from sigma.pipelines.t1114.tuning import tuning_item, tuning_vars
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,25 @@ class SplunkSource(SourceMapping):
 
 _SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
 
+
+def _under_properties(key: str, exceptions: dict[str, str]) -> dict[str, str]:
+    """Every taxonomy field of a source under ``properties.``, as Azure diagnostic logs nest them."""
+    return {name: exceptions.get(name, f"properties.{name}") for name in SOURCES[key].fields}
+
+
+def _gws_reports_source(service: str) -> SplunkSource:
+    """A Reports API application as the Google Workspace add-on indexes it: one activity event
+    per Splunk event, under event."""
+    return SplunkSource(
+        LogSource("google_workspace", service=service),
+        macro=f"t1114_gws_reports_{service}",
+        selector_values=(f"gws:reports:{service}",),
+        add_on="Splunk Add-on for Google Workspace",
+        fields={"events.name": "event.name", "events.type": "event.type"},
+        name_value_lists={"events.parameters.": ("event.parameters{}.name", "event.parameters{}.value")},
+    )
+
+
 SPLUNK_SOURCES: dict[str, SplunkSource] = {
     "windows_process_creation": SplunkSource(
         LogSource("windows", "process_creation"),
@@ -59,17 +79,66 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = {
             "EventID": "EventCode",
         },
     ),
+    # --- Microsoft 365 / Entra ID / Google Workspace (AN1312) ---
+    # The add-on turns each Parameters / OperationProperties entry into a field named after the
+    # entry (Identity, ForwardingSmtpAddress, MailAccessType...), which keeps every value with its
+    # name; the multivalue Parameters{}.Name / Parameters{}.Value pair does not.
     "m365_exchange": SplunkSource(
         LogSource("m365", service="exchange"),
         macro="t1114_o365_management_activity",
         selector_values=("o365:management:activity",),
         add_on="Splunk Add-on for Microsoft Office 365",
         conditions={"Workload": "Exchange"},
-        name_value_lists={
-            "Parameters.": ("Parameters{}.Name", "Parameters{}.Value"),
-            "OperationProperties.": ("OperationProperties{}.Name", "OperationProperties{}.Value"),
-        },
+        prefixes={"Parameters.": "", "OperationProperties.": ""},
     ),
+    "m365_audit": SplunkSource(
+        LogSource("m365", service="audit"),
+        macro="t1114_o365_management_activity",
+        selector_values=("o365:management:activity",),
+        add_on="Splunk Add-on for Microsoft Office 365",
+        prefixes={"Parameters.": ""},
+    ),
+    "m365_message_trace": SplunkSource(
+        LogSource("m365", service="message_trace"),
+        macro="t1114_msexchange_message_tracking",
+        selector_values=("MSExchange:2013:MessageTracking",),
+        add_on="Splunk Add-on for Microsoft Exchange",
+        # The log's "source" column cannot keep its name next to Splunk's own source field.
+        fields={"source": "source_id"},
+    ),
+    # Entra ID diagnostic logs through the Event Hub input: Graph's names under properties.,
+    # arrays marked with {} by Splunk's JSON extraction.
+    "azure_signinlogs": SplunkSource(
+        LogSource("azure", service="signinlogs"),
+        macro="t1114_azure_monitor_aad",
+        selector_values=("azure:monitor:aad",),
+        add_on="Splunk Add-on for Microsoft Cloud Services",
+        conditions={"category": ["SignInLogs", "NonInteractiveUserSignInLogs"]},
+        fields=_under_properties("azure_signinlogs", {"riskEventTypes_v2": "properties.riskEventTypes_v2{}"}),
+    ),
+    "azure_auditlogs": SplunkSource(
+        LogSource("azure", service="auditlogs"),
+        macro="t1114_azure_monitor_aad",
+        selector_values=("azure:monitor:aad",),
+        add_on="Splunk Add-on for Microsoft Cloud Services",
+        conditions={"category": "AuditLogs"},
+        fields=_under_properties(
+            "azure_auditlogs",
+            {
+                "targetResources.modifiedProperties.newValue": "properties.targetResources{}.modifiedProperties{}.newValue",
+            },
+        ),
+    ),
+    "google_workspace_admin": _gws_reports_source("admin"),
+    "google_workspace_user_accounts": _gws_reports_source("user_accounts"),
+    "google_workspace_gmail": SplunkSource(
+        LogSource("google_workspace", service="gmail"),
+        macro="t1114_gws_gmail",
+        selector_values=("gws:gmail",),
+        add_on="Splunk Add-on for Google Workspace",
+        fields={"message_info.destination.address": "message_info.destination{}.address"},
+    ),
+    # --- end Microsoft 365 / Entra ID / Google Workspace ---
     # --- Windows / Exchange Server (AN1309) ---
     "windows_file_event": SplunkSource(
         LogSource("windows", "file_event"),
@@ -223,20 +292,23 @@ def _source_items(source: SplunkSource, macros: bool) -> list[ProcessingItem]:
     return items
 
 
-def splunk_pipeline(macros: bool = True) -> ProcessingPipeline:
-    items: list[ProcessingItem] = []
+def splunk_pipeline(macros: bool = True, tuning: dict | None = None) -> ProcessingPipeline:
+    """``macros``: source selection as macros (shipped searches) or as conditions (evaluation).
+    ``tuning``: the tuning lists to use instead of the defaults (see tuning.py)."""
+    items: list[ProcessingItem] = [tuning_item()]
     for key in SOURCES:
         items += _source_items(SPLUNK_SOURCES[key], macros)
+    names = sorted({s.macro for s in SPLUNK_SOURCES.values()})
     if macros:
-        placeholder = QueryExpressionPlaceholderTransformation(expression="`{id}`")
+        placeholder = QueryExpressionPlaceholderTransformation(expression="`{id}`", include=names)
     else:
-        placeholder = ValueListPlaceholderTransformation()
+        placeholder = ValueListPlaceholderTransformation(include=names)
     items.append(ProcessingItem(identifier="t1114_splunk_source_macros", transformation=placeholder))
     return ProcessingPipeline(
         name="T1114 pack: Splunk add-on field names and source macros",
         priority=20,
         items=items,
-        vars={s.macro: list(s.selector_values) for s in SPLUNK_SOURCES.values()},
+        vars={**tuning_vars(tuning), **{s.macro: list(s.selector_values) for s in SPLUNK_SOURCES.values()}},
         allowed_backends=frozenset({"splunk", "sqlite"}),
     )
 

@@ -25,6 +25,7 @@ from sigma.processing.transformations import (
 
 from sigma.pipelines.t1114.base import LogSource
 from sigma.pipelines.t1114.transformations import ImageNameTransformation
+from sigma.pipelines.t1114.tuning import tuning_item, tuning_vars
 
 
 @dataclass(frozen=True)
@@ -140,14 +141,16 @@ def _items(source: CimSource, query: bool) -> list[ProcessingItem]:
     return items
 
 
-def splunk_cim_pipeline(query: bool = True) -> ProcessingPipeline:
-    items: list[ProcessingItem] = []
+def splunk_cim_pipeline(query: bool = True, tuning: dict | None = None) -> ProcessingPipeline:
+    """``tuning``: the tuning lists to use instead of the defaults (see tuning.py)."""
+    items: list[ProcessingItem] = [tuning_item()]
     for source in CIM_SOURCES.values():
         items += _items(source, query)
     return ProcessingPipeline(
         name="T1114 pack: Splunk CIM data models (tstats)",
         priority=20,
         items=items,
+        vars=tuning_vars(tuning),
         allowed_backends=frozenset({"splunk", "sqlite"}),
     )
 

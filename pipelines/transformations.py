@@ -14,13 +14,15 @@ from sigma.types import SigmaExists, SigmaString, SpecialChars
 @dataclass
 class NameValueListTransformation(DetectionItemTransformation):
     """Map ``<prefix><Name>`` fields onto a list of Name/Value pairs flattened to two
-    multivalue fields, as Splunk's JSON extraction presents O365 ``Parameters``.
+    multivalue fields, as Splunk's JSON extraction presents a list such as the Google
+    Workspace add-on's ``event.parameters{}``.
 
-    ``Parameters.ForwardTo|exists: true`` becomes ``Parameters{}.Name=ForwardTo``;
-    ``Parameters.ForwardTo|endswith: '@evil.com'`` becomes ``Parameters{}.Name=ForwardTo
-    Parameters{}.Value=*@evil.com``. Splunk keeps no pairing between the two multivalue
-    fields, so the value may belong to another parameter of the same event; the rules accept
-    that looser match on Splunk rather than emit an mvzip/spath pipeline per condition.
+    ``events.parameters.SETTING_NAME|exists: true`` becomes ``event.parameters{}.name=SETTING_NAME``;
+    ``events.parameters.SETTING_NAME|contains: ROUTE`` becomes ``event.parameters{}.name=SETTING_NAME
+    event.parameters{}.value=*ROUTE*``. Splunk keeps no pairing between the two multivalue
+    fields, so the value may belong to another parameter of the same event; rules accept that
+    looser match on Splunk rather than emit an mvzip/spath pipeline per condition. (The Office
+    365 add-on needs none of this: it makes a field of each Parameters entry.)
     """
 
     prefix: str = ""

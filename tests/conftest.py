@@ -58,3 +58,26 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def dist(pack, tmp_path_factory) -> Path:
+    """The pack built once, as ``t1114 build`` writes it."""
+    from t1114.build import build
+    from t1114.targets import build_targets
+
+    out = tmp_path_factory.mktemp("build") / "dist"
+    build(pack, list(build_targets().values()), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def compiled(pack):
+    """rule name -> target -> CompiledQuery, for every build target."""
+    from t1114.build import compile_pack
+    from t1114.targets import build_targets
+
+    found: dict = {}
+    for q in compile_pack(pack, build_targets().values()):
+        found.setdefault(q.rule_name, {})[q.target] = q
+    return found

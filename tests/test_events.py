@@ -21,6 +21,21 @@ def test_o365_name_value_lists_are_pivoted():
     assert flat == {"Parameters.ForwardTo": "x@y", "Parameters.Name": "r"}
 
 
+def test_o365_entries_without_a_value_are_skipped_not_the_whole_list():
+    # Outlook's UpdateInboxRules records often carry a RuleName entry with no Value.
+    flat = flatten({"OperationProperties": [{"Name": "RuleName"}, {"Name": "RuleActions", "Value": "[]"}]})
+    assert flat == {"OperationProperties.RuleActions": "[]"}
+
+
+def test_google_parameters_are_pivoted_whatever_their_value_type():
+    event = {"events": [{"name": "e", "parameters": [{"name": "a", "value": "x"}, {"name": "b", "boolValue": True}, {"name": "c", "multiValue": ["1", "2"]}]}]}
+    assert flatten(event) == {"events.name": "e", "events.parameters.a": "x", "events.parameters.b": True, "events.parameters.c": ["1", "2"]}
+
+
+def test_lists_of_names_alone_stay_ordinary_lists():
+    assert flatten({"labels": [{"name": "x"}, {"name": "y"}]}) == {"labels.name": ["x", "y"]}
+
+
 def test_windows_event_json_is_flattened_to_field_names():
     doc = {
         "Event": {

@@ -4,6 +4,8 @@ import pytest
 
 from t1114.errors import PackError, PackErrors
 from t1114.fixtures import coverage_gaps, load_fixture, load_fixtures
+from t1114.targets import all_targets
+from t1114.validate import exempt_from_coverage
 
 
 def fixture_file(tmp_path, payload):
@@ -27,7 +29,19 @@ def test_the_pack_fixtures_load(pack):
 
 
 def test_every_rule_has_positive_and_negative_cases_for_every_shape(pack):
-    assert coverage_gaps(pack, load_fixtures(pack), ["native", "splunk", "elastic"]) == []
+    exempt = exempt_from_coverage(pack, all_targets().values())
+    assert coverage_gaps(pack, load_fixtures(pack), ["native", "splunk", "elastic"], exempt) == []
+
+
+def test_a_target_that_cannot_run_a_rule_needs_no_cases_for_it(pack):
+    """Exchange message tracking has no Elastic integration: its rule needs no elastic cases."""
+    rule = pack.find("m365_message_trace_auto_forwarded_external")
+    gaps = coverage_gaps(pack, load_fixtures(pack), ["elastic"])
+    assert [str(g) for g in gaps] == [
+        f"{rule.path}: no positive fixture case with 'elastic' events",
+        f"{rule.path}: no negative fixture case with 'elastic' events",
+    ]
+    assert coverage_gaps(pack, load_fixtures(pack), ["elastic"], {(rule.id, "elastic")}) == []
 
 
 def test_missing_coverage_is_reported(pack):

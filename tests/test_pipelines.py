@@ -50,7 +50,48 @@ def test_sigma_cli_converts_with_the_pipeline():
     )
     assert out.returncode == 0, out.stderr
     assert "`t1114_o365_management_activity`" in out.stdout
-    assert '"Parameters{}.Name" IN ("ForwardTo"' in out.stdout
+    # The add-on's field per parameter, which keeps each value with its name.
+    assert 'ForwardTo="**"' in out.stdout and "Parameters{}" not in out.stdout
+
+
+def _splunk(rule_yaml: str) -> str:
+    from sigma.backends.splunk import SplunkBackend
+    from sigma.collection import SigmaCollection
+
+    from sigma.pipelines.t1114.splunk import splunk_pipeline
+
+    return SplunkBackend(processing_pipeline=splunk_pipeline(macros=True)).convert(SigmaCollection.from_yaml(rule_yaml))[0]
+
+
+GWS_RULE = """
+title: t
+logsource: {product: google_workspace, service: admin}
+detection:
+  sel:
+    events.name: CHANGE_GMAIL_SETTING
+    events.parameters.SETTING_NAME|contains: ROUTE
+  condition: sel
+"""
+
+
+def test_google_parameters_become_the_add_ons_name_value_pair_on_splunk():
+    query = _splunk(GWS_RULE)
+    assert query.startswith("`t1114_gws_reports_admin`")
+    assert 'event.name="CHANGE_GMAIL_SETTING"' in query
+    assert '"event.parameters{}.name"="SETTING_NAME" "event.parameters{}.value"="*ROUTE*"' in query
+
+
+def test_a_name_value_pair_cannot_express_absence():
+    from sigma.exceptions import SigmaTransformationError
+
+    with pytest.raises(SigmaTransformationError, match="cannot be expressed"):
+        _splunk(GWS_RULE.replace("events.parameters.SETTING_NAME|contains: ROUTE", "events.parameters.SETTING_NAME|exists: false"))
+
+
+def test_o365_parameters_become_the_add_ons_fields_on_splunk():
+    query = _splunk(GWS_RULE.replace("google_workspace, service: admin", "m365, service: exchange").replace(
+        "events.parameters.SETTING_NAME", "Parameters.ForwardingSmtpAddress"))
+    assert 'ForwardingSmtpAddress="*ROUTE*"' in query and "Parameters" not in query
 
 
 # --- Linux (AN1310) / macOS (AN1311) ---

@@ -56,11 +56,13 @@ def test_scan_reports_documented_hits(pack, native_file):
     assert 0 not in {i for h in hits for i in h["event_indices"]}
 
 
-def test_cli_scan_prints_json_lines(cli, native_file):
+def test_cli_scan_prints_json_lines(cli, pack, native_file):
     result = cli("scan", "--target", "native", str(native_file))
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(lines) == 4
+    assert lines == list(scan(pack, all_targets()["native"], [native_file]))
+    names = {pack.find(h["rule_id"]).name for h in lines}
+    assert {"m365_inbox_rule_forwarding", "m365_mailbox_sync_access", "win_exchange_new_mailbox_export_request"} <= names
     assert [h["event_index"] for h in lines] == sorted(h["event_index"] for h in lines)
 
 

@@ -3,12 +3,13 @@
 import pytest
 
 from t1114 import schema
-from t1114.targets import all_targets, build_targets
+from t1114.targets import all_targets, applicable_rules, build_targets
 
 
 def compiled(pack, target_name):
+    """Rule name -> compiled query, for the rules the target applies to."""
     target = all_targets()[target_name]
-    return {r.name: target.compile_rule(pack.collection([r]), r.id) for r in pack.rules}
+    return {r.name: target.compile_rule(pack.collection([r]), r.id) for r in applicable_rules(target, pack)}
 
 
 def test_targets_are_discovered():
@@ -20,6 +21,14 @@ def test_targets_are_discovered():
 def test_every_rule_compiles(pack, target):
     for name, query in compiled(pack, target).items():
         assert query is not None and query.text.strip(), name
+
+
+def test_only_sources_without_elastic_data_are_skipped_there(pack):
+    skipped = {r.name for r in pack.rules} - {r.name for r in applicable_rules(all_targets()["elastic"], pack)}
+    assert skipped == {"m365_message_trace_auto_forwarded_external"}
+    assert applicable_rules(all_targets()["splunk"], pack) == pack.rules
+    rule = pack.find("m365_message_trace_auto_forwarded_external")
+    assert all_targets()["elastic"].compile_rule(pack.collection([rule]), rule.id) is None
 
 
 def test_splunk_searches_start_with_the_source_macro(pack):
@@ -177,6 +186,20 @@ def test_temporal_k_of_n_on_elastic_is_every_ordered_choice_of_k():
     assert len(set(q.queries)) == 12
 
 
+def test_temporal_ordered_with_aliases_joins_each_step_on_its_own_field(pack):
+    rule = pack.find("m365_forwarding_after_risky_signin")
+    eql = all_targets()["elastic"].compile_rule(pack.collection([rule]), rule.id)
+    (query,) = eql.queries
+    lines = query.splitlines()
+    assert lines[0] == "sequence with maxspan=1h"
+    assert "azure.signinlogs" in lines[1] and lines[1].endswith("] by azure.signinlogs.properties.user_principal_name")
+    assert "o365.audit" in lines[2] and lines[2].endswith("] by user.id")
+    assert "user" not in eql.fields  # the alias is no field of its own
+    spl = all_targets()["splunk"].compile_rule(pack.collection([rule]), rule.id).text
+    assert "rename properties.userPrincipalName as user" in spl and "rename UserId as user" in spl
+    assert 'event_type="m365_forwarding_change" AND t1114_p1 >= _time - 3600' in spl
+
+
 # --- rules on text fields: ES|QL ----------------------------------------------------------------
 
 
@@ -195,7 +218,7 @@ def test_rules_on_text_fields_compile_to_esql_reading_their_own_data_streams(pac
         if q.language == "esql":
             assert q.extension == "esql" and q.text.startswith(f"from {', '.join(q.extra['index'])} metadata "), name
         else:
-            assert not schema.analysed_fields(schema.elastic_datasets(q.extra["index"]), q.fields), name
+            assert not schema.analysed_fields(schema.elastic_datasets(q), q.fields), name
     script_rules = {n for n, q in queries.items() if "powershell.file.script_block_text" in q.fields}
     assert {"win_outlook_automation_script", "win_email_collection_multi_signal"} <= script_rules
     assert all(queries[n].language == "esql" for n in script_rules)
@@ -230,7 +253,9 @@ def test_temporal_correlation_over_a_text_field_rule_is_esql_with_a_flag_per_rul
     assert lines[1].startswith("| eval signal_1=case(") and ", signal_2=case(" in lines[1]
     assert lines[2:] == [
         "| eval t1114_key0=to_lower(to_string(host.name))",
-        "| eval window_start=mv_append(date_trunc(30 minutes, @timestamp), date_trunc(30 minutes, @timestamp + 15 minutes) - 15 minutes)",
+        "| eval window_start=mv_append(mv_append(mv_append(date_trunc(30 minutes, @timestamp), "
+        "date_trunc(30 minutes, @timestamp + 450 seconds) - 450 seconds), date_trunc(30 minutes, @timestamp + 15 minutes) - 15 minutes), "
+        "date_trunc(30 minutes, @timestamp + 1350 seconds) - 1350 seconds)",
         "| stats signal_1=max(signal_1), signal_2=max(signal_2) by window_start, t1114_key0",
         "| eval rule_count=signal_1 + signal_2",
         "| where rule_count >= 2",

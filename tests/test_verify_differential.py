@@ -45,9 +45,9 @@ def test_unverified_rules_are_few_and_say_why(report):
 def test_a_query_that_ignores_case_wrongly_is_a_disagreement(pack, monkeypatch):
     real = differential.compile_rule
 
-    def case_sensitive(pack, target, rule):
+    def case_sensitive(pack, target, rule, tuning=None):
         # What the Lucene output of the issue did: compare the command line case-sensitively.
-        q = real(pack, target, rule)
+        q = real(pack, target, rule, tuning)
         return replace(q, queries=tuple(x.replace("process.command_line regex~", "process.command_line regex") for x in q.queries))
 
     monkeypatch.setattr(differential, "compile_rule", case_sensitive)
@@ -63,7 +63,7 @@ def test_a_query_that_ignores_case_wrongly_is_a_disagreement(pack, monkeypatch):
 def test_a_query_that_does_not_parse_fails_the_build_naming_the_rule(pack, monkeypatch):
     from t1114.targets.elastic import PackEqlBackend
 
-    monkeypatch.setattr(PackEqlBackend, "field_exists_expression", "{field} !== null")
+    monkeypatch.setattr(PackEqlBackend, "field_in_list_expression", "{field}{op}(({list})")
     with pytest.raises(PackErrors) as e:
         compile_pack(pack, [all_targets()["elastic"]])
     messages = [str(x) for x in e.value.errors]
@@ -78,7 +78,7 @@ def test_a_query_that_does_not_parse_fails_the_build_naming_the_rule(pack, monke
 def test_test_command_reports_a_query_that_does_not_parse(pack, monkeypatch):
     from t1114.targets.elastic import PackEqlBackend
 
-    monkeypatch.setattr(PackEqlBackend, "field_exists_expression", "{field} !== null")
+    monkeypatch.setattr(PackEqlBackend, "field_in_list_expression", "{field}{op}(({list})")
     rule = pack.find("m365_inbox_rule_forwarding")
     result = run_tests(pack, load_fixtures(pack), [all_targets()["elastic"]], {rule.id})
     assert result.queries.failures and all(c.status == "syntax" for c in result.queries.failures)
@@ -90,7 +90,7 @@ def test_build_command_reports_the_syntax_error(pack, monkeypatch, capsys, tmp_p
     from t1114.cli import main
     from t1114.targets.elastic import PackEqlBackend
 
-    monkeypatch.setattr(PackEqlBackend, "field_exists_expression", "{field} !== null")
+    monkeypatch.setattr(PackEqlBackend, "field_in_list_expression", "{field}{op}(({list})")
     out = tmp_path / "dist"
     assert main(["--root", str(pack.project.root), "build", "--out", str(out)]) == 2
     err = capsys.readouterr().err

@@ -11,7 +11,7 @@ Outputs (deterministic, sorted keys, indent=1, trailing newline):
 
 * ``enterprise-attack.json``: a STIX 2.1 bundle holding an x-mitre-collection,
   the 14 Enterprise tactics of the Enterprise matrix, and the attack-pattern
-  objects of TECHNIQUES below (name, tactic phases, ATT&CK id and URL,
+  objects of TECHNIQUES below and of their parent techniques (name, tactic phases, ATT&CK id and URL,
   platforms, version), trimmed of descriptions and citations.  pySigma loads it
   offline through ``sigma.data.mitre_attack.set_url(<path>)``.
 * ``detection_strategy.json``: the ATT&CK detection strategy for T1114 (DET0476)
@@ -157,7 +157,10 @@ def build(cti: str, version: str):
                 raise InputError(obj["_file"], f"duplicate active technique {ref['external_id']}")
             by_attack_id[ref["external_id"]] = obj
     techniques = []
-    for tid in TECHNIQUES:
+    # A sub-technique brings its parent: Kibana's threat mapping and the Navigator layer name
+    # the technique above every sub-technique.
+    wanted = sorted(set(TECHNIQUES) | {t.split(".")[0] for t in TECHNIQUES})
+    for tid in wanted:
         obj = by_attack_id.get(tid)
         if obj is None:
             raise InputError(f"{DOMAIN}/attack-pattern", f"no active attack-pattern for {tid}")

@@ -17,7 +17,7 @@ Inputs (read-only reference material, never copied into the repository):
 Outputs (deterministic, sorted keys, indent=1, trailing newline):
 
 * ``elastic.json``: per data stream, the dotted field names and their
-  Elasticsearch mapping types.
+  Elasticsearch mapping types; the version of every integration package read.
 * ``kibana_rule.schema.json``: one self-contained JSON Schema (draft 2020-12)
   for one rule line of Kibana's detection-rule import NDJSON.
 
@@ -730,7 +730,8 @@ def build_elastic(ref_root: str):
         "as documented in the package README (see reference SOURCES.md). "
         "Notes: " + "; ".join(sorted(set(notes))) + "."
     )
-    return {"source": source, "datasets": datasets}
+    # Package versions let the Kibana rules name the integrations they need (related_integrations).
+    return {"source": source, "datasets": datasets, "packages": dict(sorted(versions.items()))}
 
 
 # ---------------------------------------------------------------------------

@@ -1,24 +1,28 @@
 """``t1114 build``: compile every rule for every build target and write ``dist/``.
 
-Output is staged in a sibling directory and swapped in only when complete, so a failed build
-leaves the previous ``dist/`` untouched and never a partial one. Nothing time- or
-machine-dependent is written: the same input gives byte-identical output.
+``dist/`` holds the per-rule queries (``queries/<target>/<rule>.<ext>``, one diff per rule in a
+pull request), each target's import-ready artifacts (``<target>/``, written by the target),
+the coverage matrix (``coverage/``) and ``manifest.json``. Output is staged and swapped in
+only when complete, so a failed build leaves the previous ``dist/`` untouched and never a
+partial one. Nothing time- or machine-dependent is written: the same input gives
+byte-identical output.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Iterable
 
-from t1114 import __version__
 from t1114.attack import use_offline_attack_data
 from t1114.errors import PackError, PackErrors
+from t1114.fixtures import load_fixtures
 from t1114.loader import Pack
-from t1114.targets import CompiledQuery, Target
+from t1114.output import write_atomically, write_text
+from t1114.package import Bundle, coverage, project_info
+from t1114.targets import CompiledQuery, Target, all_targets
+from t1114.testing import run_tests
 from t1114.verify import check_syntax
 
 
@@ -30,7 +34,7 @@ def compile_pack(pack: Pack, targets: Iterable[Target]) -> list[CompiledQuery]:
         for rule in pack.rules:
             path = pack.project.relative(rule.path)
             try:
-                query = target.compile_rule(pack.collection([rule]), rule.id, path)
+                query = target.compile_rule(pack.collection([rule]), rule.id, path, tuning=pack.tuning)
                 if query is not None:
                     check_syntax(query, path)
             except PackError as e:
@@ -43,7 +47,7 @@ def compile_pack(pack: Pack, targets: Iterable[Target]) -> list[CompiledQuery]:
     return compiled
 
 
-def _manifest(pack: Pack, compiled: list[CompiledQuery]) -> dict:
+def manifest(pack: Pack, compiled: list[CompiledQuery], version: str) -> dict:
     rules = []
     for rule in pack.rules:
         rules.append(
@@ -57,50 +61,47 @@ def _manifest(pack: Pack, compiled: list[CompiledQuery]) -> dict:
                 "tags": rule.tags,
                 "source": pack.project.relative(rule.path),
                 "queries": {
-                    q.target: f"queries/{q.target}/{q.rule_name}.{q.extension}"
-                    for q in compiled
-                    if q.rule_id == rule.id
+                    q.target: query_path(q) for q in compiled if q.rule_id == rule.id
                 },
             }
         )
-    return {"pack": "t1114", "version": __version__, "rules": rules}
+    return {"pack": "t1114", "version": version, "rules": rules}
+
+
+def query_path(q: CompiledQuery) -> str:
+    return f"queries/{q.target}/{q.rule_name}.{q.extension}"
 
 
 def write_queries(staging: Path, compiled: list[CompiledQuery]) -> None:
     for q in compiled:
-        path = staging / "queries" / q.target / f"{q.rule_name}.{q.extension}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(q.text, encoding="utf-8")
+        write_text(staging / query_path(q), q.text)
+
+
+def fixture_results(pack: Pack) -> list[dict]:
+    """Every fixture verdict on every target, for the coverage matrix."""
+    report = run_tests(pack, load_fixtures(pack), all_targets().values(), queries=False)
+    return [asdict(r) for r in report.results]
+
+
+def pack_coverage(pack: Pack, targets: Iterable[Target]) -> dict:
+    """The coverage model of the pack as ``build`` would write it."""
+    meta = manifest(pack, compile_pack(pack, targets), project_info(pack.project).version)
+    return coverage.model(meta, fixture_results(pack))
 
 
 def build(pack: Pack, targets: list[Target], out: Path) -> list[CompiledQuery]:
     compiled = compile_pack(pack, targets)
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    info = project_info(pack.project)
+    bundle = Bundle(pack, tuple(compiled), info)
+    meta = manifest(pack, compiled, info.version)
+    cov = coverage.model(meta, fixture_results(pack))
+
+    def write(staging: Path) -> None:
         write_queries(staging, compiled)
-        (staging / "manifest.json").write_text(
-            json.dumps(_manifest(pack, compiled), indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        os.chmod(staging, 0o755)
-        _swap_in(staging, out)
-    except OSError as e:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise PackError(out, f"cannot write build output: {e.strerror or e}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        for target in targets:
+            target.package(bundle, staging / target.name)
+        coverage.write(cov, staging / "coverage")
+        write_text(staging / "manifest.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+    write_atomically(out, write)
     return compiled
-
-
-def _swap_in(staging: Path, out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise PackError(out, "build output path exists and is not a directory")
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}-old-{os.getpid()}")
-        out.rename(old)
-    staging.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

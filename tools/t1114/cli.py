@@ -62,6 +62,45 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_review(args) -> int:
+    from t1114.review import REPORT_JSON, REPORT_MD, review
+
+    out = Path(args.out)
+    report = review(_project(args), args.base, out)
+    sys.stdout.write(f"{out / REPORT_MD}\n{out / REPORT_JSON}\n")
+    for r in report["regressions"]:
+        where = " ".join(str(r[k]) for k in ("rule", "target", "case") if r.get(k))
+        print(f"regression: {r['kind']} {where}".rstrip(), file=sys.stderr)
+    rules = report["rules"]
+    print(
+        f"{len(rules['added'])} added, {len(rules['removed'])} removed, {len(rules['changed'])} changed, "
+        f"{len(rules['affected'])} affected; {len(report['regressions'])} regressions",
+        file=sys.stderr,
+    )
+    return 0 if report["ok"] else 1
+
+
+def cmd_coverage(args) -> int:
+    from t1114.build import pack_coverage
+    from t1114.package.coverage import matrix_markdown, readme_with_matrix
+
+    pack = _pack(args)
+    cov = pack_coverage(pack, _targets("all"))
+    if not args.update_readme:
+        sys.stdout.write(matrix_markdown(cov))
+        return 0
+    readme = pack.project.root / "README.md"
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except OSError as e:
+        raise PackError(readme, f"cannot read: {e.strerror or e}") from None
+    updated = readme_with_matrix(text, cov, pack.project.relative(readme))
+    if updated != text:
+        readme.write_text(updated, encoding="utf-8")
+    print(f"{pack.project.relative(readme)}: coverage matrix {'updated' if updated != text else 'up to date'}", file=sys.stderr)
+    return 0
+
+
 def cmd_test(args) -> int:
     from t1114.fixtures import load_fixtures
     from t1114.testing import FORMATS, format_text, run_tests
@@ -123,6 +162,15 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--format", choices=["text", "json", "junit"], default="text")
     t.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     t.set_defaults(func=cmd_test)
+
+    r = sub.add_parser("review", help="compare a base commit's build with the working tree's, for a pull request")
+    r.add_argument("--base", required=True, help="git revision to compare with (e.g. origin/main, HEAD~1)")
+    r.add_argument("--out", default="dist/review", help="where review.md and review.json go (default: dist/review)")
+    r.set_defaults(func=cmd_review)
+
+    c = sub.add_parser("coverage", help="print the coverage matrix (Markdown), or update README.md's copy")
+    c.add_argument("--update-readme", action="store_true", help="rewrite the matrix between README.md's markers")
+    c.set_defaults(func=cmd_coverage)
 
     s = sub.add_parser("scan", help="run the pack over recorded events; one JSON hit per line")
     s.add_argument("--target", required=True, choices=["native", "splunk", "elastic"], help="shape of the events")

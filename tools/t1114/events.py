@@ -11,8 +11,9 @@ audit event is ``{"auditd_records": ["type=SYSCALL msg=audit(...): ...", ...]}``
 
 Flattening follows what each platform's search sees: nested objects become dotted names,
 arrays of scalars become multivalue fields (any element may match), arrays of objects
-become multivalue dotted fields, and O365-style ``[{"Name": n, "Value": v}]`` lists become
-``<list>.<n> = v`` as the Elastic o365 integration stores them.
+become multivalue dotted fields, and name/value lists -- O365's ``[{"Name": n, "Value": v}]``
+and the Google Reports API's ``[{"name": n, "value"|"boolValue"|...: v}]`` -- become
+``<list>.<n> = v``, as the Elastic integrations store them.
 """
 
 from __future__ import annotations
@@ -34,10 +35,28 @@ class Event:
     fields: dict[str, Any]
 
 
-def _is_name_value_list(value: list) -> bool:
-    return bool(value) and all(
-        isinstance(v, dict) and set(v) == {"Name", "Value"} and isinstance(v["Name"], str) for v in value
-    )
+# The keys that carry a value in a name/value entry: O365 lists use Name/Value (an entry may
+# have no Value at all, as Outlook's RuleName often has none); Google's Reports API uses
+# name/value, boolValue, intValue or multiValue.
+_VALUE_KEYS = {"Name": ("Value",), "name": ("value", "boolValue", "intValue", "multiValue", "multiIntValue")}
+
+
+def _name_key(value: list) -> str | None:
+    """The name key when a list is a name/value list (each entry one name and at most one value)."""
+    if not value or not all(isinstance(v, dict) for v in value):
+        return None
+    for key, value_keys in _VALUE_KEYS.items():
+        if all(
+            isinstance(v.get(key), str) and set(v) - {key} <= set(value_keys) and len(set(v) - {key}) <= 1
+            for v in value
+        ) and any(len(v) == 2 for v in value):
+            return key
+    return None
+
+
+def _entry_value(entry: dict, name_key: str) -> Any:
+    rest = [v for k, v in entry.items() if k != name_key]
+    return rest[0] if rest else None
 
 
 def _add(out: dict[str, list], key: str, value: Any) -> None:
@@ -49,9 +68,11 @@ def _flatten_into(out: dict[str, list], prefix: str, value: Any) -> None:
         for k, v in value.items():
             _flatten_into(out, f"{prefix}.{k}" if prefix else str(k), v)
     elif isinstance(value, list):
-        if _is_name_value_list(value):
+        if (name_key := _name_key(value)) is not None:
             for item in value:
-                _flatten_into(out, f"{prefix}.{item['Name']}", item["Value"])
+                entry = _entry_value(item, name_key)
+                if entry is not None:
+                    _flatten_into(out, f"{prefix}.{item[name_key]}", entry)
         elif not value:
             return
         else:

@@ -20,6 +20,7 @@ from sigma.rule.base import SigmaRuleBase
 from t1114.errors import PackError, PackErrors
 from t1114.project import Project
 from t1114.safeyaml import load_yaml_documents
+from t1114.tuning import load_tuning
 
 RULE_SUFFIXES = (".yml", ".yaml")
 
@@ -86,6 +87,8 @@ class PackRule:
 class Pack:
     project: Project
     rules: list[PackRule]
+    # The tuning file's lists (config/tuning.yml), which every target writes into its queries.
+    tuning: dict = field(default_factory=dict)
 
     def find(self, ref: str) -> PackRule | None:
         for rule in self.rules:
@@ -179,7 +182,7 @@ def load_pack(project: Project, paths: Iterable[Path] | None = None) -> Pack:
             errors.append(e)
     if errors:
         raise PackErrors(errors)
-    pack = Pack(project, Pack.sorted(rules))
+    pack = Pack(project, Pack.sorted(rules), load_tuning(project.tuning_file))
     _check_unique(pack)
     _check_references(pack)
     return pack

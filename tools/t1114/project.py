@@ -30,6 +30,11 @@ class Project:
         return self.root / "config" / "tuning.yml"
 
     @property
+    def fixture_tuning_file(self) -> Path:
+        """The tuning the fixtures are written for, so they hold whatever config/tuning.yml says."""
+        return self.fixtures_dir / "tuning.yml"
+
+    @property
     def pyproject(self) -> Path:
         return self.root / "pyproject.toml"
 

@@ -16,7 +16,7 @@ from t1114 import engine
 from t1114.errors import PackError
 from t1114.events import read_events
 from t1114.loader import Pack
-from t1114.targets import Target
+from t1114.targets import Target, applicable_rules
 
 EVENT_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson")
 # Linux audit logs keep auditd's names: audit.log and its rotations audit.log.1, ...
@@ -40,8 +40,8 @@ def event_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def scan(pack: Pack, target: Target, paths: Iterable[Path]) -> Iterator[dict]:
-    applicable = [r for r in pack.rules if target.applies_to(r.sigma)]
-    rules = engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline())
+    applicable = applicable_rules(target, pack)
+    rules = engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline(pack.tuning))
     for path in event_files(paths):
         events = list(read_events(path))
         hits = engine.run(rules, events, target.timestamp_fields)

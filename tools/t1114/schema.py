@@ -40,15 +40,45 @@ def elastic_fields(datasets: Iterable[str]) -> dict[str, str]:
 
 
 def _elastic_has(field: str, fields: dict[str, str]) -> bool:
+    return elastic_field_type(field, fields) is not None
+
+
+def elastic_field_type(field: str, fields: dict[str, str]) -> str | None:
+    """A field's mapping type in a data stream's schema; None when the stream lacks it."""
     if field in fields:
-        return True
-    # Sub-keys of object/flattened fields exist without being declared one by one.
+        return fields[field]
+    # A dynamic template (``o365.audit.Parameters.*``) gives its matches its type; sub-keys of
+    # object/flattened fields exist without being declared one by one, and their values are
+    # indexed as keywords (dynamic string mapping, flattened leaves).
+    for pattern, kind in fields.items():
+        if "*" in pattern and fnmatch.fnmatchcase(field, pattern):
+            return kind if kind not in ("object", "flattened") else "keyword"
     parts = field.split(".")
     for i in range(len(parts) - 1, 0, -1):
-        prefix = ".".join(parts[:i])
-        if fields.get(prefix) in ("object", "flattened") or f"{prefix}.*" in fields:
-            return True
-    return False
+        if fields.get(".".join(parts[:i])) in ("object", "flattened"):
+            return "keyword"
+    return None
+
+
+def index_datasets(index_patterns: Iterable[str]) -> list[str]:
+    """The data streams (datasets) of ``logs-<dataset>-*`` index patterns."""
+    return [p[len("logs-") : -len("-*")] for p in index_patterns]
+
+
+def elastic_datasets(compiled: CompiledQuery) -> list[str]:
+    """The data streams a compiled Elastic query reads, from its index patterns."""
+    return index_datasets(compiled.extra.get("index", []))
+
+
+def analysed_fields(datasets: Iterable[str], fields: Iterable[str]) -> set[str]:
+    """The fields mapped as analysed text (``ANALYSED_TYPES``) in any of the data streams."""
+    schemas = [elastic_fields([ds]) for ds in datasets]
+    return {f for f in fields if any(elastic_field_type(f, types) in ANALYSED_TYPES for types in schemas)}
+
+
+def elastic_packages() -> dict[str, str]:
+    """Integration package -> the version its field definitions were generated from."""
+    return dict(_load("elastic.json").get("packages", {}))
 
 
 def splunk_fields(sourcetypes: Iterable[str]) -> set[str]:
@@ -60,41 +90,21 @@ def splunk_fields(sourcetypes: Iterable[str]) -> set[str]:
 
 
 def field_type(datasets: Iterable[str], field: str) -> str | None:
-    return elastic_fields(datasets).get(field)
+    return elastic_field_type(field, elastic_fields(datasets))
 
 
-def elastic_field_type(types: dict, name: str) -> str | None:
-    """An Elastic field's mapping type in one data stream's schema: exact name, then a dynamic
-    template pattern (``o365.audit.Parameters.*``), then a parent declared ``object`` or
-    ``flattened`` (their leaves are keywords)."""
-    if name in types:
-        return types[name]
-    for pattern, kind in types.items():
-        if "*" in pattern and fnmatch.fnmatchcase(name, pattern):
-            return kind if kind not in ("object", "flattened") else "keyword"
-    parts = name.split(".")
-    for i in range(len(parts) - 1, 0, -1):
-        if types.get(".".join(parts[:i])) in ("object", "flattened"):
-            return "keyword"
-    return None
+def splunk_sourcetypes(compiled: CompiledQuery) -> list[str]:
+    """The sourcetypes (or sources) behind the macros a compiled Splunk search reads."""
+    from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES
 
-
-def elastic_datasets(index_patterns: Iterable[str]) -> list[str]:
-    """The data streams (datasets) of ``logs-<dataset>-*`` index patterns."""
-    return [p[len("logs-") : -len("-*")] for p in index_patterns]
-
-
-def analysed_fields(datasets: Iterable[str], fields: Iterable[str]) -> set[str]:
-    """The fields mapped as analysed text in any of the data streams."""
-    known = _load("elastic.json").get("datasets", {})
-    schemas = [known.get(ds, {}).get("fields", {}) for ds in datasets]
-    return {f for f in fields if any(elastic_field_type(types, f) in ANALYSED_TYPES for types in schemas)}
+    macros = compiled.extra.get("macros", [])
+    return [v for s in SPLUNK_SOURCES.values() if s.macro in macros for v in s.selector_values]
 
 
 def unknown_fields(target: str, compiled: CompiledQuery) -> list[str]:
     """Messages for fields of a compiled query that the target's schema lacks."""
     if target == "elastic":
-        datasets = elastic_datasets(compiled.extra.get("index", []))
+        datasets = elastic_datasets(compiled)
         fields = elastic_fields(datasets)
         if not fields:
             return [f"no Elastic schema for data streams {datasets}"]
@@ -111,11 +121,7 @@ def unknown_fields(target: str, compiled: CompiledQuery) -> list[str]:
         known = {f"{entry['prefix']}.{f}" for f in entry["fields"]}
         return [f"field '{f}' is not in the CIM data model {datamodel}" for f in compiled.fields if f not in known]
     if target == "splunk":
-        from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES
-
-        sourcetypes = [
-            v for s in SPLUNK_SOURCES.values() if s.macro in compiled.extra.get("macros", []) for v in s.selector_values
-        ]
+        sourcetypes = splunk_sourcetypes(compiled)
         if not _load("splunk.json"):
             return ["no Splunk schema (data/schemas/splunk.json)"]
         fields = splunk_fields(sourcetypes)

@@ -16,7 +16,8 @@ from xml.etree import ElementTree as ET
 from t1114 import engine
 from t1114.fixtures import FixtureFile
 from t1114.loader import Pack
-from t1114.targets import Target
+from t1114.targets import Target, applicable_rules
+from t1114.tuning import load_tuning
 from t1114.verify.differential import QueryReport, check_queries
 
 
@@ -57,13 +58,18 @@ def run_tests(
     targets: Iterable[Target],
     rule_filter: set[str] | None = None,
     queries: bool = True,
+    tuning: dict | None = None,
 ) -> TestReport:
+    """``tuning``: the lists to evaluate with; by default those the fixtures are written for
+    (fixtures/tuning.yml), so the fixtures hold whatever the pack's own tuning file says."""
+    if tuning is None:
+        tuning = load_tuning(pack.project.fixture_tuning_file)
     targets = list(targets)
     results: list[CaseResult] = []
     for target in targets:
-        applicable = [r for r in pack.rules if target.applies_to(r.sigma)]
+        applicable = applicable_rules(target, pack)
         ids = {r.id for r in applicable}
-        compiled = {r.id: r for r in engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline())}
+        compiled = {r.id: r for r in engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline(tuning))}
         for fixture in fixtures:
             for case in fixture.cases:
                 events = case.events.get(target.shape)
@@ -84,7 +90,7 @@ def run_tests(
     report = TestReport(results)
     if queries:
         reference = {(r.rule_id, r.target, r.file, r.case): r.matched_events for r in results}
-        report.queries = check_queries(pack, fixtures, targets, reference, rule_filter)
+        report.queries = check_queries(pack, fixtures, targets, reference, rule_filter, tuning)
     return report
 
 

@@ -21,7 +21,7 @@ from t1114.fixtures import FixtureFile, coverage_gaps, load_fixtures
 from t1114.loader import Pack
 from t1114.safeyaml import load_yaml_documents
 from t1114.validator_data import use_offline_validator_data
-from t1114.targets import all_targets, build_targets
+from t1114.targets import all_targets, applicable_rules, build_targets
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,18 @@ def run_fixture_checks(pack: Pack, fixtures: list[FixtureFile] | None = None) ->
         fixtures = load_fixtures(pack) if fixtures is None else fixtures
     except PackErrors as e:
         return [Finding(pack.project.relative(x.path or ""), "fixtures", x.message) for x in e.errors]
-    shapes = [t.shape for t in all_targets().values()]
+    targets = list(all_targets().values())
+    shapes = sorted({t.shape for t in targets})
     return [
         Finding(pack.project.relative(g.path), "fixture_coverage", g.message)
-        for g in coverage_gaps(pack, fixtures, shapes)
+        for g in coverage_gaps(pack, fixtures, shapes, exempt_from_coverage(pack, targets))
     ]
+
+
+def exempt_from_coverage(pack: Pack, targets) -> set[tuple[str, str]]:
+    """(rule id, shape) pairs no target of that shape applies to: they need no fixture cases."""
+    needed = {(r.id, t.shape) for t in targets for r in applicable_rules(t, pack)}
+    return {(r.id, t.shape) for t in targets for r in pack.rules} - needed
 
 
 def run_schema_checks(pack: Pack) -> list[Finding]:
@@ -89,7 +96,9 @@ def run_schema_checks(pack: Pack) -> list[Finding]:
     for target in build_targets().values():
         for rule in pack.rules:
             try:
-                compiled = target.compile_rule(pack.collection([rule]), rule.id, pack.project.relative(rule.path))
+                compiled = target.compile_rule(
+                    pack.collection([rule]), rule.id, pack.project.relative(rule.path), tuning=pack.tuning
+                )
             except PackError as e:
                 findings.append(Finding(pack.project.relative(rule.path), f"compile_{target.name}", e.message))
                 continue

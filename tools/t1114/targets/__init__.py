@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from t1114.targets.base import CompiledQuery, Target
 
-__all__ = ["CompiledQuery", "Target", "all_targets", "build_targets", "get_target"]
+__all__ = ["CompiledQuery", "Target", "all_targets", "applicable_rules", "build_targets", "get_target"]
 
 
 @lru_cache(maxsize=1)
@@ -33,3 +33,11 @@ def get_target(name: str) -> Target:
         return all_targets()[name]
     except KeyError:
         raise ValueError(f"unknown target '{name}' (known: {', '.join(all_targets())})") from None
+
+
+
+def applicable_rules(target: Target, pack) -> list:
+    """The pack's rules the target applies to, judged on resolved rules: whether a target has a
+    form of a correlation depends on the rules it references."""
+    ids = {str(rule.id) for rule in pack.collection() if target.applies_to(rule)}
+    return [rule for rule in pack.rules if rule.id in ids]

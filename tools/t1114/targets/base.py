@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from sigma.collection import SigmaCollection
 from sigma.conversion.base import Backend
@@ -21,6 +22,9 @@ from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.rule.base import SigmaRuleBase
 
 from t1114.errors import PackError
+
+if TYPE_CHECKING:
+    from t1114.package import Bundle
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,9 @@ def detection_fields(rule: SigmaRuleBase) -> set[str]:
     """Field names a (processed) rule's query refers to."""
     found: set[str] = set()
     if isinstance(rule, SigmaCorrelationRule):
-        found.update(rule.group_by or [])
+        # An alias names no field of its own; the fields are those it maps to in each rule.
+        aliases = {alias.alias for alias in rule.aliases}
+        found.update(f for f in rule.group_by or [] if f not in aliases)
         for alias in rule.aliases:
             found.update(alias.mapping.values())
         if rule.condition and rule.condition.fieldref:
@@ -77,11 +83,14 @@ class Target(ABC):
     timestamp_fields: ClassVar[tuple[str, ...]] = ("@timestamp",)
 
     @abstractmethod
-    def evaluation_pipeline(self) -> ProcessingPipeline:
-        """The pipeline the engine applies before the SQLite backend."""
+    def evaluation_pipeline(self, tuning: dict | None = None) -> ProcessingPipeline:
+        """The pipeline the engine applies before the SQLite backend.
 
-    def query_pipeline(self) -> ProcessingPipeline:
-        return self.evaluation_pipeline()
+        ``tuning``: the pack's tuning lists (see t1114.tuning); None keeps the defaults.
+        """
+
+    def query_pipeline(self, tuning: dict | None = None) -> ProcessingPipeline:
+        return self.evaluation_pipeline(tuning)
 
     # The backend output format of the shipped queries (None: the backend's default).
     output_format: ClassVar[str | None] = None
@@ -91,11 +100,13 @@ class Target(ABC):
         log sources); rules it does not apply to are neither compiled nor evaluated on it."""
         return True
 
-    def backend_for(self, rule: SigmaRuleBase) -> tuple[Backend, str, str]:
+    def backend_for(self, rule: SigmaRuleBase, tuning: dict | None = None) -> tuple[Backend, str, str]:
         """(backend, language, file extension) for one rule."""
         raise NotImplementedError(f"target {self.name} ships no queries")
 
-    def compile_rule(self, collection: SigmaCollection, rule_id: str, path: str | None = None) -> CompiledQuery | None:
+    def compile_rule(
+        self, collection: SigmaCollection, rule_id: str, path: str | None = None, tuning: dict | None = None
+    ) -> CompiledQuery | None:
         """The shipped query of one rule.
 
         ``collection`` holds the rule and the rules it references, freshly parsed: a backend
@@ -105,7 +116,7 @@ class Target(ABC):
         rule = collection[rule_id]
         if not rule._output or not self.applies_to(rule):
             return None
-        backend, language, extension = self.backend_for(rule)
+        backend, language, extension = self.backend_for(rule, tuning)
         try:
             if self.output_format:
                 backend.convert(collection, self.output_format)
@@ -128,10 +139,25 @@ class Target(ABC):
             extension=extension,
             text="\n\n".join(str(q).strip() for q in queries) + "\n",
             fields=tuple(sorted(fields)),
-            extra=self.extra_for(rule),
+            extra=self._extra(rule),
             queries=tuple(str(q).strip() for q in queries),
         )
+
+    def _extra(self, rule: SigmaRuleBase) -> dict:
+        extra = dict(self.extra_for(rule))
+        if isinstance(rule, SigmaCorrelationRule):
+            # The fields a correlation's results keep, as this target names them (packagers
+            # make risk objects and triage notes of them).
+            extra.setdefault("group_by", list(rule.group_by or []))
+        return extra
 
     def extra_for(self, rule: SigmaRuleBase) -> dict:
         """Target-specific facts about a compiled rule (indices, macros) for packaging."""
         return {}
+
+    def package(self, bundle: "Bundle", out: Path) -> None:
+        """Write this target's import-ready artifacts into ``out`` (``dist/<target>/``).
+
+        ``bundle`` holds the pack and its compiled queries; most targets delegate to a module
+        of ``t1114.package``. A target without artifacts of its own writes nothing.
+        """

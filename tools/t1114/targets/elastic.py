@@ -8,9 +8,9 @@ from sigma.backends.elasticsearch import ESQLBackend, EqlBackend
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.types import SigmaNumber, SigmaRegularExpressionFlag, SigmaString, SpecialChars
-from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, t1114_elastic_pipeline
+from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, elastic_pipeline
 
-from t1114.schema import analysed_fields, elastic_datasets
+from t1114.schema import analysed_fields, index_datasets
 from t1114.targets.base import Target, detection_fields, logsources_of
 
 
@@ -268,7 +268,7 @@ class PackEsqlBackend(ESQLBackend):
     convert_or_as_in = False  # each value goes through TO_LOWER; ES|QL's IN has no such form
     group_key_field = "t1114_key{index}"
     window_field = "window_start"
-    window_hops = 2
+    window_hops = 4
     rule_count_field = "rule_count"
 
     groupby_expression_nofield = {"stats": " by window_start"}
@@ -434,33 +434,41 @@ class ElasticTarget(Target):
     )
     timestamp_fields = ("@timestamp",)
 
-    def evaluation_pipeline(self):
-        return t1114_elastic_pipeline()
+    def evaluation_pipeline(self, tuning=None):
+        return elastic_pipeline(tuning)
 
-    def backend_for(self, rule):
+    def applies_to(self, rule):
+        """Not to rules on a log source no Elastic integration of the pack records."""
+        return not any(
+            source.unavailable and source.logsource.matches(ls)
+            for ls in logsources_of(rule)
+            for source in ELASTIC_SOURCES.values()
+        )
+
+    def backend_for(self, rule, tuning=None):
         # EQL's ":" and "like~" compare case-insensitively, as Sigma does, and its sequences
         # keep a sliding window; ES|QL counts (STATS) and reads text fields' values.
-        if self.needs_esql(rule):
-            return PackEsqlBackend(processing_pipeline=self.query_pipeline()), "esql", "esql"
-        return PackEqlBackend(processing_pipeline=self.query_pipeline()), "eql", "eql"
+        if self.needs_esql(rule, tuning):
+            return PackEsqlBackend(processing_pipeline=self.query_pipeline(tuning)), "esql", "esql"
+        return PackEqlBackend(processing_pipeline=self.query_pipeline(tuning)), "eql", "eql"
 
-    def needs_esql(self, rule) -> bool:
+    def needs_esql(self, rule, tuning=None) -> bool:
         """Counting correlations, and every rule (or correlation of rules) that compares a field
         Elasticsearch maps as analysed text: EQL's operators need keyword-family fields, while
         ES|QL evaluates LIKE/RLIKE on a text field's value."""
         if isinstance(rule, SigmaCorrelationRule) and rule.type in _COUNTING:
             return True
-        return bool(self.text_fields(rule))
+        return bool(self.text_fields(rule, tuning))
 
-    def text_fields(self, rule) -> set[str]:
+    def text_fields(self, rule, tuning=None) -> set[str]:
         """The analysed text fields a rule compares once mapped: a copy of each event rule goes
         through the query pipeline, as conversion would take it, and the fields it then names
         are looked up in the schema of the data streams the pipeline pins it to."""
         found: set[str] = set()
         for event_rule in _event_rules(copy.deepcopy(rule)):
-            pipeline = self.query_pipeline()
+            pipeline = self.query_pipeline(tuning)
             pipeline.apply(event_rule)
-            datasets = elastic_datasets(pipeline.state.get("index", []))
+            datasets = index_datasets(pipeline.state.get("index", []))
             found |= analysed_fields(datasets, detection_fields(event_rule))
         return found
 
@@ -472,6 +480,11 @@ class ElasticTarget(Target):
                     indices.update(source.index_patterns)
                     integrations.update(source.integrations)
         return {"index": sorted(indices), "integrations": sorted(integrations)}
+
+    def package(self, bundle, out):
+        from t1114.package.elastic import write_rules
+
+        write_rules(bundle, out)
 
 
 TARGET = ElasticTarget()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sigma.pipelines.t1114.native import t1114_native_pipeline
+from sigma.pipelines.t1114.native import native_pipeline
 
 from t1114.targets.base import Target
 
@@ -10,13 +10,16 @@ class NativeTarget(Target):
     shape = "native"
     builds = False
     description = (
-        "events as recorded at the source (Sysmon/Windows XML names, O365 Management API JSON, Linux audit "
-        "records, macOS Endpoint Security messages)"
+        "events as recorded at the source (Sysmon/Windows XML names, O365 Management API JSON, Microsoft "
+        "Graph, Google Reports API, Linux audit records, macOS Endpoint Security messages)"
     )
     timestamp_fields = (
         "@timestamp",
         "timestamp",
         "CreationTime",
+        "createdDateTime",
+        "activityDateTime",
+        "date_time",
         "TimeCreated_SystemTime",
         "TimeCreated",
         "UtcTime",
@@ -24,8 +27,8 @@ class NativeTarget(Target):
         "time",
     )
 
-    def evaluation_pipeline(self):
-        return t1114_native_pipeline()
+    def evaluation_pipeline(self, tuning=None):
+        return native_pipeline(tuning)
 
 
 TARGET = NativeTarget()

@@ -121,14 +121,14 @@ class SplunkTarget(Target):
     description = "SPL over the Splunk add-ons' field names, sources behind overridable macros"
     timestamp_fields = ("_time", "timestamp")
 
-    def evaluation_pipeline(self):
-        return splunk_pipeline(macros=False)
+    def evaluation_pipeline(self, tuning=None):
+        return splunk_pipeline(macros=False, tuning=tuning)
 
-    def query_pipeline(self):
-        return splunk_pipeline(macros=True)
+    def query_pipeline(self, tuning=None):
+        return splunk_pipeline(macros=True, tuning=tuning)
 
-    def backend_for(self, rule):
-        return PackSplunkBackend(processing_pipeline=self.query_pipeline()), "spl", "spl"
+    def backend_for(self, rule, tuning=None):
+        return PackSplunkBackend(processing_pipeline=self.query_pipeline(tuning)), "spl", "spl"
 
     def extra_for(self, rule):
         macros = {
@@ -138,6 +138,11 @@ class SplunkTarget(Target):
             if source.logsource.matches(ls)
         }
         return {"macros": sorted(macros)}
+
+    def package(self, bundle, out):
+        from t1114.package.splunk import write_app
+
+        write_app(bundle, out)
 
 
 TARGET = SplunkTarget()

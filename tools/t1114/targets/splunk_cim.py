@@ -46,14 +46,14 @@ class SplunkCimTarget(Target):
     def applies_to(self, rule):
         return not isinstance(rule, SigmaCorrelationRule) and cim_source_for(rule.logsource) is not None
 
-    def evaluation_pipeline(self):
-        return splunk_cim_pipeline(query=False)
+    def evaluation_pipeline(self, tuning=None):
+        return splunk_cim_pipeline(query=False, tuning=tuning)
 
-    def query_pipeline(self):
-        return splunk_cim_pipeline(query=True)
+    def query_pipeline(self, tuning=None):
+        return splunk_cim_pipeline(query=True, tuning=tuning)
 
-    def backend_for(self, rule):
-        return PackSplunkCimBackend(processing_pipeline=self.query_pipeline()), "spl", "spl"
+    def backend_for(self, rule, tuning=None):
+        return PackSplunkCimBackend(processing_pipeline=self.query_pipeline(tuning)), "spl", "spl"
 
     def extra_for(self, rule):
         return {"datamodel": cim_source_for(rule.logsource).datamodel}

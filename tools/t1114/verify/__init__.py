@@ -62,7 +62,7 @@ def context_for(target: Target, compiled: CompiledQuery) -> Context:
         datamodels = {s.datamodel: tuple(s.tags) for s in CIM_SOURCES.values()}
         return Context(target.name, tuple(target.timestamp_fields), macros=macros(), datamodels=datamodels)
     if target.name == "elastic":
-        datasets = tuple(elastic_datasets(compiled.extra.get("index", [])))
+        datasets = tuple(elastic_datasets(compiled))
         return Context(target.name, tuple(target.timestamp_fields), field_types=_elastic_types(), datasets=datasets)
     return Context(target.name, tuple(target.timestamp_fields))
 

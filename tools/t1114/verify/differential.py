@@ -80,8 +80,10 @@ def check_queries(
     targets: Iterable[Target],
     reference: dict[tuple[str, str, str, str], tuple[int, ...]],
     rule_filter: set[str] | None = None,
+    tuning: dict | None = None,
 ) -> QueryReport:
-    """``reference`` maps (rule id, target, fixture file, case) to the events the engine matched."""
+    """``reference`` maps (rule id, target, fixture file, case) to the events the engine matched;
+    ``tuning``: the lists the queries are built with, those the reference was evaluated with."""
     report = QueryReport()
     use_offline_attack_data()
     for target in (t for t in targets if t.builds):
@@ -91,7 +93,7 @@ def check_queries(
                 continue
             parsed, problem = None, None
             try:
-                query = compile_rule(pack, target, rule)
+                query = compile_rule(pack, target, rule, tuning)
             except PackError as e:  # reported per case below, like a query that does not parse
                 query, problem = None, QuerySyntaxError(e.message)
             if query is None and problem is None:
@@ -140,7 +142,7 @@ def check_queries(
     return report
 
 
-def compile_rule(pack: Pack, target: Target, rule):
+def compile_rule(pack: Pack, target: Target, rule, tuning: dict | None = None):
     """The shipped query of one rule on one target (None when the target ships none for it).
     Looked up here so tests can substitute what a target emits."""
-    return target.compile_rule(pack.collection([rule]), rule.id, pack.project.relative(rule.path))
+    return target.compile_rule(pack.collection([rule]), rule.id, pack.project.relative(rule.path), tuning=tuning)

@@ -36,10 +36,10 @@ def field_kind(ctx: Context, dataset: str | None, name: str, text_values: bool =
     """How a field compares: "string", "number", "ip", "boolean" or "date". ``text_values``: the
     language reads a text field's value (ES|QL) rather than refusing it (EQL)."""
     types = ctx.field_types.get(dataset or "", {})
-    kind = elastic_field_type(types, name)
+    kind = elastic_field_type(name, types)
     if kind is None and not dataset:
         for other in ctx.field_types.values():
-            kind = elastic_field_type(other, name)
+            kind = elastic_field_type(name, other)
             if kind is not None:
                 break
     if kind in ANALYSED_TYPES and text_values:

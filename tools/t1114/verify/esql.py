@@ -43,7 +43,7 @@ import esql as esql_parser
 from esql import ast
 
 from t1114.events import Event
-from t1114.schema import elastic_datasets, elastic_field_type, elastic_fields
+from t1114.schema import elastic_field_type, elastic_fields, index_datasets
 from t1114.verify.base import Context, QuerySyntaxError, Unverifiable, as_number, as_text, epoch, unescape, wildcard_regex
 from t1114.verify.elastic_fields import lookup
 from t1114.verify.lucene_regex import compile_lucene_regex
@@ -81,13 +81,13 @@ def _schema(patterns: tuple[str, ...], names: tuple[str, ...]):
     """The mapping of ``logs-<dataset>-*`` patterns from the integration schemas (None when a
     pattern is not one of theirs), with the query's fields under dynamic templates or
     ``object``/``flattened`` parents resolved by name."""
-    schemas = [elastic_fields([ds]) for ds in elastic_datasets(patterns)]
+    schemas = [elastic_fields([ds]) for ds in index_datasets(patterns)]
     if not schemas or not all(schemas):
         return None
     mapping = {}
     for pattern, types in zip(patterns, schemas):
         fields = {f: t for f, t in types.items() if "*" not in f}
-        fields.update({n: kind for n in names if n not in fields and (kind := elastic_field_type(types, n))})
+        fields.update({n: kind for n in names if n not in fields and (kind := elastic_field_type(n, types))})
         mapping[pattern] = fields
     return esql_parser.Schema(mapping)
 
