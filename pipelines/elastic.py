@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sigma.processing.conditions import IncludeFieldCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
-from sigma.processing.transformations import ConvertTypeTransformation, RuleFailureTransformation
+from sigma.processing.transformations import ConvertTypeTransformation, RuleFailureTransformation, SetStateTransformation
 
 from sigma.pipelines.t1114.base import LogSource, SourceMapping, field_mapping_items, source_condition_item
 from sigma.pipelines.t1114.sources import SOURCES
@@ -413,6 +413,16 @@ ELASTIC_SOURCES.update(
 )
 
 
+def index_item(source: ElasticSource) -> ProcessingItem:
+    """The source's index patterns as the pipeline state ``index``, which the ES|QL backend
+    reads for its ``FROM`` (instead of ``FROM *``)."""
+    return ProcessingItem(
+        identifier=source.item_id("index"),
+        transformation=SetStateTransformation("index", source.index_patterns),
+        rule_conditions=[source.logsource.condition()],
+    )
+
+
 def elastic_pipeline(tuning: dict | None = None) -> ProcessingPipeline:
     """``tuning``: the tuning lists to use instead of the defaults (see tuning.py)."""
     items = [
@@ -436,6 +446,7 @@ def elastic_pipeline(tuning: dict | None = None) -> ProcessingPipeline:
             continue
         items += field_mapping_items(source)
         items += source_condition_item(source)
+        items.append(index_item(source))
     # ECS keeps event.code as a keyword, and the o365 integration these audit record numbers:
     # rules' numbers become strings there.
     items.append(

@@ -144,15 +144,44 @@ def test_eql_regexes_are_lucene_whole_value_patterns(pack):
     for bad in ("a\\sb", "(?:a)", "a$b"):
         with pytest.raises(ValueError):
             lucene_regex(bad)
-    text = compiled(pack, "elastic")["win_exchange_forwarding_cmdlet_script"].text
+    text = compiled(pack, "elastic")["win_exchange_forwarding_cmdlet_cmdline"].text
     assert "regex~ \".*(S`?e`?t`?" in text and "(?i)" not in text
 
 
-def test_temporal_k_of_n_on_elastic_is_every_ordered_choice_of_k(pack):
-    rule = pack.find("win_email_collection_multi_signal")
-    q = all_targets()["elastic"].compile_rule(pack.collection([rule]), rule.id)
+def _signal(n, field, value, logsource="{product: m365, service: exchange}"):
+    return f"""
+title: Signal {n}
+id: 0f9d7a10-2222-4c1a-9a51-00000000000{n}
+name: signal_{n}
+logsource: {logsource}
+detection:
+  sel: {{{field}: {value}}}
+  condition: sel
+level: low
+"""
+
+
+def _k_of_n(rules, count):
+    return f"""
+title: K of N
+id: 0f9d7a10-2222-4c1a-9a51-000000000009
+name: k_of_n
+correlation:
+  type: temporal
+  rules: [{", ".join(rules)}]
+  group-by: [Computer]
+  timespan: 30m
+  condition: {{gte: {count}}}
+level: high
+"""
+
+
+def test_temporal_k_of_n_on_elastic_is_every_ordered_choice_of_k():
+    win = "{product: windows, category: process_creation}"
+    text = "---".join([_signal(i, "CommandLine|contains", f"tool{i}", win) for i in range(1, 5)] + [_k_of_n([f"signal_{i}" for i in range(1, 5)], 2)])
+    q = _compile_text("elastic", text, "0f9d7a10-2222-4c1a-9a51-000000000009")
     # gte: 2 of 4 rules: 4 * 3 ordered pairs, each a two-step sequence on one host.
-    assert len(q.queries) == 12
+    assert q.language == "eql" and len(q.queries) == 12
     assert all(len(x.splitlines()) == 3 and x.startswith("sequence by host.name with maxspan=30m") for x in q.queries)
     assert len(set(q.queries)) == 12
 
@@ -169,3 +198,75 @@ def test_temporal_ordered_with_aliases_joins_each_step_on_its_own_field(pack):
     spl = all_targets()["splunk"].compile_rule(pack.collection([rule]), rule.id).text
     assert "rename properties.userPrincipalName as user" in spl and "rename UserId as user" in spl
     assert 'event_type="m365_forwarding_change" AND t1114_p1 >= _time - 3600' in spl
+
+
+# --- rules on text fields: ES|QL ----------------------------------------------------------------
+
+
+def test_rules_on_text_fields_compile_to_esql_reading_their_own_data_streams(pack):
+    from sigma.correlations import SigmaCorrelationType
+
+    target = all_targets()["elastic"]
+    counting = (SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT)
+    queries = compiled(pack, "elastic")
+    for name, q in queries.items():
+        rule = pack.collection([pack.find(name)])[pack.find(name).id]
+        # The choice follows the schema: ES|QL exactly when a compared field is analysed text
+        # (or the rule counts, which EQL cannot).
+        expected = bool(target.text_fields(rule)) or getattr(rule, "type", None) in counting
+        assert (q.language == "esql") == expected, name
+        if q.language == "esql":
+            assert q.extension == "esql" and q.text.startswith(f"from {', '.join(q.extra['index'])} metadata "), name
+        else:
+            assert not schema.analysed_fields(schema.elastic_datasets(q), q.fields), name
+    script_rules = {n for n, q in queries.items() if "powershell.file.script_block_text" in q.fields}
+    assert {"win_outlook_automation_script", "win_email_collection_multi_signal"} <= script_rules
+    assert all(queries[n].language == "esql" for n in script_rules)
+
+
+def test_esql_regexes_ignore_case_through_to_lower(pack):
+    q = compiled(pack, "elastic")["win_exchange_forwarding_cmdlet_script"]
+    assert 'to_lower(powershell.file.script_block_text) rlike ".*(s`?e`?t`?\\\\-`?m`?a`?i`?l`?b`?o`?x).*"' in q.text
+    assert "regex" not in q.text and "(?i)" not in q.text
+
+
+def test_text_field_decision_follows_the_schema_not_the_rule_name():
+    # The same detection on a keyword field (process command line) stays EQL.
+    script = _signal(1, "ScriptBlockText|contains", "Outlook.Application", "{product: windows, category: ps_script}")
+    cmdline = _signal(2, "CommandLine|contains", "Outlook.Application", "{product: windows, category: process_creation}")
+    q1 = _compile_text("elastic", script, "0f9d7a10-2222-4c1a-9a51-000000000001")
+    q2 = _compile_text("elastic", cmdline, "0f9d7a10-2222-4c1a-9a51-000000000002")
+    assert q1.language == "esql" and 'to_lower(powershell.file.script_block_text) like "*outlook.application*"' in q1.text
+    assert q1.text.startswith("from logs-windows.forwarded-*, logs-windows.powershell_operational-* metadata _id, _index, _version | where ")
+    assert q2.language == "eql" and 'process.command_line : "*Outlook.Application*"' in q2.text
+
+
+def test_temporal_correlation_over_a_text_field_rule_is_esql_with_a_flag_per_rule():
+    script = _signal(1, "ScriptBlockText|contains", "Outlook.Application", "{product: windows, category: ps_script}")
+    network = _signal(2, "DestinationPort", 587, "{product: windows, category: network_connection}")
+    q = _compile_text("elastic", "---".join([script, network, _k_of_n(["signal_1", "signal_2"], 2)]), "0f9d7a10-2222-4c1a-9a51-000000000009")
+    assert q.language == "esql" and len(q.queries) == 1
+    lines = q.text.strip().splitlines()
+    assert lines[0].startswith(
+        "from logs-windows.forwarded-*, logs-windows.powershell_operational-*, logs-windows.sysmon_operational-* metadata "
+    )
+    assert lines[1].startswith("| eval signal_1=case(") and ", signal_2=case(" in lines[1]
+    assert lines[2:] == [
+        "| eval t1114_key0=to_lower(to_string(host.name))",
+        "| eval window_start=mv_append(mv_append(mv_append(date_trunc(30 minutes, @timestamp), "
+        "date_trunc(30 minutes, @timestamp + 450 seconds) - 450 seconds), date_trunc(30 minutes, @timestamp + 15 minutes) - 15 minutes), "
+        "date_trunc(30 minutes, @timestamp + 1350 seconds) - 1350 seconds)",
+        "| stats signal_1=max(signal_1), signal_2=max(signal_2) by window_start, t1114_key0",
+        "| eval rule_count=signal_1 + signal_2",
+        "| where rule_count >= 2",
+    ]
+
+
+def test_ordered_correlation_over_a_text_field_rule_is_refused_clearly():
+    from t1114.errors import PackError
+
+    script = _signal(1, "ScriptBlockText|contains", "Outlook.Application", "{product: windows, category: ps_script}")
+    network = _signal(2, "DestinationPort", 587, "{product: windows, category: network_connection}")
+    ordered = _k_of_n(["signal_1", "signal_2"], 2).replace("type: temporal", "type: temporal_ordered").replace("  condition: {gte: 2}\n", "")
+    with pytest.raises(PackError, match="ordered correlation in ES\\|QL"):
+        _compile_text("elastic", "---".join([script, network, ordered]), "0f9d7a10-2222-4c1a-9a51-000000000009")

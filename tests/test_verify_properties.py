@@ -4,6 +4,8 @@ language can ignore case), and not an event where one character differs."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -25,15 +27,15 @@ def sigma_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
 
 
-def rule_yaml(modifier: str, value: str) -> dict:
-    field = "CommandLine" + (f"|{modifier}" if modifier else "")
+def rule_yaml(modifier: str, value: str, field: str = "CommandLine", category: str = "process_creation") -> dict:
+    field += f"|{modifier}" if modifier else ""
     return {
         "title": "property",
         "id": "5d1b2c3a-0000-4000-8000-000000000001",
         "name": "property",
         "status": "test",
-        "logsource": {"product": "windows", "category": "process_creation"},
-        "detection": {"sel": {field: sigma_escape(value)}, "condition": "sel"},
+        "logsource": {"product": "windows", "category": category},
+        "detection": {"sel": {field: re.escape(value) if modifier.startswith("re") else sigma_escape(value)}, "condition": "sel"},
         "level": "low",
     }
 
@@ -62,7 +64,8 @@ def mutate(value: str) -> str:
 
 
 def embed(modifier: str, value: str) -> str:
-    return {"contains": f"pre {value} post", "startswith": f"{value} post", "endswith": f"pre {value}", "": value}[modifier]
+    return {"contains": f"pre {value} post", "startswith": f"{value} post", "endswith": f"pre {value}", "": value,
+            "re|i": f"pre\n{value}\npost"}[modifier]  # fmt: skip
 
 
 def case_insensitive_variant(text: str) -> str | None:
@@ -139,6 +142,26 @@ def test_esql_queries_parse_and_match_exactly(modifier, value):
     module = VERIFIERS["esql"]
     parsed = module.parse(_convert(PackEsqlBackend, rule_yaml(modifier, value)))
     check(modifier, value, lambda lines: module.evaluate(parsed, events_for("elastic", lines), _elastic_ctx()))
+
+
+def script_block_events(texts: list[str]) -> list[Event]:
+    return [
+        Event(i, flatten({"@timestamp": "2026-01-01T00:00:00Z", "data_stream": {"dataset": "windows.powershell_operational"},
+                          "event": {"code": "4104"}, "powershell": {"file": {"script_block_text": t}}}))
+        for i, t in enumerate(texts)
+    ]  # fmt: skip
+
+
+@SETTINGS
+@given(st.sampled_from(["contains", "startswith", "endswith", "", "re|i"]), VALUES)
+def test_rules_on_a_text_field_ship_as_esql_that_matches_exactly(modifier, value):
+    """PowerShell script blocks are a text field in the Elastic integration: the target ships
+    ES|QL, which reads the whole value, in any case (and a case-insensitive regex across lines)."""
+    compiled = compile_target("elastic", rule_yaml(modifier, value, "ScriptBlockText", "ps_script"))
+    assert compiled.language == "esql"
+    parsed = parse(compiled)
+    ctx = context_for(all_targets()["elastic"], compiled)
+    check(modifier, value, lambda lines: evaluate(compiled, parsed, script_block_events(lines), ctx))
 
 
 # luqum's lexer rejects a bare single quote, which Elasticsearch's query_string accepts (it is

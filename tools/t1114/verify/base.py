@@ -10,7 +10,6 @@ query is reported as unverified, never as passing.
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -122,19 +121,3 @@ def fold(text: str) -> str:
 
 def any_value(vals: list[Any], test: Callable[[Any], bool]) -> bool:
     return any(test(v) for v in vals)
-
-
-def elastic_field_type(types: dict, name: str) -> str | None:
-    """An Elastic field's mapping type from the integration schema: exact name, then a dynamic
-    template pattern (``o365.audit.Parameters.*``), then a parent declared ``object`` or
-    ``flattened`` (their leaves are keywords)."""
-    if name in types:
-        return types[name]
-    for pattern, kind in types.items():
-        if "*" in pattern and fnmatch.fnmatchcase(name, pattern):
-            return kind if kind not in ("object", "flattened") else "keyword"
-    parts = name.split(".")
-    for i in range(len(parts) - 1, 0, -1):
-        if types.get(".".join(parts[:i])) in ("object", "flattened"):
-            return "keyword"
-    return None

@@ -11,23 +11,39 @@ Semantics modelled, from the ES|QL reference:
   pattern is ``\\\\`` inside the string); ``RLIKE`` is Lucene regex syntax over the whole value;
 * functions and operators over a multivalued field return null (the documented behaviour),
   which the verifier does not try to reproduce: such rows are reported as unverified;
-* ``EVAL x = DATE_TRUNC(<duration>, @timestamp)`` buckets time from the epoch;
-  ``STATS agg BY keys`` groups rows on exact key values (case included); a group missing a key
-  value is the null group;
+* text fields (``text``, ``match_only_text``) are read as their whole value, as ES|QL does
+  ("text fields behave like keyword fields": from a keyword sub-field or ``_source``);
+* ``EVAL x = DATE_TRUNC(<duration>, @timestamp)`` buckets time from the epoch; date plus or
+  minus a duration is a date; ``MV_APPEND`` makes a multivalue; ``CASE`` takes the first true
+  condition (null is not true);
+* ``STATS agg BY keys`` groups rows on exact key values (case included); a group missing a key
+  value is the null group; a multivalued key puts the row in the group of each of its values;
 * the rows a query returns after ``STATS`` are groups: the events of the surviving groups are
   the ones reported as matched.
+
+Windows: a query that buckets time with ``DATE_TRUNC`` counts in windows anchored at the epoch,
+while Sigma's correlation window slides. Real events fall anywhere relative to those edges, so
+the verdict on a fixture is only the query's verdict if it holds wherever the edges fall: the
+query is run again with every event shifted so that each of its bucket boundaries is crossed,
+and a verdict that changes with the shift is reported as unverified (naming the shift), not as
+agreement or disagreement.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from itertools import product
 from typing import Any
 
 import esql as esql_parser
 from esql import ast
 
 from t1114.events import Event
+from t1114.schema import elastic_field_type, elastic_fields, index_datasets
 from t1114.verify.base import Context, QuerySyntaxError, Unverifiable, as_number, as_text, epoch, unescape, wildcard_regex
 from t1114.verify.elastic_fields import lookup
 from t1114.verify.lucene_regex import compile_lucene_regex
@@ -42,13 +58,81 @@ _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", '"': '"', "\\": "\\"}
 
 
 def parse(text: str) -> ast.EsqlQuery:
+    """The query's AST; a query reading the pack's data streams is also analysed against their
+    mappings (Elastic's analyzer: unknown fields and columns, mismatched types), as
+    Elasticsearch would before running it."""
     try:
-        return esql_parser.parse_query(text)
+        tree = esql_parser.parse_query(text)
+        schema = _schema(tuple(_from_patterns(tree)), tuple(esql_parser.get_unique_fields(tree)))
+        if schema is not None:
+            esql_parser.analyze(tree, schema)
+        return tree
     except esql_parser.EsqlError as e:
-        raise QuerySyntaxError(str(e).strip().splitlines()[0]) from None
+        raise QuerySyntaxError(" ".join(str(e).strip().splitlines()[:2])) from None
+
+
+def _from_patterns(tree: ast.EsqlQuery) -> list[str]:
+    first = tree.commands[0] if tree.commands else None
+    return list(first.index_patterns) if isinstance(first, ast.FromCommand) else []
+
+
+@lru_cache(maxsize=64)
+def _schema(patterns: tuple[str, ...], names: tuple[str, ...]):
+    """The mapping of ``logs-<dataset>-*`` patterns from the integration schemas (None when a
+    pattern is not one of theirs), with the query's fields under dynamic templates or
+    ``object``/``flattened`` parents resolved by name."""
+    schemas = [elastic_fields([ds]) for ds in index_datasets(patterns)]
+    if not schemas or not all(schemas):
+        return None
+    mapping = {}
+    for pattern, types in zip(patterns, schemas):
+        fields = {f: t for f, t in types.items() if "*" not in f}
+        fields.update({n: kind for n in names if n not in fields and (kind := elastic_field_type(n, types))})
+        mapping[pattern] = fields
+    return esql_parser.Schema(mapping)
+
+
+@dataclass(frozen=True)
+class _Run(Context):
+    """One evaluation: the context, a shift added to every event's time, and the DATE_TRUNC
+    calls seen (interval, time truncated), from which the shifts that move an edge follow."""
+
+    shift: float = 0.0
+    truncations: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, ctx: Context, shift: float = 0.0) -> "_Run":
+        return cls(**{f.name: getattr(ctx, f.name) for f in fields(Context)}, shift=shift)
+
+    def probe_shifts(self) -> list[float]:
+        """One shift inside each stretch between the shifts that carry some truncated time across
+        a bucket edge (within one period of the intervals): over such a stretch every bucket
+        keeps its events, so these shifts show every verdict the edges can give."""
+        if not self.truncations:
+            return []
+        period = math.lcm(*{round(span * 1000) for span, _ in self.truncations}) / 1000
+        edges = {0.0, period}
+        for span, moment in self.truncations:
+            first = (-moment) % span
+            edges.update(first + k * span for k in range(round(period / span)))
+        edges = sorted(edges)
+        return [(a + b) / 2 for a, b in zip(edges, edges[1:]) if b > a]
 
 
 def evaluate(query: ast.EsqlQuery, events: list[Event], ctx: Context) -> set[int]:
+    run = _Run.of(ctx)
+    matched = _execute(query, events, run)
+    for shift in run.probe_shifts():
+        if bool(_execute(query, events, _Run.of(ctx, shift))) != bool(matched):
+            raise Unverifiable(
+                f"the verdict depends on where ES|QL's DATE_TRUNC window edges fall: {'a match' if matched else 'no match'} "
+                f"as recorded, {'none' if matched else 'a match'} if the events came {shift:g}s later (ES|QL counts in "
+                "windows fixed to the clock, Sigma's window slides)"
+            )
+    return matched
+
+
+def _execute(query: ast.EsqlQuery, events: list[Event], ctx: Context) -> set[int]:
     commands = list(query.commands)
     if not commands or not isinstance(commands[0], ast.FromCommand):
         raise Unverifiable("an ES|QL query that does not start with FROM")
@@ -71,7 +155,7 @@ def _row(event: Event, ctx: Context) -> dict:
     row = {"\x00event": event, ROWS: (event.index,)}
     ts = epoch(event, ctx.timestamp_fields)
     if ts is not None:
-        row["\x00time"] = ts
+        row["\x00time"] = ts + getattr(ctx, "shift", 0.0)
     return row
 
 
@@ -110,7 +194,7 @@ def _column(name: str, row: dict, ctx: Context) -> _Field:
     event = row.get("\x00event")
     if event is None:
         return _Field(name, "string", None)
-    found = lookup(ctx, event.fields, name)
+    found = lookup(ctx, event.fields, name, text_values=True)
     if len(found.values) > 1:
         raise Unverifiable(f"field '{name}' is multivalued in event {event.index} (ES|QL returns null there)")
     return _Field(name, found.kind, found.values[0] if found.values else None)
@@ -168,6 +252,8 @@ def _binary(node: ast.BinaryExpr, row: dict, ctx: Context) -> Any:
     a, b = _value(node.left, row, ctx), _value(node.right, row, ctx)
     if a is None or b is None:
         return None
+    if isinstance(a, list) or isinstance(b, list):
+        raise Unverifiable(f"operator '{node.op}' on a multivalue (ES|QL returns null there)")
     if op in ("==", "!=", "<", "<=", ">", ">="):
         c = _compare(a, b)
         return {"==": c == 0, "!=": c != 0, "<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[op]
@@ -196,6 +282,18 @@ def _function(node: ast.FunctionCall, row: dict, ctx: Context) -> Any:
         value = _value(args[0], row, ctx)
         return (value is None) == (name == "is_null")
     values = [_value(a, row, ctx) for a in args]
+    if name == "case":
+        # CASE(c1, v1, c2, v2, ..., [else]): the first true condition's value (null is not true).
+        for condition, value in zip(values[0::2], values[1::2]):
+            if condition is True:
+                return value
+        return values[-1] if len(values) % 2 else None
+    if name == "mv_append":
+        if any(v is None for v in values):
+            raise Unverifiable("MV_APPEND of a null")
+        return [x for v in values for x in (v if isinstance(v, list) else [v])]
+    if any(isinstance(v, list) for v in values):
+        raise Unverifiable(f"ES|QL function {node.name}() over a multivalue (it returns null there)")
     if name in ("like", "not_like", "rlike", "not_rlike"):
         value, patterns = values[0], values[1:]
         if value is None:
@@ -230,7 +328,9 @@ def _function(node: ast.FunctionCall, row: dict, ctx: Context) -> Any:
         )
     if name == "date_trunc":
         span, moment = values
-        return float(int(moment // span) * span)
+        if isinstance(ctx, _Run):
+            ctx.truncations.append((span, moment))
+        return float((moment // span) * span)
     raise Unverifiable(f"ES|QL function {node.name}() is not evaluated")
 
 
@@ -244,11 +344,13 @@ def _stats(command: ast.StatsCommand, rows: list[dict], ctx: Context) -> list[di
     names = list(command.grouping)
     expressions = {a.name: a.expr for a in command.grouping_aliases}
     for r in rows:
-        key = []
+        choices = []
         for name in names:
             value = _value(expressions[name], r, ctx) if name in expressions else _column(name, r, ctx).value
-            key.append(value)
-        groups.setdefault(tuple(key), []).append(r)
+            # A multivalued key puts the row in the group of each of its (distinct) values.
+            choices.append(list(dict.fromkeys(value)) if isinstance(value, list) else [value])
+        for key in product(*choices):
+            groups.setdefault(key, []).append(r)
     out = []
     for key, members in groups.items():
         row = {ROWS: tuple(i for m in members for i in m[ROWS])}
