@@ -8,10 +8,13 @@ from t1114.bench import format_results, measure, run_bench
 
 
 def test_bench_writes_every_measurement(pack, tmp_path):
-    results = run_bench(pack, tmp_path, events=400, scales=[200, 400], rules=20, seed=7, log=lambda _: None)
+    # Timing validate/build/test is the same measure() of a command, tested below; skipped
+    # here because the pack's own build and tests take a minute.
+    results = run_bench(pack, tmp_path, events=400, scales=[200, 400], rules=20, seed=7, log=lambda _: None,
+                        pack_timings=False)
     written = json.loads((tmp_path / "bench.json").read_text())
     assert written == json.loads(json.dumps(results))
-    assert set(written["pack"]) == {"validate_seconds", "build_seconds", "test_seconds"}
+    assert "pack" not in written
     for part in ("scan", "baseline"):
         assert written[part]["events"] == 400 and written[part]["events_per_second"] > 0
         assert written[part]["peak_rss_mb"] > 0
@@ -42,7 +45,11 @@ def test_baseline_agrees_with_scan_where_its_semantics_suffice(pack, tmp_path):
 
     target = get_target("native")
     path = tmp_path / "c.jsonl"
-    write_jsonl(path, Corpus(pack, "native", seed=11, mix=Mix(attack=0.05)).events(1200))
+    fixtures = pack.project.fixtures_dir
+    planted = [e for name in ("windows/win_exchange_new_mailbox_export_request", "m365/m365_forwarding_rule_and_mailbox_sync")
+               for case in json.loads((fixtures / f"{name}.json").read_text())["cases"] if case.get("match")
+               for e in case["events"]["native"]]
+    write_jsonl(path, planted + list(Corpus(pack, "native", seed=11, mix=Mix(attack=0.05)).events(1200)))
     rules = {r.id: r for r in compile_pack(pack, target)}
     hits = list(scan(pack, target, [path]))
     for name in ("win_exchange_new_mailbox_export_request", "m365_forwarding_rule_and_mailbox_sync"):
