@@ -96,7 +96,7 @@ def test_evtx_records_are_the_parsers_json(tmp_path):
     "name, data, message",
     [
         ("bad.jsonl", '{"a": 1}\n{broken\n', "invalid JSON on line 2"),
-        ("scalar.jsonl", '{"a": 1}\n42\n', "line 2 is not a JSON object"),
+        ("scalar.jsonl", '{"a": 1}\n42\n', "not a JSON object on line 2"),
         ("latin1.jsonl", b'{"a": 1}\n{"a": "\xe9"}\n', "not UTF-8 text"),
         ("latin1.json", b'{"a": "\xe9"}', "invalid JSON: lexical error"),
         ("bom.jsonl", b'\xef\xbb\xbf{"a": 1}\n', "invalid JSON on line 1"),

@@ -85,7 +85,9 @@ def test_scan_of_broken_json_lines_names_the_line(cli, tmp_path):
     p = tmp_path / "bad.jsonl"
     p.write_text(json.dumps(FWD) + "\n{broken\n")
     result = cli("scan", "--target", "native", str(p))
-    assert result.returncode == 2 and "bad.jsonl: invalid JSON on line 2" in result.stderr
+    # Skipped and reported; the good line is still scanned; exit 4 says records were skipped.
+    assert result.returncode == 4 and "bad.jsonl: invalid JSON on line 2" in result.stderr
+    assert result.stdout and "in 1 events" in result.stderr
 
 
 # --- formats, directories, output ---------------------------------------------------------------
@@ -167,10 +169,10 @@ def test_cli_csv_and_summary(cli, pack, native_file):
     assert "events/s" not in result.stderr
 
 
-def test_bad_file_anywhere_means_no_output(cli, native_file, tmp_path):
+def test_strict_bad_record_anywhere_means_no_output(cli, native_file, tmp_path):
     bad = tmp_path / "z_bad.jsonl"
     bad.write_text(json.dumps(FWD) + "\n{broken\n")
-    result = cli("scan", "--target", "native", str(native_file), str(bad))
+    result = cli("scan", "--target", "native", "--strict", str(native_file), str(bad))
     assert result.returncode == 2 and result.stdout == ""
     assert "z_bad.jsonl: invalid JSON on line 2" in result.stderr
 

@@ -129,13 +129,14 @@ def cmd_test(args) -> int:
 def cmd_scan(args) -> int:
     import tempfile
 
-    from t1114.scan_output import write_hits, write_summary
+    from t1114.errors import EXIT_RECORDS_SKIPPED
     from t1114.progress import Progress
-    from t1114.scan import Scanner
+    from t1114.scan import Scanner, default_jobs
+    from t1114.scan_output import write_hits, write_skipped, write_summary
     from t1114.targets import get_target
 
     pack = _pack(args)
-    scanner = Scanner(pack, get_target(args.target))
+    scanner = Scanner(pack, get_target(args.target), jobs=args.jobs or default_jobs(), strict=args.strict)
     progress = Progress()
     # Hits are spooled and printed once every file has been read: bad input anywhere means
     # an error and no output, never half a result.
@@ -148,10 +149,11 @@ def cmd_scan(args) -> int:
         while chunk := spool.read(1 << 16):
             sys.stdout.write(chunk)
     sys.stdout.flush()
+    write_skipped(scanner.stats, sys.stderr)
     if args.summary:
         write_summary(pack, scanner.stats, sys.stderr)
     print(f"{count} hits in {scanner.stats.events} events", file=sys.stderr)
-    return 0
+    return EXIT_RECORDS_SKIPPED if scanner.stats.skipped else 0
 
 
 def cmd_bench(args) -> int:
@@ -202,6 +204,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--target", required=True, choices=["native", "splunk", "elastic"], help="shape of the events")
     s.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="hit output (default: jsonl)")
     s.add_argument("--summary", action="store_true", help="print hits per rule on stderr at the end")
+    s.add_argument("--jobs", type=_count, help="worker processes (default: one per available core)")
+    s.add_argument("--strict", action="store_true", help="stop at the first bad record (exit 2) instead of skipping it")
     s.add_argument("files", nargs="+", help="event files or directories (JSON, JSON Lines, .gz, .evtx)")
     s.set_defaults(func=cmd_scan)
 

@@ -66,6 +66,12 @@ class SqlRule:
     required_fields: tuple[str, ...] = ()
     # Words any event the rule matches has in its JSON text (see t1114.prefilter).
     prefilter: Formula = TRUE
+    # What the SQL was converted from, for the compiled scan engine (t1114.predicates): an
+    # event rule's condition tree after the pipeline; a correlation's pySigma rule and, for
+    # each rule it references, that rule's condition trees.
+    tree: Any = field(default=None, compare=False)
+    sigma_rule: Any = field(default=None, compare=False)
+    referenced_trees: tuple = field(default=(), compare=False)
 
 
 def compile_sql(collection: SigmaCollection, pipeline: ProcessingPipeline) -> list[SqlRule]:
@@ -73,10 +79,13 @@ def compile_sql(collection: SigmaCollection, pipeline: ProcessingPipeline) -> li
     # The conversion callback sees each condition tree exactly as the backend converts it
     # (after the pipeline), so the prefilter is derived from the same rule as the SQL.
     conditions: dict[int, list[Formula]] = {}
+    trees: dict[int, list] = {}
 
     def remember(rule, _format, _index, cond, result):
         if isinstance(rule, SigmaRule):
             conditions.setdefault(id(rule), []).append(necessary_condition(cond.parsed))
+            if result is not None:  # the backend keeps one query per converted condition
+                trees.setdefault(id(rule), []).append(cond.parsed)
         return result
 
     def prefilter_of(rule) -> Formula:
@@ -87,19 +96,42 @@ def compile_sql(collection: SigmaCollection, pipeline: ProcessingPipeline) -> li
             return disjunction(prefilter_of(ref.rule) for ref in rule.rules)
         return disjunction(conditions.get(id(rule), [TRUE]))
 
-    rules = json.loads(backend.convert(collection, "zircolite", callback=remember))
-    return [
-        SqlRule(
-            id=r["id"],
-            title=r["title"],
-            level=r["level"],
-            sql=r["rule"][0],
-            plan=r.get("correlation_plan"),
-            required_fields=tuple(r.get("required_fields", ())),
-            prefilter=prefilter_of(collection[r["id"]]),
+    def tree_of(rule, seen: dict[int, int]):
+        """The condition tree behind the n-th query the output holds for an event rule."""
+        if isinstance(rule, SigmaCorrelationRule):
+            return None
+        n = seen[id(rule)] = seen.get(id(rule), -1) + 1
+        rule_trees = trees.get(id(rule), [])
+        return rule_trees[n] if n < len(rule_trees) else None
+
+    def referenced(rule) -> tuple:
+        if not isinstance(rule, SigmaCorrelationRule):
+            return ()
+        return tuple(
+            None if isinstance(ref.rule, SigmaCorrelationRule) else tuple(trees.get(id(ref.rule), ()))
+            for ref in rule.rules
         )
-        for r in rules
-    ]
+
+    rules = json.loads(backend.convert(collection, "zircolite", callback=remember))
+    seen: dict[int, int] = {}
+    compiled = []
+    for r in rules:
+        sigma_rule = collection[r["id"]]
+        compiled.append(
+            SqlRule(
+                id=r["id"],
+                title=r["title"],
+                level=r["level"],
+                sql=r["rule"][0],
+                plan=r.get("correlation_plan"),
+                required_fields=tuple(r.get("required_fields", ())),
+                prefilter=prefilter_of(sigma_rule),
+                tree=tree_of(sigma_rule, seen),
+                sigma_rule=sigma_rule,
+                referenced_trees=referenced(sigma_rule),
+            )
+        )
+    return compiled
 
 
 # --- matching functions ---------------------------------------------------------------------

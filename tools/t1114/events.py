@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from t1114 import auditd
 
@@ -182,23 +182,26 @@ def _unwrap_windows_event(document: dict) -> dict:
 # --- export wrappers ------------------------------------------------------------------------
 
 
-def documents_from_json(value: Any) -> Iterator[dict]:
-    """The events inside one parsed JSON value, whatever export wraps them."""
+def documents_from_json(value: Any, on_stray: Callable[[Any], None] | None = None) -> Iterator[dict]:
+    """The events inside one parsed JSON value, whatever export wraps them. A value where an
+    event belongs that is no object holds none; ``on_stray`` hears of each one."""
     if isinstance(value, list):
         for item in value:
-            yield from documents_from_json(item)
+            yield from documents_from_json(item, on_stray)
     elif isinstance(value, dict):
         hits = value.get("hits")
         if isinstance(hits, dict) and isinstance(hits.get("hits"), list):
-            yield from documents_from_json(hits["hits"])
+            yield from documents_from_json(hits["hits"], on_stray)
         elif "_source" in value and isinstance(value["_source"], dict):
             yield value["_source"]
         elif isinstance(value.get("results"), list):
-            yield from documents_from_json(value["results"])
+            yield from documents_from_json(value["results"], on_stray)
         elif isinstance(value.get("result"), dict):
             yield value["result"]
         else:
             yield value
+    elif on_stray is not None:
+        on_stray(value)
 
 
 def read_events(path: Path) -> Iterator[Event]:
