@@ -31,7 +31,7 @@ import operator
 import os
 import sqlite3
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Callable
 
 from sigma.correlations import (
@@ -90,6 +90,7 @@ def plan_seconds(iso: str | None) -> float | None:
 class Slot:
     """One referenced rule: its predicates and where its group values are."""
 
+    rule_id: str  # the referenced rule: its prefilter entry says when to evaluate this slot
     predicates: tuple[Predicate, ...]
     group_fields: tuple[str, ...]  # lower-case cell names, in group-by order
     value_field: str | None
@@ -107,13 +108,16 @@ class Correlation:
     # Ordered kinds: (rules that must be present, rules whose order is checked) per clause.
     clauses: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
 
-    def matches(self, row: Row, ts: float | None, index: int) -> list[tuple]:
-        """(slot, group key, value) for each referenced rule the event matches."""
-        if ts is None:
-            return []
+    @cached_property
+    def slot_ids(self) -> frozenset:
+        return frozenset(s.rule_id for s in self.slots)
+
+    def matches(self, row: Row, candidates: frozenset) -> list[tuple]:
+        """(slot, group key, value) for each referenced rule the event matches (of those the
+        prefilter left possible)."""
         found = []
         for n, slot in enumerate(self.slots):
-            if any(p(row) for p in slot.predicates):
+            if slot.rule_id in candidates and any(p(row) for p in slot.predicates):
                 key = tuple(row[f] for f in slot.group_fields)
                 if any(k is None for k in key):
                     continue
@@ -155,6 +159,7 @@ def compile_correlation(rule: engine.SqlRule) -> Correlation:
             if r.reference in (ref.reference, ref.rule.name, str(ref.rule.id))
         }
         slots.append(Slot(
+            str(ref.rule.id),
             tuple(compiled.functions),
             tuple(mapping.get(f, f).lower() for f in group),
             mapping.get(fieldref, fieldref).lower() if fieldref else None,

@@ -63,9 +63,19 @@ def _add(out: dict[str, list], key: str, value: Any) -> None:
 
 
 def _flatten_into(out: dict[str, list], prefix: str, value: Any) -> None:
+    # Scalars are added in place rather than through a call: this runs for every value of
+    # every event a scan evaluates.
     if isinstance(value, dict):
         for k, v in value.items():
-            _flatten_into(out, f"{prefix}.{k}" if prefix else str(k), v)
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if isinstance(v, (dict, list)):
+                _flatten_into(out, key, v)
+            else:
+                values = out.get(key)
+                if values is None:
+                    out[key] = [v]
+                else:
+                    values.append(v)
     elif isinstance(value, list):
         if (name_key := _name_key(value)) is not None:
             for item in value:
@@ -76,7 +86,10 @@ def _flatten_into(out: dict[str, list], prefix: str, value: Any) -> None:
             return
         else:
             for item in value:
-                _flatten_into(out, prefix, item)
+                if isinstance(item, (dict, list)):
+                    _flatten_into(out, prefix, item)
+                else:
+                    _add(out, prefix, item)
     else:
         _add(out, prefix, value)
 

@@ -324,9 +324,10 @@ def _line_records(fh: IO[bytes], limit: int | None, position: dict) -> Iterator[
             if type(value) is dict and not _holds_several(value):
                 if line.count(b"{") + line.count(b"[") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
                     yield _too_deep("line", lineno)
-                else:
-                    # Exactly one event: the object, its _source or its result.
-                    yield Record(line, next(documents_from_json(value)), line=lineno, approximate=approximate)
+                    continue
+                if "_source" in value or "result" in value:  # exactly one event: which one
+                    value = next(documents_from_json(value))
+                yield Record(line, value, line=lineno, approximate=approximate)
             elif isinstance(value, (dict, list)):
                 if _depth(value) > MAX_DEPTH:
                     yield _too_deep("line", lineno)

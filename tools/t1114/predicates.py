@@ -104,6 +104,20 @@ def eq_text(cell: str | None, folded: str) -> bool:
     return any(p.casefold() == folded for p in cell.split(_SEP))
 
 
+def eq_number(cell: str | None, number: float, literal: str) -> bool:
+    """``=`` against a literal that is a number: what the collation decides, with a short way
+    for plain digits (the only text ``engine._number`` reads as that number's digits)."""
+    if cell is None:
+        return False
+    for part in _parts(cell):
+        if part.isdigit() and part.isascii():
+            if float(part) == number:
+                return True
+        elif engine._compare_one(part, literal) == 0:
+            return True
+    return False
+
+
 def collate(cell: str | None, literal: str, test: Callable[[int, int], bool]) -> bool:
     """Any comparison through the SIGMA collation (numbers, ordering)."""
     return cell is not None and test(engine._collate(cell, literal), 0)
@@ -139,6 +153,7 @@ def field_like(left: str | None, right: str | None, before: str, after: str) -> 
 
 _HELPERS = {
     "eq_text": eq_text,
+    "eq_number": eq_number,
     "collate": collate,
     "like": like,
     "glob": glob,
@@ -249,8 +264,11 @@ class _Codegen:
         return f"like({cell}, {self.const(rx)})"
 
     def literal_compare(self, cell: str, literal: str, test: str) -> str:
-        if test == "EQ" and engine._number(literal) is None:
-            return f"eq_text({cell}, {self.const(literal.casefold())})"
+        if test == "EQ":
+            number = engine._number(literal)
+            if number is None:
+                return f"eq_text({cell}, {self.const(literal.casefold())})"
+            return f"eq_number({cell}, {self.const(number)}, {self.const(literal)})"
         return f"collate({cell}, {self.const(literal)}, {test})"
 
     @staticmethod

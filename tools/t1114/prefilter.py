@@ -160,6 +160,19 @@ def necessary_condition(cond) -> Formula:
     return TRUE
 
 
+def field_name_words(trees: Iterable) -> frozenset:
+    """The words of every field name the condition trees compare: poor anchors, since an
+    event of the rule's log source has them whatever it is about."""
+    found: set[str] = set()
+    stack = [t for t in trees if t is not None]
+    while stack:
+        cond = stack.pop()
+        if isinstance(cond, ConditionFieldEqualsValueExpression):
+            found.update(w for clause in name_words(cond.field) for w in clause)
+        stack.extend(getattr(cond, "args", ()))
+    return frozenset(found)
+
+
 def name_words(field: str | None) -> Formula:
     """Words of a field name the event's JSON text holds when the field has a value."""
     if not field or _MADE_UP_NAME.fullmatch(field.rsplit(".", 1)[-1]):
@@ -205,20 +218,24 @@ class RulePrefilter:
 
 
 class Prefilter:
-    """All rules' words in one Hyperscan database, and the rules to check when a word is seen.
+    """Rules' words in Hyperscan databases, and the rules to check when an anchor is seen.
 
-    One scan reports which words a text holds. Each rule is filed under the words of one of
-    its clauses, its anchor; only rules whose anchor a text holds are checked, clause by
-    clause, against the words found. The anchor clause is the one whose words the fewest
-    rules use (a log source's words, which most rules share, make poor anchors), so the
-    work per event stays small however many rules there are. (Hyperscan's own logical
+    Each rule is filed under the words of one of its clauses, its anchor: a clause without
+    field names' words (every event of a log source has those) whose words the fewest rules
+    use (a log source's values, which most rules share, make poor anchors too). A first scan
+    looks for anchors only (and for the markers of text that cannot be judged): most events
+    hold none and cost one scan. An event that holds one is scanned again for every word, and
+    the rules anchored there are checked clause by clause against the words found. Each word
+    found costs a Python callback, which is why the first scan is kept to anchors. The work
+    per event stays small however many rules there are. (Hyperscan's own logical
     combinations cost time per combination on every scan: too slow for a thousand rules.)
 
     ``candidates(text)`` answers with the ids of the rules whose condition the text meets, or
     ``None`` when the text cannot be judged (every rule possible).
     """
 
-    def __init__(self, rules: Iterable[RulePrefilter]):
+    def __init__(self, rules: Iterable[RulePrefilter], poor_anchors: frozenset = frozenset()):
+        """``poor_anchors``: words likely in most events of a log source (field names)."""
         rules = [r for r in rules]
         self.always = frozenset(r.rule_id for r in rules if not r.formula)
         words = sorted({w for r in rules for c in r.formula for w in c})
@@ -228,18 +245,20 @@ class Prefilter:
         for rule in rules:
             if not rule.formula:
                 continue
-            anchor = min(rule.formula, key=lambda c: (max(users[w] for w in c), len(c), -min(map(len, c)), sorted(c)))
+            anchor = min(rule.formula, key=lambda c: (
+                any(w in poor_anchors for w in c), max(users[w] for w in c), len(c), -min(map(len, c)), sorted(c)))
             rest = tuple(frozenset(word_id[w] for w in c) for c in rule.formula if c != anchor)
             for w in anchor:
                 self._checks.setdefault(word_id[w], []).append((rule.rule_id, rest))
         # Both markers of text the prefilter cannot judge report the same id.
         self._escape_id = len(words)
-        expressions = [_atom_regex(w) for w in words] + [_UNICODE_ESCAPE, _literal_regex(_DECODED_DOCUMENT.decode())]
-        ids = list(range(len(words))) + [self._escape_id, self._escape_id]
-        flags = [_REGEX_FLAGS if w.startswith(REGEX_ATOM) else hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
-                 for w in words] + [hyperscan.HS_FLAG_SINGLEMATCH] * 2
-        self._db = hyperscan.Database()
-        self._db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+        markers = [_UNICODE_ESCAPE, _literal_regex(_DECODED_DOCUMENT.decode())]
+        anchors = sorted(self._checks)
+        self._anchor_db = _database([_atom_regex(words[i]) for i in anchors] + markers,
+                                    anchors + [self._escape_id] * 2,
+                                    [_flags(words[i]) for i in anchors] + [hyperscan.HS_FLAG_SINGLEMATCH] * 2)
+        self._db = _database([_atom_regex(w) for w in words], list(range(len(words))), [_flags(w) for w in words])
+        self._anchor_scratch = hyperscan.Scratch(self._anchor_db)
         self._scratch = hyperscan.Scratch(self._db)
         self._found: list[int] = []
         self._on_match = lambda id_, start, end, flags, ctx: self._found.append(id_)
@@ -249,7 +268,7 @@ class Prefilter:
             return None
         found = self._found
         try:
-            self._db.scan(text, self._on_match, 0, None, self._scratch)
+            self._anchor_db.scan(text, self._on_match, 0, None, self._anchor_scratch)
         except hyperscan.ScanTerminated:
             pass  # every pattern has reported its single match: nothing more to find
         if not found:
@@ -257,16 +276,36 @@ class Prefilter:
         try:
             if self._escape_id in found:
                 return None
+            anchors = list(found)
+            found.clear()
+            try:
+                self._db.scan(text, self._on_match, 0, None, self._scratch)
+            except hyperscan.ScanTerminated:
+                pass
             present = set(found)
             result = set(self.always)
             checks = self._checks
-            for word in found:
+            for word in anchors:
                 for rule_id, rest in checks.get(word, ()):
                     if rule_id not in result and all(not clause.isdisjoint(present) for clause in rest):
                         result.add(rule_id)
             return frozenset(result)
         finally:
             found.clear()
+
+
+def _flags(atom: str) -> int:
+    if atom.startswith(REGEX_ATOM):
+        return _REGEX_FLAGS
+    return hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
+
+
+def _database(expressions: list[bytes], ids: list[int], flags: list[int]) -> hyperscan.Database:
+    db = hyperscan.Database()
+    if not expressions:  # Hyperscan compiles no empty database: one pattern nothing matches
+        expressions, ids, flags = [b"\\x00\\x00t1114-none\\x00\\x00"], [1 << 30], [hyperscan.HS_FLAG_SINGLEMATCH]
+    db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+    return db
 
 
 def _atom_regex(atom: str) -> bytes:

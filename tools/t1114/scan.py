@@ -28,6 +28,7 @@ event, correlations over a per-file table of their candidate events.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import multiprocessing
 import os
@@ -43,7 +44,7 @@ from t1114.events import Event
 from t1114.inputs import BadRecord, event_files, read_items, split_points
 from t1114.loader import Pack
 from t1114.predicates import Row, Unsupported, compile_trees
-from t1114.prefilter import Prefilter, RulePrefilter
+from t1114.prefilter import Prefilter, RulePrefilter, disjunction, field_name_words, necessary_condition
 from t1114.targets import Target, applicable_rules
 
 HIT_FIELDS = ("rule_id", "rule_title", "level", "file", "event_index", "event_indices", "group")
@@ -103,8 +104,16 @@ class CompiledPack:
                 self.unsupported[rule.id] = str(e)
                 self.fallback.append(rule)
         self.fallback_ids = frozenset(r.id for r in self.fallback)
-        self.every_rule = frozenset(r.id for r in rules)
-        self.prefilter = Prefilter(RulePrefilter(r.id, r.prefilter) for r in rules)
+        self.streamed_ids = frozenset(c.rule.id for c in self.streamed)
+        # A streamed correlation is evaluated where one of its rules may match: the prefilter
+        # holds the referenced rules (as event rules they may not be), not the correlation.
+        filters = {r.id: r.prefilter for r in rules if r.id not in self.streamed_ids}
+        for correlation in self.streamed:
+            for slot, trees in zip(correlation.slots, correlation.rule.referenced_trees):
+                filters.setdefault(slot.rule_id, disjunction(necessary_condition(t) for t in trees))
+        trees = [r.tree for r in rules] + [t for r in rules for ts in r.referenced_trees if ts for t in ts]
+        self.prefilter = Prefilter((RulePrefilter(i, f) for i, f in sorted(filters.items())), field_name_words(trees))
+        self.every_rule = frozenset(filters)
         self._entry_lists: dict[frozenset, tuple[int, ...]] = {}
 
     def entries_for(self, rules: frozenset) -> tuple[int, ...]:
@@ -171,12 +180,15 @@ def evaluate_chunk(pack: CompiledPack, path: Path, start: int, end: int | None, 
                 if matched:
                     hits.append(index)
                     hits.append(entry)
-        ts = None
+        ts = False  # not looked up yet: most candidates match no referenced rule
         for n, correlation in enumerate(streamed):
-            if correlation.rule.id in rules:
-                if ts is None:
+            if not correlation.slot_ids.isdisjoint(rules):
+                found = correlation.matches(row, rules)
+                if found and ts is False:
                     ts = plan_seconds(engine.timestamp_of(fields, pack.timestamp_fields))
-                for slot, key, value in correlation.matches(row, ts, index):
+                if ts is None:
+                    break  # no time, no window: the plan drops the event
+                for slot, key, value in found:
                     result.matches.append((n, ts, index, slot, key, value))
         if fallback_ids and not fallback_ids.isdisjoint(rules):
             result.fallback_events.append((index, fields))
@@ -241,6 +253,9 @@ class Scanner:
                 yield job, evaluate_chunk(self.compiled, *job)
             return
         _WORKER_PACK = self.compiled
+        # The compiled pack is old and immortal: collections need not walk it again, in the
+        # workers (forked with it) or here.
+        gc.freeze()
         try:
             with multiprocessing.get_context("fork").Pool(min(self.jobs, len(jobs))) as pool:
                 yield from zip(jobs, pool.imap(_evaluate_job, jobs))
