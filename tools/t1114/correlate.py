@@ -112,12 +112,20 @@ class Correlation:
     def slot_ids(self) -> frozenset:
         return frozenset(s.rule_id for s in self.slots)
 
-    def matches(self, row: Row, candidates: frozenset) -> list[tuple]:
+    def matches(self, row: Row, candidates: frozenset, matched: set | None = None,
+                evaluated: dict | None = None) -> list[tuple]:
         """(slot, group key, value) for each referenced rule the event matches (of those the
-        prefilter left possible)."""
+        prefilter left possible). A rule the scan evaluated as an event rule (``evaluated``
+        holds its id) is not evaluated again: ``matched`` says whether it matched."""
         found = []
         for n, slot in enumerate(self.slots):
-            if slot.rule_id in candidates and any(p(row) for p in slot.predicates):
+            if slot.rule_id not in candidates:
+                continue
+            if matched is not None and slot.rule_id in evaluated:
+                hit = slot.rule_id in matched
+            else:
+                hit = any(p(row) for p in slot.predicates)
+            if hit:
                 key = tuple(row[f] for f in slot.group_fields)
                 if any(k is None for k in key):
                     continue

@@ -250,13 +250,22 @@ class _Codegen:
             return "(" + " or ".join(alternatives) + ")" if alternatives else "False"
         raise Unsupported(f"value {type(value).__name__}")
 
-    def string(self, cell: str, value: SigmaString) -> str:
+    def eq_literal(self, value) -> str | None:
+        """The literal of a value the backend compares with "=" (a plain string, a number)."""
+        if isinstance(value, SigmaNumber):
+            return str(value)
+        if not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString) or value.contains_special():
+            return None
         backend = self.backend
-        plain = str(value) if not value.contains_special() else None
-        if plain is not None and not any(c in plain for c in (backend.wildcard_multi, backend.wildcard_single, backend.escape_char)):
-            # The backend's "=": the SIGMA collation against the literal.
-            literal = self._sql_text(backend.convert_value_str(value, self.state, no_quote=True))
+        if any(c in str(value) for c in (backend.wildcard_multi, backend.wildcard_single, backend.escape_char)):
+            return None
+        return self._sql_text(backend.convert_value_str(value, self.state, no_quote=True))
+
+    def string(self, cell: str, value: SigmaString) -> str:
+        literal = self.eq_literal(value)
+        if literal is not None:  # the backend's "=": the SIGMA collation against the literal
             return self.literal_compare(cell, literal, "EQ")
+        backend = self.backend
         # Every LIKE form the backend writes (startswith, endswith, contains, pattern) is the
         # whole value rendered with % and _ under ESCAPE '\'.
         pattern = self._sql_text(backend.convert_value_str(value, self.state, no_quote=True))
@@ -283,6 +292,98 @@ class _Codegen:
 
 
 Predicate = Callable[[Row], bool]
+
+
+# --- dispatch: which trees an event can satisfy at all --------------------------------------
+
+
+def _text_key(literal: str) -> tuple:
+    return ("t", literal.casefold())
+
+
+def _cell_keys(cell: str, numbers: bool) -> set:
+    """Keys under which an "=" test of this cell can hold: each value's case fold and, when
+    some literal is a number, each numeric value (eq_text, eq_number decide the same way)."""
+    keys = set()
+    for part in _parts(cell):
+        keys.add(("t", part.casefold()))
+        if numbers:
+            number = float(part) if part.isdigit() and part.isascii() else engine._number(part)
+            if number is not None:
+                keys.add(("n", number))
+    return keys
+
+
+class Dispatch:
+    """An index of trees by a conjunct each must satisfy: ``field = literal`` (or an OR of such
+    on one field), most often a log source's ``Channel``, ``EventID`` or ``Operation``. For an
+    event, ``possible`` gives the trees whose conjunct its cells can satisfy; every other tree
+    is false for it, so need not run. (A tree without such a conjunct is always possible.)"""
+
+    def __init__(self, trees: list):
+        gen = _Codegen()
+        options = [self._options(gen, t) for t in trees]
+        popularity: dict[str, int] = {}
+        for opts in options:
+            for f in {f for f, _ in opts}:
+                popularity[f] = popularity.get(f, 0) + 1
+        self.always: set[int] = set()
+        self.index: dict[str, dict[tuple, list[int]]] = {}
+        self.numbers: dict[str, bool] = {}
+        for n, opts in enumerate(options):
+            if not opts:
+                self.always.add(n)
+                continue
+            field, keys = max(opts, key=lambda o: (popularity[o[0]], -len(o[1]), o[0]))
+            for key in keys:
+                self.index.setdefault(field, {}).setdefault(key, []).append(n)
+            self.numbers[field] = self.numbers.get(field, False) or any(k[0] == "n" for k in keys)
+        self.fields = tuple(sorted(self.index))
+
+    def possible(self, row: Row) -> set[int]:
+        found = set(self.always)
+        for field in self.fields:
+            cell = row[field]
+            if cell is None:
+                continue
+            index = self.index[field]
+            for key in _cell_keys(cell, self.numbers[field]):
+                trees = index.get(key)
+                if trees:
+                    found.update(trees)
+        return found
+
+    @staticmethod
+    def _options(gen: _Codegen, tree) -> list[tuple[str, frozenset]]:
+        """(field, keys) of every conjunct of a tree that is an "=" on one field."""
+        conjuncts, stack = [], [tree]
+        while stack:
+            cond = stack.pop()
+            if isinstance(cond, ConditionAND):
+                stack.extend(cond.args)
+            else:
+                conjuncts.append(cond)
+        options = []
+        for cond in conjuncts:
+            leaves = cond.args if isinstance(cond, ConditionOR) else [cond]
+            field, keys = None, set()
+            for leaf in leaves:
+                if not isinstance(leaf, ConditionFieldEqualsValueExpression) or not leaf.field:
+                    break
+                values = leaf.value.values if isinstance(leaf.value, SigmaExpansion) else [leaf.value]
+                literals = [gen.eq_literal(v) for v in values]
+                if any(lit is None for lit in literals) or (field is not None and leaf.field.lower() != field):
+                    break
+                field = leaf.field.lower()
+                for literal in literals:
+                    keys.add(_text_key(literal))
+                    number = engine._number(literal)
+                    if number is not None:  # compared as a number (eq_number)
+                        keys.add(("n", number))
+            else:
+                if field is not None and keys:
+                    options.append((field, frozenset(keys)))
+        return options
 
 
 @dataclass(frozen=True)

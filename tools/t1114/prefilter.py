@@ -217,17 +217,28 @@ class RulePrefilter:
     formula: Formula
 
 
+_SHARED_WORD = 3  # a word this many rules use is likely common in their log source
+_TEXT_CLAUSES = 2  # clauses of field names' words checked per rule
+
+
 class Prefilter:
     """Rules' words in Hyperscan databases, and the rules to check when an anchor is seen.
 
-    Each rule is filed under the words of one of its clauses, its anchor: a clause without
-    field names' words (every event of a log source has those) whose words the fewest rules
-    use (a log source's values, which most rules share, make poor anchors too). A first scan
-    looks for anchors only (and for the markers of text that cannot be judged): most events
-    hold none and cost one scan. An event that holds one is scanned again for every word, and
-    the rules anchored there are checked clause by clause against the words found. Each word
-    found costs a Python callback, which is why the first scan is kept to anchors. The work
-    per event stays small however many rules there are. (Hyperscan's own logical
+    A rule's clauses are of two kinds. Clauses with a field name's word (``poor_anchors``:
+    every event of the rule's log source has it, so Hyperscan would report it, at the cost of
+    a Python callback, on nearly every event) are checked by substring search in the
+    lower-cased text; the text judged here is ASCII, where that equals Hyperscan's caseless
+    match (a regex atom in such a clause is not checked: the clause then holds, which only
+    weakens the condition). The other clauses' words go to Hyperscan.
+
+    Each rule is filed under one of its Hyperscan clauses, its anchor: a clause without words
+    several rules share (a log source's values, an operation several rules look at), whose
+    shortest word is the longest (long words are rare in text), then whose words the fewest
+    rules use. A first scan looks for anchors only (and for the markers of text that cannot
+    be judged): most events hold none and cost one scan. An event that holds one is scanned
+    again for every word, and the rules anchored there are checked clause by clause against
+    the words found and the text. A rule with only text clauses is checked on every event.
+    The work per event stays small however many rules there are. (Hyperscan's own logical
     combinations cost time per combination on every scan: too slow for a thousand rules.)
 
     ``candidates(text)`` answers with the ids of the rules whose condition the text meets, or
@@ -235,21 +246,31 @@ class Prefilter:
     """
 
     def __init__(self, rules: Iterable[RulePrefilter], poor_anchors: frozenset = frozenset()):
-        """``poor_anchors``: words likely in most events of a log source (field names)."""
-        rules = [r for r in rules]
+        rules = list(rules)
+        scanned = {r.rule_id: [c for c in r.formula if c.isdisjoint(poor_anchors)] for r in rules}
         self.always = frozenset(r.rule_id for r in rules if not r.formula)
-        words = sorted({w for r in rules for c in r.formula for w in c})
+        words = sorted({w for clauses in scanned.values() for c in clauses for w in c})
         word_id = {w: i for i, w in enumerate(words)}
-        users = Counter(w for r in rules for w in {w for c in r.formula for w in c})
-        self._checks: dict[int, list[tuple[str, tuple[frozenset, ...]]]] = {}
+        users = Counter(w for clauses in scanned.values() for w in {w for c in clauses for w in c})
+        self._checks: dict[int, list[tuple[str, tuple[frozenset, ...], tuple]]] = {}
+        self._text_only: list[tuple[str, tuple]] = []
         for rule in rules:
             if not rule.formula:
                 continue
-            anchor = min(rule.formula, key=lambda c: (
-                any(w in poor_anchors for w in c), max(users[w] for w in c), len(c), -min(map(len, c)), sorted(c)))
-            rest = tuple(frozenset(word_id[w] for w in c) for c in rule.formula if c != anchor)
+            # A few text clauses, the most selective (fewest alternatives, longest words), say
+            # nearly as much as all of them for a fraction of the searching.
+            text_clauses = sorted((c for c in rule.formula if not c.isdisjoint(poor_anchors)
+                                   and not any(w.startswith(REGEX_ATOM) for w in c)), key=_selectivity)
+            text = tuple(tuple(sorted(w.encode() for w in c)) for c in text_clauses[:_TEXT_CLAUSES])
+            clauses = scanned[rule.rule_id]
+            if not clauses:
+                self._text_only.append((rule.rule_id, text))
+                continue
+            anchor = min(clauses, key=lambda c: (
+                max(users[w] for w in c) >= _SHARED_WORD, -min(map(len, c)), max(users[w] for w in c), len(c), sorted(c)))
+            rest = tuple(frozenset(word_id[w] for w in c) for c in clauses if c != anchor)
             for w in anchor:
-                self._checks.setdefault(word_id[w], []).append((rule.rule_id, rest))
+                self._checks.setdefault(word_id[w], []).append((rule.rule_id, rest, text))
         # Both markers of text the prefilter cannot judge report the same id.
         self._escape_id = len(words)
         markers = [_UNICODE_ESCAPE, _literal_regex(_DECODED_DOCUMENT.decode())]
@@ -271,11 +292,18 @@ class Prefilter:
             self._anchor_db.scan(text, self._on_match, 0, None, self._anchor_scratch)
         except hyperscan.ScanTerminated:
             pass  # every pattern has reported its single match: nothing more to find
-        if not found:
+        if not found and not self._text_only:
             return self.always
         try:
             if self._escape_id in found:
                 return None
+            result = set(self.always)
+            lowered = text.lower()
+            for rule_id, clauses in self._text_only:
+                if _holds(clauses, lowered):
+                    result.add(rule_id)
+            if not found:
+                return frozenset(result)
             anchors = list(found)
             found.clear()
             try:
@@ -283,15 +311,25 @@ class Prefilter:
             except hyperscan.ScanTerminated:
                 pass
             present = set(found)
-            result = set(self.always)
             checks = self._checks
             for word in anchors:
-                for rule_id, rest in checks.get(word, ()):
-                    if rule_id not in result and all(not clause.isdisjoint(present) for clause in rest):
+                for rule_id, rest, clauses in checks.get(word, ()):
+                    if rule_id not in result and all(not c.isdisjoint(present) for c in rest) and _holds(clauses, lowered):
                         result.add(rule_id)
             return frozenset(result)
         finally:
             found.clear()
+
+
+def _holds(clauses: tuple, lowered: bytes) -> bool:
+    """Whether every clause has a word in the lower-cased text."""
+    for words in clauses:
+        if len(words) == 1:
+            if words[0] not in lowered:
+                return False
+        elif not any(w in lowered for w in words):
+            return False
+    return True
 
 
 def _flags(atom: str) -> int:

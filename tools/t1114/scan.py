@@ -43,7 +43,7 @@ from t1114.errors import PackError
 from t1114.events import Event
 from t1114.inputs import BadRecord, event_files, read_items, split_points
 from t1114.loader import Pack
-from t1114.predicates import Row, Unsupported, compile_trees
+from t1114.predicates import Dispatch, Row, Unsupported, compile_trees
 from t1114.prefilter import Prefilter, RulePrefilter, disjunction, field_name_words, necessary_condition
 from t1114.targets import Target, applicable_rules
 
@@ -89,6 +89,7 @@ class CompiledPack:
         compiled = compile_trees([r.tree for r in event_rules])
         self.entries = event_rules  # entry number -> rule, in output order
         self.predicates = compiled.functions
+        self.dispatch = Dispatch([r.tree for r in event_rules])
         self.unsupported = {r.id: e for r, e in zip(event_rules, compiled.errors) if e}
         self.entries_by_id: dict[str, list[int]] = {}
         for n, rule in enumerate(event_rules):
@@ -144,7 +145,7 @@ def evaluate_chunk(pack: CompiledPack, path: Path, start: int, end: int | None, 
     position: dict = {}
     candidates = pack.prefilter.candidates
     every_rule = pack.every_rule
-    predicates, hits = pack.predicates, result.hits
+    predicates, hits, dispatch, entries = pack.predicates, result.hits, pack.dispatch, pack.entries
     streamed = [only] if only is not None else pack.streamed
     fallback_ids = frozenset() if only is not None else pack.fallback_ids
     for item in read_items(path, start, end, position):
@@ -170,8 +171,13 @@ def evaluate_chunk(pack: CompiledPack, path: Path, start: int, end: int | None, 
             continue
         result.evaluated += 1
         row = Row(fields)
+        matched_rules = None
         if only is None:
+            matched_rules = set()
+            possible = dispatch.possible(row)
             for entry in pack.entries_for(rules):
+                if entry not in possible:
+                    continue
                 predicate = predicates[entry]
                 if predicate is None:
                     matched = _sqlite_matches(pack.entries[entry], index, fields, pack.timestamp_fields)
@@ -180,10 +186,11 @@ def evaluate_chunk(pack: CompiledPack, path: Path, start: int, end: int | None, 
                 if matched:
                     hits.append(index)
                     hits.append(entry)
+                    matched_rules.add(entries[entry].id)
         ts = False  # not looked up yet: most candidates match no referenced rule
         for n, correlation in enumerate(streamed):
             if not correlation.slot_ids.isdisjoint(rules):
-                found = correlation.matches(row, rules)
+                found = correlation.matches(row, rules, matched_rules, pack.entries_by_id)
                 if found and ts is False:
                     ts = plan_seconds(engine.timestamp_of(fields, pack.timestamp_fields))
                 if ts is None:
