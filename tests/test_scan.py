@@ -190,3 +190,46 @@ def test_progress_only_on_a_terminal():
         progress.close()
     assert "120,000 events read" in shown.getvalue() and "7 hits" in shown.getvalue() and "events/s" in shown.getvalue()
     assert quiet.getvalue() == ""
+
+
+# --- hostile input through the command: skipped, reported, exit 4; --strict stops ------------
+
+
+def test_many_bad_records_are_reported_in_full_then_counted(cli, tmp_path):
+    lines = [json.dumps(FWD)] + ["{broken"] * 12 + ["42", json.dumps(SYNC)]
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = cli("scan", "--target", "native", str(path))
+    assert result.returncode == 4, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: skipped ")]
+    assert warnings[0] == f"warning: skipped {path}: invalid JSON on line 2, column 2: Expecting property name enclosed in double quotes"
+    assert len(warnings) == 11 and warnings[-1] == "warning: skipped 3 more bad records"
+    assert "warning: 13 bad records skipped in all (12 invalid JSON, 1 not a JSON object)" in result.stderr
+    assert "in 2 events" in result.stderr  # the good lines were scanned
+    hits = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {h["event_index"] for h in hits} == {0, 1}  # skipped records take no position
+    assert "Traceback" not in result.stderr
+
+
+def test_strict_stops_at_the_first_bad_record(cli, tmp_path):
+    path = tmp_path / "hostile.jsonl"
+    path.write_text(json.dumps(FWD) + "\n" + "[" * 100_000 + "\n")
+    result = cli("scan", "--target", "native", "--strict", str(path))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines()[-1] == f"error: {path}: nested too deeply on line 2 (over 256 levels)"
+
+
+def test_a_huge_compressed_line_is_skipped_with_flat_memory(cli, tmp_path):
+    from t1114.bench import measure
+
+    # 64 MiB of one line (over the 16 MiB limit) in a few hundred KiB of gzip, between two events.
+    path = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(path, "wb", compresslevel=1) as fh:
+        fh.write((json.dumps(FWD) + "\n").encode())
+        fh.write(b'{"a": "' + b"x" * (64 << 20) + b'"}\n')
+        fh.write((json.dumps(SYNC) + "\n").encode())
+    run = measure([os.sys.executable, "-m", "t1114", "scan", "--target", "native", str(path)])
+    assert run.returncode == 4
+    assert f"{path}: line too long on line 2 (over 16,777,216 bytes)" in run.stderr
+    assert "in 2 events" in run.stderr
+    assert run.peak_rss_mb < 150, run.peak_rss_mb  # the line is never held

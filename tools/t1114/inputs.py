@@ -223,8 +223,7 @@ def read_items(path: Path, start: int = 0, end: int | None = None, position: dic
 
 def _layout(fh: IO[bytes]) -> str:
     """``audit``, ``array``, ``document`` (one JSON value) or ``lines``, from the head."""
-    head = fh.read(_PROBE)
-    fh.seek(0)
+    head = _head(fh)
     stripped = head.lstrip()
     if auditd.is_record(stripped.split(b"\n", 1)[0].decode("utf-8", errors="replace")):
         return "audit"
@@ -233,6 +232,25 @@ def _layout(fh: IO[bytes]) -> str:
     if stripped.startswith(b"{") and _is_single_document(head, fh):
         return "document"
     return "lines"
+
+
+def _head(fh: IO[bytes]) -> bytes:
+    """Up to _PROBE bytes from the start (fewer if a gzip stream breaks early: the records
+    before the break are still read), the stream rewound."""
+    parts, size = [], 0
+    read = getattr(fh, "read1", fh.read)  # what is there: a broken stream keeps its start
+    try:
+        while size < _PROBE:
+            part = read(min(BLOCK_BYTES, _PROBE - size))
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+    except (gzip.BadGzipFile, zlib.error, EOFError):
+        if not parts:
+            raise
+    fh.seek(0)
+    return b"".join(parts)
 
 
 def _is_single_document(head: bytes, fh: IO[bytes]) -> bool:
@@ -267,9 +285,10 @@ def _lines(fh: IO[bytes], limit: int | None) -> Iterator[bytes | object]:
     pending = b""
     skipping = False
     left = limit
+    read = getattr(fh, "read1", fh.read)  # what is there: a broken gzip stream keeps its start
     while True:
         want = BLOCK_BYTES if left is None else min(BLOCK_BYTES, left)
-        block = fh.read(want) if want else b""
+        block = read(want) if want else b""
         if left is not None:
             left -= len(block)
         if not block:
