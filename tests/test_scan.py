@@ -233,3 +233,31 @@ def test_a_huge_compressed_line_is_skipped_with_flat_memory(cli, tmp_path):
     assert f"{path}: line too long on line 2 (over 16,777,216 bytes)" in run.stderr
     assert "in 2 events" in run.stderr
     assert run.peak_rss_mb < 150, run.peak_rss_mb  # the line is never held
+
+
+def test_a_gzip_stream_is_scanned_in_line_batches_like_one_piece(pack, tmp_path, monkeypatch):
+    import t1114.inputs as inputs
+    from t1114.scan import Scanner
+
+    monkeypatch.setattr(inputs, "MAX_LINE_BYTES", 2048)
+    lines = []
+    for n in range(300):
+        lines.append(json.dumps(FWD if n % 3 else SYNC))
+        if n % 50 == 7:
+            lines.append(json.dumps({"a": "x" * 5000}))  # over the (patched) limit
+        if n % 70 == 9:
+            lines.append("{broken")
+    whole = gzip.compress(("\n".join(lines) + "\n").encode())
+    path = tmp_path / "s.jsonl.gz"
+    path.write_bytes(whole[: int(len(whole) * 0.8)])  # and the stream breaks off
+    target = all_targets()["native"]
+    runs = []
+    for jobs, chunk in ((1, 1 << 20), (2, 1024)):
+        scanner = Scanner(pack, target, jobs=jobs, chunk_bytes=chunk)
+        runs.append((list(scanner.scan([path])), scanner.stats))
+    (one, one_stats), (many, many_stats) = runs
+    assert one == many and len(one) > 50
+    assert one_stats.reported == many_stats.reported and one_stats.skipped == many_stats.skipped
+    assert 0 < one_stats.skipped_by_problem["line too long"] < 6  # the break cut off the later ones
+    assert one_stats.skipped_by_problem["not a readable gzip stream"] == 1
+    assert f"{path}: line too long on line 9 (over 2,048 bytes)" in one_stats.reported[0]

@@ -31,6 +31,7 @@ length or compression ratio. ``read_records`` is the strict form: the first bad 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 import zlib
@@ -219,6 +220,71 @@ def read_items(path: Path, start: int = 0, end: int | None = None, position: dic
         yield BadRecord("file", 0, "not a readable gzip stream", f" ({e or 'it ends early'}); the rest of the file is skipped")
     except OSError as e:
         raise PackError(path, f"cannot read file: {e.strerror or e}") from None
+
+
+def is_line_stream(path: Path) -> bool:
+    """A gzip-compressed JSON Lines file: it cannot be split by offset, but its lines can be
+    handed out in batches (``line_batches``)."""
+    if file_kind(path) != "gzip":
+        return False
+    try:
+        with gzip.open(path, "rb") as fh:
+            return _layout(fh) == "lines"
+    except (gzip.BadGzipFile, zlib.error, EOFError):
+        return False  # read whole, where the error is reported
+    except OSError as e:
+        raise PackError(path, f"cannot read file: {e.strerror or e}") from None
+
+
+@dataclass(frozen=True)
+class LineBatch:
+    """Complete lines of a JSON Lines stream; a line over the limit is left empty and named in
+    ``too_long`` (numbered in the batch), so the batch's numbering is the stream's."""
+
+    data: bytes
+    too_long: tuple[int, ...] = ()
+
+
+def line_batches(path: Path, size: int) -> Iterator[LineBatch | BadRecord]:
+    """A gzip JSON Lines file as batches of about ``size`` bytes of lines, read in blocks; a
+    broken stream ends with its BadRecord."""
+    parts: list[bytes] = []
+    too_long: list[int] = []
+    held = lines = 0
+    try:
+        with gzip.open(path, "rb") as fh:
+            for raw in _lines(fh, None):
+                lines += 1
+                if raw is _TOO_LONG:
+                    too_long.append(lines)
+                    raw = b"\n"
+                elif b"\r" in raw:
+                    lines += len(_universal_lines(raw)) - 1
+                parts.append(raw if raw.endswith(b"\n") else raw + b"\n")
+                held += len(raw)
+                if held >= size:
+                    yield LineBatch(b"".join(parts), tuple(too_long))
+                    parts, too_long, held, lines = [], [], 0, 0
+    except (gzip.BadGzipFile, zlib.error, EOFError) as e:
+        if parts:
+            yield LineBatch(b"".join(parts), tuple(too_long))
+        yield BadRecord("file", 0, "not a readable gzip stream", f" ({e or 'it ends early'}); the rest of the file is skipped")
+        return
+    except OSError as e:
+        raise PackError(path, f"cannot read file: {e.strerror or e}") from None
+    if parts:
+        yield LineBatch(b"".join(parts), tuple(too_long))
+
+
+def batch_items(batch: LineBatch, position: dict) -> Iterator[Item]:
+    """The events and bad records of a LineBatch, lines numbered from the batch's start."""
+    skipped = [BadRecord("line", n, "line too long", f" (over {MAX_LINE_BYTES:,} bytes)") for n in batch.too_long]
+    for item in _line_records(io.BytesIO(batch.data), None, position):
+        where = item.number if isinstance(item, BadRecord) else item.line
+        while skipped and skipped[0].number < where:
+            yield skipped.pop(0)
+        yield item
+    yield from skipped
 
 
 def _layout(fh: IO[bytes]) -> str:

@@ -28,8 +28,10 @@ event, correlations over a per-file table of their candidate events.
 
 from __future__ import annotations
 
+import collections
 import gc
 import heapq
+import itertools
 import multiprocessing
 import os
 from array import array
@@ -41,7 +43,16 @@ from t1114 import engine
 from t1114.correlate import Correlation, CorrelationState, compile_correlation, plan_seconds
 from t1114.errors import PackError
 from t1114.events import Event
-from t1114.inputs import BadRecord, event_files, read_items, split_points
+from t1114.inputs import (
+    BadRecord,
+    LineBatch,
+    batch_items,
+    event_files,
+    is_line_stream,
+    line_batches,
+    read_items,
+    split_points,
+)
 from t1114.loader import Pack
 from t1114.predicates import Dispatch, Row, Unsupported, compile_trees
 from t1114.prefilter import Prefilter, RulePrefilter, disjunction, field_name_words, necessary_condition
@@ -49,6 +60,7 @@ from t1114.targets import Target, applicable_rules
 
 HIT_FIELDS = ("rule_id", "rule_title", "level", "file", "event_index", "event_indices", "group")
 CHUNK_BYTES = 8 << 20  # JSON Lines bytes per unit of parallel work
+WINDOW = 2  # pieces handed to each worker ahead of the one being merged
 REPORTED_IN_FULL = 10  # skipped records described one by one; the rest are counted
 
 
@@ -138,17 +150,51 @@ class ChunkResult:
     bad: list = field(default_factory=list)  # BadRecord
 
 
-def evaluate_chunk(pack: CompiledPack, path: Path, start: int, end: int | None, strict: bool,
-                   only: Correlation | None = None) -> ChunkResult:
-    """Read and evaluate one chunk. ``only``: just that correlation's matches (a second pass)."""
-    result = ChunkResult()
+@dataclass(frozen=True)
+class Piece:
+    """A unit of work: a byte range of a file, or a batch of a compressed stream's lines (or
+    the bad record that ended that stream)."""
+
+    path: Path
+    start: int = 0
+    end: int | None = None
+    batch: LineBatch | BadRecord | None = None
+
+
+def pieces(path: Path, chunk_bytes: int) -> Iterator[Piece]:
+    """How a file is cut: plain JSON Lines at line starts, gzip JSON Lines into line batches
+    (read as they are handed out), anything else whole."""
+    if is_line_stream(path):
+        for batch in line_batches(path, chunk_bytes):
+            yield Piece(path, batch=batch)
+        return
+    for start, end in split_points(path, chunk_bytes):
+        yield Piece(path, start, end)
+
+
+def evaluate_piece(pack: CompiledPack, piece: Piece, strict: bool) -> ChunkResult:
     position: dict = {}
+    return evaluate_chunk(pack, piece.path, _piece_items(piece, position), position, strict)
+
+
+def _piece_items(piece: Piece, position: dict) -> Iterable:
+    if isinstance(piece.batch, BadRecord):
+        return [piece.batch]
+    if piece.batch is not None:
+        return batch_items(piece.batch, position)
+    return read_items(piece.path, piece.start, piece.end, position)
+
+
+def evaluate_chunk(pack: CompiledPack, path: Path, items: Iterable, position: dict, strict: bool,
+                   only: Correlation | None = None) -> ChunkResult:
+    """Evaluate one piece's items. ``only``: just that correlation's matches (a second pass)."""
+    result = ChunkResult()
     candidates = pack.prefilter.candidates
     every_rule = pack.every_rule
     predicates, hits, dispatch, entries = pack.predicates, result.hits, pack.dispatch, pack.entries
     streamed = [only] if only is not None else pack.streamed
     fallback_ids = frozenset() if only is not None else pack.fallback_ids
-    for item in read_items(path, start, end, position):
+    for item in items:
         if type(item) is BadRecord:
             result.bad.append(item)
             if strict:
@@ -217,8 +263,8 @@ _WORKER_PACK: CompiledPack | None = None  # set before the pool forks: workers i
 
 
 def _evaluate_job(job: tuple) -> ChunkResult:
-    path, start, end, strict = job
-    return evaluate_chunk(_WORKER_PACK, path, start, end, strict)
+    piece, strict = job
+    return evaluate_piece(_WORKER_PACK, piece, strict)
 
 
 class Scanner:
@@ -236,10 +282,10 @@ class Scanner:
 
     def scan(self, paths: Iterable[Path], progress: Callable[[ScanStats], None] | None = None) -> Iterator[dict]:
         files = event_files(paths)
-        jobs = [(path, start, end, self.strict) for path in files for start, end in split_points(path, self.chunk_bytes)]
+        jobs = ((piece, self.strict) for path in files for piece in pieces(path, self.chunk_bytes))
         current: _FileScan | None = None
         for job, result in self._run(jobs):
-            path = job[0]
+            path = job[0].path
             if current is not None and current.path != path:
                 yield from current.finish()
                 current = None
@@ -253,19 +299,33 @@ class Scanner:
         # A file without events still counts as scanned.
         self.stats.files = len(files)
 
-    def _run(self, jobs: list[tuple]) -> Iterator[tuple[tuple, ChunkResult]]:
+    def _run(self, jobs: Iterator[tuple]) -> Iterator[tuple[tuple, ChunkResult]]:
+        """Results in job order. Jobs are made as results are taken, at most ``WINDOW`` per
+        worker ahead, so a compressed file's batches are never all held at once."""
         global _WORKER_PACK
-        if self.jobs == 1 or len(jobs) <= 1:
-            for job in jobs:
-                yield job, evaluate_chunk(self.compiled, *job)
+        first = next(jobs, None)
+        if first is None:
+            return
+        second = next(jobs, None)
+        if self.jobs == 1 or second is None:
+            for job in itertools.chain([first], [second] if second else [], jobs):
+                yield job, evaluate_piece(self.compiled, *job)
             return
         _WORKER_PACK = self.compiled
         # The compiled pack is old and immortal: collections need not walk it again, in the
         # workers (forked with it) or here.
         gc.freeze()
         try:
-            with multiprocessing.get_context("fork").Pool(min(self.jobs, len(jobs))) as pool:
-                yield from zip(jobs, pool.imap(_evaluate_job, jobs))
+            with multiprocessing.get_context("fork").Pool(self.jobs) as pool:
+                pending: collections.deque = collections.deque()
+                for job in itertools.chain([first, second], jobs):
+                    pending.append((job, pool.apply_async(_evaluate_job, (job,))))
+                    if len(pending) >= WINDOW * self.jobs:
+                        job, result = pending.popleft()
+                        yield job, result.get()
+                while pending:
+                    job, result = pending.popleft()
+                    yield job, result.get()
         finally:
             _WORKER_PACK = None
 
@@ -341,7 +401,7 @@ class _FileScan:
         nothing dropped (exact, at the cost of holding the file's matches)."""
         self.scanner.stats.second_passes += 1
         state = CorrelationState(correlation, lateness=float("inf"))
-        result = evaluate_chunk(self.compiled, self.path, 0, None, False, only=correlation)
+        result = evaluate_chunk(self.compiled, self.path, read_items(self.path), {}, False, only=correlation)
         for _, ts, index, slot, key, value in result.matches:
             state.add(ts, index, slot, key, value)
         return state
