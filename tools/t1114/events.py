@@ -105,9 +105,11 @@ def flatten(document: dict) -> dict[str, Any]:
 
     Raises ValueError for an ``auditd_records`` document that is not one audit event.
     """
-    if set(document) == {AUDITD_RECORDS}:
+    if len(document) == 1 and AUDITD_RECORDS in document:
         return _audit_event(document[AUDITD_RECORDS])
     document = _unwrap_windows_event(document)
+    if all(type(k) is str and not isinstance(v, (dict, list)) for k, v in document.items()):
+        return dict(document)  # already flat (most Windows events once unwrapped): the same result
     collected: dict[str, list] = {}
     _flatten_into(collected, "", document)
     return {k: (v[0] if len(v) == 1 else v) for k, v in collected.items()}

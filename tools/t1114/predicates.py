@@ -330,6 +330,8 @@ class Dispatch:
         self.always: set[int] = set()
         self.index: dict[str, dict[tuple, list[int]]] = {}
         self.numbers: dict[str, bool] = {}
+        # Each tree's other "=" conjuncts, checked against the event's keys before it runs.
+        self.others: dict[int, tuple[tuple[str, frozenset], ...]] = {}
         for n, opts in enumerate(options):
             if not opts:
                 self.always.add(n)
@@ -337,20 +339,36 @@ class Dispatch:
             field, keys = max(opts, key=lambda o: (popularity[o[0]], -len(o[1]), o[0]))
             for key in keys:
                 self.index.setdefault(field, {}).setdefault(key, []).append(n)
-            self.numbers[field] = self.numbers.get(field, False) or any(k[0] == "n" for k in keys)
+            for f, k in opts:
+                self.numbers[f] = self.numbers.get(f, False) or any(key[0] == "n" for key in k)
+            others = tuple(o for o in opts if o != (field, keys))
+            if others:
+                self.others[n] = others
         self.fields = tuple(sorted(self.index))
 
     def possible(self, row: Row) -> set[int]:
         found = set(self.always)
+        keys_of: dict[str, set] = {}
         for field in self.fields:
             cell = row[field]
             if cell is None:
                 continue
             index = self.index[field]
-            for key in _cell_keys(cell, self.numbers[field]):
+            keys = keys_of[field] = _cell_keys(cell, self.numbers[field])
+            for key in keys:
                 trees = index.get(key)
                 if trees:
                     found.update(trees)
+        others = self.others
+        for n in [n for n in found if n in others]:
+            for field, keys in others[n]:
+                have = keys_of.get(field)
+                if have is None:
+                    cell = row[field]
+                    have = keys_of[field] = _cell_keys(cell, self.numbers[field]) if cell is not None else set()
+                if have.isdisjoint(keys):
+                    found.discard(n)
+                    break
         return found
 
     @staticmethod
