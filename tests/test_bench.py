@@ -1,4 +1,4 @@
-"""`t1114 bench` end to end on a tiny corpus: what it measures and writes (never how fast)."""
+"""`t1114 bench` end to end on tiny corpora: what it measures and writes (never how fast)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,24 @@ import json
 from t1114.bench import format_results, measure, run_bench
 
 
-def test_bench_writes_every_measurement(pack, tmp_path):
-    # Timing validate/build/test is the same measure() of a command, tested below; skipped
-    # here because the pack's own build and tests take a minute.
-    results = run_bench(pack, tmp_path, events=400, scales=[200, 400], rules=20, seed=7, log=lambda _: None,
-                        pack_timings=False)
+def test_bench_writes_every_measurement_in_the_documented_shape(pack, tmp_path):
+    results = run_bench(pack, tmp_path, scales=[300, 600], baseline_events=300, rules=20, jobs=1, seed=7,
+                        log=lambda _: None)
     written = json.loads((tmp_path / "bench.json").read_text())
     assert written == json.loads(json.dumps(results))
-    assert "pack" not in written
-    for part in ("scan", "baseline"):
-        assert written[part]["events"] == 400 and written[part]["events_per_second"] > 0
-        assert written[part]["peak_rss_mb"] > 0
-    assert written["ratio"] == round(written["scan"]["events_per_second"] / written["baseline"]["events_per_second"], 2)
-    assert [row["events"] for row in written["scaling_events"]] == [200, 400]
-    assert written["scaling_events"][1]["hits"] == written["scan"]["hits"]
-    assert [row["rules"] for row in written["scaling_rules"]] == [len(pack.rules), len(pack.rules) + 20]
+    for profile in ("realistic", "worst_case"):
+        corpus = written["corpora"][profile]
+        assert corpus["events"] == 300
+        for part in ("scan", "baseline"):
+            assert corpus[part]["events_per_second"] > 0 and corpus[part]["peak_rss_mb"] > 0
+            assert corpus[part]["hits"] >= 0
+        assert corpus["ratio"] == round(corpus["scan"]["events_per_second"] / corpus["baseline"]["events_per_second"], 2)
+    assert written["corpora"]["worst_case"]["scan"]["evaluated_share"] > 0.99  # every event reaches the engine
+    assert [(r["corpus"], r["events"], "baseline" in r) for r in written["scales"]] == [
+        ("realistic", 300, True), ("realistic", 600, False), ("worst_case", 300, True), ("worst_case", 600, False)]
+    assert written["compile"]["pack_rules"] == len(pack.rules) and written["compile"]["generated_rules"] == 20
+    assert written["compile"]["pack_seconds"] > 0 and written["compile"]["with_generated_seconds"] > 0
+    assert len(written["machine"]["load_average_at_start"]) == 3 and written["machine"]["cores"] >= 1
     assert "x the baseline" in format_results(results)
 
 
