@@ -154,6 +154,14 @@ def cmd_scan(args) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    from t1114.audit.cli import pack_tuning, run
+
+    tuning = Path(args.tuning) if args.tuning else pack_tuning(args.root)
+    return run([Path(p) for p in args.paths], fmt=args.format, out=Path(args.out) if args.out else None,
+               fail_on=args.fail_on, baseline=Path(args.baseline) if args.baseline else None, tuning_file=tuning)
+
+
 def cmd_bench(args) -> int:
     from t1114.bench import format_results, run_bench
 
@@ -204,6 +212,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--summary", action="store_true", help="print hits per rule on stderr at the end")
     s.add_argument("files", nargs="+", help="event files or directories (JSON, JSON Lines, .gz, .evtx)")
     s.set_defaults(func=cmd_scan)
+
+    a = sub.add_parser("audit", help="audit mail configuration exports for forwarding and exposure (M1047)")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders of them (CSV, JSON, CLIXML)")
+    a.add_argument("--format", choices=["text", "jsonl", "csv", "html"], default="text")
+    a.add_argument("--out", metavar="FILE", help="write the report here, all at once (default: stdout)")
+    a.add_argument("--fail-on", choices=["informational", "low", "medium", "high", "critical"],
+                   help="exit 1 when a finding (a new one, with --baseline) is at least this severe")
+    a.add_argument("--baseline", metavar="PREVIOUS.jsonl", help="an earlier audit's JSON Lines; marks what is new")
+    a.add_argument("--tuning", metavar="FILE", help="tuning file (default: the pack's config/tuning.yml)")
+    a.set_defaults(func=cmd_audit)
 
     m = sub.add_parser("bench", help="benchmark validate/build/test and scan against a baseline on a synthetic corpus")
     m.add_argument("--events", type=_count, default=1_000_000, help="corpus size (default: 1000000)")
