@@ -8,13 +8,7 @@ they describe, each with the command that undoes it.
 One module per job: ``readers`` turn a file into records, ``shapes`` name the export from its
 columns, ``recipients`` parse every rendering of an address, ``tenant`` decides internal or
 external and whether forwarding can leave, ``checks`` produce findings, ``fixes`` write the
-commands, ``render`` and ``html`` write the report, ``baseline`` compares two audits and
-``run`` ties them together.
+commands, ``render`` and ``html`` write the report, ``baseline`` compares two audits, ``run``
+ties them together and ``cli`` is what the ``t1114 audit`` command calls. ``mitigation``
+describes the audit to the coverage layer.
 """
-
-from __future__ import annotations
-
-from t1114.audit.findings import MITIGATION, SEVERITIES, Finding
-from t1114.audit.run import AuditResult, audit_paths
-
-__all__ = ["MITIGATION", "SEVERITIES", "AuditResult", "Finding", "audit_paths"]

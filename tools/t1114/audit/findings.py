@@ -16,6 +16,39 @@ SEVERITIES = ("informational", "low", "medium", "high", "critical")
 RANK = {name: i for i, name in enumerate(SEVERITIES)}
 
 
+# Every finding type and the ATT&CK technique it is evidence of, written once: checks take the
+# technique from here, and the coverage layer lists M1047's implementation from it.
+FINDING_TECHNIQUES: dict[str, str] = {
+    **{f"{kind}_{suffix}": "T1114.003"
+       for kind in ("inbox_rule", "mailbox", "transport_rule", "gmail", "gmail_filter")
+       for suffix in ("forwards_external", "disabled_forwards_external", "forwards_unresolved", "forwards_internal",
+                      "forwards_allowed_target")},
+    "mailbox_forwarding_cleared": "T1114.003",
+    "gmail_forwarding_cleared": "T1114.003",
+    "gmail_forwarding_address_registered": "T1114.003",
+    "inbox_rule_text_message_notification": "T1114.003",
+    "remote_domain_allows_auto_forward": "T1114.003",
+    "outbound_policy_allows_auto_forward": "T1114.003",
+    "outbound_policy_auto_forward_ambiguous": "T1114.003",
+    "app_can_set_mail_rules": "T1114.003",
+    "inbox_rule_hides_mail": "T1564.008",
+    "mailbox_permission_delegate": "T1098.002",
+    "recipient_permission_send_as": "T1098.002",
+    "mailbox_folder_open_to_everyone": "T1098.002",
+    "mailbox_folder_delegate": "T1098.002",
+    "role_assignment_mailbox_import_export": "T1114.002",
+    "role_assignment_applicationimpersonation": "T1114.002",
+    "app_has_mail_permission": "T1114.002",
+}
+
+
+def technique_of(finding: str) -> str:
+    try:
+        return FINDING_TECHNIQUES[finding]
+    except KeyError:
+        raise ValueError(f"finding type {finding!r} is not registered in FINDING_TECHNIQUES") from None
+
+
 def raise_severity(severity: str, steps: int = 1) -> str:
     return SEVERITIES[max(0, min(len(SEVERITIES) - 1, RANK[severity] + steps))]
 

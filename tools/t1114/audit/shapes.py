@@ -94,6 +94,7 @@ def recognise(table: Table) -> Shape:
                 raise AuditInputError(table.path, f"looks like {shape.source} output but has no column "
                                       f"{', '.join(missing)}")
             return shape
-    listed = ", ".join(sorted(columns)[:12]) + (" ..." if len(columns) > 12 else "")
+    names = sorted({k for r in table.records for k in r.fields}, key=str.lower)
+    listed = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
     raise AuditInputError(table.path, f"unknown export shape (columns: {listed}); "
                           "see docs/audit.md for the exports t1114 audit reads")

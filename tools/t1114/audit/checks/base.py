@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from t1114.audit.errors import AuditInputError
-from t1114.audit.findings import Finding, raise_severity
+from t1114.audit.findings import Finding, raise_severity, technique_of
 from t1114.audit.readers import Record, Table
 from t1114.audit.recipients import LostValues, Recipient, parse_recipients
 from t1114.audit.shapes import Shape
@@ -28,7 +28,8 @@ class Context:
     tenant: Tenant
 
     def finding(self, record: Record, **kw: Any) -> Finding:
-        return Finding(source_file=str(self.table.path), line=record.line, source_kind=self.shape.kind, **kw)
+        return Finding(source_file=str(self.table.path), line=record.line, source_kind=self.shape.kind,
+                       technique=technique_of(kw["finding"]), **kw)
 
     def recipients(self, record: Record, column: str) -> list[Recipient] | AuditInputError:
         try:

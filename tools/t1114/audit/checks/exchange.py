@@ -41,7 +41,7 @@ def rule_hiding(name: object, delete: bool, mark_read: bool, folder: object) -> 
 
 
 def forwarding_findings(ctx: Context, record: Record, *, kind: str, obj: str, mailbox: str | None,
-                        targets: list, enabled: bool, hiding: list[str], technique: str, fix: str,
+                        targets: list, enabled: bool, hiding: list[str], fix: str,
                         evidence: dict, what: str) -> Out:
     """Findings for the forwarding targets of one rule or mailbox, one per target."""
     seen = set()
@@ -54,7 +54,7 @@ def forwarding_findings(ctx: Context, record: Record, *, kind: str, obj: str, ma
         seen.add(key)
         yield ctx.finding(
             record, object=obj, mailbox=mailbox, finding=f"{kind}_{verdict.suffix}", severity=verdict.severity,
-            external_target=verdict.external_target, technique=technique,
+            external_target=verdict.external_target,
             summary=f"{what} {column} {recipient.label()}", reasons=verdict.reasons, evidence=evidence, fix=fix,
         )
 
@@ -82,7 +82,7 @@ def inbox_rules(ctx: Context) -> Out:
                                "MoveToFolder", "StopProcessingRules", "Description")
         fix = fixes.inbox_rule(str(identity) if identity else None, mailbox, str(name) if name else None)
         found = list(forwarding_findings(ctx, record, kind="inbox_rule", obj=obj, mailbox=mailbox, targets=targets,
-                                         enabled=enabled, hiding=hiding, technique="T1114.003", fix=fix,
+                                         enabled=enabled, hiding=hiding, fix=fix,
                                          evidence=evidence, what=f"inbox rule {name!r} of {mailbox}:"))
         yield from found
         sms = ctx.recipients(record, "SendTextMessageNotificationTo")
@@ -91,8 +91,7 @@ def inbox_rules(ctx: Context) -> Out:
         elif sms:
             yield ctx.finding(
                 record, object=obj, mailbox=mailbox, finding="inbox_rule_text_message_notification",
-                severity="medium" if enabled else "low", technique="T1114.003",
-                summary=f"inbox rule {name!r} of {mailbox} texts message details to {', '.join(r.label() for r in sms)}",
+                severity="medium" if enabled else "low", summary=f"inbox rule {name!r} of {mailbox} texts message details to {', '.join(r.label() for r in sms)}",
                 reasons=["message notifications by text message leave the tenant"] + ([] if enabled else ["disabled"]),
                 evidence=evidence, fix=fix,
             )
@@ -100,8 +99,7 @@ def inbox_rules(ctx: Context) -> Out:
             strong = any(h.startswith("hides itself") or "moves it" in h for h in hiding)
             yield ctx.finding(
                 record, object=obj, mailbox=mailbox, finding="inbox_rule_hides_mail",
-                severity=("medium" if strong else "low") if enabled else "low", technique="T1564.008",
-                summary=f"inbox rule {name!r} of {mailbox} hides mail from its owner",
+                severity=("medium" if strong else "low") if enabled else "low", summary=f"inbox rule {name!r} of {mailbox} hides mail from its owner",
                 reasons=hiding + ([] if enabled else ["the rule is disabled"]), evidence=evidence, fix=fix,
             )
 
@@ -127,14 +125,14 @@ def mailboxes(ctx: Context) -> Out:
             if deliver:
                 yield ctx.finding(
                     record, object=mailbox, mailbox=mailbox, finding="mailbox_forwarding_cleared", severity="low",
-                    technique="T1114.003", summary=f"mailbox {mailbox} has no forwarding address left but "
+                    summary=f"mailbox {mailbox} has no forwarding address left but "
                     "DeliverToMailboxAndForward is still True",
                     reasons=["a cleared forwarding: nothing is forwarded now; the leftover flag shows it was"],
                     evidence=evidence, fix=fix)
             continue
         yield from forwarding_findings(ctx, record, kind="mailbox", obj=mailbox, mailbox=mailbox, targets=targets,
                                        enabled=True, hiding=hiding,
-                                       technique="T1114.003", fix=fix, evidence=evidence,
+                                       fix=fix, evidence=evidence,
                                        what=f"mailbox {mailbox} forwards all mail:")
 
 
@@ -179,7 +177,7 @@ def transport_rules(ctx: Context) -> Out:
                                    f"Mode {record.get('Mode') or 'Enforce'}")
                 yield ctx.finding(
                     record, object=name, finding=finding, severity=severity, external_target=external,
-                    technique="T1114.003", summary=f"transport rule {name!r} {column} {recipient.label()}",
+                    summary=f"transport rule {name!r} {column} {recipient.label()}",
                     reasons=reasons, evidence=evidence, fix=fixes.transport_rule(name, [column]))
 
 
@@ -193,7 +191,6 @@ def remote_domains(ctx: Context) -> Out:
         severity = "medium" if domain == "*" else ("informational" if internal else "low")
         yield ctx.finding(
             record, object=identity, finding="remote_domain_allows_auto_forward", severity=severity,
-            technique="T1114.003",
             summary=f"remote domain {identity} ({domain}) lets automatic forwarding out",
             reasons=["the default remote domain covers every outside domain" if domain == "*"
                      else f"covers {domain} only" + (" (an internal domain)" if internal else "")],
@@ -215,8 +212,7 @@ def outbound_policies(ctx: Context) -> Out:
             finding, severity, reasons = "outbound_policy_auto_forward_ambiguous", "low", [
                 f"AutoForwardingMode {mode or '(empty)'}: ambiguous, Microsoft decides what is allowed "
                 "(today the same as Off, but not set by you)"]
-        yield ctx.finding(record, object=identity, finding=finding, severity=severity, technique="T1114.003",
-                          summary=f"outbound spam policy {identity} has AutoForwardingMode {mode or '(empty)'}",
+        yield ctx.finding(record, object=identity, finding=finding, severity=severity, summary=f"outbound spam policy {identity} has AutoForwardingMode {mode or '(empty)'}",
                           reasons=reasons, evidence=evidence, fix=fixes.outbound_policy(identity))
 
 
@@ -257,7 +253,7 @@ def mailbox_permissions(ctx: Context) -> Out:
         identity = str(record.get("Identity"))
         yield ctx.finding(
             record, object=identity, mailbox=identity, finding="mailbox_permission_delegate", severity=judged[0],
-            technique="T1098.002", summary=f"{user} holds {', '.join(wanted)} on mailbox {identity}",
+            summary=f"{user} holds {', '.join(wanted)} on mailbox {identity}",
             reasons=["an explicit, not inherited, grant"] + judged[1],
             evidence=record.pick("Identity", "User", "AccessRights", "IsInherited", "Deny", "InheritanceType"),
             fix=fixes.mailbox_permission(identity, user, wanted))
@@ -277,7 +273,7 @@ def recipient_permissions(ctx: Context) -> Out:
         identity = str(record.get("Identity"))
         yield ctx.finding(
             record, object=identity, mailbox=identity, finding="recipient_permission_send_as", severity=judged[0],
-            technique="T1098.002", summary=f"{trustee} may send as {identity}",
+            summary=f"{trustee} may send as {identity}",
             reasons=["an explicit, not inherited, grant"] + judged[1],
             evidence=record.pick("Identity", "Trustee", "AccessRights", "AccessControlType", "IsInherited"),
             fix=fixes.recipient_permission(identity, trustee, rights))
@@ -309,8 +305,7 @@ def folder_permissions(ctx: Context) -> Out:
                 continue
             finding, severity, reasons = "mailbox_folder_delegate", judged[0], judged[1]
         yield ctx.finding(
-            record, object=identity, mailbox=mailbox, finding=finding, severity=severity, technique="T1098.002",
-            summary=f"{user} holds {', '.join(rights)} on folder {folder} of {mailbox}", reasons=reasons,
+            record, object=identity, mailbox=mailbox, finding=finding, severity=severity, summary=f"{user} holds {', '.join(rights)} on folder {folder} of {mailbox}", reasons=reasons,
             evidence=evidence, fix=fixes.folder_permission(identity, user))
 
 
@@ -343,5 +338,5 @@ def role_assignments(ctx: Context) -> Out:
                 reasons.append(f"{assignee} is listed in {known}_accounts")
         yield ctx.finding(
             record, object=name, finding="role_assignment_" + role.lower().replace(" ", "_"), severity=severity,
-            technique="T1114.002", summary=f"{assignee} is assigned {role} ({name})", reasons=reasons,
+            summary=f"{assignee} is assigned {role} ({name})", reasons=reasons,
             evidence=evidence, fix=fixes.role_assignment(name))

@@ -49,7 +49,7 @@ def auto_forwarding(ctx: Context) -> Out:
         if not enabled:
             yield ctx.finding(
                 record, object=user, mailbox=user, finding="gmail_forwarding_cleared", severity="low",
-                technique="T1114.003", summary=f"{user}: automatic forwarding is off (to {target.label()} before)",
+                summary=f"{user}: automatic forwarding is off (to {target.label()} before)",
                 reasons=["a cleared forwarding: nothing is forwarded now"], evidence=evidence, fix=fix)
             continue
         hiding = [f"hides mail: disposition {disposition} {HIDING_DISPOSITIONS[disposition.lower()]}"] \
@@ -57,8 +57,7 @@ def auto_forwarding(ctx: Context) -> Out:
         verdict = judge_forward(ctx.tenant, target, sender=user, enabled=True, hiding=hiding, effect=GOOGLE_EFFECT)
         yield ctx.finding(
             record, object=user, mailbox=user, finding=f"gmail_{verdict.suffix}", severity=verdict.severity,
-            external_target=verdict.external_target, technique="T1114.003",
-            summary=f"{user} forwards all incoming mail to {target.label()}", reasons=verdict.reasons,
+            external_target=verdict.external_target, summary=f"{user} forwards all incoming mail to {target.label()}", reasons=verdict.reasons,
             evidence=evidence, fix=fix)
 
 
@@ -78,8 +77,7 @@ def forwarding_addresses(ctx: Context) -> Out:
         accepted = status.lower() == "accepted"
         yield ctx.finding(
             record, object=f"{user} -> {target.label()}", mailbox=user, finding="gmail_forwarding_address_registered",
-            severity="medium" if accepted else "low", technique="T1114.003",
-            summary=f"{user} has registered the forwarding address {target.label()} ({status or 'status unknown'})",
+            severity="medium" if accepted else "low", summary=f"{user} has registered the forwarding address {target.label()} ({status or 'status unknown'})",
             reasons=[resolved.reason, "a verified address is what filters and automatic forwarding may send to"
                      if accepted else "not verified: nothing can be forwarded to it yet"],
             evidence=record.pick(*USER_COLUMNS, "forwardingEmail", "verificationStatus"),
@@ -118,6 +116,5 @@ def filters(ctx: Context) -> Out:
         filter_id = record.get("id")
         yield ctx.finding(
             record, object=f"{user}\\{filter_id or '(no id)'}", mailbox=user, finding=f"gmail_filter_{verdict.suffix}",
-            severity=verdict.severity, external_target=verdict.external_target, technique="T1114.003",
-            summary=f"a Gmail filter of {user} forwards matching mail to {target.label()}", reasons=verdict.reasons,
+            severity=verdict.severity, external_target=verdict.external_target, summary=f"a Gmail filter of {user} forwards matching mail to {target.label()}", reasons=verdict.reasons,
             evidence={k: v for k, v in record.fields.items()}, fix=fixes.gam_delete_filter(user, filter_id))

@@ -54,29 +54,28 @@ def message_rules(ctx: Context) -> Out:
         fix = fixes.graph_message_rule(mailbox, rule_id)
         found = list(forwarding_findings(ctx, record, kind="inbox_rule", obj=f"{mailbox or '(mailbox not named)'}\\{name}",
                                          mailbox=mailbox, targets=targets, enabled=enabled, hiding=hiding,
-                                         technique="T1114.003", fix=fix, evidence=evidence,
+                                         fix=fix, evidence=evidence,
                                          what=f"inbox rule {name!r} of {mailbox}:"))
         yield from found
         if hiding and not found:
             yield ctx.finding(
                 record, object=f"{mailbox or '(mailbox not named)'}\\{name}", mailbox=mailbox,
-                finding="inbox_rule_hides_mail", severity="medium" if enabled else "low", technique="T1564.008",
-                summary=f"inbox rule {name!r} of {mailbox} hides mail from its owner", reasons=hiding,
+                finding="inbox_rule_hides_mail", severity="medium" if enabled else "low", summary=f"inbox rule {name!r} of {mailbox} hides mail from its owner", reasons=hiding,
                 evidence=evidence, fix=fix)
 
 
 # App roles that read (or, for MailboxSettings, forward) every mailbox, by id: Microsoft Graph's
 # and Office 365 Exchange Online's (the latter's Mail.* ids are the same as Graph's).
-MAIL_ROLES: dict[str, tuple[str, str, str]] = {
-    "810c84a8-4a9e-49e6-bf7d-12d183f40d01": ("Mail.Read", "high", "T1114.002"),
-    "e2a3a72e-5f79-4c64-b1b1-878b674786c9": ("Mail.ReadWrite", "high", "T1114.002"),
-    "693c5e45-0940-467d-9b8a-1022fb9d42ef": ("Mail.ReadBasic.All", "medium", "T1114.002"),
-    "6be147d2-ea4f-4b5a-a3fa-3eab6f3c140a": ("Mail.ReadBasic", "medium", "T1114.002"),
-    "dc890d15-9560-4a4c-9b7f-a736ec74ec40": ("full_access_as_app", "high", "T1114.002"),
-    "5e5addcd-3e8d-4e90-baf5-964efab2b20a": ("IMAP.AccessAsApp", "high", "T1114.002"),
-    "cb842b43-da6e-4506-86fe-bb12199c656d": ("POP.AccessAsApp", "high", "T1114.002"),
-    "6931bccd-447a-43d1-b442-00a195474933": ("MailboxSettings.ReadWrite", "medium", "T1114.003"),
-    "f9156939-25cd-4ba8-abfe-7fabcf003749": ("MailboxSettings.ReadWrite", "medium", "T1114.003"),
+MAIL_ROLES: dict[str, tuple[str, str]] = {
+    "810c84a8-4a9e-49e6-bf7d-12d183f40d01": ("Mail.Read", "high"),
+    "e2a3a72e-5f79-4c64-b1b1-878b674786c9": ("Mail.ReadWrite", "high"),
+    "693c5e45-0940-467d-9b8a-1022fb9d42ef": ("Mail.ReadBasic.All", "medium"),
+    "6be147d2-ea4f-4b5a-a3fa-3eab6f3c140a": ("Mail.ReadBasic", "medium"),
+    "dc890d15-9560-4a4c-9b7f-a736ec74ec40": ("full_access_as_app", "high"),
+    "5e5addcd-3e8d-4e90-baf5-964efab2b20a": ("IMAP.AccessAsApp", "high"),
+    "cb842b43-da6e-4506-86fe-bb12199c656d": ("POP.AccessAsApp", "high"),
+    "6931bccd-447a-43d1-b442-00a195474933": ("MailboxSettings.ReadWrite", "medium"),
+    "f9156939-25cd-4ba8-abfe-7fabcf003749": ("MailboxSettings.ReadWrite", "medium"),
 }
 BY_NAME = {v[0].lower(): v for v in MAIL_ROLES.values()}
 
@@ -88,7 +87,7 @@ def app_role_assignments(ctx: Context) -> Out:
         role = MAIL_ROLES.get(role_id) or BY_NAME.get(str(value or "").lower())
         if role is None:
             continue
-        permission, severity, technique = role
+        permission, severity = role
         app = str(record.first("principalDisplayName", "principalId"))
         reasons = [f"{permission} is an application permission: every mailbox, no signed-in user"]
         if permission.startswith("MailboxSettings"):
@@ -98,7 +97,8 @@ def app_role_assignments(ctx: Context) -> Out:
             severity = "informational"
             reasons.append(f"{app} is listed in {known}_accounts")
         yield ctx.finding(
-            record, object=app, finding="app_has_mail_permission", severity=severity, technique=technique,
+            record, object=app, severity=severity,
+            finding="app_can_set_mail_rules" if permission.startswith("MailboxSettings") else "app_has_mail_permission", 
             summary=f"application {app} holds {permission} on {record.get('resourceDisplayName') or 'the mail API'}",
             reasons=reasons,
             evidence=record.pick("id", "appRoleId", "principalDisplayName", "principalId", "principalType",
