@@ -1,7 +1,7 @@
 """A finding: what was seen, how bad it is, and how to undo it.
 
 Ids hash what the finding is about (the export's kind, the object, the finding type and the
-target), never the file name or the row order, so the same configuration audited twice, from
+target, or the subject where there is no target), never the file name or the row order, so the same configuration audited twice, from
 files named differently or exported in another order, gives the same ids.
 """
 
@@ -72,6 +72,9 @@ class Finding:
     fix: str
     external_target: str | None = None
     mailbox: str | None = None
+    # What the finding is about beside the object when there is no external target (an
+    # internal target, the holder of a right, a permission): it keeps ids apart.
+    subject: str | None = None
     reasons: list[str] = field(default_factory=list)
     new: bool | None = None  # set by a baseline comparison
 
@@ -81,7 +84,7 @@ class Finding:
 
     @property
     def id(self) -> str:
-        return finding_id(self.source_kind, self.object, self.finding, self.external_target)
+        return finding_id(self.source_kind, self.object, self.finding, self.external_target or self.subject)
 
     @property
     def rank(self) -> int:

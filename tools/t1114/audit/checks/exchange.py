@@ -54,7 +54,7 @@ def forwarding_findings(ctx: Context, record: Record, *, kind: str, obj: str, ma
         seen.add(key)
         yield ctx.finding(
             record, object=obj, mailbox=mailbox, finding=f"{kind}_{verdict.suffix}", severity=verdict.severity,
-            external_target=verdict.external_target,
+            external_target=verdict.external_target, subject=recipient.label(),
             summary=f"{what} {column} {recipient.label()}", reasons=verdict.reasons, evidence=evidence, fix=fix,
         )
 
@@ -177,6 +177,7 @@ def transport_rules(ctx: Context) -> Out:
                                    f"Mode {record.get('Mode') or 'Enforce'}")
                 yield ctx.finding(
                     record, object=name, finding=finding, severity=severity, external_target=external,
+                    subject=f"{column} {recipient.label()}",
                     summary=f"transport rule {name!r} {column} {recipient.label()}",
                     reasons=reasons, evidence=evidence, fix=fixes.transport_rule(name, [column]))
 
@@ -252,7 +253,7 @@ def mailbox_permissions(ctx: Context) -> Out:
             continue
         identity = str(record.get("Identity"))
         yield ctx.finding(
-            record, object=identity, mailbox=identity, finding="mailbox_permission_delegate", severity=judged[0],
+            record, object=identity, mailbox=identity, finding="mailbox_permission_delegate", severity=judged[0], subject=user,
             summary=f"{user} holds {', '.join(wanted)} on mailbox {identity}",
             reasons=["an explicit, not inherited, grant"] + judged[1],
             evidence=record.pick("Identity", "User", "AccessRights", "IsInherited", "Deny", "InheritanceType"),
@@ -272,7 +273,7 @@ def recipient_permissions(ctx: Context) -> Out:
             continue
         identity = str(record.get("Identity"))
         yield ctx.finding(
-            record, object=identity, mailbox=identity, finding="recipient_permission_send_as", severity=judged[0],
+            record, object=identity, mailbox=identity, finding="recipient_permission_send_as", severity=judged[0], subject=trustee,
             summary=f"{trustee} may send as {identity}",
             reasons=["an explicit, not inherited, grant"] + judged[1],
             evidence=record.pick("Identity", "Trustee", "AccessRights", "AccessControlType", "IsInherited"),
@@ -305,7 +306,7 @@ def folder_permissions(ctx: Context) -> Out:
                 continue
             finding, severity, reasons = "mailbox_folder_delegate", judged[0], judged[1]
         yield ctx.finding(
-            record, object=identity, mailbox=mailbox, finding=finding, severity=severity, summary=f"{user} holds {', '.join(rights)} on folder {folder} of {mailbox}", reasons=reasons,
+            record, object=identity, mailbox=mailbox, finding=finding, severity=severity, subject=user, summary=f"{user} holds {', '.join(rights)} on folder {folder} of {mailbox}", reasons=reasons,
             evidence=evidence, fix=fixes.folder_permission(identity, user))
 
 

@@ -97,7 +97,7 @@ def app_role_assignments(ctx: Context) -> Out:
             severity = "informational"
             reasons.append(f"{app} is listed in {known}_accounts")
         yield ctx.finding(
-            record, object=app, severity=severity,
+            record, object=app, severity=severity, subject=permission,
             finding="app_can_set_mail_rules" if permission.startswith("MailboxSettings") else "app_has_mail_permission", 
             summary=f"application {app} holds {permission} on {record.get('resourceDisplayName') or 'the mail API'}",
             reasons=reasons,
