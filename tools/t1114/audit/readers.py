@@ -50,6 +50,18 @@ class Record:
                 return value
         return None
 
+    def text(self, *names: str) -> str:
+        """The first non-empty of ``names`` as text. ConvertTo-Json renders an Exchange identity
+        (ADObjectId) as an object and booleans as true/false; this gives its name either way."""
+        value = self.first(*names)
+        if isinstance(value, dict):
+            lower = {k.lower(): v for k, v in value.items()}
+            value = next((lower[k] for k in ("name", "displayname", "distinguishedname", "id", "value")
+                          if lower.get(k) not in (None, "")), "")
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return "" if value is None else str(value).strip()
+
     def pick(self, *names: str) -> dict[str, Any]:
         """The named columns as the export spells them, for a finding's evidence."""
         out = {}
@@ -305,11 +317,11 @@ def _value(node: _Node, types: dict[str, list[str]]) -> Any:
             c = node.child(container)
             if c is not None:
                 return [_value(x, types) for x in c.children]
+        if node.child("ToString") is not None:  # an enum, or an identity rendered as its name
+            return _unescape(node.child("ToString").text)
         props = _props(node, types)
         if props:
             return props
-        if node.child("ToString") is not None:  # an enum or an object rendered as text
-            return _unescape(node.child("ToString").text)
         scalars = [c for c in node.children if c.tag in _SCALARS or c.tag == "B"]
         return _value(scalars[0], types) if scalars else None
     return node.text

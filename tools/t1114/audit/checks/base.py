@@ -53,7 +53,7 @@ def folder_hides(folder: Any) -> bool:
 
 def name_hides(name: Any) -> bool:
     """A rule named only with punctuation or spaces, so it reads as nothing in a list."""
-    return name is not None and bool(NO_WORDS.match(str(name)))
+    return bool(name) and bool(NO_WORDS.match(str(name)))
 
 
 @dataclass(frozen=True)

@@ -61,9 +61,9 @@ def forwarding_findings(ctx: Context, record: Record, *, kind: str, obj: str, ma
 
 def inbox_rules(ctx: Context) -> Out:
     for record in ctx.table.records:
-        name = record.get("Name")
-        identity = record.get("Identity")
-        owner = record.first("MailboxOwnerId") or (str(identity).split("\\")[0] if identity else None)
+        name = record.text("Name")
+        identity = record.text("Identity")
+        owner = record.text("MailboxOwnerId") or (identity.split("\\")[0] if identity else None)
         mailbox = str(owner) if owner else None
         enabled = truthy(record.get("Enabled")) is not False
         hiding = rule_hiding(name, bool(truthy(record.get("DeleteMessage")) or truthy(record.get("SoftDeleteMessage"))),
@@ -106,7 +106,7 @@ def inbox_rules(ctx: Context) -> Out:
 
 def mailboxes(ctx: Context) -> Out:
     for record in ctx.table.records:
-        mailbox = str(record.first("UserPrincipalName", "PrimarySmtpAddress", "Identity", "Name"))
+        mailbox = record.text("UserPrincipalName", "PrimarySmtpAddress", "Identity", "Name")
         deliver = truthy(record.get("DeliverToMailboxAndForward"))
         evidence = record.pick("Identity", "UserPrincipalName", "PrimarySmtpAddress", "RecipientTypeDetails",
                                "ForwardingSmtpAddress", "ForwardingAddress", "DeliverToMailboxAndForward")
@@ -141,9 +141,9 @@ TRANSPORT_ACTIONS = {"BlindCopyTo": True, "RedirectMessageTo": True, "CopyTo": F
 
 def transport_rules(ctx: Context) -> Out:
     for record in ctx.table.records:
-        name = str(record.first("Name", "Identity"))
-        state = str(record.get("State") or "Enabled").strip().lower()
-        mode = str(record.get("Mode") or "Enforce").strip().lower()
+        name = record.text("Name", "Identity")
+        state = (record.text("State") or "Enabled").strip().lower()
+        mode = (record.text("Mode") or "Enforce").strip().lower()
         enabled = state == "enabled" and mode == "enforce"
         evidence = record.pick("Name", "Identity", "State", "Mode", "Priority", *TRANSPORT_ACTIONS, "SentToScope",
                                "FromScope", "Description")
@@ -186,7 +186,7 @@ def remote_domains(ctx: Context) -> Out:
     for record in ctx.table.records:
         if truthy(record.get("AutoForwardEnabled")) is not True:
             continue
-        domain = str(record.get("DomainName")).strip()
+        domain = record.text("DomainName")
         identity = str(record.first("Identity", "Name") or domain)
         internal = domain != "*" and ctx.tenant.is_internal_domain(domain.lstrip("*."))
         severity = "medium" if domain == "*" else ("informational" if internal else "low")
@@ -201,8 +201,8 @@ def remote_domains(ctx: Context) -> Out:
 
 def outbound_policies(ctx: Context) -> Out:
     for record in ctx.table.records:
-        mode = str(record.get("AutoForwardingMode") or "").strip()
-        identity = str(record.first("Identity", "Name"))
+        mode = record.text("AutoForwardingMode")
+        identity = record.text("Identity", "Name")
         evidence = record.pick("Identity", "Name", "AutoForwardingMode", "IsDefault", "Enabled")
         if mode.lower() == "on":
             finding, severity, reasons = "outbound_policy_allows_auto_forward", "medium", [
@@ -242,7 +242,7 @@ def mailbox_permissions(ctx: Context) -> Out:
     for record in ctx.table.records:
         if truthy(record.get("IsInherited")) or truthy(record.get("Deny")):
             continue  # inherited entries come from the organisation's own groups; deny grants nothing
-        user = str(record.get("User") or "").strip()
+        user = record.text("User")
         rights = _rights(record.get("AccessRights"))
         wanted = [r for r in rights if r.lower() in ("fullaccess", "changepermission", "changeowner", "readpermission")]
         if not user or not wanted:
@@ -251,7 +251,7 @@ def mailbox_permissions(ctx: Context) -> Out:
                                     else "low")
         if judged is None:
             continue
-        identity = str(record.get("Identity"))
+        identity = record.text("Identity")
         yield ctx.finding(
             record, object=identity, mailbox=identity, finding="mailbox_permission_delegate", severity=judged[0], subject=user,
             summary=f"{user} holds {', '.join(wanted)} on mailbox {identity}",
@@ -262,16 +262,16 @@ def mailbox_permissions(ctx: Context) -> Out:
 
 def recipient_permissions(ctx: Context) -> Out:
     for record in ctx.table.records:
-        if truthy(record.get("IsInherited")) or str(record.get("AccessControlType") or "Allow").lower() != "allow":
+        if truthy(record.get("IsInherited")) or (record.text("AccessControlType") or "Allow").lower() != "allow":
             continue
-        trustee = str(record.get("Trustee") or "").strip()
+        trustee = record.text("Trustee")
         rights = [r for r in _rights(record.get("AccessRights")) if r.lower() == "sendas"]
         if not trustee or not rights:
             continue
         judged = _account_judgement(ctx, trustee, "low")
         if judged is None:
             continue
-        identity = str(record.get("Identity"))
+        identity = record.text("Identity")
         yield ctx.finding(
             record, object=identity, mailbox=identity, finding="recipient_permission_send_as", severity=judged[0], subject=trustee,
             summary=f"{trustee} may send as {identity}",
@@ -286,11 +286,11 @@ HARMLESS_RIGHTS = ("none", "availabilityonly", "limiteddetails")
 
 def folder_permissions(ctx: Context) -> Out:
     for record in ctx.table.records:
-        identity = str(record.get("Identity"))
+        identity = record.text("Identity")
         folder = str(record.first("FolderName") or identity.split(":\\", 1)[-1] or "Top of Information Store")
         if folder.strip().lower() in NON_MAIL_FOLDERS:
             continue
-        user = str(record.get("User") or "").strip()
+        user = record.text("User")
         rights = [r for r in _rights(record.get("AccessRights")) if r.lower() not in HARMLESS_RIGHTS]
         if not user or not rights:
             continue
@@ -316,12 +316,12 @@ COLLECTION_ROLES = {"mailbox import export": "exports any mailbox to a PST (New-
 
 def role_assignments(ctx: Context) -> Out:
     for record in ctx.table.records:
-        role = str(record.get("Role") or "").strip()
+        role = record.text("Role")
         if role.lower() not in COLLECTION_ROLES:
             continue
-        name = str(record.first("Name", "Identity"))
-        assignee = str(record.first("RoleAssigneeName", "RoleAssignee", "EffectiveUserName"))
-        delegation = str(record.get("RoleAssignmentDelegationType") or "Regular")
+        name = record.text("Name", "Identity")
+        assignee = record.text("RoleAssigneeName", "RoleAssignee", "EffectiveUserName")
+        delegation = record.text("RoleAssignmentDelegationType") or "Regular"
         evidence = record.pick("Name", "Role", "RoleAssigneeName", "RoleAssignee", "RoleAssigneeType",
                                "RoleAssignmentDelegationType", "Enabled", "CustomRecipientWriteScope",
                                "RecipientWriteScope")

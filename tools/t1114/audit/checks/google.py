@@ -23,7 +23,7 @@ USER_COLUMNS = ("User", "userId", "user", "primaryEmail", "userEmail", "mailbox"
 
 
 def _user(ctx: Context, record: Record) -> str:
-    return str(record.first(*USER_COLUMNS) or ctx.context_value(*USER_COLUMNS) or "me")
+    return record.text(*USER_COLUMNS) or str(ctx.context_value(*USER_COLUMNS) or "me")
 
 
 def _target(ctx: Context, record: Record, value: Any):
@@ -41,7 +41,7 @@ def auto_forwarding(ctx: Context) -> Out:
         if isinstance(target, AuditInputError):
             yield target
             continue
-        disposition = str(record.get("disposition") or "").strip()
+        disposition = record.text("disposition")
         evidence = record.pick(*USER_COLUMNS, "forwardEnabled", "forwardTo", "enabled", "emailAddress", "disposition")
         fix = fixes.gam_forward_off(user)
         if target is None:
@@ -73,7 +73,7 @@ def forwarding_addresses(ctx: Context) -> Out:
         resolved = ctx.tenant.resolve(target)
         if resolved.external is False or ctx.tenant.is_allowed_target(resolved.address or ""):
             continue
-        status = str(record.get("verificationStatus") or "").strip()
+        status = record.text("verificationStatus")
         accepted = status.lower() == "accepted"
         yield ctx.finding(
             record, object=f"{user} -> {target.label()}", mailbox=user, finding="gmail_forwarding_address_registered",

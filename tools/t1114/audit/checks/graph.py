@@ -82,13 +82,13 @@ BY_NAME = {v[0].lower(): v for v in MAIL_ROLES.values()}
 
 def app_role_assignments(ctx: Context) -> Out:
     for record in ctx.table.records:
-        role_id = str(record.get("appRoleId") or "").lower()
+        role_id = record.text("appRoleId").lower()
         value = record.first("appRoleValue", "appRole", "permission", "value")
         role = MAIL_ROLES.get(role_id) or BY_NAME.get(str(value or "").lower())
         if role is None:
             continue
         permission, severity = role
-        app = str(record.first("principalDisplayName", "principalId"))
+        app = record.text("principalDisplayName", "principalId")
         reasons = [f"{permission} is an application permission: every mailbox, no signed-in user"]
         if permission.startswith("MailboxSettings"):
             reasons = [f"{permission} lets the application create forwarding inbox rules in every mailbox"]
