@@ -103,3 +103,15 @@ def test_undecodable_and_empty_files(tmp_path):
     empty.write_text("  \n")
     with pytest.raises(AuditInputError, match="empty file"):
         read_table(empty)
+
+
+def test_clixml_identities_read_as_their_names_and_escapes_decoded():
+    rule, = read_table(TENANT / "inbox_rules_quinn.xml").records
+    assert rule.get("MailboxOwnerId") == "Quinn Quade" and rule.get("Name") == " "
+    assert rule.get("MoveToFolder") == "Quinn Quade:\\Conversation History"
+    assert rule.get("ForwardTo") == ['"Q Files" [SMTP:q.files@evil.example.net]']
+
+
+def test_convertto_json_identity_objects_read_as_names():
+    mailbox, = read_table(TENANT / "mailboxes_rita.json").records
+    assert mailbox.text("ForwardingAddress") == "Partner Drop"

@@ -61,7 +61,8 @@ def forwarding_findings(ctx: Context, record: Record, *, kind: str, obj: str, ma
 
 def inbox_rules(ctx: Context) -> Out:
     for record in ctx.table.records:
-        name = record.text("Name")
+        # The raw value: a name of only spaces is one of the ways a rule hides in a list.
+        name = record.get("Name") if isinstance(record.get("Name"), str) else record.text("Name")
         identity = record.text("Identity")
         owner = record.text("MailboxOwnerId") or (identity.split("\\")[0] if identity else None)
         mailbox = str(owner) if owner else None
