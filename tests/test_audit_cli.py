@@ -6,7 +6,6 @@ import json
 import shutil
 
 from audit_helpers import BAD, TENANT, TUNING
-
 from t1114.audit.findings import RANK
 
 ARGS = ("audit", str(TENANT), "--tuning", str(TUNING))
@@ -49,7 +48,9 @@ def test_text_csv_and_html_formats(cli, tmp_path):
     text = cli(*ARGS)
     assert text.returncode == 0 and text.stdout.startswith("t1114 audit (M1047 Audit): ")
     csv_out = cli(*ARGS, "--format", "csv")
-    assert csv_out.stdout.splitlines()[0].startswith("id,severity,finding,object,mailbox,external_target")
+    assert csv_out.stdout.splitlines()[0].startswith(
+        "id,severity,finding,object,mailbox,external_target"
+    )
     page = tmp_path / "r.html"
     assert cli(*ARGS, "--format", "html", "--out", str(page)).returncode == 0
     assert page.read_text().startswith("<!DOCTYPE html>")
@@ -66,14 +67,20 @@ def test_bad_input_exits_2_names_file_and_line_and_still_audits_the_rest(cli, tm
     assert f"error: {folder / 'rules.csv'}:3: broken row" in result.stderr
     assert f"error: {folder / 'people.csv'}: unknown export shape" in result.stderr
     assert {json.loads(line)["external_target"] for line in result.stdout.splitlines()} == {
-        "ok@evil.example.net", "carol.x@evil.example.net"}
+        "ok@evil.example.net",
+        "carol.x@evil.example.net",
+    }
 
 
 def test_unwritable_out_leaves_nothing_behind(cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     result = cli(*ARGS, "--out", str(blocker / "report.txt"))
-    assert result.returncode == 2 and "cannot write output" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.returncode == 2
+        and "cannot write output" in result.stderr
+        and "Traceback" not in result.stderr
+    )
     assert blocker.read_text() == "x"
 
 
@@ -81,4 +88,7 @@ def test_bad_baseline_is_bad_input(cli, tmp_path):
     baseline = tmp_path / "b.jsonl"
     baseline.write_text("not json\n")
     result = cli(*ARGS, "--baseline", str(baseline))
-    assert result.returncode == 2 and f"{baseline}:1: not a t1114 audit JSON Lines file" in result.stderr
+    assert (
+        result.returncode == 2
+        and f"{baseline}:1: not a t1114 audit JSON Lines file" in result.stderr
+    )

@@ -8,12 +8,21 @@ import json
 
 import pytest
 from audit_helpers import tenant_audit
-
 from t1114.audit import render
 from t1114.errors import PackError
 
-KEYS = {"id", "source_file", "object", "finding", "severity", "external_target", "technique", "mitigation",
-        "evidence", "fix"}
+KEYS = {
+    "id",
+    "source_file",
+    "object",
+    "finding",
+    "severity",
+    "external_target",
+    "technique",
+    "mitigation",
+    "evidence",
+    "fix",
+}
 
 
 def test_jsonl_holds_the_required_keys():
@@ -37,8 +46,14 @@ def test_text_summary_counts_and_lists_fixes():
     out = render.text(tenant_audit())
     first = out.splitlines()[0]
     c = render.counts(tenant_audit())
-    assert first.startswith(f"t1114 audit (M1047 Audit): {len(tenant_audit().findings)} findings ({c['critical']} critical")
-    assert "    fix: Remove-InboxRule -Identity 'Bob Brown\\4317866021913853953' -Confirm:$false" in out
+    assert first.startswith(
+        f"t1114 audit (M1047 Audit): {len(tenant_audit().findings)} findings "
+        f"({c['critical']} critical"
+    )
+    assert (
+        "    fix: Remove-InboxRule -Identity 'Bob Brown\\4317866021913853953' -Confirm:$false"
+        in out
+    )
 
 
 def test_write_atomic_replaces_whole_or_not_at_all(tmp_path, monkeypatch):

@@ -6,7 +6,6 @@ import json
 import shutil
 
 from audit_helpers import BAD, DATA, TENANT, TUNING, tenant_audit
-
 from t1114.audit.findings import RANK
 from t1114.audit.run import audit_paths, tenant_from_tuning
 
@@ -45,23 +44,31 @@ def test_bad_files_are_reported_and_the_others_still_audited(tmp_path):
     assert messages == [
         "broken.json:3: broken JSON: Expecting ',' delimiter (column 48)",
         "broken_row.csv:3: broken row: 4 fields where the header has 5",
-        "entity_bomb.xml:2: XML declares a DTD or entities; CLIXML has none, refusing to expand them",
+        "entity_bomb.xml:2: XML declares a DTD or entities; CLIXML has none, "
+        "refusing to expand them",
         "missing_column.csv: looks like Get-InboxRule output but has no column Name",
-        "type_name.csv:2: column ForwardTo holds the type name 'System.Collections.ArrayList', not the addresses; "
+        "type_name.csv:2: column ForwardTo holds the type name "
+        "'System.Collections.ArrayList', not the addresses; "
         "export it joined, e.g. @{n='ForwardTo';e={$_.ForwardTo -join ';'}}",
         "unknown_shape.csv: unknown export shape (columns: Department, DisplayName, Office); "
         "see docs/audit.md for the exports t1114 audit reads",
     ]
     sources = {f.source_file.rsplit("/", 1)[1] for f in result.findings}
     assert sources == {"inbox_rules.csv", "broken_row.csv"}
-    assert {f.external_target for f in result.findings if f.source_file.endswith("broken_row.csv")} == {
-        "ok@evil.example.net", "carol.x@evil.example.net"}
+    assert {
+        f.external_target for f in result.findings if f.source_file.endswith("broken_row.csv")
+    } == {"ok@evil.example.net", "carol.x@evil.example.net"}
 
 
 def test_missing_paths_and_empty_folders(tmp_path):
     (tmp_path / "empty").mkdir()
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "README.md").write_text("not an export")
-    result = audit_paths([tmp_path / "empty", tmp_path / "nope.csv", tmp_path / "notes"], tenant_from_tuning(None))
-    assert [e.message for e in result.errors] == ["no export files in the folder", "no such file or folder",
-                                                  "no export files in the folder"]
+    result = audit_paths(
+        [tmp_path / "empty", tmp_path / "nope.csv", tmp_path / "notes"], tenant_from_tuning(None)
+    )
+    assert [e.message for e in result.errors] == [
+        "no export files in the folder",
+        "no such file or folder",
+        "no export files in the folder",
+    ]

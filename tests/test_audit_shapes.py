@@ -6,7 +6,6 @@ import shutil
 
 import pytest
 from audit_helpers import BAD, TENANT
-
 from t1114.audit.errors import AuditInputError
 from t1114.audit.readers import read_table
 from t1114.audit.shapes import recognise

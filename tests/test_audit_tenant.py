@@ -12,11 +12,29 @@ DN = "/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Reci
 def tenant(**kw) -> Tenant:
     t = Tenant(internal_domains=["legacy.example"], allowed_targets=["*@archive.example.net"], **kw)
     t.add_accepted_domain(Record({"DomainName": "corp.example", "DomainType": "Authoritative"}, 1))
-    t.add_recipient(Record({"Name": "Contact One", "RecipientTypeDetails": "MailContact", "LegacyExchangeDN": DN,
-                            "ExternalEmailAddress": "SMTP:one@outside.example",
-                            "PrimarySmtpAddress": "one@outside.example"}, 2))
-    t.add_recipient(Record({"Name": "Dana", "RecipientTypeDetails": "UserMailbox", "PrimarySmtpAddress": "dana@corp.example",
-                            "EmailAddresses": "SMTP:dana@corp.example;X500:/o=old/cn=dana"}, 3))
+    t.add_recipient(
+        Record(
+            {
+                "Name": "Contact One",
+                "RecipientTypeDetails": "MailContact",
+                "LegacyExchangeDN": DN,
+                "ExternalEmailAddress": "SMTP:one@outside.example",
+                "PrimarySmtpAddress": "one@outside.example",
+            },
+            2,
+        )
+    )
+    t.add_recipient(
+        Record(
+            {
+                "Name": "Dana",
+                "RecipientTypeDetails": "UserMailbox",
+                "PrimarySmtpAddress": "dana@corp.example",
+                "EmailAddresses": "SMTP:dana@corp.example;X500:/o=old/cn=dana",
+            },
+            3,
+        )
+    )
     return t
 
 
@@ -58,12 +76,24 @@ def test_allowed_targets():
 def _with_controls(default_fwd, mode, rule_from=None):
     t = tenant()
     t.add_remote_domain(Record({"DomainName": "*", "AutoForwardEnabled": default_fwd}, 1))
-    t.add_remote_domain(Record({"DomainName": "*.blocked.example", "AutoForwardEnabled": "False"}, 2))
+    t.add_remote_domain(
+        Record({"DomainName": "*.blocked.example", "AutoForwardEnabled": "False"}, 2)
+    )
     t.add_policy(Record({"Name": "Default", "AutoForwardingMode": mode, "IsDefault": True}, 1))
     t.add_policy(Record({"Name": "Open", "AutoForwardingMode": "On", "IsDefault": False}, 2))
     if rule_from:
-        t.add_policy_rule(Record({"Name": "r", "HostedOutboundSpamFilterPolicy": "Open", "State": "Enabled",
-                                  "Priority": "0", "From": rule_from}, 1))
+        t.add_policy_rule(
+            Record(
+                {
+                    "Name": "r",
+                    "HostedOutboundSpamFilterPolicy": "Open",
+                    "State": "Enabled",
+                    "Priority": "0",
+                    "From": rule_from,
+                },
+                1,
+            )
+        )
     return t
 
 
@@ -71,8 +101,12 @@ def test_effect_states():
     assert _with_controls(True, "On").effect("a@corp.example", "x.example").state == "allowed"
     assert _with_controls(True, "Off").effect("a@corp.example", "x.example").state == "blocked"
     assert _with_controls(False, "On").effect("a@corp.example", "x.example").state == "blocked"
-    assert _with_controls(True, "Automatic").effect("a@corp.example", "x.example").state == "ambiguous"
-    assert _with_controls(True, "On").effect("a@corp.example", "mx.blocked.example").state == "blocked"
+    assert (
+        _with_controls(True, "Automatic").effect("a@corp.example", "x.example").state == "ambiguous"
+    )
+    assert (
+        _with_controls(True, "On").effect("a@corp.example", "mx.blocked.example").state == "blocked"
+    )
     assert tenant().effect("a@corp.example", "x.example").state == "unknown"
 
 
@@ -84,6 +118,8 @@ def test_outbound_rule_chooses_the_senders_policy():
 
 def test_group_scoped_rule_makes_it_ambiguous():
     t = _with_controls(True, "On")
-    t.add_policy_rule(Record({"Name": "g", "HostedOutboundSpamFilterPolicy": "Open", "FromMemberOf": "Sales"}, 1))
+    t.add_policy_rule(
+        Record({"Name": "g", "HostedOutboundSpamFilterPolicy": "Open", "FromMemberOf": "Sales"}, 1)
+    )
     effect = t.effect("a@corp.example", "x.example")
     assert effect.state == "ambiguous" and any("members of Sales" in r for r in effect.reasons)

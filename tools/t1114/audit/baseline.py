@@ -15,7 +15,9 @@ def load_baseline(path: Path) -> dict[str, dict]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise AuditInputError(path, f"cannot read the baseline: {getattr(e, 'strerror', None) or e}") from None
+        raise AuditInputError(
+            path, f"cannot read the baseline: {getattr(e, 'strerror', None) or e}"
+        ) from None
     out = {}
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():

@@ -25,8 +25,15 @@ def pack_tuning(root: str | None) -> Path | None:
         return None
 
 
-def run(paths: list[Path], *, fmt: str = "text", out: Path | None = None, fail_on: str | None = None,
-        baseline: Path | None = None, tuning_file: Path | None = None) -> int:
+def run(
+    paths: list[Path],
+    *,
+    fmt: str = "text",
+    out: Path | None = None,
+    fail_on: str | None = None,
+    baseline: Path | None = None,
+    tuning_file: Path | None = None,
+) -> int:
     previous = load_baseline(baseline) if baseline else None
     result = audit_paths(paths, tenant_from_tuning(tuning_file))
     resolved = compare(result.findings, previous) if previous is not None else None
@@ -40,7 +47,8 @@ def run(paths: list[Path], *, fmt: str = "text", out: Path | None = None, fail_o
         print(f"error: {err}", file=sys.stderr)
     line = render.summary_line(result)
     if resolved is not None:
-        line += f"; {sum(1 for f in result.findings if f.new)} new, {len(resolved)} resolved since the baseline"
+        new = sum(1 for f in result.findings if f.new)
+        line += f"; {new} new, {len(resolved)} resolved since the baseline"
     print(line + (f"; written to {out}" if out else ""), file=sys.stderr)
     if result.errors:
         return EXIT_BAD_INPUT

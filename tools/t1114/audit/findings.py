@@ -1,8 +1,9 @@
 """A finding: what was seen, how bad it is, and how to undo it.
 
 Ids hash what the finding is about (the export's kind, the object, the finding type and the
-target, or the subject where there is no target), never the file name or the row order, so the same configuration audited twice, from
-files named differently or exported in another order, gives the same ids.
+target, or the subject where there is no target), never the file name or the row order, so the
+same configuration audited twice, from files named differently or exported in another order,
+gives the same ids.
 """
 
 from __future__ import annotations
@@ -19,10 +20,17 @@ RANK = {name: i for i, name in enumerate(SEVERITIES)}
 # Every finding type and the ATT&CK technique it is evidence of, written once: checks take the
 # technique from here, and the coverage layer lists M1047's implementation from it.
 FINDING_TECHNIQUES: dict[str, str] = {
-    **{f"{kind}_{suffix}": "T1114.003"
-       for kind in ("inbox_rule", "mailbox", "transport_rule", "gmail", "gmail_filter")
-       for suffix in ("forwards_external", "disabled_forwards_external", "forwards_unresolved", "forwards_internal",
-                      "forwards_allowed_target")},
+    **{
+        f"{kind}_{suffix}": "T1114.003"
+        for kind in ("inbox_rule", "mailbox", "transport_rule", "gmail", "gmail_filter")
+        for suffix in (
+            "forwards_external",
+            "disabled_forwards_external",
+            "forwards_unresolved",
+            "forwards_internal",
+            "forwards_allowed_target",
+        )
+    },
     "mailbox_forwarding_cleared": "T1114.003",
     "gmail_forwarding_cleared": "T1114.003",
     "gmail_forwarding_address_registered": "T1114.003",
@@ -46,7 +54,9 @@ def technique_of(finding: str) -> str:
     try:
         return FINDING_TECHNIQUES[finding]
     except KeyError:
-        raise ValueError(f"finding type {finding!r} is not registered in FINDING_TECHNIQUES") from None
+        raise ValueError(
+            f"finding type {finding!r} is not registered in FINDING_TECHNIQUES"
+        ) from None
 
 
 def raise_severity(severity: str, steps: int = 1) -> str:
@@ -84,7 +94,9 @@ class Finding:
 
     @property
     def id(self) -> str:
-        return finding_id(self.source_kind, self.object, self.finding, self.external_target or self.subject)
+        return finding_id(
+            self.source_kind, self.object, self.finding, self.external_target or self.subject
+        )
 
     @property
     def rank(self) -> int:
@@ -114,4 +126,10 @@ class Finding:
 
 
 def sort_key(f: Finding) -> tuple:
-    return (-f.rank, (f.mailbox or "").lower(), f.object.lower(), f.finding, f.external_target or "")
+    return (
+        -f.rank,
+        (f.mailbox or "").lower(),
+        f.object.lower(),
+        f.finding,
+        f.external_target or "",
+    )

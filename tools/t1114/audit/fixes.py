@@ -13,18 +13,28 @@ def ps(value: str) -> str:
 
 
 def inbox_rule(identity: str | None, mailbox: str | None, name: str | None) -> str:
-    target = f"-Identity {ps(identity)}" if identity else f"-Mailbox {ps(mailbox or '')} -Identity {ps(name or '')}"
+    target = (
+        f"-Identity {ps(identity)}"
+        if identity
+        else f"-Mailbox {ps(mailbox or '')} -Identity {ps(name or '')}"
+    )
     return f"Disable-InboxRule {target} -Confirm:$false\nRemove-InboxRule {target} -Confirm:$false"
 
 
 def mailbox_forwarding(mailbox: str) -> str:
-    return (f"Set-Mailbox -Identity {ps(mailbox)} -ForwardingSmtpAddress $null -ForwardingAddress $null "
-            "-DeliverToMailboxAndForward $false")
+    return (
+        f"Set-Mailbox -Identity {ps(mailbox)} "
+        "-ForwardingSmtpAddress $null -ForwardingAddress $null "
+        "-DeliverToMailboxAndForward $false"
+    )
 
 
 def transport_rule(name: str, parameters: list[str]) -> str:
     cleared = " ".join(f"-{p} $null" for p in parameters)
-    return f"Disable-TransportRule -Identity {ps(name)} -Confirm:$false\nSet-TransportRule -Identity {ps(name)} {cleared}"
+    return (
+        f"Disable-TransportRule -Identity {ps(name)} -Confirm:$false\n"
+        f"Set-TransportRule -Identity {ps(name)} {cleared}"
+    )
 
 
 def remote_domain(identity: str) -> str:
@@ -36,13 +46,17 @@ def outbound_policy(identity: str) -> str:
 
 
 def mailbox_permission(identity: str, user: str, rights: list[str]) -> str:
-    return (f"Remove-MailboxPermission -Identity {ps(identity)} -User {ps(user)} "
-            f"-AccessRights {','.join(rights)} -InheritanceType All -Confirm:$false")
+    return (
+        f"Remove-MailboxPermission -Identity {ps(identity)} -User {ps(user)} "
+        f"-AccessRights {','.join(rights)} -InheritanceType All -Confirm:$false"
+    )
 
 
 def recipient_permission(identity: str, trustee: str, rights: list[str]) -> str:
-    return (f"Remove-RecipientPermission -Identity {ps(identity)} -Trustee {ps(trustee)} "
-            f"-AccessRights {','.join(rights)} -Confirm:$false")
+    return (
+        f"Remove-RecipientPermission -Identity {ps(identity)} -Trustee {ps(trustee)} "
+        f"-AccessRights {','.join(rights)} -Confirm:$false"
+    )
 
 
 def folder_permission(folder: str, user: str) -> str:
@@ -55,13 +69,16 @@ def role_assignment(name: str) -> str:
 
 def graph_message_rule(mailbox: str | None, rule_id: str) -> str:
     user = quote(mailbox, safe="@.") if mailbox else "{user-id}"
-    return f"DELETE https://graph.microsoft.com/v1.0/users/{user}/mailFolders/inbox/messageRules/{quote(rule_id, safe='')}"
+    rule = quote(rule_id, safe="")
+    return f"DELETE https://graph.microsoft.com/v1.0/users/{user}/mailFolders/inbox/messageRules/{rule}"
 
 
 def graph_app_role_assignment(principal_id: str | None, assignment_id: str | None) -> str:
-    return ("DELETE https://graph.microsoft.com/v1.0/servicePrincipals/"
-            f"{quote(principal_id or '{principal-id}', safe='{}-')}/appRoleAssignments/"
-            f"{quote(assignment_id or '{assignment-id}', safe='{}-_')}")
+    return (
+        "DELETE https://graph.microsoft.com/v1.0/servicePrincipals/"
+        f"{quote(principal_id or '{principal-id}', safe='{}-')}/appRoleAssignments/"
+        f"{quote(assignment_id or '{assignment-id}', safe='{}-_')}"
+    )
 
 
 def gam_forward_off(user: str) -> str:

@@ -13,8 +13,14 @@ def mitigation_coverage() -> dict[str, dict]:
     techniques: dict[str, list[str]] = {}
     for finding, technique in sorted(FINDING_TECHNIQUES.items()):
         techniques.setdefault(technique, []).append(finding)
-    return {MITIGATION: {"name": MITIGATION_NAME, "implementation": IMPLEMENTATION, "documentation": "docs/audit.md",
-                         "techniques": techniques}}
+    return {
+        MITIGATION: {
+            "name": MITIGATION_NAME,
+            "implementation": IMPLEMENTATION,
+            "documentation": "docs/audit.md",
+            "techniques": techniques,
+        }
+    }
 
 
 def technique_note(technique: str) -> str | None:

@@ -56,8 +56,14 @@ class Record:
         value = self.first(*names)
         if isinstance(value, dict):
             lower = {k.lower(): v for k, v in value.items()}
-            value = next((lower[k] for k in ("name", "displayname", "distinguishedname", "id", "value")
-                          if lower.get(k) not in (None, "")), "")
+            value = next(
+                (
+                    lower[k]
+                    for k in ("name", "displayname", "distinguishedname", "id", "value")
+                    if lower.get(k) not in (None, "")
+                ),
+                "",
+            )
         if isinstance(value, list):
             return ", ".join(str(v) for v in value)
         return "" if value is None else str(value).strip()
@@ -105,7 +111,9 @@ def decode(data: bytes, path: Path) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as e:
-        raise AuditInputError(path, f"not {encoding.upper()} text ({e.reason} at byte {e.start})") from None
+        raise AuditInputError(
+            path, f"not {encoding.upper()} text ({e.reason} at byte {e.start})"
+        ) from None
 
 
 def read_table(path: Path) -> Table:
@@ -133,7 +141,7 @@ def read_csv(text: str, path: Path) -> Table:
     context: dict[str, Any] = {}
     skip = 0
     if lines and lines[0].startswith("#TYPE"):
-        context["type_names"] = [lines[0][len("#TYPE"):].strip()]
+        context["type_names"] = [lines[0][len("#TYPE") :].strip()]
         skip = 1
     reader = csv.reader(io.StringIO("".join(lines[skip:]), newline=""))
     try:
@@ -144,8 +152,11 @@ def read_csv(text: str, path: Path) -> Table:
         raise AuditInputError(path, f"broken CSV header: {e}", skip + 1) from None
     header = [h.strip() for h in header]
     if len(header) < 2 or any(not h for h in header):
-        raise AuditInputError(path, "not a CSV export (the header names fewer than two columns, or an empty one)",
-                              skip + 1)
+        raise AuditInputError(
+            path,
+            "not a CSV export (the header names fewer than two columns, or an empty one)",
+            skip + 1,
+        )
     records: list[Record] = []
     problems: list[AuditInputError] = []
     start = reader.line_num + skip + 1
@@ -162,10 +173,15 @@ def read_csv(text: str, path: Path) -> Table:
         if not row or row == [""]:
             continue
         if len(row) != len(header):
-            problems.append(AuditInputError(path, f"broken row: {len(row)} fields where the header has {len(header)}",
-                                            line))
+            problems.append(
+                AuditInputError(
+                    path, f"broken row: {len(row)} fields where the header has {len(header)}", line
+                )
+            )
             continue
-        records.append(Record({h: (v if v != "" else None) for h, v in zip(header, row)}, line))
+        records.append(
+            Record({h: (v if v != "" else None) for h, v in zip(header, row, strict=True)}, line)
+        )
     return Table(path, "csv", records, context, problems)
 
 
@@ -202,9 +218,13 @@ def read_json(text: str, path: Path) -> Table:
     elif isinstance(doc, dict):
         wrapper = next((k for k in WRAPPER_KEYS if isinstance(doc.get(k), list)), None)
         if wrapper is not None:
-            context = {k: v for k, v in doc.items() if k != wrapper and not isinstance(v, (list, dict))}
+            context = {
+                k: v for k, v in doc.items() if k != wrapper and not isinstance(v, (list, dict))
+            }
             m = re.search(r'"' + re.escape(wrapper) + r'"\s*:\s*\[', text)
-            items = _array_elements(text, m.end() - 1, path) if m else [(v, None) for v in doc[wrapper]]
+            items = (
+                _array_elements(text, m.end() - 1, path) if m else [(v, None) for v in doc[wrapper]]
+            )
         else:
             items = [(doc, _line_at(text, text.index("{")))]
     else:
@@ -221,13 +241,16 @@ def _read_json_lines(text: str, path: Path) -> Table:
         try:
             items.append((json.loads(line), n))
         except json.JSONDecodeError as e:
-            problems.append(AuditInputError(path, f"broken JSON line: {e.msg} (column {e.colno})", n))
+            problems.append(
+                AuditInputError(path, f"broken JSON line: {e.msg} (column {e.colno})", n)
+            )
     records = _records(items, path, problems)
     return Table(path, "jsonl", records, {}, problems)
 
 
-def _records(items: list[tuple[Any, int | None]], path: Path,
-             problems: list[AuditInputError] | None = None) -> list[Record]:
+def _records(
+    items: list[tuple[Any, int | None]], path: Path, problems: list[AuditInputError] | None = None
+) -> list[Record]:
     records = []
     for value, line in items:
         if not isinstance(value, dict):
@@ -261,8 +284,11 @@ def _parse_xml(text: str, path: Path) -> _Node:
     stack = [root]
 
     def refuse(*_args):
-        raise AuditInputError(path, "XML declares a DTD or entities; CLIXML has none, refusing to expand them",
-                              parser.CurrentLineNumber)
+        raise AuditInputError(
+            path,
+            "XML declares a DTD or entities; CLIXML has none, refusing to expand them",
+            parser.CurrentLineNumber,
+        )
 
     def start(tag, attrs):
         node = _Node(tag.split(":")[-1], attrs, parser.CurrentLineNumber)
@@ -284,12 +310,36 @@ def _parse_xml(text: str, path: Path) -> _Node:
     try:
         parser.Parse(text, True)
     except expat.ExpatError as e:
-        raise AuditInputError(path, f"broken XML: {expat.errors.messages[e.code]}", e.lineno) from None
+        raise AuditInputError(
+            path, f"broken XML: {expat.errors.messages[e.code]}", e.lineno
+        ) from None
     return root
 
 
-_SCALARS = {"S", "I32", "I64", "U32", "U64", "I16", "U16", "By", "SB", "Db", "D", "Sg", "G", "DT", "TS", "URI",
-            "XD", "SBK", "SS", "PR", "C", "Version"}
+_SCALARS = {
+    "S",
+    "I32",
+    "I64",
+    "U32",
+    "U64",
+    "I16",
+    "U16",
+    "By",
+    "SB",
+    "Db",
+    "D",
+    "Sg",
+    "G",
+    "DT",
+    "TS",
+    "URI",
+    "XD",
+    "SBK",
+    "SS",
+    "PR",
+    "C",
+    "Version",
+}
 _UNESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 

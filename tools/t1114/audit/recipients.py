@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 EMAIL = re.compile(r"^[^@\s<>\"\[\];,]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]{2,}$")
-BRACKETED = re.compile(r'^\s*(?:"(?P<qname>[^"]*)"|(?P<name>[^"\[]*?))\s*\[(?P<type>[A-Za-z0-9]+):(?P<value>[^\]]+)\]\s*$')
+BRACKETED = re.compile(
+    r'^\s*(?:"(?P<qname>[^"]*)"|(?P<name>[^"\[]*?))\s*\[(?P<type>[A-Za-z0-9]+):(?P<value>[^\]]+)\]\s*$'
+)
 ANGLE = re.compile(r'^\s*"?(?P<name>[^"<]*?)"?\s*<(?P<value>[^>]+)>\s*$')
 PREFIX = re.compile(r"^(?P<type>smtp|ex|x500|sip|mailto):(?P<value>.+)$", re.I)
 # Export-Csv of a multi-valued property without -join writes the .NET type, not the values.
@@ -60,7 +62,13 @@ def parse_recipient(value: Any) -> Recipient | None:
     if m and ("@" in m.group("value") or ":" in m.group("value")):
         inner = parse_recipient(m.group("value"))
         if inner is not None:
-            return Recipient(text, (m.group("name") or "").strip() or None, inner.address, inner.legacy_dn, inner.name)
+            return Recipient(
+                text,
+                (m.group("name") or "").strip() or None,
+                inner.address,
+                inner.legacy_dn,
+                inner.name,
+            )
     m = PREFIX.match(text)
     if m:
         return _typed(text, m.group("type"), m.group("value"), None)
@@ -86,7 +94,11 @@ def _from_mapping(value: dict) -> Recipient | None:
     inner = lower.get("emailaddress")
     if isinstance(inner, dict):  # Graph's recipient
         lower = {k.lower(): v for k, v in inner.items()}
-    address = lower.get("address") or lower.get("primarysmtpaddress") or (inner if isinstance(inner, str) else None)
+    address = (
+        lower.get("address")
+        or lower.get("primarysmtpaddress")
+        or (inner if isinstance(inner, str) else None)
+    )
     name = lower.get("name") or lower.get("displayname")
     raw = str(address or name or value)
     if address:

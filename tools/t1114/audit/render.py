@@ -15,8 +15,23 @@ from t1114.audit.findings import MITIGATION, SEVERITIES
 from t1114.audit.run import AuditResult
 from t1114.errors import PackError
 
-CSV_COLUMNS = ("id", "severity", "finding", "object", "mailbox", "external_target", "technique", "mitigation",
-               "source_file", "line", "summary", "reasons", "fix", "evidence", "new")
+CSV_COLUMNS = (
+    "id",
+    "severity",
+    "finding",
+    "object",
+    "mailbox",
+    "external_target",
+    "technique",
+    "mitigation",
+    "source_file",
+    "line",
+    "summary",
+    "reasons",
+    "fix",
+    "evidence",
+    "new",
+)
 
 
 def counts(result: AuditResult) -> Counter:
@@ -47,7 +62,10 @@ def text(result: AuditResult, resolved: list[dict] | None = None) -> str:
         out.append("")
     if resolved:
         out.append(f"resolved since the baseline ({len(resolved)}):")
-        out.extend(f"  {d.get('severity', '?')} {d.get('finding', '?')}: {d.get('object', '?')}" for d in resolved)
+        out.extend(
+            f"  {d.get('severity', '?')} {d.get('finding', '?')}: {d.get('object', '?')}"
+            for d in resolved
+        )
         out.append("")
     if result.errors:
         out.append("input problems:")
@@ -57,7 +75,9 @@ def text(result: AuditResult, resolved: list[dict] | None = None) -> str:
 
 
 def jsonl(result: AuditResult, resolved: list[dict] | None = None) -> str:
-    return "".join(json.dumps(f.as_dict(), ensure_ascii=False, sort_keys=False) + "\n" for f in result.findings)
+    return "".join(
+        json.dumps(f.as_dict(), ensure_ascii=False, sort_keys=False) + "\n" for f in result.findings
+    )
 
 
 def csv_text(result: AuditResult, resolved: list[dict] | None = None) -> str:

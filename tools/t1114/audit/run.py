@@ -9,9 +9,9 @@ files come in, so resolution never depends on file order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from sigma.pipelines.t1114.tuning import tuning_defaults
 
@@ -55,16 +55,25 @@ def tenant_from_tuning(tuning_file: Path | None) -> Tenant:
     values = tuning_defaults()
     if tuning_file is not None:
         values.update(load_tuning(tuning_file))
-    return Tenant(values["internal_domains"], values["allowed_forwarding_targets"], values["admin_accounts"],
-                  values["service_accounts"])
+    return Tenant(
+        values["internal_domains"],
+        values["allowed_forwarding_targets"],
+        values["admin_accounts"],
+        values["service_accounts"],
+    )
 
 
 def collect(paths: Iterable[Path]) -> tuple[list[Path], list[AuditInputError]]:
     files, errors = [], []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FOLDER_SUFFIXES
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in FOLDER_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
             if not found:
                 errors.append(AuditInputError(path, "no export files in the folder"))
             files += found
@@ -89,7 +98,9 @@ def audit_paths(paths: Iterable[Path], tenant: Tenant) -> AuditResult:
             sources.append(SourceFile(str(path), None, None, None, 0))
             continue
         tables.append((table, shape))
-        sources.append(SourceFile(str(path), table.format, shape.kind, shape.source, len(table.records)))
+        sources.append(
+            SourceFile(str(path), table.format, shape.kind, shape.source, len(table.records))
+        )
     for table, shape in tables:
         feed = TENANT_FEEDS.get(shape.kind)
         if feed is not None:

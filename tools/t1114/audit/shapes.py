@@ -27,57 +27,148 @@ class Shape:
         return any(c.lower() in columns for c in self.signature)
 
     def missing(self, columns: set[str]) -> list[str]:
-        return [" or ".join(group) for group in self.required if not any(c.lower() in columns for c in group)]
+        return [
+            " or ".join(group)
+            for group in self.required
+            if not any(c.lower() in columns for c in group)
+        ]
 
 
 SHAPES: tuple[Shape, ...] = (
     # GAM's columns (forwardTo, forward) would otherwise pass for Exchange's.
-    Shape("gam.forwards", "GAM print forwards",
-          ("forwardEnabled",), (("User",), ("forwardEnabled",), ("forwardTo",))),
-    Shape("gam.filters", "GAM print filters",
-          ("forward",), (("User",), ("forward",))),
-    Shape("exchange.inbox_rule", "Get-InboxRule",
-          ("ForwardTo", "ForwardAsAttachmentTo", "RedirectTo", "MailboxOwnerId", "RuleIdentity",
-           "SendTextMessageNotificationTo", "DeleteMessage", "MoveToFolder", "StopProcessingRules"),
-          (("Name",), ("MailboxOwnerId", "Identity"), ("ForwardTo", "RedirectTo", "ForwardAsAttachmentTo"))),
-    Shape("exchange.mailbox", "Get-Mailbox",
-          ("ForwardingSmtpAddress", "ForwardingAddress", "DeliverToMailboxAndForward"),
-          (("ForwardingSmtpAddress", "ForwardingAddress"),
-           ("UserPrincipalName", "PrimarySmtpAddress", "Identity", "Name"))),
-    Shape("exchange.transport_rule", "Get-TransportRule",
-          ("BlindCopyTo", "RedirectMessageTo", "AddToRecipients", "SentToScope", "FromScope", "RuleVersion",
-           "CopyTo", "ApplyHtmlDisclaimerText"),
-          (("Name",), ("State",))),
-    Shape("exchange.outbound_spam_rule", "Get-HostedOutboundSpamFilterRule",
-          ("HostedOutboundSpamFilterPolicy",), (("Name",), ("HostedOutboundSpamFilterPolicy",)), directory=True),
-    Shape("exchange.outbound_spam_policy", "Get-HostedOutboundSpamFilterPolicy",
-          ("AutoForwardingMode",), (("Name", "Identity"), ("AutoForwardingMode",))),
-    Shape("exchange.remote_domain", "Get-RemoteDomain",
-          ("AutoForwardEnabled",), (("DomainName",), ("AutoForwardEnabled",))),
-    Shape("exchange.accepted_domain", "Get-AcceptedDomain",
-          ("DomainType",), (("DomainName",),), directory=True),
-    Shape("exchange.mailbox_folder_permission", "Get-MailboxFolderPermission",
-          ("FolderName", "SharingPermissionFlags"), (("Identity",), ("User",), ("AccessRights",))),
-    Shape("exchange.recipient_permission", "Get-RecipientPermission",
-          ("Trustee", "AccessControlType"), (("Identity",), ("Trustee",), ("AccessRights",))),
-    Shape("exchange.mailbox_permission", "Get-MailboxPermission",
-          ("IsInherited", "Deny", "InheritanceType"), (("Identity",), ("User",), ("AccessRights",))),
-    Shape("exchange.management_role_assignment", "Get-ManagementRoleAssignment",
-          ("RoleAssigneeName", "RoleAssignee", "RoleAssigneeType", "RoleAssignmentDelegationType"),
-          (("Role",), ("RoleAssigneeName", "RoleAssignee"))),
-    Shape("graph.message_rule", "Microsoft Graph messageRules",
-          ("actions",), (("actions",), ("displayName", "id"))),
-    Shape("graph.app_role_assignment", "Microsoft Graph appRoleAssignments",
-          ("appRoleId",), (("appRoleId",), ("principalDisplayName", "principalId"))),
-    Shape("gmail.auto_forwarding", "Gmail API autoForwarding",
-          ("disposition",), (("enabled",), ("emailAddress",))),
-    Shape("gmail.forwarding_address", "Gmail API forwardingAddresses / GAM print forwardingaddresses",
-          ("forwardingEmail",), (("forwardingEmail",),)),
-    Shape("gmail.filter", "Gmail API filters",
-          ("criteria",), (("action",), ("id",))),
-    Shape("exchange.recipient", "Get-Recipient / Get-MailContact / Get-MailUser",
-          ("RecipientType", "RecipientTypeDetails", "ExternalEmailAddress", "LegacyExchangeDN"),
-          (("PrimarySmtpAddress", "ExternalEmailAddress", "EmailAddresses"),), directory=True),
+    Shape(
+        "gam.forwards",
+        "GAM print forwards",
+        ("forwardEnabled",),
+        (("User",), ("forwardEnabled",), ("forwardTo",)),
+    ),
+    Shape("gam.filters", "GAM print filters", ("forward",), (("User",), ("forward",))),
+    Shape(
+        "exchange.inbox_rule",
+        "Get-InboxRule",
+        (
+            "ForwardTo",
+            "ForwardAsAttachmentTo",
+            "RedirectTo",
+            "MailboxOwnerId",
+            "RuleIdentity",
+            "SendTextMessageNotificationTo",
+            "DeleteMessage",
+            "MoveToFolder",
+            "StopProcessingRules",
+        ),
+        (
+            ("Name",),
+            ("MailboxOwnerId", "Identity"),
+            ("ForwardTo", "RedirectTo", "ForwardAsAttachmentTo"),
+        ),
+    ),
+    Shape(
+        "exchange.mailbox",
+        "Get-Mailbox",
+        ("ForwardingSmtpAddress", "ForwardingAddress", "DeliverToMailboxAndForward"),
+        (
+            ("ForwardingSmtpAddress", "ForwardingAddress"),
+            ("UserPrincipalName", "PrimarySmtpAddress", "Identity", "Name"),
+        ),
+    ),
+    Shape(
+        "exchange.transport_rule",
+        "Get-TransportRule",
+        (
+            "BlindCopyTo",
+            "RedirectMessageTo",
+            "AddToRecipients",
+            "SentToScope",
+            "FromScope",
+            "RuleVersion",
+            "CopyTo",
+            "ApplyHtmlDisclaimerText",
+        ),
+        (("Name",), ("State",)),
+    ),
+    Shape(
+        "exchange.outbound_spam_rule",
+        "Get-HostedOutboundSpamFilterRule",
+        ("HostedOutboundSpamFilterPolicy",),
+        (("Name",), ("HostedOutboundSpamFilterPolicy",)),
+        directory=True,
+    ),
+    Shape(
+        "exchange.outbound_spam_policy",
+        "Get-HostedOutboundSpamFilterPolicy",
+        ("AutoForwardingMode",),
+        (("Name", "Identity"), ("AutoForwardingMode",)),
+    ),
+    Shape(
+        "exchange.remote_domain",
+        "Get-RemoteDomain",
+        ("AutoForwardEnabled",),
+        (("DomainName",), ("AutoForwardEnabled",)),
+    ),
+    Shape(
+        "exchange.accepted_domain",
+        "Get-AcceptedDomain",
+        ("DomainType",),
+        (("DomainName",),),
+        directory=True,
+    ),
+    Shape(
+        "exchange.mailbox_folder_permission",
+        "Get-MailboxFolderPermission",
+        ("FolderName", "SharingPermissionFlags"),
+        (("Identity",), ("User",), ("AccessRights",)),
+    ),
+    Shape(
+        "exchange.recipient_permission",
+        "Get-RecipientPermission",
+        ("Trustee", "AccessControlType"),
+        (("Identity",), ("Trustee",), ("AccessRights",)),
+    ),
+    Shape(
+        "exchange.mailbox_permission",
+        "Get-MailboxPermission",
+        ("IsInherited", "Deny", "InheritanceType"),
+        (("Identity",), ("User",), ("AccessRights",)),
+    ),
+    Shape(
+        "exchange.management_role_assignment",
+        "Get-ManagementRoleAssignment",
+        ("RoleAssigneeName", "RoleAssignee", "RoleAssigneeType", "RoleAssignmentDelegationType"),
+        (("Role",), ("RoleAssigneeName", "RoleAssignee")),
+    ),
+    Shape(
+        "graph.message_rule",
+        "Microsoft Graph messageRules",
+        ("actions",),
+        (("actions",), ("displayName", "id")),
+    ),
+    Shape(
+        "graph.app_role_assignment",
+        "Microsoft Graph appRoleAssignments",
+        ("appRoleId",),
+        (("appRoleId",), ("principalDisplayName", "principalId")),
+    ),
+    Shape(
+        "gmail.auto_forwarding",
+        "Gmail API autoForwarding",
+        ("disposition",),
+        (("enabled",), ("emailAddress",)),
+    ),
+    Shape(
+        "gmail.forwarding_address",
+        "Gmail API forwardingAddresses / GAM print forwardingaddresses",
+        ("forwardingEmail",),
+        (("forwardingEmail",),),
+    ),
+    Shape("gmail.filter", "Gmail API filters", ("criteria",), (("action",), ("id",))),
+    Shape(
+        "exchange.recipient",
+        "Get-Recipient / Get-MailContact / Get-MailUser",
+        ("RecipientType", "RecipientTypeDetails", "ExternalEmailAddress", "LegacyExchangeDN"),
+        (("PrimarySmtpAddress", "ExternalEmailAddress", "EmailAddresses"),),
+        directory=True,
+    ),
 )
 
 BY_KIND = {s.kind: s for s in SHAPES}
@@ -91,10 +182,15 @@ def recognise(table: Table) -> Shape:
         if shape.matches(columns):
             missing = shape.missing(columns)
             if missing:
-                raise AuditInputError(table.path, f"looks like {shape.source} output but has no column "
-                                      f"{', '.join(missing)}")
+                raise AuditInputError(
+                    table.path,
+                    f"looks like {shape.source} output but has no column {', '.join(missing)}",
+                )
             return shape
     names = sorted({k for r in table.records for k in r.fields}, key=str.lower)
     listed = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
-    raise AuditInputError(table.path, f"unknown export shape (columns: {listed}); "
-                          "see docs/audit.md for the exports t1114 audit reads")
+    raise AuditInputError(
+        table.path,
+        f"unknown export shape (columns: {listed}); "
+        "see docs/audit.md for the exports t1114 audit reads",
+    )

@@ -12,11 +12,19 @@ its rules) ``AutoForwardingMode``: either one blocking blocks.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from t1114.audit.readers import Record
-from t1114.audit.recipients import LostValues, Recipient, parse_recipient, parse_recipients, split_list
+from t1114.audit.recipients import (
+    LostValues,
+    Recipient,
+    parse_recipient,
+    parse_recipients,
+    split_list,
+)
+
 
 @dataclass
 class DirectoryEntry:
@@ -62,8 +70,13 @@ def _matches(value: str, patterns: Iterable[str]) -> bool:
 
 
 class Tenant:
-    def __init__(self, internal_domains: Iterable[str] = (), allowed_targets: Iterable[str] = (),
-                 admin_accounts: Iterable[str] = (), service_accounts: Iterable[str] = ()):
+    def __init__(
+        self,
+        internal_domains: Iterable[str] = (),
+        allowed_targets: Iterable[str] = (),
+        admin_accounts: Iterable[str] = (),
+        service_accounts: Iterable[str] = (),
+    ):
         self.tuned_domains = [d.lower().lstrip("@") for d in internal_domains]
         self.allowed_targets = [a.lower() for a in allowed_targets]
         self.admin_accounts = [a.lower() for a in admin_accounts]
@@ -85,9 +98,21 @@ class Tenant:
         kind = str(record.first("RecipientTypeDetails", "RecipientType") or "").lower()
         entry = DirectoryEntry(name, kind)
         keys: set[str] = set()
-        for col in ("Identity", "Name", "Alias", "DisplayName", "DistinguishedName", "Guid", "ExchangeGuid",
-                    "ExternalDirectoryObjectId", "UserPrincipalName", "WindowsEmailAddress", "PrimarySmtpAddress",
-                    "LegacyExchangeDN", "Id"):
+        for col in (
+            "Identity",
+            "Name",
+            "Alias",
+            "DisplayName",
+            "DistinguishedName",
+            "Guid",
+            "ExchangeGuid",
+            "ExternalDirectoryObjectId",
+            "UserPrincipalName",
+            "WindowsEmailAddress",
+            "PrimarySmtpAddress",
+            "LegacyExchangeDN",
+            "Id",
+        ):
             value = record.get(col)
             if value:
                 keys.add(str(value).strip().lower())
@@ -133,23 +158,27 @@ class Tenant:
             prio = int(record.get("Priority") or 0)
         except (TypeError, ValueError):
             prio = 0
-        self.policy_rules.append({
-            "name": record.get("Name"),
-            "policy": str(record.get("HostedOutboundSpamFilterPolicy") or "").lower(),
-            "enabled": state != "disabled",
-            "priority": prio,
-            "from": [r.address for r in _safe_list(record.get("From")) if r.address],
-            "domains": [str(d).lower() for d in _plain_list(record.get("SenderDomainIs"))],
-            "groups": _plain_list(record.get("FromMemberOf")),
-        })
+        self.policy_rules.append(
+            {
+                "name": record.get("Name"),
+                "policy": str(record.get("HostedOutboundSpamFilterPolicy") or "").lower(),
+                "enabled": state != "disabled",
+                "priority": prio,
+                "from": [r.address for r in _safe_list(record.get("From")) if r.address],
+                "domains": [str(d).lower() for d in _plain_list(record.get("SenderDomainIs"))],
+                "groups": _plain_list(record.get("FromMemberOf")),
+            }
+        )
 
     # --- judging -------------------------------------------------------------------------
     def is_internal_domain(self, domain: str) -> bool:
         domain = domain.lower()
         if domain in self.accepted_domains:
             return True
-        return any(domain == d or domain.endswith("." + d) or fnmatch.fnmatchcase(domain, d)
-                   for d in self.tuned_domains)
+        return any(
+            domain == d or domain.endswith("." + d) or fnmatch.fnmatchcase(domain, d)
+            for d in self.tuned_domains
+        )
 
     def is_allowed_target(self, address: str) -> bool:
         return _matches(address.lower(), self.allowed_targets)
@@ -174,24 +203,48 @@ class Tenant:
                 entry = self.lookup(key)
                 if entry:
                     break
-        if entry is not None and entry.external_address and not self.is_internal_domain(entry.external_address.split("@")[1]):
-            return Target(label, entry.external_address, True,
-                          f"{label} is the directory's {entry.kind or 'recipient'} '{entry.name}', "
-                          f"whose external address is {entry.external_address}")
+        if (
+            entry is not None
+            and entry.external_address
+            and not self.is_internal_domain(entry.external_address.split("@")[1])
+        ):
+            return Target(
+                label,
+                entry.external_address,
+                True,
+                f"{label} is the directory's {entry.kind or 'recipient'} '{entry.name}', "
+                f"whose external address is {entry.external_address}",
+            )
         if recipient.address:
             domain = recipient.address.split("@")[1]
             if self.is_internal_domain(domain):
                 return Target(label, recipient.address, False, f"{domain} is an internal domain")
             if entry is not None:
-                return Target(label, recipient.address, False,
-                              f"{recipient.address} belongs to the directory's {entry.kind or 'recipient'} '{entry.name}'")
-            return Target(label, recipient.address, True, f"{domain} is not an accepted or internal domain")
+                return Target(
+                    label,
+                    recipient.address,
+                    False,
+                    f"{recipient.address} belongs to the directory's "
+                    f"{entry.kind or 'recipient'} '{entry.name}'",
+                )
+            return Target(
+                label, recipient.address, True, f"{domain} is not an accepted or internal domain"
+            )
         if entry is not None:
             address = next(iter(sorted(entry.addresses)), None)
-            return Target(label, address, False,
-                          f"{label} is the directory's {entry.kind or 'recipient'} '{entry.name}'")
+            return Target(
+                label,
+                address,
+                False,
+                f"{label} is the directory's {entry.kind or 'recipient'} '{entry.name}'",
+            )
         what = "legacy DN" if recipient.legacy_dn else "name"
-        return Target(label, None, None, f"the {what} {label} is not in any recipient export (add Get-Recipient output)")
+        return Target(
+            label,
+            None,
+            None,
+            f"the {what} {label} is not in any recipient export (add Get-Recipient output)",
+        )
 
     def _outbound(self, sender: str | None) -> tuple[dict[str, Any] | None, list[str]]:
         notes: list[str] = []
@@ -199,16 +252,21 @@ class Tenant:
             return None, notes
         sender = (sender or "").lower()
         domain = sender.split("@")[1] if "@" in sender else ""
-        for rule in sorted((r for r in self.policy_rules if r["enabled"]), key=lambda r: r["priority"]):
+        for rule in sorted(
+            (r for r in self.policy_rules if r["enabled"]), key=lambda r: r["priority"]
+        ):
             policy = self.policies.get(rule["policy"])
             if policy is None:
                 continue
             if (sender and sender in rule["from"]) or (domain and domain in rule["domains"]):
                 return policy, notes
             if rule["groups"]:
-                notes.append(f"outbound rule '{rule['name']}' applies policy '{policy['name']}' "
-                             f"(AutoForwardingMode {policy['mode']}) to members of {', '.join(map(str, rule['groups']))}, "
-                             "which the exports do not list")
+                notes.append(
+                    f"outbound rule '{rule['name']}' applies policy '{policy['name']}' "
+                    f"(AutoForwardingMode {policy['mode']}) to members of "
+                    f"{', '.join(map(str, rule['groups']))}, "
+                    "which the exports do not list"
+                )
         default = next((p for p in self.policies.values() if p["default"]), None)
         return default, notes
 
@@ -238,11 +296,17 @@ class Tenant:
         policy, notes = self._outbound(sender)
         if policy is None:
             states.append("unknown")
-            reasons.append("no Get-HostedOutboundSpamFilterPolicy export" if not self.policies
-                           else "no outbound spam policy applies (no default policy exported)")
+            reasons.append(
+                "no Get-HostedOutboundSpamFilterPolicy export"
+                if not self.policies
+                else "no outbound spam policy applies (no default policy exported)"
+            )
         else:
             mode = policy["mode"].lower()
-            where = f"outbound spam policy '{policy['name']}' has AutoForwardingMode {policy['mode'] or '(empty)'}"
+            where = (
+                f"outbound spam policy '{policy['name']}' "
+                f"has AutoForwardingMode {policy['mode'] or '(empty)'}"
+            )
             if mode == "off":
                 states.append("blocked")
             elif mode == "on":

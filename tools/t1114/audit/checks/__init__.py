@@ -6,7 +6,7 @@ is still checked). New kinds register here, beside the shape that recognises the
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from t1114.audit.checks import exchange, google, graph
 from t1114.audit.checks.base import Context

@@ -16,8 +16,19 @@ from t1114.audit.tenant import Effect, Tenant
 
 # Folders attackers move mail to so the owner does not see it (Microsoft's and CISA's
 # guidance on malicious inbox rules name these).
-HIDING_FOLDERS = ("rss feeds", "rss subscriptions", "rss", "archive", "conversation history", "deleted items",
-                  "junk email", "junk e-mail", "deleteditems", "junkemail", "conversationhistory")
+HIDING_FOLDERS = (
+    "rss feeds",
+    "rss subscriptions",
+    "rss",
+    "archive",
+    "conversation history",
+    "deleted items",
+    "junk email",
+    "junk e-mail",
+    "deleteditems",
+    "junkemail",
+    "conversationhistory",
+)
 NO_WORDS = re.compile(r"^[\W_]*$")
 
 
@@ -28,16 +39,24 @@ class Context:
     tenant: Tenant
 
     def finding(self, record: Record, **kw: Any) -> Finding:
-        return Finding(source_file=str(self.table.path), line=record.line, source_kind=self.shape.kind,
-                       technique=technique_of(kw["finding"]), **kw)
+        return Finding(
+            source_file=str(self.table.path),
+            line=record.line,
+            source_kind=self.shape.kind,
+            technique=technique_of(kw["finding"]),
+            **kw,
+        )
 
     def recipients(self, record: Record, column: str) -> list[Recipient] | AuditInputError:
         try:
             return parse_recipients(record.get(column))
         except LostValues as e:
-            return AuditInputError(self.table.path, f"column {column} holds the type name '{e}', not the "
-                                   f"addresses; export it joined, e.g. @{{n='{column}';e={{$_.{column} -join ';'}}}}",
-                                   record.line)
+            return AuditInputError(
+                self.table.path,
+                f"column {column} holds the type name '{e}', not the "
+                f"addresses; export it joined, e.g. @{{n='{column}';e={{$_.{column} -join ';'}}}}",
+                record.line,
+            )
 
     def context_value(self, *names: str) -> Any:
         lower = {k.lower(): v for k, v in self.table.context.items()}
@@ -64,8 +83,15 @@ class Verdict:
     reasons: list[str]
 
 
-def judge_forward(tenant: Tenant, recipient: Recipient, *, sender: str | None, enabled: bool,
-                  hiding: list[str], effect: Effect | None = None) -> Verdict:
+def judge_forward(
+    tenant: Tenant,
+    recipient: Recipient,
+    *,
+    sender: str | None,
+    enabled: bool,
+    hiding: list[str],
+    effect: Effect | None = None,
+) -> Verdict:
     """One forwarding target of a mailbox, rule or filter.
 
     External and enabled: high; critical when the exports show forwarding is allowed out, or
@@ -81,20 +107,36 @@ def judge_forward(tenant: Tenant, recipient: Recipient, *, sender: str | None, e
         severity = "medium" if enabled else "low"
         if not enabled:
             reasons.append("the rule is disabled")
-        return Verdict("forwards_unresolved", raise_severity(severity) if hiding and enabled else severity, None,
-                       reasons + hiding)
+        return Verdict(
+            "forwards_unresolved",
+            raise_severity(severity) if hiding and enabled else severity,
+            None,
+            reasons + hiding,
+        )
     address = target.address or recipient.label()
     if tenant.is_allowed_target(address):
-        return Verdict("forwards_allowed_target", "informational", address,
-                       reasons + [f"{address} is listed in allowed_forwarding_targets"])
+        return Verdict(
+            "forwards_allowed_target",
+            "informational",
+            address,
+            reasons + [f"{address} is listed in allowed_forwarding_targets"],
+        )
     if not enabled:
-        return Verdict("disabled_forwards_external", "low", address, reasons + ["disabled: nothing is forwarded now"])
+        return Verdict(
+            "disabled_forwards_external",
+            "low",
+            address,
+            reasons + ["disabled: nothing is forwarded now"],
+        )
     if effect is None:
         effect = tenant.effect(sender, address.split("@")[-1] if "@" in address else None)
     reasons += list(effect.reasons)
     severity = {"allowed": "critical", "blocked": "medium"}.get(effect.state, "high")
     if effect.state == "ambiguous":
-        reasons.append("ambiguous: whether automatic forwarding leaves the tenant cannot be told from the exports")
+        reasons.append(
+            "ambiguous: whether automatic forwarding leaves the tenant "
+            "cannot be told from the exports"
+        )
     if hiding:
         severity = raise_severity(severity)
         reasons += hiding

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from t1114.audit import fixes
 from t1114.audit.checks.base import Context, folder_hides, judge_forward, name_hides
@@ -40,22 +40,43 @@ def rule_hiding(name: object, delete: bool, mark_read: bool, folder: object) -> 
     return hiding
 
 
-def forwarding_findings(ctx: Context, record: Record, *, kind: str, obj: str, mailbox: str | None,
-                        targets: list, enabled: bool, hiding: list[str], fix: str,
-                        evidence: dict, what: str) -> Out:
+def forwarding_findings(
+    ctx: Context,
+    record: Record,
+    *,
+    kind: str,
+    obj: str,
+    mailbox: str | None,
+    targets: list,
+    enabled: bool,
+    hiding: list[str],
+    fix: str,
+    evidence: dict,
+    what: str,
+) -> Out:
     """Findings for the forwarding targets of one rule or mailbox, one per target."""
     seen = set()
     sender = _sender(ctx, mailbox)
     for column, recipient in targets:
-        verdict = judge_forward(ctx.tenant, recipient, sender=sender, enabled=enabled, hiding=hiding)
+        verdict = judge_forward(
+            ctx.tenant, recipient, sender=sender, enabled=enabled, hiding=hiding
+        )
         key = (verdict.suffix, verdict.external_target or recipient.label())
         if key in seen:
             continue
         seen.add(key)
         yield ctx.finding(
-            record, object=obj, mailbox=mailbox, finding=f"{kind}_{verdict.suffix}", severity=verdict.severity,
-            external_target=verdict.external_target, subject=recipient.label(),
-            summary=f"{what} {column} {recipient.label()}", reasons=verdict.reasons, evidence=evidence, fix=fix,
+            record,
+            object=obj,
+            mailbox=mailbox,
+            finding=f"{kind}_{verdict.suffix}",
+            severity=verdict.severity,
+            external_target=verdict.external_target,
+            subject=recipient.label(),
+            summary=f"{what} {column} {recipient.label()}",
+            reasons=verdict.reasons,
+            evidence=evidence,
+            fix=fix,
         )
 
 
@@ -67,8 +88,12 @@ def inbox_rules(ctx: Context) -> Out:
         owner = record.text("MailboxOwnerId") or (identity.split("\\")[0] if identity else None)
         mailbox = str(owner) if owner else None
         enabled = truthy(record.get("Enabled")) is not False
-        hiding = rule_hiding(name, bool(truthy(record.get("DeleteMessage")) or truthy(record.get("SoftDeleteMessage"))),
-                             bool(truthy(record.get("MarkAsRead"))), record.get("MoveToFolder"))
+        hiding = rule_hiding(
+            name,
+            bool(truthy(record.get("DeleteMessage")) or truthy(record.get("SoftDeleteMessage"))),
+            bool(truthy(record.get("MarkAsRead"))),
+            record.get("MoveToFolder"),
+        )
         targets, broken = [], False
         for column in FORWARD_COLUMNS:
             got = ctx.recipients(record, column)
@@ -78,30 +103,73 @@ def inbox_rules(ctx: Context) -> Out:
                 continue
             targets += [(column, r) for r in got]
         obj = str(identity) if identity else f"{mailbox}\\{name}"
-        evidence = record.pick("Name", "Identity", "MailboxOwnerId", "Enabled", "Priority", *FORWARD_COLUMNS,
-                               "SendTextMessageNotificationTo", "DeleteMessage", "SoftDeleteMessage", "MarkAsRead",
-                               "MoveToFolder", "StopProcessingRules", "Description")
-        fix = fixes.inbox_rule(str(identity) if identity else None, mailbox, str(name) if name else None)
-        found = list(forwarding_findings(ctx, record, kind="inbox_rule", obj=obj, mailbox=mailbox, targets=targets,
-                                         enabled=enabled, hiding=hiding, fix=fix,
-                                         evidence=evidence, what=f"inbox rule {name!r} of {mailbox}:"))
+        evidence = record.pick(
+            "Name",
+            "Identity",
+            "MailboxOwnerId",
+            "Enabled",
+            "Priority",
+            *FORWARD_COLUMNS,
+            "SendTextMessageNotificationTo",
+            "DeleteMessage",
+            "SoftDeleteMessage",
+            "MarkAsRead",
+            "MoveToFolder",
+            "StopProcessingRules",
+            "Description",
+        )
+        fix = fixes.inbox_rule(
+            str(identity) if identity else None, mailbox, str(name) if name else None
+        )
+        found = list(
+            forwarding_findings(
+                ctx,
+                record,
+                kind="inbox_rule",
+                obj=obj,
+                mailbox=mailbox,
+                targets=targets,
+                enabled=enabled,
+                hiding=hiding,
+                fix=fix,
+                evidence=evidence,
+                what=f"inbox rule {name!r} of {mailbox}:",
+            )
+        )
         yield from found
         sms = ctx.recipients(record, "SendTextMessageNotificationTo")
         if isinstance(sms, AuditInputError):
             yield sms
         elif sms:
             yield ctx.finding(
-                record, object=obj, mailbox=mailbox, finding="inbox_rule_text_message_notification",
-                severity="medium" if enabled else "low", summary=f"inbox rule {name!r} of {mailbox} texts message details to {', '.join(r.label() for r in sms)}",
-                reasons=["message notifications by text message leave the tenant"] + ([] if enabled else ["disabled"]),
-                evidence=evidence, fix=fix,
+                record,
+                object=obj,
+                mailbox=mailbox,
+                finding="inbox_rule_text_message_notification",
+                severity="medium" if enabled else "low",
+                summary=f"inbox rule {name!r} of {mailbox} texts message details to "
+                f"{', '.join(r.label() for r in sms)}",
+                reasons=["message notifications by text message leave the tenant"]
+                + ([] if enabled else ["disabled"]),
+                evidence=evidence,
+                fix=fix,
             )
-        if hiding and not broken and not any(f.finding.endswith(("_external", "_unresolved")) for f in found):
+        if (
+            hiding
+            and not broken
+            and not any(f.finding.endswith(("_external", "_unresolved")) for f in found)
+        ):
             strong = any(h.startswith("hides itself") or "moves it" in h for h in hiding)
             yield ctx.finding(
-                record, object=obj, mailbox=mailbox, finding="inbox_rule_hides_mail",
-                severity=("medium" if strong else "low") if enabled else "low", summary=f"inbox rule {name!r} of {mailbox} hides mail from its owner",
-                reasons=hiding + ([] if enabled else ["the rule is disabled"]), evidence=evidence, fix=fix,
+                record,
+                object=obj,
+                mailbox=mailbox,
+                finding="inbox_rule_hides_mail",
+                severity=("medium" if strong else "low") if enabled else "low",
+                summary=f"inbox rule {name!r} of {mailbox} hides mail from its owner",
+                reasons=hiding + ([] if enabled else ["the rule is disabled"]),
+                evidence=evidence,
+                fix=fix,
             )
 
 
@@ -109,35 +177,71 @@ def mailboxes(ctx: Context) -> Out:
     for record in ctx.table.records:
         mailbox = record.text("UserPrincipalName", "PrimarySmtpAddress", "Identity", "Name")
         deliver = truthy(record.get("DeliverToMailboxAndForward"))
-        evidence = record.pick("Identity", "UserPrincipalName", "PrimarySmtpAddress", "RecipientTypeDetails",
-                               "ForwardingSmtpAddress", "ForwardingAddress", "DeliverToMailboxAndForward")
+        evidence = record.pick(
+            "Identity",
+            "UserPrincipalName",
+            "PrimarySmtpAddress",
+            "RecipientTypeDetails",
+            "ForwardingSmtpAddress",
+            "ForwardingAddress",
+            "DeliverToMailboxAndForward",
+        )
         targets = []
         for column in ("ForwardingAddress", "ForwardingSmtpAddress"):
             try:
                 r = parse_recipient(record.get(column))
             except LostValues as e:
-                yield AuditInputError(ctx.table.path, f"column {column} holds the type name '{e}'", record.line)
+                yield AuditInputError(
+                    ctx.table.path, f"column {column} holds the type name '{e}'", record.line
+                )
                 continue
             if r is not None:
                 targets.append((column, r))
-        hiding = ["hides mail: DeliverToMailboxAndForward is False, the mailbox keeps no copy"] if deliver is False else []
+        hiding = (
+            ["hides mail: DeliverToMailboxAndForward is False, the mailbox keeps no copy"]
+            if deliver is False
+            else []
+        )
         fix = fixes.mailbox_forwarding(mailbox)
         if not targets:
             if deliver:
                 yield ctx.finding(
-                    record, object=mailbox, mailbox=mailbox, finding="mailbox_forwarding_cleared", severity="low",
+                    record,
+                    object=mailbox,
+                    mailbox=mailbox,
+                    finding="mailbox_forwarding_cleared",
+                    severity="low",
                     summary=f"mailbox {mailbox} has no forwarding address left but "
                     "DeliverToMailboxAndForward is still True",
-                    reasons=["a cleared forwarding: nothing is forwarded now; the leftover flag shows it was"],
-                    evidence=evidence, fix=fix)
+                    reasons=[
+                        "a cleared forwarding: nothing is forwarded now; "
+                        "the leftover flag shows it was"
+                    ],
+                    evidence=evidence,
+                    fix=fix,
+                )
             continue
-        yield from forwarding_findings(ctx, record, kind="mailbox", obj=mailbox, mailbox=mailbox, targets=targets,
-                                       enabled=True, hiding=hiding,
-                                       fix=fix, evidence=evidence,
-                                       what=f"mailbox {mailbox} forwards all mail:")
+        yield from forwarding_findings(
+            ctx,
+            record,
+            kind="mailbox",
+            obj=mailbox,
+            mailbox=mailbox,
+            targets=targets,
+            enabled=True,
+            hiding=hiding,
+            fix=fix,
+            evidence=evidence,
+            what=f"mailbox {mailbox} forwards all mail:",
+        )
 
 
-TRANSPORT_ACTIONS = {"BlindCopyTo": True, "RedirectMessageTo": True, "CopyTo": False, "AddToRecipients": False}
+TRANSPORT_ACTIONS = {
+    "BlindCopyTo": True,
+    "RedirectMessageTo": True,
+    "CopyTo": False,
+    "AddToRecipients": False,
+}
 
 
 def transport_rules(ctx: Context) -> Out:
@@ -146,8 +250,17 @@ def transport_rules(ctx: Context) -> Out:
         state = (record.text("State") or "Enabled").strip().lower()
         mode = (record.text("Mode") or "Enforce").strip().lower()
         enabled = state == "enabled" and mode == "enforce"
-        evidence = record.pick("Name", "Identity", "State", "Mode", "Priority", *TRANSPORT_ACTIONS, "SentToScope",
-                               "FromScope", "Description")
+        evidence = record.pick(
+            "Name",
+            "Identity",
+            "State",
+            "Mode",
+            "Priority",
+            *TRANSPORT_ACTIONS,
+            "SentToScope",
+            "FromScope",
+            "Description",
+        )
         for column, silent in TRANSPORT_ACTIONS.items():
             got = ctx.recipients(record, column)
             if isinstance(got, AuditInputError):
@@ -157,30 +270,52 @@ def transport_rules(ctx: Context) -> Out:
                 target = ctx.tenant.resolve(recipient)
                 reasons = [target.reason]
                 if target.external is False:
-                    finding, severity, external = "transport_rule_forwards_internal", "informational", None
+                    finding, severity, external = (
+                        "transport_rule_forwards_internal",
+                        "informational",
+                        None,
+                    )
                 elif target.external is None:
-                    finding, severity, external = "transport_rule_forwards_unresolved", "medium", None
+                    finding, severity, external = (
+                        "transport_rule_forwards_unresolved",
+                        "medium",
+                        None,
+                    )
                 else:
                     external = target.address
                     if ctx.tenant.is_allowed_target(external or ""):
-                        finding, severity = "transport_rule_forwards_allowed_target", "informational"
+                        finding, severity = (
+                            "transport_rule_forwards_allowed_target",
+                            "informational",
+                        )
                         reasons.append(f"{external} is listed in allowed_forwarding_targets")
                     else:
                         finding = "transport_rule_forwards_external"
                         severity = "critical" if silent else "high"
-                        reasons.append("transport rules are not held back by remote domain or outbound spam "
-                                       "policy auto-forwarding settings")
+                        reasons.append(
+                            "transport rules are not held back by remote domain or outbound spam "
+                            "policy auto-forwarding settings"
+                        )
                         if silent:
                             reasons.append(f"{column}: recipients do not see the copy")
                 if not enabled and finding != "transport_rule_forwards_internal":
                     severity = "low" if severity != "informational" else severity
-                    reasons.append(f"not applied now: State {record.get('State') or 'Enabled'}, "
-                                   f"Mode {record.get('Mode') or 'Enforce'}")
+                    reasons.append(
+                        f"not applied now: State {record.get('State') or 'Enabled'}, "
+                        f"Mode {record.get('Mode') or 'Enforce'}"
+                    )
                 yield ctx.finding(
-                    record, object=name, finding=finding, severity=severity, external_target=external,
+                    record,
+                    object=name,
+                    finding=finding,
+                    severity=severity,
+                    external_target=external,
                     subject=f"{column} {recipient.label()}",
                     summary=f"transport rule {name!r} {column} {recipient.label()}",
-                    reasons=reasons, evidence=evidence, fix=fixes.transport_rule(name, [column]))
+                    reasons=reasons,
+                    evidence=evidence,
+                    fix=fixes.transport_rule(name, [column]),
+                )
 
 
 def remote_domains(ctx: Context) -> Out:
@@ -192,12 +327,19 @@ def remote_domains(ctx: Context) -> Out:
         internal = domain != "*" and ctx.tenant.is_internal_domain(domain.lstrip("*."))
         severity = "medium" if domain == "*" else ("informational" if internal else "low")
         yield ctx.finding(
-            record, object=identity, finding="remote_domain_allows_auto_forward", severity=severity,
+            record,
+            object=identity,
+            finding="remote_domain_allows_auto_forward",
+            severity=severity,
             summary=f"remote domain {identity} ({domain}) lets automatic forwarding out",
-            reasons=["the default remote domain covers every outside domain" if domain == "*"
-                     else f"covers {domain} only" + (" (an internal domain)" if internal else "")],
+            reasons=[
+                "the default remote domain covers every outside domain"
+                if domain == "*"
+                else f"covers {domain} only" + (" (an internal domain)" if internal else "")
+            ],
             evidence=record.pick("Identity", "Name", "DomainName", "AutoForwardEnabled"),
-            fix=fixes.remote_domain(identity))
+            fix=fixes.remote_domain(identity),
+        )
 
 
 def outbound_policies(ctx: Context) -> Out:
@@ -206,22 +348,41 @@ def outbound_policies(ctx: Context) -> Out:
         identity = record.text("Identity", "Name")
         evidence = record.pick("Identity", "Name", "AutoForwardingMode", "IsDefault", "Enabled")
         if mode.lower() == "on":
-            finding, severity, reasons = "outbound_policy_allows_auto_forward", "medium", [
-                "AutoForwardingMode On lets inbox rules and mailbox forwarding send mail outside"]
+            finding, severity, reasons = (
+                "outbound_policy_allows_auto_forward",
+                "medium",
+                ["AutoForwardingMode On lets inbox rules and mailbox forwarding send mail outside"],
+            )
         elif mode.lower() == "off":
             continue
         else:
-            finding, severity, reasons = "outbound_policy_auto_forward_ambiguous", "low", [
-                f"AutoForwardingMode {mode or '(empty)'}: ambiguous, Microsoft decides what is allowed "
-                "(today the same as Off, but not set by you)"]
-        yield ctx.finding(record, object=identity, finding=finding, severity=severity, summary=f"outbound spam policy {identity} has AutoForwardingMode {mode or '(empty)'}",
-                          reasons=reasons, evidence=evidence, fix=fixes.outbound_policy(identity))
+            finding, severity, reasons = (
+                "outbound_policy_auto_forward_ambiguous",
+                "low",
+                [
+                    f"AutoForwardingMode {mode or '(empty)'}: ambiguous, "
+                    "Microsoft decides what is allowed "
+                    "(today the same as Off, but not set by you)"
+                ],
+            )
+        yield ctx.finding(
+            record,
+            object=identity,
+            finding=finding,
+            severity=severity,
+            summary=f"outbound spam policy {identity} has AutoForwardingMode {mode or '(empty)'}",
+            reasons=reasons,
+            evidence=evidence,
+            fix=fixes.outbound_policy(identity),
+        )
 
 
 def _rights(value: object) -> list[str]:
     if value is None:
         return []
-    items = value if isinstance(value, list) else str(value).strip("{}").replace(";", ",").split(",")
+    items = (
+        value if isinstance(value, list) else str(value).strip("{}").replace(";", ",").split(",")
+    )
     return [str(i).strip() for i in items if str(i).strip()]
 
 
@@ -234,7 +395,9 @@ def _account_judgement(ctx: Context, account: str, base: str) -> tuple[str, list
         return None
     if known == "admin":
         return "informational", [f"{account} is listed in admin_accounts"]
-    if "#ext#" in account.lower() or ("@" in account and not ctx.tenant.is_internal_domain(account.split("@")[1])):
+    if "#ext#" in account.lower() or (
+        "@" in account and not ctx.tenant.is_internal_domain(account.split("@")[1])
+    ):
         return "high", [f"{account} is a guest or outside account"]
     return base, []
 
@@ -242,28 +405,45 @@ def _account_judgement(ctx: Context, account: str, base: str) -> tuple[str, list
 def mailbox_permissions(ctx: Context) -> Out:
     for record in ctx.table.records:
         if truthy(record.get("IsInherited")) or truthy(record.get("Deny")):
-            continue  # inherited entries come from the organisation's own groups; deny grants nothing
+            # Inherited entries come from the organisation's own groups; deny grants nothing.
+            continue
         user = record.text("User")
         rights = _rights(record.get("AccessRights"))
-        wanted = [r for r in rights if r.lower() in ("fullaccess", "changepermission", "changeowner", "readpermission")]
+        wanted = [
+            r
+            for r in rights
+            if r.lower() in ("fullaccess", "changepermission", "changeowner", "readpermission")
+        ]
         if not user or not wanted:
             continue
-        judged = _account_judgement(ctx, user, "medium" if any(r.lower() != "readpermission" for r in wanted)
-                                    else "low")
+        judged = _account_judgement(
+            ctx, user, "medium" if any(r.lower() != "readpermission" for r in wanted) else "low"
+        )
         if judged is None:
             continue
         identity = record.text("Identity")
         yield ctx.finding(
-            record, object=identity, mailbox=identity, finding="mailbox_permission_delegate", severity=judged[0], subject=user,
+            record,
+            object=identity,
+            mailbox=identity,
+            finding="mailbox_permission_delegate",
+            severity=judged[0],
+            subject=user,
             summary=f"{user} holds {', '.join(wanted)} on mailbox {identity}",
             reasons=["an explicit, not inherited, grant"] + judged[1],
-            evidence=record.pick("Identity", "User", "AccessRights", "IsInherited", "Deny", "InheritanceType"),
-            fix=fixes.mailbox_permission(identity, user, wanted))
+            evidence=record.pick(
+                "Identity", "User", "AccessRights", "IsInherited", "Deny", "InheritanceType"
+            ),
+            fix=fixes.mailbox_permission(identity, user, wanted),
+        )
 
 
 def recipient_permissions(ctx: Context) -> Out:
     for record in ctx.table.records:
-        if truthy(record.get("IsInherited")) or (record.text("AccessControlType") or "Allow").lower() != "allow":
+        if (
+            truthy(record.get("IsInherited"))
+            or (record.text("AccessControlType") or "Allow").lower() != "allow"
+        ):
             continue
         trustee = record.text("Trustee")
         rights = [r for r in _rights(record.get("AccessRights")) if r.lower() == "sendas"]
@@ -274,11 +454,19 @@ def recipient_permissions(ctx: Context) -> Out:
             continue
         identity = record.text("Identity")
         yield ctx.finding(
-            record, object=identity, mailbox=identity, finding="recipient_permission_send_as", severity=judged[0], subject=trustee,
+            record,
+            object=identity,
+            mailbox=identity,
+            finding="recipient_permission_send_as",
+            severity=judged[0],
+            subject=trustee,
             summary=f"{trustee} may send as {identity}",
             reasons=["an explicit, not inherited, grant"] + judged[1],
-            evidence=record.pick("Identity", "Trustee", "AccessRights", "AccessControlType", "IsInherited"),
-            fix=fixes.recipient_permission(identity, trustee, rights))
+            evidence=record.pick(
+                "Identity", "Trustee", "AccessRights", "AccessControlType", "IsInherited"
+            ),
+            fix=fixes.recipient_permission(identity, trustee, rights),
+        )
 
 
 NON_MAIL_FOLDERS = ("calendar", "contacts", "tasks", "notes", "journal")
@@ -288,31 +476,51 @@ HARMLESS_RIGHTS = ("none", "availabilityonly", "limiteddetails")
 def folder_permissions(ctx: Context) -> Out:
     for record in ctx.table.records:
         identity = record.text("Identity")
-        folder = str(record.first("FolderName") or identity.split(":\\", 1)[-1] or "Top of Information Store")
+        folder = str(
+            record.first("FolderName") or identity.split(":\\", 1)[-1] or "Top of Information Store"
+        )
         if folder.strip().lower() in NON_MAIL_FOLDERS:
             continue
         user = record.text("User")
-        rights = [r for r in _rights(record.get("AccessRights")) if r.lower() not in HARMLESS_RIGHTS]
+        rights = [
+            r for r in _rights(record.get("AccessRights")) if r.lower() not in HARMLESS_RIGHTS
+        ]
         if not user or not rights:
             continue
         mailbox = identity.split(":\\", 1)[0]
-        evidence = record.pick("Identity", "FolderName", "User", "AccessRights", "SharingPermissionFlags")
+        evidence = record.pick(
+            "Identity", "FolderName", "User", "AccessRights", "SharingPermissionFlags"
+        )
         if user.lower() in ("default", "anonymous"):
             finding = "mailbox_folder_open_to_everyone"
             severity = "critical" if user.lower() == "anonymous" else "high"
-            reasons = [f"'{user}' is every {'unauthenticated user' if severity == 'critical' else 'user in the organisation'}"]
+            reasons = [
+                f"'{user}' is every "
+                + ("unauthenticated user" if severity == "critical" else "user in the organisation")
+            ]
         else:
             judged = _account_judgement(ctx, user, "medium")
             if judged is None:
                 continue
             finding, severity, reasons = "mailbox_folder_delegate", judged[0], judged[1]
         yield ctx.finding(
-            record, object=identity, mailbox=mailbox, finding=finding, severity=severity, subject=user, summary=f"{user} holds {', '.join(rights)} on folder {folder} of {mailbox}", reasons=reasons,
-            evidence=evidence, fix=fixes.folder_permission(identity, user))
+            record,
+            object=identity,
+            mailbox=mailbox,
+            finding=finding,
+            severity=severity,
+            subject=user,
+            summary=f"{user} holds {', '.join(rights)} on folder {folder} of {mailbox}",
+            reasons=reasons,
+            evidence=evidence,
+            fix=fixes.folder_permission(identity, user),
+        )
 
 
-COLLECTION_ROLES = {"mailbox import export": "exports any mailbox to a PST (New-MailboxExportRequest)",
-                    "applicationimpersonation": "acts as any mailbox through EWS"}
+COLLECTION_ROLES = {
+    "mailbox import export": "exports any mailbox to a PST (New-MailboxExportRequest)",
+    "applicationimpersonation": "acts as any mailbox through EWS",
+}
 
 
 def role_assignments(ctx: Context) -> Out:
@@ -323,13 +531,23 @@ def role_assignments(ctx: Context) -> Out:
         name = record.text("Name", "Identity")
         assignee = record.text("RoleAssigneeName", "RoleAssignee", "EffectiveUserName")
         delegation = record.text("RoleAssignmentDelegationType") or "Regular"
-        evidence = record.pick("Name", "Role", "RoleAssigneeName", "RoleAssignee", "RoleAssigneeType",
-                               "RoleAssignmentDelegationType", "Enabled", "CustomRecipientWriteScope",
-                               "RecipientWriteScope")
+        evidence = record.pick(
+            "Name",
+            "Role",
+            "RoleAssigneeName",
+            "RoleAssignee",
+            "RoleAssigneeType",
+            "RoleAssignmentDelegationType",
+            "Enabled",
+            "CustomRecipientWriteScope",
+            "RecipientWriteScope",
+        )
         reasons = [f"{role} {COLLECTION_ROLES[role.lower()]}"]
         if delegation.lower() != "regular":
             severity = "informational"
-            reasons.append(f"a {delegation} assignment: it lets {assignee} assign the role, not use it")
+            reasons.append(
+                f"a {delegation} assignment: it lets {assignee} assign the role, not use it"
+            )
         elif truthy(record.get("Enabled")) is False:
             severity = "low"
             reasons.append("the assignment is disabled")
@@ -339,6 +557,12 @@ def role_assignments(ctx: Context) -> Out:
             if known:
                 reasons.append(f"{assignee} is listed in {known}_accounts")
         yield ctx.finding(
-            record, object=name, finding="role_assignment_" + role.lower().replace(" ", "_"), severity=severity,
-            summary=f"{assignee} is assigned {role} ({name})", reasons=reasons,
-            evidence=evidence, fix=fixes.role_assignment(name))
+            record,
+            object=name,
+            finding="role_assignment_" + role.lower().replace(" ", "_"),
+            severity=severity,
+            summary=f"{assignee} is assigned {role} ({name})",
+            reasons=reasons,
+            evidence=evidence,
+            fix=fixes.role_assignment(name),
+        )

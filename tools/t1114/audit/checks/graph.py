@@ -4,7 +4,7 @@ give applications every mailbox."""
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import unquote
 
 from t1114.audit import fixes
@@ -17,7 +17,11 @@ from t1114.audit.recipients import LostValues, parse_recipients
 from t1114.audit.tenant import truthy
 
 Out = Iterator["Finding | AuditInputError"]
-ACTIONS = {"forwardTo": "forwardTo", "forwardAsAttachmentTo": "forwardAsAttachmentTo", "redirectTo": "redirectTo"}
+ACTIONS = {
+    "forwardTo": "forwardTo",
+    "forwardAsAttachmentTo": "forwardAsAttachmentTo",
+    "redirectTo": "redirectTo",
+}
 CONTEXT_USER = re.compile(r"users\('([^']+)'\)|users/([^/]+)/", re.I)
 
 
@@ -35,33 +39,61 @@ def message_rules(ctx: Context) -> Out:
     for record in ctx.table.records:
         actions = record.get("actions") or {}
         if not isinstance(actions, dict):
-            yield AuditInputError(ctx.table.path, "messageRule 'actions' is not an object", record.line)
+            yield AuditInputError(
+                ctx.table.path, "messageRule 'actions' is not an object", record.line
+            )
             continue
         act = {k.lower(): v for k, v in actions.items()}
         name = record.get("displayName")
         rule_id = str(record.get("id") or name)
         mailbox = _mailbox(ctx, record)
         enabled = truthy(record.get("isEnabled")) is not False
-        hiding = rule_hiding(name, bool(truthy(act.get("delete")) or truthy(act.get("permanentdelete"))),
-                             bool(truthy(act.get("markasread"))), act.get("movetofolder"))
+        hiding = rule_hiding(
+            name,
+            bool(truthy(act.get("delete")) or truthy(act.get("permanentdelete"))),
+            bool(truthy(act.get("markasread"))),
+            act.get("movetofolder"),
+        )
         targets = []
         try:
             for key in ACTIONS:
                 targets += [(key, r) for r in parse_recipients(act.get(key.lower()))]
         except LostValues as e:
-            yield AuditInputError(ctx.table.path, f"a recipient holds the type name '{e}'", record.line)
-        evidence = record.pick("id", "displayName", "sequence", "isEnabled", "hasError", "actions", "conditions")
+            yield AuditInputError(
+                ctx.table.path, f"a recipient holds the type name '{e}'", record.line
+            )
+        evidence = record.pick(
+            "id", "displayName", "sequence", "isEnabled", "hasError", "actions", "conditions"
+        )
         fix = fixes.graph_message_rule(mailbox, rule_id)
-        found = list(forwarding_findings(ctx, record, kind="inbox_rule", obj=f"{mailbox or '(mailbox not named)'}\\{name}",
-                                         mailbox=mailbox, targets=targets, enabled=enabled, hiding=hiding,
-                                         fix=fix, evidence=evidence,
-                                         what=f"inbox rule {name!r} of {mailbox}:"))
+        found = list(
+            forwarding_findings(
+                ctx,
+                record,
+                kind="inbox_rule",
+                obj=f"{mailbox or '(mailbox not named)'}\\{name}",
+                mailbox=mailbox,
+                targets=targets,
+                enabled=enabled,
+                hiding=hiding,
+                fix=fix,
+                evidence=evidence,
+                what=f"inbox rule {name!r} of {mailbox}:",
+            )
+        )
         yield from found
         if hiding and not found:
             yield ctx.finding(
-                record, object=f"{mailbox or '(mailbox not named)'}\\{name}", mailbox=mailbox,
-                finding="inbox_rule_hides_mail", severity="medium" if enabled else "low", summary=f"inbox rule {name!r} of {mailbox} hides mail from its owner", reasons=hiding,
-                evidence=evidence, fix=fix)
+                record,
+                object=f"{mailbox or '(mailbox not named)'}\\{name}",
+                mailbox=mailbox,
+                finding="inbox_rule_hides_mail",
+                severity="medium" if enabled else "low",
+                summary=f"inbox rule {name!r} of {mailbox} hides mail from its owner",
+                reasons=hiding,
+                evidence=evidence,
+                fix=fix,
+            )
 
 
 # App roles that read (or, for MailboxSettings, forward) every mailbox, by id: Microsoft Graph's
@@ -91,16 +123,33 @@ def app_role_assignments(ctx: Context) -> Out:
         app = record.text("principalDisplayName", "principalId")
         reasons = [f"{permission} is an application permission: every mailbox, no signed-in user"]
         if permission.startswith("MailboxSettings"):
-            reasons = [f"{permission} lets the application create forwarding inbox rules in every mailbox"]
+            reasons = [
+                f"{permission} lets the application create forwarding inbox rules in every mailbox"
+            ]
         known = ctx.tenant.is_known_account(app)
         if known:
             severity = "informational"
             reasons.append(f"{app} is listed in {known}_accounts")
         yield ctx.finding(
-            record, object=app, severity=severity, subject=permission,
-            finding="app_can_set_mail_rules" if permission.startswith("MailboxSettings") else "app_has_mail_permission", 
-            summary=f"application {app} holds {permission} on {record.get('resourceDisplayName') or 'the mail API'}",
+            record,
+            object=app,
+            severity=severity,
+            subject=permission,
+            finding="app_can_set_mail_rules"
+            if permission.startswith("MailboxSettings")
+            else "app_has_mail_permission",
+            summary=f"application {app} holds {permission} on "
+            f"{record.get('resourceDisplayName') or 'the mail API'}",
             reasons=reasons,
-            evidence=record.pick("id", "appRoleId", "principalDisplayName", "principalId", "principalType",
-                                 "resourceDisplayName", "resourceId", "createdDateTime"),
-            fix=fixes.graph_app_role_assignment(record.get("principalId"), record.get("id")))
+            evidence=record.pick(
+                "id",
+                "appRoleId",
+                "principalDisplayName",
+                "principalId",
+                "principalType",
+                "resourceDisplayName",
+                "resourceId",
+                "createdDateTime",
+            ),
+            fix=fixes.graph_app_role_assignment(record.get("principalId"), record.get("id")),
+        )
