@@ -121,22 +121,19 @@ def inbox_rules(ctx: Context) -> Out:
         fix = fixes.inbox_rule(
             str(identity) if identity else None, mailbox, str(name) if name else None
         )
-        found = list(
-            forwarding_findings(
-                ctx,
-                record,
-                kind="inbox_rule",
-                obj=obj,
-                mailbox=mailbox,
-                targets=targets,
-                enabled=enabled,
-                hiding=hiding,
-                fix=fix,
-                evidence=evidence,
-                what=f"inbox rule {name!r} of {mailbox}:",
-            )
+        yield from rule_findings(
+            ctx,
+            record,
+            obj=obj,
+            mailbox=mailbox,
+            name=name,
+            targets=targets,
+            enabled=enabled,
+            hiding=hiding,
+            fix=fix,
+            evidence=evidence,
+            broken=broken,
         )
-        yield from found
         sms = ctx.recipients(record, "SendTextMessageNotificationTo")
         if isinstance(sms, AuditInputError):
             yield sms
@@ -154,23 +151,54 @@ def inbox_rules(ctx: Context) -> Out:
                 evidence=evidence,
                 fix=fix,
             )
-        if (
-            hiding
-            and not broken
-            and not any(f.finding.endswith(("_external", "_unresolved")) for f in found)
-        ):
-            strong = any(h.startswith("hides itself") or "moves it" in h for h in hiding)
-            yield ctx.finding(
-                record,
-                object=obj,
-                mailbox=mailbox,
-                finding="inbox_rule_hides_mail",
-                severity=("medium" if strong else "low") if enabled else "low",
-                summary=f"inbox rule {name!r} of {mailbox} hides mail from its owner",
-                reasons=hiding + ([] if enabled else ["the rule is disabled"]),
-                evidence=evidence,
-                fix=fix,
-            )
+
+
+def rule_findings(
+    ctx: Context,
+    record: Record,
+    *,
+    obj: str,
+    mailbox: str | None,
+    name: object,
+    targets: list,
+    enabled: bool,
+    hiding: list[str],
+    fix: str,
+    evidence: dict,
+    broken: bool = False,
+) -> Out:
+    """An inbox rule's findings, whoever exported it (Get-InboxRule or Graph): one per
+    forwarding target, and a hiding finding when it hides mail without forwarding it out."""
+    found = list(
+        forwarding_findings(
+            ctx,
+            record,
+            kind="inbox_rule",
+            obj=obj,
+            mailbox=mailbox,
+            targets=targets,
+            enabled=enabled,
+            hiding=hiding,
+            fix=fix,
+            evidence=evidence,
+            what=f"inbox rule {name!r} of {mailbox}:",
+        )
+    )
+    yield from found
+    if not hiding or broken or any(f.finding.endswith(("_external", "_unresolved")) for f in found):
+        return
+    strong = any(h.startswith("hides itself") or "moves it" in h for h in hiding)
+    yield ctx.finding(
+        record,
+        object=obj,
+        mailbox=mailbox,
+        finding="inbox_rule_hides_mail",
+        severity=("medium" if strong else "low") if enabled else "low",
+        summary=f"inbox rule {name!r} of {mailbox} hides mail from its owner",
+        reasons=hiding + ([] if enabled else ["the rule is disabled"]),
+        evidence=evidence,
+        fix=fix,
+    )
 
 
 def mailboxes(ctx: Context) -> Out:
@@ -402,69 +430,82 @@ def _account_judgement(ctx: Context, account: str, base: str) -> tuple[str, list
     return base, []
 
 
+def _grant(
+    ctx: Context,
+    record: Record,
+    *,
+    holder: str,
+    rights: list[str],
+    finding: str,
+    base: str,
+    summary: str,
+    columns: tuple[str, ...],
+    fix: str,
+) -> Out:
+    """A finding for an explicit grant, judged by who holds it (nothing for the system's own)."""
+    judged = _account_judgement(ctx, holder, base)
+    if judged is None:
+        return
+    identity = record.text("Identity")
+    yield ctx.finding(
+        record,
+        object=identity,
+        mailbox=identity,
+        finding=finding,
+        severity=judged[0],
+        subject=holder,
+        summary=summary,
+        reasons=["an explicit, not inherited, grant"] + judged[1],
+        evidence=record.pick("Identity", *columns),
+        fix=fix,
+    )
+
+
+MAILBOX_RIGHTS = ("fullaccess", "changepermission", "changeowner", "readpermission")
+
+
 def mailbox_permissions(ctx: Context) -> Out:
     for record in ctx.table.records:
         if truthy(record.get("IsInherited")) or truthy(record.get("Deny")):
             # Inherited entries come from the organisation's own groups; deny grants nothing.
             continue
         user = record.text("User")
-        rights = _rights(record.get("AccessRights"))
-        wanted = [
-            r
-            for r in rights
-            if r.lower() in ("fullaccess", "changepermission", "changeowner", "readpermission")
-        ]
+        wanted = [r for r in _rights(record.get("AccessRights")) if r.lower() in MAILBOX_RIGHTS]
         if not user or not wanted:
             continue
-        judged = _account_judgement(
-            ctx, user, "medium" if any(r.lower() != "readpermission" for r in wanted) else "low"
-        )
-        if judged is None:
-            continue
         identity = record.text("Identity")
-        yield ctx.finding(
+        yield from _grant(
+            ctx,
             record,
-            object=identity,
-            mailbox=identity,
+            holder=user,
+            rights=wanted,
             finding="mailbox_permission_delegate",
-            severity=judged[0],
-            subject=user,
+            base="medium" if any(r.lower() != "readpermission" for r in wanted) else "low",
             summary=f"{user} holds {', '.join(wanted)} on mailbox {identity}",
-            reasons=["an explicit, not inherited, grant"] + judged[1],
-            evidence=record.pick(
-                "Identity", "User", "AccessRights", "IsInherited", "Deny", "InheritanceType"
-            ),
+            columns=("User", "AccessRights", "IsInherited", "Deny", "InheritanceType"),
             fix=fixes.mailbox_permission(identity, user, wanted),
         )
 
 
 def recipient_permissions(ctx: Context) -> Out:
     for record in ctx.table.records:
-        if (
-            truthy(record.get("IsInherited"))
-            or (record.text("AccessControlType") or "Allow").lower() != "allow"
-        ):
+        allow = (record.text("AccessControlType") or "Allow").lower() == "allow"
+        if truthy(record.get("IsInherited")) or not allow:
             continue
         trustee = record.text("Trustee")
         rights = [r for r in _rights(record.get("AccessRights")) if r.lower() == "sendas"]
         if not trustee or not rights:
             continue
-        judged = _account_judgement(ctx, trustee, "low")
-        if judged is None:
-            continue
         identity = record.text("Identity")
-        yield ctx.finding(
+        yield from _grant(
+            ctx,
             record,
-            object=identity,
-            mailbox=identity,
+            holder=trustee,
+            rights=rights,
             finding="recipient_permission_send_as",
-            severity=judged[0],
-            subject=trustee,
+            base="low",
             summary=f"{trustee} may send as {identity}",
-            reasons=["an explicit, not inherited, grant"] + judged[1],
-            evidence=record.pick(
-                "Identity", "Trustee", "AccessRights", "AccessControlType", "IsInherited"
-            ),
+            columns=("Trustee", "AccessRights", "AccessControlType", "IsInherited"),
             fix=fixes.recipient_permission(identity, trustee, rights),
         )
 

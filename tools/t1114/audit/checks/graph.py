@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from t1114.audit import fixes
 from t1114.audit.checks.base import Context
-from t1114.audit.checks.exchange import forwarding_findings, rule_hiding
+from t1114.audit.checks.exchange import rule_findings, rule_hiding
 from t1114.audit.errors import AuditInputError
 from t1114.audit.findings import Finding
 from t1114.audit.readers import Record
@@ -66,34 +66,18 @@ def message_rules(ctx: Context) -> Out:
             "id", "displayName", "sequence", "isEnabled", "hasError", "actions", "conditions"
         )
         fix = fixes.graph_message_rule(mailbox, rule_id)
-        found = list(
-            forwarding_findings(
-                ctx,
-                record,
-                kind="inbox_rule",
-                obj=f"{mailbox or '(mailbox not named)'}\\{name}",
-                mailbox=mailbox,
-                targets=targets,
-                enabled=enabled,
-                hiding=hiding,
-                fix=fix,
-                evidence=evidence,
-                what=f"inbox rule {name!r} of {mailbox}:",
-            )
+        yield from rule_findings(
+            ctx,
+            record,
+            obj=f"{mailbox or '(mailbox not named)'}\\{name}",
+            mailbox=mailbox,
+            name=name,
+            targets=targets,
+            enabled=enabled,
+            hiding=hiding,
+            fix=fix,
+            evidence=evidence,
         )
-        yield from found
-        if hiding and not found:
-            yield ctx.finding(
-                record,
-                object=f"{mailbox or '(mailbox not named)'}\\{name}",
-                mailbox=mailbox,
-                finding="inbox_rule_hides_mail",
-                severity="medium" if enabled else "low",
-                summary=f"inbox rule {name!r} of {mailbox} hides mail from its owner",
-                reasons=hiding,
-                evidence=evidence,
-                fix=fix,
-            )
 
 
 # App roles that read (or, for MailboxSettings, forward) every mailbox, by id: Microsoft Graph's
