@@ -154,3 +154,11 @@ def test_clixml_identities_read_as_their_names_and_escapes_decoded():
 def test_convertto_json_identity_objects_read_as_names():
     (mailbox,) = read_table(TENANT / "mailboxes_rita.json").records
     assert mailbox.text("ForwardingAddress") == "Partner Drop"
+
+
+def test_use_culture_semicolons_and_tabs(tmp_path):
+    for delimiter in (";", "\t"):
+        path = tmp_path / "r.csv"
+        path.write_text(CSV.replace(",", delimiter).replace('"Other"', '"Other, Inc"'))
+        got = [(r.get("Name"), r.get("DomainName")) for r in read_table(path).records]
+        assert got == [("Default", "*"), ("Other, Inc", "x.example")]

@@ -143,7 +143,8 @@ def read_csv(text: str, path: Path) -> Table:
     if lines and lines[0].startswith("#TYPE"):
         context["type_names"] = [lines[0][len("#TYPE") :].strip()]
         skip = 1
-    reader = csv.reader(io.StringIO("".join(lines[skip:]), newline=""))
+    delimiter = _delimiter(lines[skip] if len(lines) > skip else "")
+    reader = csv.reader(io.StringIO("".join(lines[skip:]), newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -183,6 +184,19 @@ def read_csv(text: str, path: Path) -> Table:
             Record({h: (v if v != "" else None) for h, v in zip(header, row, strict=True)}, line)
         )
     return Table(path, "csv", records, context, problems)
+
+
+def _delimiter(header: str) -> str:
+    """``,`` unless the header is split by ``;`` (Export-Csv -UseCulture in most of Europe) or a
+    tab, counted outside quotes."""
+    counts = {",": 0, ";": 0, "\t": 0}
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    return max(counts, key=lambda d: (counts[d], d == ","))
 
 
 # --- JSON -----------------------------------------------------------------------------------
