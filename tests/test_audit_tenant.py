@@ -62,6 +62,12 @@ def test_forwarding_address_names_and_x500_proxies_resolve():
     assert resolve(t, "[X500:/o=old/cn=dana]").external is False
 
 
+def test_canonical_names_and_distinguished_names_resolve_by_their_name():
+    t = tenant()
+    assert resolve(t, "corp.example/Users/Contact One").address == "one@outside.example"
+    assert resolve(t, "CN=Contact One,OU=corp.example,DC=prod").external is True
+
+
 def test_unknown_names_and_dns_are_unresolved_not_external():
     t = tenant()
     assert resolve(t, "Nobody Known").external is None

@@ -94,8 +94,8 @@ class Tenant:
             self.accepted_domains.add(str(domain).strip().lower())
 
     def add_recipient(self, record: Record) -> None:
-        name = str(record.first("Identity", "Name", "PrimarySmtpAddress", "DisplayName") or "")
-        kind = str(record.first("RecipientTypeDetails", "RecipientType") or "").lower()
+        name = record.text("Identity", "Name", "PrimarySmtpAddress", "DisplayName")
+        kind = record.text("RecipientTypeDetails", "RecipientType").lower()
         entry = DirectoryEntry(name, kind)
         keys: set[str] = set()
         for col in (
@@ -113,9 +113,9 @@ class Tenant:
             "LegacyExchangeDN",
             "Id",
         ):
-            value = record.get(col)
+            value = record.text(col)
             if value:
-                keys.add(str(value).strip().lower())
+                keys.add(value.lower())
         try:
             proxies = parse_recipients(record.get("EmailAddresses"))
             primary = parse_recipient(record.get("PrimarySmtpAddress"))
@@ -193,7 +193,15 @@ class Tenant:
         return None
 
     def lookup(self, key: str) -> DirectoryEntry | None:
-        return self.directory.get(key.strip().lower())
+        key = key.strip().lower()
+        entry = self.directory.get(key)
+        if entry is None and "/" in key and not key.startswith("/o="):
+            # A canonical name (northwind.example/Users/Partner Drop), as Exchange Server shows
+            # ForwardingAddress: the recipient's name is its last part.
+            entry = self.directory.get(key.rsplit("/", 1)[1])
+        if entry is None and key.startswith("cn="):
+            entry = self.directory.get(key[3:].split(",", 1)[0])
+        return entry
 
     def resolve(self, recipient: Recipient) -> Target:
         label = recipient.label()
