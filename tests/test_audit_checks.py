@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from audit_helpers import TENANT, by, tenant_audit
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from t1114.audit.checks import CHECKS, Context
-from t1114.audit.findings import RANK
-from t1114.audit.readers import Record, Table
+from t1114.audit.errors import AuditInputError
+from t1114.audit.findings import RANK, Finding
+from t1114.audit.readers import Record, Table, read_table
 from t1114.audit.shapes import BY_KIND
 from t1114.audit.tenant import Tenant
 
@@ -178,3 +181,35 @@ def test_gmail_disposition_hides_and_internal_forward_is_informational():
 def test_a_lost_multivalued_column_is_a_row_problem():
     got = run_check("exchange.inbox_rule", {**RULE, "ForwardTo": "System.Collections.ArrayList"})
     assert len(got) == 1 and "holds the type name" in got[0].message and got[0].line == 2
+
+
+ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=12),
+    st.lists(st.text(max_size=6), max_size=2),
+    st.dictionaries(st.sampled_from(["Name", "address", "x"]), st.text(max_size=6), max_size=2),
+)
+EXPORTS = {p.name: read_table(p) for p in sorted(TENANT.iterdir())}
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    name=st.sampled_from(sorted(EXPORTS)),
+    values=st.lists(ODD, min_size=1, max_size=4),
+    seed=st.randoms(),
+)
+def test_odd_values_give_findings_or_row_problems_never_a_crash(name, values, seed):
+    from t1114.audit.shapes import recognise
+
+    table = EXPORTS[name]
+    shape = recognise(table)
+    record = table.records[0]
+    fields = dict(record.fields)
+    for value in values:
+        fields[seed.choice(sorted(fields))] = value
+    if shape.kind not in CHECKS:
+        return
+    for item in run_check(shape.kind, fields, tenant=Tenant(["northwind.example"])):
+        assert isinstance(item, (Finding, AuditInputError))

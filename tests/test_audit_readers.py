@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from audit_helpers import BAD, TENANT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from t1114.audit.errors import AuditInputError
 from t1114.audit.readers import decode, read_table
 
@@ -162,3 +164,20 @@ def test_use_culture_semicolons_and_tabs(tmp_path):
         path.write_text(CSV.replace(",", delimiter).replace('"Other"', '"Other, Inc"'))
         got = [(r.get("Name"), r.get("DomainName")) for r in read_table(path).records]
         assert got == [("Default", "*"), ("Other, Inc", "x.example")]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.binary(max_size=400),
+    base=st.sampled_from(sorted(p.name for p in TENANT.iterdir())),
+    cut=st.integers(min_value=0, max_value=4000),
+)
+def test_any_damaged_export_is_an_input_error_never_a_crash(tmp_path, data, base, cut):
+    path = tmp_path / "x"
+    path.write_bytes((TENANT / base).read_bytes()[:cut] + data)
+    try:
+        read_table(path)
+    except AuditInputError as e:
+        assert str(e).startswith(str(path))

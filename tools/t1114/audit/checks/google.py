@@ -159,7 +159,7 @@ def filters(ctx: Context) -> Out:
         verdict = judge_forward(
             ctx.tenant, target, sender=user, enabled=True, hiding=hiding, effect=GOOGLE_EFFECT
         )
-        filter_id = record.get("id")
+        filter_id = record.text("id") or None
         yield ctx.finding(
             record,
             object=f"{user}\\{filter_id or '(no id)'}",

@@ -135,5 +135,7 @@ def app_role_assignments(ctx: Context) -> Out:
                 "resourceId",
                 "createdDateTime",
             ),
-            fix=fixes.graph_app_role_assignment(record.get("principalId"), record.get("id")),
+            fix=fixes.graph_app_role_assignment(
+                record.text("principalId") or None, record.text("id") or None
+            ),
         )
