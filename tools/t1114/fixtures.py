@@ -16,8 +16,7 @@ from t1114.errors import PackError, PackErrors
 from t1114.events import Event, flatten
 from t1114.loader import Pack
 from t1114.safeyaml import load_json
-
-SHAPES = ("native", "splunk", "elastic")
+from t1114.targets import shapes
 
 _EVENT_LIST = {"type": "array", "minItems": 1, "items": {"type": "object"}}
 FIXTURE_SCHEMA = {
@@ -43,8 +42,8 @@ FIXTURE_SCHEMA = {
                     "events": {
                         "type": "object",
                         "minProperties": 1,
-                        "additionalProperties": False,
-                        "properties": {shape: _EVENT_LIST for shape in SHAPES},
+                        # Keyed by the shapes the targets read (checked in load_fixture).
+                        "additionalProperties": _EVENT_LIST,
                     },
                 },
             },
@@ -104,6 +103,16 @@ def load_fixture(path: Path, pack: Pack) -> FixtureFile:
         if rule is None:
             raise PackError(path, f"{what} names unknown rule '{ref}'")
         return rule.id
+
+    known = shapes()
+    for n, raw in enumerate(data["cases"]):
+        unknown = sorted(set(raw["events"]) - set(known))
+        if unknown:
+            raise PackError(
+                path,
+                f"malformed fixture at cases/{n}/events: no target reads {', '.join(map(repr, unknown))} "
+                f"events (shapes: {', '.join(known)})",
+            )
 
     owner = resolve(data["rule"], "'rule'")
     cases = []
