@@ -164,7 +164,7 @@ class Target(ABC):
         says what happened (``kind``: process, network, logon, audit, and its details)."""
         raise NotImplementedError(f"target {self.name} renders no synthetic events")
 
-    def package(self, bundle: Bundle, out: Path) -> None:
+    def package(self, bundle: Bundle, out: Path) -> None:  # noqa: B027 - optional: no artifacts
         """Write this target's import-ready artifacts into ``out`` (``dist/<target>/``).
 
         ``bundle`` holds the pack and its compiled queries; most targets delegate to a module

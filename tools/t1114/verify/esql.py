@@ -85,7 +85,7 @@ def _schema(patterns: tuple[str, ...], names: tuple[str, ...]):
     if not schemas or not all(schemas):
         return None
     mapping = {}
-    for pattern, types in zip(patterns, schemas):
+    for pattern, types in zip(patterns, schemas, strict=True):
         fields = {f: t for f, t in types.items() if "*" not in f}
         fields.update({n: kind for n in names if n not in fields and (kind := elastic_field_type(n, types))})
         mapping[pattern] = fields
@@ -116,7 +116,7 @@ class _Run(Context):
             first = (-moment) % span
             edges.update(first + k * span for k in range(round(period / span)))
         edges = sorted(edges)
-        return [(a + b) / 2 for a, b in zip(edges, edges[1:]) if b > a]
+        return [(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False) if b > a]
 
 
 def evaluate(query: ast.EsqlQuery, events: list[Event], ctx: Context) -> set[int]:
@@ -284,7 +284,7 @@ def _function(node: ast.FunctionCall, row: dict, ctx: Context) -> Any:
     values = [_value(a, row, ctx) for a in args]
     if name == "case":
         # CASE(c1, v1, c2, v2, ..., [else]): the first true condition's value (null is not true).
-        for condition, value in zip(values[0::2], values[1::2]):
+        for condition, value in zip(values[0::2], values[1::2], strict=False):
             if condition is True:
                 return value
         return values[-1] if len(values) % 2 else None
@@ -354,7 +354,7 @@ def _stats(command: ast.StatsCommand, rows: list[dict], ctx: Context) -> list[di
     out = []
     for key, members in groups.items():
         row = {ROWS: tuple(i for m in members for i in m[ROWS])}
-        row.update(zip(names, key))
+        row.update(zip(names, key, strict=False))
         for alias in command.aggregates:
             row[alias.name] = _aggregate(alias.expr, members, ctx)
         out.append(row)

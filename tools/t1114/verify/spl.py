@@ -258,7 +258,7 @@ def _tstats(command: tuple, source: list[dict], ctx: Context) -> list[dict]:
             groups.setdefault(tuple(key), []).append(row)
     out = []
     for key, members in groups.items():
-        group = {f[1]: k for f, k in zip(by, key)}
+        group = {f[1]: k for f, k in zip(by, key, strict=False)}
         group[INDEX] = tuple(i for m in members for i in m[INDEX])
         for func, arg, alias in aggregates:
             name = alias[1] if alias else (f"{func}({arg[1]})" if arg else func)
