@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from itertools import product
+from collections.abc import Callable
 from typing import Any
 
 import esql as esql_parser
@@ -115,8 +116,8 @@ class _Run(Context):
         for span, moment in self.truncations:
             first = (-moment) % span
             edges.update(first + k * span for k in range(round(period / span)))
-        edges = sorted(edges)
-        return [(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False) if b > a]
+        ordered = sorted(edges)
+        return [(a + b) / 2 for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
 
 
 def evaluate(query: ast.EsqlQuery, events: list[Event], ctx: Context) -> set[int]:
@@ -266,6 +267,8 @@ def _binary(node: ast.BinaryExpr, row: dict, ctx: Context) -> Any:
 
 
 def _compare(a: Any, b: Any) -> int:
+    x: Any  # numbers, or strings when either is not one
+    y: Any
     x, y = as_number(a), as_number(b)
     if x is None or y is None or isinstance(a, str) and isinstance(b, str):
         x, y = as_text(a), as_text(b)
@@ -376,5 +379,6 @@ def _aggregate(node: Any, rows: list[dict], ctx: Context) -> Any:
         return len({as_text(v) for v in vals})
     if name in ("max", "min", "sum"):
         numbers = [n for n in (as_number(v) for v in vals) if n is not None]
-        return {"max": max, "min": min, "sum": sum}[name](numbers) if numbers else None
+        aggregate: Callable[[list[float]], float] = {"max": max, "min": min, "sum": sum}[name]  # type: ignore[assignment]
+        return aggregate(numbers) if numbers else None
     raise Unverifiable(f"aggregate {node.name}() is not evaluated")
