@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from audit_helpers import tenant_audit
 from t1114.audit import render
 from t1114.audit.baseline import compare, load_baseline

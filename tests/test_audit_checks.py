@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from audit_helpers import TENANT, by, tenant_audit
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from audit_helpers import TENANT, by, tenant_audit
 from t1114.audit.checks import CHECKS, Context
 from t1114.audit.errors import AuditInputError
 from t1114.audit.findings import RANK, Finding

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from audit_helpers import TENANT, TUNING, tenant_audit
 from t1114.audit.findings import (
     FINDING_TECHNIQUES,

@@ -15,6 +15,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+
 from audit_helpers import tenant_audit
 from t1114.audit import html
 from t1114.audit.findings import Finding

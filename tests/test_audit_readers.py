@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from audit_helpers import BAD, TENANT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from audit_helpers import BAD, TENANT
 from t1114.audit.errors import AuditInputError
 from t1114.audit.readers import decode, read_table
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from t1114.audit.recipients import LostValues, parse_recipient, parse_recipients
 
 DN = "/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=abc-bob"

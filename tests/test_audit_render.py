@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+
 from audit_helpers import tenant_audit
 from t1114.audit import render
 from t1114.errors import PackError

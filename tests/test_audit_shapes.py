@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+
 from audit_helpers import BAD, TENANT
 from t1114.audit.errors import AuditInputError
 from t1114.audit.readers import read_table

@@ -204,14 +204,14 @@ def _line_at(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def _array_elements(text: str, start: int, path: Path) -> list[tuple[Any, int]]:
+def _array_elements(text: str, start: int, path: Path) -> list[tuple[Any, int | None]]:
     """The elements of the array opening at ``start``, each with the line it starts on."""
     decoder = json.JSONDecoder()
-    out = []
+    out: list[tuple[Any, int | None]] = []
     i = start + 1
     ws = re.compile(r"[\s,]*")
     while True:
-        i = ws.match(text, i).end()
+        i = ws.match(text, i).end()  # type: ignore[union-attr]  # [\s,]* matches anywhere
         if i >= len(text) or text[i] == "]":
             return out
         value, end = decoder.raw_decode(text, i)
@@ -227,6 +227,7 @@ def read_json(text: str, path: Path) -> Table:
             return _read_json_lines(text, path)
         raise AuditInputError(path, f"broken JSON: {e.msg} (column {e.colno})", e.lineno) from None
     context: dict[str, Any] = {}
+    items: list[tuple[Any, int | None]]
     if isinstance(doc, list):
         items = _array_elements(text, text.index("["), path)
     elif isinstance(doc, dict):
@@ -247,8 +248,8 @@ def read_json(text: str, path: Path) -> Table:
 
 
 def _read_json_lines(text: str, path: Path) -> Table:
-    items = []
-    problems = []
+    items: list[tuple[Any, int | None]] = []
+    problems: list[AuditInputError] = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -381,8 +382,9 @@ def _value(node: _Node, types: dict[str, list[str]]) -> Any:
             c = node.child(container)
             if c is not None:
                 return [_value(x, types) for x in c.children]
-        if node.child("ToString") is not None:  # an enum, or an identity rendered as its name
-            return _unescape(node.child("ToString").text)
+        rendered = node.child("ToString")
+        if rendered is not None:  # an enum, or an identity rendered as its name
+            return _unescape(rendered.text)
         props = _props(node, types)
         if props:
             return props

@@ -116,7 +116,9 @@ def split_list(text: str) -> list[str]:
     text = text.strip()
     if text.startswith("{") and text.endswith("}"):
         text = text[1:-1]
-    items, depth, quoted, current = [], 0, False, []
+    items: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for ch in text:
         if ch == '"':
             quoted = not quoted

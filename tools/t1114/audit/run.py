@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sigma.pipelines.t1114.tuning import tuning_defaults
-
 from t1114.audit.checks import CHECKS, Context
 from t1114.audit.errors import AuditInputError
 from t1114.audit.findings import Finding, sort_key
@@ -112,6 +111,9 @@ def audit_paths(paths: Iterable[Path], tenant: Tenant) -> AuditResult:
         if check is None:
             continue
         for item in check(Context(table, shape, tenant)):
-            (errors if isinstance(item, AuditInputError) else findings).append(item)
+            if isinstance(item, AuditInputError):
+                errors.append(item)
+            else:
+                findings.append(item)
     findings.sort(key=sort_key)
     return AuditResult(findings, errors, sources)

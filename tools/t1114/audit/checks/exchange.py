@@ -185,7 +185,10 @@ def rule_findings(
         )
     )
     yield from found
-    if not hiding or broken or any(f.finding.endswith(("_external", "_unresolved")) for f in found):
+    forwards_out = any(
+        isinstance(f, Finding) and f.finding.endswith(("_external", "_unresolved")) for f in found
+    )
+    if not hiding or broken or forwards_out:
         return
     strong = any(h.startswith("hides itself") or "moves it" in h for h in hiding)
     yield ctx.finding(
