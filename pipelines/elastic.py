@@ -57,7 +57,8 @@ _O365_FIELDS = {
     "UserId": "user.id",
     "AppId": "o365.audit.AppId",
     "ClientAppId": "o365.audit.ClientAppId",
-    "ClientIP": "o365.audit.ClientIP",
+    # The integration moves the client address out of o365.audit (test-exchange-access-event).
+    "ClientIP": "client.address",
     "ClientInfoString": "o365.audit.ClientInfoString",
     "ExternalAccess": "o365.audit.ExternalAccess",
     "LogonType": "o365.audit.LogonType",
@@ -79,10 +80,12 @@ _O365_PREFIXES = {
 _O365_KEYWORD_NUMBERS = ("o365.audit.LogonType", "o365.audit.RecordType", "o365.audit.UserType")
 _GWS_ACTIVITY_FIELDS = {
     "actor.callerType": "google_workspace.actor.type",
-    "actor.email": "google_workspace.actor.email",
+    # The actor's address is source.user.email, the application event.provider (test-login
+    # vector, user_accounts sample event); google_workspace.actor holds only the type.
+    "actor.email": "source.user.email",
     "events.name": "event.action",
     "events.type": "google_workspace.event.type",
-    "id.applicationName": "google_workspace.id.application_name",
+    "id.applicationName": "event.provider",
     "ipAddress": "source.ip",
 }
 
@@ -277,9 +280,11 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = {
             "ObjectServer": "winlog.event_data.ObjectServer",
             "AccessMask": "winlog.event_data.AccessMask",
             "AccessList": "winlog.event_data.AccessList",
-            "ProcessName": "process.executable",
-            "SubjectUserName": "user.name",
-            "SubjectDomainName": "user.domain",
+            # The System integration keeps 4663's EventData under winlog.event_data and sets no
+            # process.* or user.* from it (test-4663 vector).
+            "ProcessName": "winlog.event_data.ProcessName",
+            "SubjectUserName": "winlog.event_data.SubjectUserName",
+            "SubjectDomainName": "winlog.event_data.SubjectDomainName",
             "Computer": "host.name",
         },
     ),

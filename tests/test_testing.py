@@ -32,14 +32,17 @@ def test_lower_case_variant_of_every_positive_still_matches(pack):
         for c in f.cases:
             if not c.match:
                 continue
-            events = {
-                shape: tuple(
+            def lowered_events(evs):
+                return tuple(
                     Event(e.index, {k: (v if k in ("data_stream.dataset", "sourcetype") else lower(v)) for k, v in e.fields.items()})
                     for e in evs
                 )
-                for shape, evs in c.events.items()
+
+            events = {shape: lowered_events(evs) for shape, evs in c.events.items()}
+            renderings = {
+                shape: {name: lowered_events(evs) for name, evs in variants.items()} for shape, variants in c.renderings.items()
             }
-            cases.append(replace(c, events=events, no_match=()))
+            cases.append(replace(c, events=events, renderings=renderings, no_match=()))
         lowered.append(replace(f, cases=tuple(cases)))
     report = run_tests(pack, lowered, all_targets().values())
     assert report.results and all(r.passed for r in report.results), [r for r in report.results if not r.passed]
@@ -70,7 +73,8 @@ def test_report_formats(pack):
     report = run_tests(pack, load_fixtures(pack), [all_targets()["splunk"]], {pack.find("m365_inbox_rule_forwarding").id})
     text = format_text(report, verbose=True)
     assert text.strip().endswith(f"{report.passed} passed, 0 failed")
-    assert "PASS m365_inbox_rule_forwarding [splunk]" in text
+    assert "PASS m365_inbox_rule_forwarding [splunk o365:management:activity]" in text
+    assert "cross-target verdicts: 0 unexplained disagreements" in text
     data = json.loads(format_json(report))
     assert data["failed"] == 0 and data["passed"] == len(data["results"]) > 0
     root = ET.fromstring(format_junit(report).split("?>", 1)[1])

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from t1114.fixtures import fixture_files
+from t1114.fixtures import case_renderings, fixture_files
 from t1114.loader import Pack
 from t1114.safeyaml import load_json
 
@@ -53,9 +53,10 @@ def fixture_cases(pack: Pack, shape: str) -> FixtureCases:
     positive, negative = [], []
     for path in fixture_files([pack.project.fixtures_dir]):
         for case in load_json(path).get("cases", []):
-            events = case.get("events", {}).get(shape)
-            if not events:
+            variants = case_renderings(case).get(shape)
+            if not variants:
                 continue
+            events = next(iter(variants.values()))
             (positive if case.get("match") else negative).append(events)
     return FixtureCases(positive, negative)
 

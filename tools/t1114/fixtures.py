@@ -2,16 +2,26 @@
 
 One JSON file per rule, beside the rule's place in the tree
 (``sigma/m365/x.yml`` -> ``fixtures/m365/x.json``). See fixtures/README.md for the format.
+
+A case holds its events once, in their raw form; ``t1114.shapes`` derives what every
+collector of every target makes of them (the case's renderings). A case may pin the
+collectors a target is tested with, replace a target's renderings by hand-written events
+where the platform records something the raw events cannot hold (``recorded``, with why), and
+document a platform difference in verdict (``platform_differences``, with why). Cases still
+written once per shape (``events`` as an object of shapes) load as before, as one rendering
+per shape; ``t1114 validate`` reports them.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 import jsonschema
 
+from t1114 import shapes as shape_renderers
 from t1114.errors import PackError, PackErrors
 from t1114.events import Event, flatten
 from t1114.loader import Pack
@@ -20,6 +30,8 @@ from t1114.safeyaml import load_json
 SHAPES = ("native", "splunk", "elastic")
 
 _EVENT_LIST = {"type": "array", "minItems": 1, "items": {"type": "object"}}
+_WHY = {"type": "string", "minLength": 10}
+_TARGET_KEY = "^(native|splunk|elastic)(/[A-Za-z0-9_.:-]+)?$"
 FIXTURE_SCHEMA = {
     "type": "object",
     "required": ["rule", "cases"],
@@ -41,10 +53,46 @@ FIXTURE_SCHEMA = {
                     "match": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                     "no_match": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                     "events": {
+                        "oneOf": [
+                            _EVENT_LIST,
+                            {
+                                "type": "object",
+                                "minProperties": 1,
+                                "additionalProperties": False,
+                                "properties": {shape: _EVENT_LIST for shape in SHAPES},
+                            },
+                        ]
+                    },
+                    "collectors": {
                         "type": "object",
-                        "minProperties": 1,
                         "additionalProperties": False,
-                        "properties": {shape: _EVENT_LIST for shape in SHAPES},
+                        "properties": {
+                            shape: {"type": "array", "minItems": 1, "items": {"type": "string"}, "uniqueItems": True}
+                            for shape in SHAPES
+                        },
+                    },
+                    "recorded": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            shape: {
+                                "type": "object",
+                                "required": ["events", "why"],
+                                "additionalProperties": False,
+                                "properties": {"events": _EVENT_LIST, "why": _WHY},
+                            }
+                            for shape in SHAPES
+                        },
+                    },
+                    "skip": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {shape: _WHY for shape in SHAPES},
+                    },
+                    "platform_differences": {
+                        "type": "object",
+                        "propertyNames": {"pattern": _TARGET_KEY},
+                        "additionalProperties": _WHY,
                     },
                 },
             },
@@ -61,7 +109,15 @@ class Case:
     source: str
     match: tuple[str, ...]  # rule ids
     no_match: tuple[str, ...]  # rule ids
-    events: dict[str, tuple[Event, ...]] = field(hash=False)
+    events: dict[str, tuple[Event, ...]] = field(hash=False)  # per shape: its first rendering
+    # shape -> collector (or "recorded", or "written" for a case written per shape) -> events
+    renderings: dict[str, dict[str, tuple[Event, ...]]] = field(default_factory=dict, hash=False, compare=False)
+    # "shape" or "shape/collector" -> why the verdict differs there
+    differences: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    written_once: bool = True
+
+    def difference(self, shape: str, collector: str) -> str | None:
+        return self.differences.get(f"{shape}/{collector}") or self.differences.get(shape)
 
     def expectation(self, rule_id: str) -> str | None:
         if rule_id in self.match:
@@ -119,14 +175,67 @@ def load_fixture(path: Path, pack: Pack) -> FixtureFile:
         if set(match) & set(no_match):
             raise PackError(path, f"case '{raw['name']}' lists a rule in both 'match' and 'no_match'")
         try:
-            events = {
-                shape: tuple(Event(i, flatten(doc)) for i, doc in enumerate(docs))
-                for shape, docs in raw["events"].items()
+            renderings = {
+                shape: {name: tuple(Event(i, flatten(doc)) for i, doc in enumerate(docs)) for name, docs in variants.items()}
+                for shape, variants in case_renderings(raw).items()
             }
         except ValueError as e:
             raise PackError(path, f"case '{raw['name']}': {e}") from None
-        cases.append(Case(path, raw["name"], raw["description"], raw["source"], match, no_match, events))
+        events = {shape: next(iter(variants.values())) for shape, variants in renderings.items() if variants}
+        differences = dict(raw.get("platform_differences", {}))
+        for key in differences:
+            shape, _, collector = key.partition("/")
+            if shape not in renderings or (collector and collector not in renderings[shape]):
+                raise PackError(path, f"case '{raw['name']}': platform_differences names '{key}', which the case has no events for")
+        cases.append(
+            Case(path, raw["name"], raw["description"], raw["source"], match, no_match, events, renderings, differences,
+                 isinstance(raw["events"], list))
+        )
     return FixtureFile(path, owner, tuple(cases))
+
+
+def case_renderings(raw: dict) -> dict[str, dict[str, list[dict]]]:
+    """A case's events on each shape, per collector: ``{shape: {collector: [documents]}}``.
+
+    One variant per collector any of the case's events has on the shape (an event without
+    that collector keeps its usual one); a shape some event has no collector for gets none.
+    ``collectors`` narrows a shape to the named collectors, ``recorded`` replaces a shape's
+    variants by its hand-written events, ``skip`` leaves a shape out (with why). Raises ValueError for an event no renderer knows.
+    """
+    events = raw["events"]
+    if isinstance(events, dict):  # written per shape
+        return {shape: {"written": docs} for shape, docs in events.items()}
+    pinned = raw.get("collectors", {})
+    out: dict[str, dict[str, list[dict]]] = {}
+    for shape in SHAPES:
+        if shape in raw.get("recorded", {}):
+            out[shape] = {"recorded": raw["recorded"][shape]["events"]}
+            continue
+        if shape in raw.get("skip", {}):
+            continue
+        per_event = [tuple(c for c in shape_renderers.collectors(e, shape) if c not in shape_renderers.PENDING)
+                     for e in events]
+        if not all(per_event):
+            continue
+        names: list[str] = []
+        for options in per_event:
+            names.extend(n for n in options if n not in names)
+        if shape in pinned:
+            unknown = [n for n in pinned[shape] if n not in names]
+            if unknown:
+                raise ValueError(f"no event of the case has collector '{unknown[0]}' on {shape} ({', '.join(names)})")
+            names = list(pinned[shape])
+        variants: dict[str, list[dict]] = {}
+        seen: set[str] = set()
+        for name in names:
+            docs = [d for e, options in zip(events, per_event)
+                    for d in shape_renderers.render(e, shape, name if name in options else options[0])]
+            key = json.dumps(docs, sort_keys=True, default=str)
+            if key not in seen:
+                seen.add(key)
+                variants[name] = docs
+        out[shape] = variants
+    return out
 
 
 def load_fixtures(pack: Pack, dirs: Iterable[Path] | None = None) -> list[FixtureFile]:

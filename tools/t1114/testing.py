@@ -32,12 +32,28 @@ class CaseResult:
     passed: bool
     reason: str
     matched_events: tuple[int, ...]
+    collector: str = ""  # the rendering's collector ("written": a case written per shape)
+    difference: str = ""  # the platform difference the case documents for this rendering
 
 
 @dataclass
 class TestReport:
     results: list[CaseResult]
     queries: QueryReport = field(default_factory=QueryReport)
+
+    def disagreements(self) -> list[tuple[str, str, str, list[CaseResult]]]:
+        """(rule, file, case, results) of every case whose renderings got different verdicts."""
+        groups: dict[tuple[str, str, str], list[CaseResult]] = {}
+        for r in self.results:
+            groups.setdefault((r.rule_name, r.file, r.case), []).append(r)
+        return [(*key, rs) for key, rs in sorted(groups.items()) if len({bool(r.matched_events) for r in rs}) > 1]
+
+    def coverage(self) -> dict[str, list[str]]:
+        """Per rule, the ``target/collector`` renderings its cases ran on."""
+        out: dict[str, set[str]] = {}
+        for r in self.results:
+            out.setdefault(r.rule_name, set()).add(f"{r.target}/{r.collector}")
+        return {rule: sorted(v) for rule, v in sorted(out.items())}
 
     @property
     def passed(self) -> int:
@@ -66,43 +82,53 @@ def run_tests(
         tuning = load_tuning(pack.project.fixture_tuning_file)
     targets = list(targets)
     results: list[CaseResult] = []
+    # The queries are checked on each case's first rendering per shape (Case.events).
+    reference: dict[tuple, tuple[int, ...]] = {}
     for target in targets:
         applicable = applicable_rules(target, pack)
         ids = {r.id for r in applicable}
         compiled = {r.id: r for r in engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline(tuning))}
         for fixture in fixtures:
             for case in fixture.cases:
-                events = case.events.get(target.shape)
-                if events is None:
-                    continue
                 wanted = [
                     rid for rid in case.match + case.no_match if rid in ids and (not rule_filter or rid in rule_filter)
                 ]
                 if not wanted:
                     continue
-                hits = engine.run([compiled[rid] for rid in wanted if rid in compiled], list(events), target.timestamp_fields)
-                for rid in wanted:
-                    rule = pack.find(rid)
-                    matched = tuple(sorted({i for h in hits if h.rule_id == rid for i in h.event_indices}))
-                    expected = case.expectation(rid)
-                    results.append(_verdict(rule.id, rule.name, target.name, case, pack, expected, matched))
+                for n, (collector, events) in enumerate(case.renderings.get(target.shape, {}).items()):
+                    hits = engine.run([compiled[rid] for rid in wanted if rid in compiled], list(events), target.timestamp_fields)
+                    for rid in wanted:
+                        rule = pack.find(rid)
+                        matched = tuple(sorted({i for h in hits if h.rule_id == rid for i in h.event_indices}))
+                        result = _verdict(rule, target, case, pack, case.expectation(rid), matched, collector)
+                        results.append(result)
+                        if n == 0:
+                            reference[(rid, target.name, result.file, case.name)] = matched
     results.sort(key=lambda r: (r.rule_name, r.target, r.case))
     report = TestReport(results)
     if queries:
-        reference = {(r.rule_id, r.target, r.file, r.case): r.matched_events for r in results}
         report.queries = check_queries(pack, fixtures, targets, reference, rule_filter, tuning)
     return report
 
 
-def _verdict(rule_id, rule_name, target, case, pack, expected, matched) -> CaseResult:
-    if expected == "match":
+def _verdict(rule, target, case, pack, expected, matched, collector) -> CaseResult:
+    """A rendering's verdict against the case's expectation; where the case documents a
+    platform difference for the rendering, the verdict must be the other one."""
+    difference = case.difference(target.shape, collector) or ""
+    agrees = bool(matched) == (expected == "match")
+    if difference:
+        passed = not agrees
+        reason = (f"documented platform difference: {difference}" if passed
+                  else f"the documented platform difference ({difference}) did not occur: the verdict agrees")
+    elif expected == "match":
         passed = bool(matched)
         reason = f"matched events {list(matched)}" if passed else "expected a match and got none"
     else:
         passed = not matched
         reason = "no match, as expected" if passed else f"expected no match, but events {list(matched)} matched"
     return CaseResult(
-        rule_id, rule_name, target, case.name, pack.project.relative(case.file), expected, passed, reason, matched
+        rule.id, rule.name, target.name, case.name, pack.project.relative(case.file), expected, passed, reason, matched,
+        collector, difference,
     )
 
 
@@ -111,13 +137,26 @@ def format_text(report: TestReport, verbose: bool = False) -> str:
     for r in report.results:
         if verbose or not r.passed:
             status = "PASS" if r.passed else "FAIL"
-            lines.append(f"{status} {r.rule_name} [{r.target}] {r.case} ({r.file}): {r.reason}")
+            lines.append(f"{status} {r.rule_name} [{r.target} {r.collector}] {r.case} ({r.file}): {r.reason}")
     by_target: dict[str, list[CaseResult]] = {}
     for r in report.results:
         by_target.setdefault(r.target, []).append(r)
     for target, rs in sorted(by_target.items()):
         ok = sum(r.passed for r in rs)
         lines.append(f"{target}: {ok} passed, {len(rs) - ok} failed")
+    disagreements = report.disagreements()
+    documented = [d for d in disagreements if all(r.passed for r in d[3])]
+    for rule, file, case, rs in disagreements:
+        if verbose or not all(r.passed for r in rs):
+            verdicts = ", ".join(f"{r.target}/{r.collector}={'match' if r.matched_events else 'no match'}" for r in rs)
+            lines.append(f"VERDICTS {rule} {case} ({file}): {verdicts}")
+    lines.append(
+        f"cross-target verdicts: {len(disagreements) - len(documented)} unexplained disagreements, "
+        f"{len(documented)} documented platform differences"
+    )
+    if verbose:
+        for rule, covered in report.coverage().items():
+            lines.append(f"COVERAGE {rule}: {', '.join(covered)}")
     lines.extend(format_query_text(report.queries, verbose))
     lines.append(f"{report.passed} passed, {report.failed} failed")
     return "\n".join(lines) + "\n"
@@ -148,6 +187,12 @@ def format_json(report: TestReport) -> str:
         "passed": report.passed,
         "failed": report.failed,
         "results": [asdict(r) for r in report.results],
+        "coverage": report.coverage(),
+        "disagreements": [
+            {"rule": rule, "file": file, "case": case, "documented": all(r.passed for r in rs),
+             "verdicts": {f"{r.target}/{r.collector}": bool(r.matched_events) for r in rs}}
+            for rule, file, case, rs in report.disagreements()
+        ],
         "queries": {
             "ok": report.queries.ok,
             "rules": [asdict(r) for r in report.queries.rules()],
@@ -167,7 +212,9 @@ def format_junit(report: TestReport) -> str:
             suites, "testsuite", name=rule_name, tests=str(len(rs)), failures=str(sum(not r.passed for r in rs))
         )
         for r in rs:
-            case = ET.SubElement(suite, "testcase", classname=f"{rule_name}.{r.target}", name=r.case, file=r.file)
+            case = ET.SubElement(
+                suite, "testcase", classname=f"{rule_name}.{r.target}", name=f"{r.case}[{r.collector}]", file=r.file
+            )
             if not r.passed:
                 ET.SubElement(case, "failure", message=r.reason).text = r.reason
     query_rules = report.queries.rules()
