@@ -197,7 +197,10 @@ def _audit_elastic(records: list[str]) -> dict:
             paths.append({k: v[0] for k, v in fields.items() if k in ("name", "nametype", "inode", "mode", "ouid", "ogid", "item", "dev")})
         else:
             by_type.setdefault(record_type, fields)
-    syscall = {k: v[0] for k, v in by_type.get("SYSCALL", {}).items()}
+    # The SYSCALL record carries the process and its ids; a user-space event (USER_CMD,
+    # ADD_GROUP...) has none, and its own first record stands in.
+    primary = by_type.get("SYSCALL") or next(iter(by_type.values()), {})
+    syscall = {k: v[0] for k, v in primary.items()}
     execve = {k: v[0] for k, v in by_type.get("EXECVE", {}).items()}
     types = event["type"] if isinstance(event["type"], list) else [event["type"]]
     data = {k: syscall[k] for k in ("arch", "tty", "exit", "a0", "a1", "a2", "a3") if k in syscall}

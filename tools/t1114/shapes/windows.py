@@ -56,7 +56,9 @@ def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
     native = ("evtx", "eventdata_flat") if "Event" in raw else ("eventdata_flat",)
     if channel == EXCHANGE:
         return {"native": native + ("rendered_message",), "splunk": ("WinEventLog",), "elastic": ("windows.forwarded",)}
-    return {"native": native, "splunk": ("XmlWinEventLog",), "elastic": _ELASTIC.get((channel, event_id), ("windows.forwarded",))}
+    default = {SYSMON: ("windows.sysmon_operational", "windows.forwarded"), SECURITY: ("system.security", "windows.forwarded"),
+               POWERSHELL: ("windows.powershell_operational", "windows.forwarded")}.get(channel, ("windows.forwarded",))
+    return {"native": native, "splunk": ("XmlWinEventLog",), "elastic": _ELASTIC.get((channel, event_id), default)}
 
 
 def render(raw: dict, target: str, collector: str) -> dict:
@@ -266,8 +268,8 @@ def _defend(doc: dict, channel: str, event_id: int, d: dict, host: str) -> dict:
                         "module": "endpoint", "dataset": "endpoint.events.process"}
     else:
         target = str(d.get("TargetFilename", ""))
-        directory, _, name = target.rpartition("\\")
-        doc["file"] = {"path": target, "name": name, "directory": directory, "extension": name.rpartition(".")[2]}
+        name = basename(target)
+        doc["file"] = {"path": target, "name": name, "extension": name.rpartition(".")[2]}
         doc["process"] = {"executable": d.get("Image"), "name": basename(d.get("Image", "")), "pid": d.get("ProcessId")}
         doc["data_stream"]["dataset"] = "endpoint.events.file"
         doc["event"] = {"action": "creation", "type": ["creation"], "category": ["file"], "kind": "event", "module": "endpoint"}
