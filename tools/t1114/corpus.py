@@ -1,6 +1,8 @@
 """Seeded synthetic event corpora, for the benchmark and the scan's differential tests.
 
-A corpus mixes, in the shape of one target (native, splunk or elastic):
+A corpus is one stream of raw events, rendered to the shape of one target (native, splunk or
+elastic) by ``t1114.shapes`` with each event's usual collector, so the same seed gives the same
+events on every target (``t1114.testing.corpus_agreement`` compares their verdicts). It mixes:
 
 * background events of the pack's log sources and of others no rule reads (benign process
   starts, network connections, logons, mailbox reads, SharePoint and Entra ID records);
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from t1114 import shapes
 from t1114.fixtures import case_renderings, fixture_files
 from t1114.loader import Pack
 from t1114.safeyaml import load_json
@@ -61,6 +64,12 @@ def fixture_cases(pack: Pack, shape: str) -> FixtureCases:
     return FixtureCases(positive, negative)
 
 
+def render_default(raw: dict, shape: str) -> list[dict]:
+    """``raw`` as the shape's usual collector delivers it; nothing where the shape has none."""
+    names = [c for c in shapes.collectors(raw, shape) if c not in shapes.PENDING]
+    return shapes.render(raw, shape, names[0]) if names else []
+
+
 class Corpus:
     """An endless, reproducible stream of events of one shape."""
 
@@ -68,15 +77,26 @@ class Corpus:
         self.shape = shape
         self.rng = random.Random(seed)
         self.mix = mix
-        self.cases = fixture_cases(pack, shape)
+        self.cases = fixture_cases(pack, "native")
         self.clock = EPOCH
         self.planted = 0
         self._users = [f"{first}.{last}{n}" for n in range(40) for first, last in _NAMES]
         self._hosts = [f"WS{n:04d}" for n in range(800)]
 
     def events(self, count: int) -> Iterator[dict]:
+        """``count`` events of the corpus's shape (raw events the shape has no collector for
+        are left out)."""
         produced = 0
-        while produced < count:
+        for raw in self.raw_events():
+            for doc in render_default(raw, self.shape):
+                if produced == count:
+                    return
+                yield doc
+                produced += 1
+
+    def raw_events(self) -> Iterator[dict]:
+        """The endless stream of raw (native) events the corpus renders."""
+        while True:
             roll = self.rng.random()
             if roll < self.mix.attack and self.cases.positive:
                 group = self._fixture_case(self.rng.choice(self.cases.positive), attack=True)
@@ -84,9 +104,7 @@ class Corpus:
                 group = self._fixture_case(self.rng.choice(self.cases.negative), attack=False)
             else:
                 group = [self._background()]
-            for event in group[: count - produced]:
-                yield event
-                produced += 1
+            yield from group
 
     def _tick(self) -> dt.datetime:
         self.clock += dt.timedelta(milliseconds=self.rng.expovariate(1.0 / self.mix.mean_step_ms))
@@ -124,7 +142,7 @@ class Corpus:
         at = self._tick()
         kind = self.rng.choices(_BACKGROUND_KINDS, weights=_BACKGROUND_WEIGHTS)[0]
         facts = kind(self.rng, self)
-        return _RENDER[self.shape](facts, at)
+        return _native(facts, at)
 
 
 # --- timestamps and names in fixture events -----------------------------------------------
@@ -298,41 +316,7 @@ def _windows(f: dict, at: dt.datetime) -> tuple[str, str, int, dict]:
     return (*security, 4624, {"TargetUserName": f["user"], "LogonType": f["logon_type"], "IpAddress": f["source_ip"]})
 
 
-def _splunk(f: dict, at: dt.datetime) -> dict:
-    if f["kind"] == "audit":
-        doc = _native(f, at)
-        for key, field in (("Parameters", "Parameters{}"), ("OperationProperties", "OperationProperties{}")):
-            if key in doc:
-                pairs = doc.pop(key)
-                doc[f"{field}.Name"] = [p["Name"] for p in pairs]
-                doc[f"{field}.Value"] = [p["Value"] for p in pairs]
-        return {"_time": _iso(at), "sourcetype": "o365:management:activity", "source": "o365:management:activity", **doc}
-    channel, _, event_id, data = _windows(f, at)
-    return {"_time": _iso(at), "host": f["host"], "source": f"XmlWinEventLog:{channel}", "sourcetype": "XmlWinEventLog",
-            "EventCode": event_id, "Computer": f"{f['host']}.contoso.local", **data}
 
-
-def _elastic(f: dict, at: dt.datetime) -> dict:
-    if f["kind"] == "audit":
-        audit = _native(f, at)
-        for key in ("Parameters", "OperationProperties"):
-            if key in audit:
-                audit[key] = {p["Name"]: p["Value"] for p in audit[key]}
-        return {"@timestamp": _iso(at), "data_stream": {"dataset": "o365.audit", "namespace": "default", "type": "logs"},
-                "event": {"action": f["operation"], "provider": f["workload"], "kind": "event", "outcome": "success"},
-                "user": {"id": f["user"]}, "source": {"ip": f["ip"]}, "o365": {"audit": audit}}
-    channel, _, event_id, data = _windows(f, at)
-    dataset = "windows.sysmon_operational" if channel.startswith("Microsoft") else "system.security"
-    doc = {"@timestamp": _iso(at), "data_stream": {"dataset": dataset, "namespace": "default", "type": "logs"},
-           "event": {"code": str(event_id), "kind": "event"}, "host": {"name": f"{f['host']}.contoso.local"},
-           "winlog": {"channel": channel, "event_data": data}}
-    if f["kind"] == "process":
-        doc["process"] = {"executable": f["image"], "command_line": f["command"], "pid": f["pid"],
-                          "parent": {"executable": f["parent"]}}
-    return doc
-
-
-_RENDER = {"native": _native, "splunk": _splunk, "elastic": _elastic}
 
 
 def write_jsonl(path: Path, events, compress: bool | None = None) -> int:

@@ -8,12 +8,14 @@ target how many rules are verified at query level, how many are not, and why.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Iterable
 from xml.etree import ElementTree as ET
 
 from t1114 import engine
+from t1114.events import Event, flatten
 from t1114.fixtures import FixtureFile
 from t1114.loader import Pack
 from t1114.targets import Target, applicable_rules
@@ -40,6 +42,7 @@ class CaseResult:
 class TestReport:
     results: list[CaseResult]
     queries: QueryReport = field(default_factory=QueryReport)
+    corpus: CorpusAgreement | None = None
 
     def disagreements(self) -> list[tuple[str, str, str, list[CaseResult]]]:
         """(rule, file, case, results) of every case whose renderings got different verdicts."""
@@ -65,7 +68,7 @@ class TestReport:
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and bool(self.results) and self.queries.ok
+        return self.failed == 0 and bool(self.results) and self.queries.ok and (self.corpus is None or self.corpus.ok)
 
 
 def run_tests(
@@ -75,9 +78,12 @@ def run_tests(
     rule_filter: set[str] | None = None,
     queries: bool = True,
     tuning: dict | None = None,
+    corpus_events: int = 0,
 ) -> TestReport:
     """``tuning``: the lists to evaluate with; by default those the fixtures are written for
-    (fixtures/tuning.yml), so the fixtures hold whatever the pack's own tuning file says."""
+    (fixtures/tuning.yml), so the fixtures hold whatever the pack's own tuning file says.
+    ``corpus_events``: also compare the verdicts over a generated corpus of that many raw
+    events rendered to every target's shape (``corpus_agreement``)."""
     if tuning is None:
         tuning = load_tuning(pack.project.fixture_tuning_file)
     targets = list(targets)
@@ -108,6 +114,8 @@ def run_tests(
     report = TestReport(results)
     if queries:
         report.queries = check_queries(pack, fixtures, targets, reference, rule_filter, tuning)
+    if corpus_events:
+        report.corpus = corpus_agreement(pack, targets, corpus_events, tuning=tuning)
     return report
 
 
@@ -158,6 +166,8 @@ def format_text(report: TestReport, verbose: bool = False) -> str:
         for rule, covered in report.coverage().items():
             lines.append(f"COVERAGE {rule}: {', '.join(covered)}")
     lines.extend(format_query_text(report.queries, verbose))
+    if report.corpus is not None:
+        lines.extend(format_corpus_text(report.corpus))
     lines.append(f"{report.passed} passed, {report.failed} failed")
     return "\n".join(lines) + "\n"
 
@@ -193,6 +203,7 @@ def format_json(report: TestReport) -> str:
              "verdicts": {f"{r.target}/{r.collector}": bool(r.matched_events) for r in rs}}
             for rule, file, case, rs in report.disagreements()
         ],
+        "corpus": asdict(report.corpus) if report.corpus is not None else None,
         "queries": {
             "ok": report.queries.ok,
             "rules": [asdict(r) for r in report.queries.rules()],
@@ -232,3 +243,85 @@ def format_junit(report: TestReport) -> str:
 
 
 FORMATS = {"text": format_text, "json": format_json, "junit": format_junit}
+
+
+# --- one verdict per event over a generated corpus ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class CorpusDisagreement:
+    rule_name: str
+    target: str
+    only_native: tuple[int, ...]  # raw events the rule matched natively only
+    only_target: tuple[int, ...]  # raw events it matched on the target only
+
+
+@dataclass
+class CorpusAgreement:
+    events: int
+    matched: int  # (rule, raw event) verdicts compared that matched
+    disagreements: list[CorpusDisagreement]
+
+    @property
+    def ok(self) -> bool:
+        return not self.disagreements
+
+
+def corpus_agreement(
+    pack: Pack, targets: Iterable[Target], count: int, seed: int = 1114, tuning: dict | None = None
+) -> CorpusAgreement:
+    """The generated corpus's raw events, rendered to each target's shape, must get the same
+    verdict from every rule on every target that runs the rule; raw events a target has no
+    collector for are compared only where they are rendered."""
+    from t1114.corpus import Corpus, Mix, render_default
+
+    if tuning is None:
+        tuning = load_tuning(pack.project.fixture_tuning_file)
+    corpus = Corpus(pack, "native", seed=seed, mix=Mix(attack=0.02))
+    raw = list(itertools.islice(corpus.raw_events(), count))
+    verdicts: dict[str, dict[str, set[int]]] = {}
+    rendered_on: dict[str, set[int]] = {}
+    for target in targets:
+        docs, owner = [], []
+        for i, event in enumerate(raw):
+            for doc in render_default(event, target.shape):
+                docs.append(doc)
+                owner.append(i)
+        rendered_on[target.name] = set(owner)
+        events = [Event(n, flatten(doc)) for n, doc in enumerate(docs)]
+        applicable = applicable_rules(target, pack)
+        compiled = engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline(tuning))
+        hits = engine.run(compiled, events, target.timestamp_fields)
+        per_rule: dict[str, set[int]] = {r.id: set() for r in applicable}
+        for hit in hits:
+            per_rule.setdefault(hit.rule_id, set()).update(owner[i] for i in hit.event_indices)
+        verdicts[target.name] = per_rule
+    native = next((t.name for t in targets if t.shape == "native"), None)
+    disagreements, matched = [], 0
+    if native is not None:
+        for name, per_rule in verdicts.items():
+            if name == native:
+                continue
+            common = rendered_on[name] & rendered_on[native]
+            for rule_id, hits in per_rule.items():
+                if rule_id not in verdicts[native]:
+                    continue
+                mine, theirs = hits & common, verdicts[native][rule_id] & common
+                matched += len(mine)
+                if mine != theirs:
+                    disagreements.append(CorpusDisagreement(
+                        pack.find(rule_id).name, name, tuple(sorted(theirs - mine)), tuple(sorted(mine - theirs))))
+    return CorpusAgreement(len(raw), matched, sorted(disagreements, key=lambda d: (d.rule_name, d.target)))
+
+
+def format_corpus_text(agreement: CorpusAgreement) -> list[str]:
+    lines = [
+        f"DISAGREE corpus {d.rule_name} [{d.target}]: raw events {list(d.only_native)[:10]} matched natively only, "
+        f"{list(d.only_target)[:10]} on {d.target} only"
+        for d in agreement.disagreements
+    ]
+    lines.append(
+        f"corpus of {agreement.events} raw events: {agreement.matched} matched verdicts compared, "
+        f"{len(agreement.disagreements)} cross-target disagreements"
+    )
+    return lines
