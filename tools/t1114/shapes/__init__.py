@@ -21,7 +21,7 @@ from t1114.shapes import google, linux, macos, microsoft, windows
 
 TARGETS = ("native", "splunk", "elastic")
 # Collectors the pipelines do not map yet: rendered, but not part of a case's renderings.
-PENDING = frozenset({"sysmon_linux.log", "sigma_taxonomy", "rendered_message", "cloud_logging"})
+PENDING = frozenset({"sysmon_linux.log", "sigma_taxonomy", "rendered_message"})
 # Order matters: the first family that recognises an event renders it.
 FAMILIES: tuple[ModuleType, ...] = (windows, linux, macos, microsoft, google)
 

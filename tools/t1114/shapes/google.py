@@ -54,7 +54,9 @@ def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
         return {"native": ("bigquery_export",), "splunk": ("gws:gmail",), "elastic": ("google_workspace.gmail",)}
     app = _application(raw if kind == "reports" else from_cloud_logging(raw))
     if kind == "cloud_logging":
-        return {"native": ("cloud_logging",), "elastic": (f"google_workspace.{app}",), "splunk": (f"gws:reports:{app}",)}
+        # On Splunk and Elastic a Cloud Logging entry arrives through the Google Cloud add-on
+        # and integration (gcp.audit), whose shapes this pack does not render (docs/platforms.md).
+        return {"native": ("cloud_logging",)}
     return {"native": ("reports_api", "cloud_logging"), "splunk": (f"gws:reports:{app}",), "elastic": (f"google_workspace.{app}",)}
 
 
@@ -62,7 +64,7 @@ def render(raw: dict, target: str, collector: str) -> dict:
     kind = _kind(raw)
     if kind == "gmail":
         return _gmail_splunk(raw) if target == "splunk" else _gmail_elastic(raw)
-    activity = from_cloud_logging(raw) if kind == "cloud_logging" else raw
+    activity = raw
     if target == "native":
         return to_cloud_logging(activity)
     if target == "splunk":
