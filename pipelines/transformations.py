@@ -52,9 +52,6 @@ class NameValueListTransformation(DetectionItemTransformation):
         return SigmaDetection([name_item, value_item], item_linking=ConditionAND)
 
 
-# --- Windows / Exchange Server (AN1309) ---
-
-
 def _plain_string(value) -> SigmaString | None:
     return value if isinstance(value, SigmaString) else None
 

@@ -74,10 +74,10 @@ def dist(pack, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def compiled(pack):
     """rule name -> target -> CompiledQuery, for every build target."""
-    from t1114.build import compile_pack
+    from t1114.build import compile_queries
     from t1114.targets import build_targets
 
     found: dict = {}
-    for q in compile_pack(pack, build_targets().values()):
+    for q in compile_queries(pack, build_targets().values()):
         found.setdefault(q.rule_name, {})[q.target] = q
     return found

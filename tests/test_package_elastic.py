@@ -14,7 +14,8 @@ from t1114 import schema
 from t1114.attack import load_attack
 from t1114.errors import PackError
 from t1114.loader import load_pack
-from t1114.package import Bundle, ProjectInfo, elastic, metadata
+from t1114.package import Bundle, ProjectInfo, metadata
+from t1114.targets.elastic import package as elastic
 
 ROOT = Path(__file__).resolve().parents[1]
 KIBANA_SCHEMA = json.loads((ROOT / "tools/t1114/data/schemas/kibana_rule.schema.json").read_text())
@@ -199,15 +200,15 @@ def test_a_field_missing_from_the_schema_is_an_error(pack, compiled):
 
 
 def test_rules_under_a_non_generating_correlation_are_building_blocks(pack_copy):
-    from t1114.build import compile_pack
-    from t1114.package import splunk
+    from t1114.build import compile_queries
+    from t1114.targets.splunk import package as splunk
     from t1114.project import Project
     from t1114.targets import build_targets
 
     path = pack_copy / "sigma" / "m365" / "m365_forwarding_rule_and_mailbox_sync.yml"
     path.write_text(path.read_text().replace("generate: true", "generate: false"))
     copy = load_pack(Project(pack_copy))
-    bundle = bundle_for(copy, compile_pack(copy, build_targets().values()))
+    bundle = bundle_for(copy, compile_queries(copy, build_targets().values()))
     docs = {json.loads(line)["name"]: json.loads(line) for line in elastic.ndjson(bundle).splitlines()}
     searches = splunk.savedsearches_conf(bundle)
     for name in ("m365_inbox_rule_forwarding", "m365_mailbox_sync_access", "m365_forwarding_rule_and_mailbox_sync"):

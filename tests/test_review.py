@@ -154,7 +154,7 @@ def test_regressions_fail_the_review(cli, repo, pack, dist):
     doc["detection"]["review_edit"] = {"CommandLine|contains": NEVER}
     doc["detection"]["condition"] = f"({doc['detection']['condition']}) and review_edit"
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
-    commit(repo, "tools/t1114/targets/elastic.py", "class ElasticTarget(Target):\n", "class ElasticTarget(Target):\n    builds = False\n")
+    commit(repo, "tools/t1114/targets/elastic/__init__.py", "class ElasticTarget(Target):\n", "class ElasticTarget(Target):\n    builds = False\n")
     result, report, out = review(cli, repo)
     assert result.returncode == 1
     fixture = [r for r in report["regressions"] if r["kind"] == "fixture"]

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from t1114 import build as build_module
-from t1114.build import compile_pack
+from t1114.build import compile_queries
 from t1114.errors import PackErrors
 from t1114.fixtures import load_fixtures
 from t1114.targets import all_targets, build_targets
@@ -20,7 +20,7 @@ def report(pack):
 
 
 def test_every_shipped_query_parses(pack):
-    compiled = compile_pack(pack, build_targets().values())
+    compiled = compile_queries(pack, build_targets().values())
     assert {q.language for q in compiled} >= {"spl", "eql"}
     for q in compiled:
         assert len(parse(q)) == len(q.queries) > 0
@@ -65,14 +65,14 @@ def test_a_query_that_does_not_parse_fails_the_build_naming_the_rule(pack, monke
 
     monkeypatch.setattr(PackEqlBackend, "field_in_list_expression", "{field}{op}(({list})")
     with pytest.raises(PackErrors) as e:
-        compile_pack(pack, [all_targets()["elastic"]])
+        compile_queries(pack, [all_targets()["elastic"]])
     messages = [str(x) for x in e.value.errors]
     assert any(
         m.startswith("sigma/m365/m365_inbox_rule_forwarding.yml: rule 'm365_inbox_rule_forwarding': elastic eql query")
         and "does not parse" in m
         for m in messages
     ), messages
-    assert build_module.compile_pack is compile_pack
+    assert build_module.compile_queries is compile_queries
 
 
 def test_test_command_reports_a_query_that_does_not_parse(pack, monkeypatch):

@@ -21,12 +21,13 @@ from t1114.fixtures import load_fixtures
 from t1114.loader import Pack
 from t1114.output import write_atomically, write_text
 from t1114.package import Bundle, coverage, project_info
-from t1114.targets import CompiledQuery, Target, all_targets
+from t1114.compiled import CompiledQuery
+from t1114.targets import Target, all_targets
 from t1114.testing import run_tests
 from t1114.verify import check_syntax
 
 
-def compile_pack(pack: Pack, targets: Iterable[Target]) -> list[CompiledQuery]:
+def compile_queries(pack: Pack, targets: Iterable[Target]) -> list[CompiledQuery]:
     """Every rule compiled for every target; each query must parse in its own language."""
     use_offline_attack_data()
     compiled, errors = [], []
@@ -85,12 +86,12 @@ def fixture_results(pack: Pack) -> list[dict]:
 
 def pack_coverage(pack: Pack, targets: Iterable[Target]) -> dict:
     """The coverage model of the pack as ``build`` would write it."""
-    meta = manifest(pack, compile_pack(pack, targets), project_info(pack.project).version)
+    meta = manifest(pack, compile_queries(pack, targets), project_info(pack.project).version)
     return coverage.model(meta, fixture_results(pack))
 
 
 def build(pack: Pack, targets: list[Target], out: Path) -> list[CompiledQuery]:
-    compiled = compile_pack(pack, targets)
+    compiled = compile_queries(pack, targets)
     info = project_info(pack.project)
     bundle = Bundle(pack, tuple(compiled), info)
     meta = manifest(pack, compiled, info.version)

@@ -168,6 +168,9 @@ def cmd_bench(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from t1114.targets import DEFAULT_EVENT_TARGET, all_targets, build_targets
+
+    every, builds = sorted(all_targets()), sorted(build_targets())
     p = argparse.ArgumentParser(prog="t1114", description="Build, validate, test and scan the T1114 detection pack.")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--root", help="the pack's root directory (default: found from the current directory)")
@@ -178,13 +181,13 @@ def parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
 
     b = sub.add_parser("build", help="compile every rule for every target into dist/")
-    b.add_argument("--target", default="all", help="splunk, elastic or all (default)")
+    b.add_argument("--target", default="all", choices=[*builds, "all"], help="a build target, or all (default)")
     b.add_argument("--out", default="dist", help="output directory (default: dist)")
     b.set_defaults(func=cmd_build)
 
     t = sub.add_parser("test", help="evaluate rules against their fixtures")
     t.add_argument("--rule", action="append", help="only this rule (name or id); repeatable")
-    t.add_argument("--target", help="native, splunk or elastic (default: every target)")
+    t.add_argument("--target", choices=[*every, "all", "every"], help="one target (default: every target)")
     t.add_argument("--fixtures", nargs="+", metavar="DIR", help="fixture files or directories (default: fixtures/)")
     t.add_argument(
         "--corpus-events",
@@ -207,7 +210,7 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_coverage)
 
     s = sub.add_parser("scan", help="run the pack over recorded events; one hit per line")
-    s.add_argument("--target", required=True, choices=["native", "splunk", "elastic"], help="shape of the events")
+    s.add_argument("--target", required=True, choices=every, help="the target whose events these are")
     s.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="hit output (default: jsonl)")
     s.add_argument("--summary", action="store_true", help="print hits per rule on stderr at the end")
     s.add_argument("files", nargs="+", help="event files or directories (JSON, JSON Lines, .gz, .evtx)")
@@ -217,7 +220,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--events", type=_count, default=1_000_000, help="corpus size (default: 1000000)")
     m.add_argument("--scale", type=_count, nargs="+", metavar="N", help="also scan corpora of these sizes")
     m.add_argument("--rules", type=_count, default=0, help="also scan with this many generated rules added")
-    m.add_argument("--target", default="native", choices=["native", "splunk", "elastic"], help="event shape")
+    m.add_argument("--target", default=DEFAULT_EVENT_TARGET, choices=every, help="event shape")
     m.add_argument("--no-baseline", action="store_true", help="skip the baseline (it holds the corpus in memory)")
     m.add_argument("--seed", type=int, default=1114)
     m.add_argument("--out", default="dist", help="where bench.json goes (default: dist)")

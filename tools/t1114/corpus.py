@@ -1,8 +1,9 @@
 """Seeded synthetic event corpora, for the benchmark and the scan's differential tests.
 
-A corpus is one stream of raw events, rendered to the shape of one target (native, splunk or
-elastic) by ``t1114.shapes`` with each event's usual collector, so the same seed gives the same
-events on every target (``t1114.testing.corpus_agreement`` compares their verdicts). It mixes:
+A corpus is one stream of raw events rendered to the shape of one target: by ``t1114.shapes``
+with each event's usual collector where it knows the shape (so the same seed gives the same
+events on native, splunk and elastic, and ``t1114.testing.corpus_agreement`` compares their
+verdicts), by the target's own ``corpus_event`` for the background of any other shape. It mixes:
 
 * background events of the pack's log sources and of others no rule reads (benign process
   starts, network connections, logons, mailbox reads, SharePoint and Entra ID records);
@@ -30,6 +31,8 @@ from t1114 import shapes
 from t1114.fixtures import case_renderings, fixture_files
 from t1114.loader import Pack
 from t1114.safeyaml import load_json
+from t1114.synthetic import native_event
+from t1114.targets import target_of_shape
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})([T ])(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -75,9 +78,12 @@ class Corpus:
 
     def __init__(self, pack: Pack, shape: str, seed: int = 1114, mix: Mix = Mix()):
         self.shape = shape
+        # Background events are rendered by a target reading this shape.
+        self._render = target_of_shape(shape).corpus_event
         self.rng = random.Random(seed)
         self.mix = mix
-        self.cases = fixture_cases(pack, "native")
+        self._derived = shape in shapes.TARGETS
+        self.cases = fixture_cases(pack, "native" if self._derived else shape)
         self.clock = EPOCH
         self.planted = 0
         self._users = [f"{first}.{last}{n}" for n in range(40) for first, last in _NAMES]
@@ -88,23 +94,23 @@ class Corpus:
         are left out)."""
         produced = 0
         for raw in self.raw_events():
-            for doc in render_default(raw, self.shape):
+            for doc in render_default(raw, self.shape) if self._derived else [raw]:
                 if produced == count:
                     return
                 yield doc
                 produced += 1
 
     def raw_events(self) -> Iterator[dict]:
-        """The endless stream of raw (native) events the corpus renders."""
+        """The endless stream the corpus renders: raw (native) events where t1114.shapes
+        renders the corpus's shape, else events already in the shape."""
         while True:
             roll = self.rng.random()
             if roll < self.mix.attack and self.cases.positive:
-                group = self._fixture_case(self.rng.choice(self.cases.positive), attack=True)
+                yield from self._fixture_case(self.rng.choice(self.cases.positive), attack=True)
             elif roll < self.mix.attack + self.mix.near_miss and self.cases.negative:
-                group = self._fixture_case(self.rng.choice(self.cases.negative), attack=False)
+                yield from self._fixture_case(self.rng.choice(self.cases.negative), attack=False)
             else:
-                group = [self._background()]
-            yield from group
+                yield self._background()
 
     def _tick(self) -> dt.datetime:
         self.clock += dt.timedelta(milliseconds=self.rng.expovariate(1.0 / self.mix.mean_step_ms))
@@ -142,7 +148,7 @@ class Corpus:
         at = self._tick()
         kind = self.rng.choices(_BACKGROUND_KINDS, weights=_BACKGROUND_WEIGHTS)[0]
         facts = kind(self.rng, self)
-        return _native(facts, at)
+        return native_event(facts, at) if self._derived else self._render(facts, at)
 
 
 # --- timestamps and names in fixture events -----------------------------------------------
@@ -272,51 +278,6 @@ def _audit(rng, corpus) -> dict:
 
 _BACKGROUND_KINDS = [_process_start, _network, _logon, _audit]
 _BACKGROUND_WEIGHTS = [35, 20, 15, 30]
-
-
-def _iso(at: dt.datetime, zone: bool = True) -> str:
-    text = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}"
-    return text + "Z" if zone else text
-
-
-def _native(f: dict, at: dt.datetime) -> dict:
-    if f["kind"] == "audit":
-        doc = {"CreationTime": _iso(at, zone=False)[:19], "Id": f["id"], "Operation": f["operation"],
-               "OrganizationId": "b8c3f1e2-4a5d-4c6b-9e7f-0a1b2c3d4e5f", "RecordType": f["record_type"],
-               "ResultStatus": "Succeeded", "UserKey": "10032001A2B3C4D5", "UserType": 0, "Version": 1,
-               "Workload": f["workload"], "ClientIP": f["ip"], "ObjectId": f["user"], "UserId": f["user"]}
-        if f["parameters"]:
-            doc["Parameters"] = [{"Name": n, "Value": v} for n, v in f["parameters"]]
-        if f["properties"]:
-            doc["OperationProperties"] = [{"Name": n, "Value": v} for n, v in f["properties"]]
-        return doc
-    channel, provider, event_id, data = _windows(f, at)
-    return {"Event": {
-        "#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
-        "System": {"Provider": {"#attributes": {"Name": provider}}, "EventID": event_id, "Level": 4,
-                   "TimeCreated": {"#attributes": {"SystemTime": _iso(at)}}, "Channel": channel,
-                   "Computer": f"{f['host']}.contoso.local"},
-        "EventData": data}}
-
-
-def _windows(f: dict, at: dt.datetime) -> tuple[str, str, int, dict]:
-    sysmon = ("Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon")
-    security = ("Security", "Microsoft-Windows-Security-Auditing")
-    if f["kind"] == "process" and f["security"]:
-        return (*security, 4688, {"NewProcessName": f["image"], "CommandLine": f["command"],
-                                  "ParentProcessName": f["parent"], "SubjectUserName": f["user"].split("\\")[1],
-                                  "NewProcessId": hex(f["pid"])})
-    if f["kind"] == "process":
-        return (*sysmon, 1, {"UtcTime": at.strftime("%Y-%m-%d %H:%M:%S.%f")[:23], "ProcessId": f["pid"],
-                             "Image": f["image"], "CommandLine": f["command"], "ParentImage": f["parent"],
-                             "User": f["user"], "IntegrityLevel": "Medium"})
-    if f["kind"] == "network":
-        return (*sysmon, 3, {"Image": f["image"], "Protocol": "tcp", "DestinationIp": f["destination"],
-                             "DestinationPort": f["port"], "Initiated": "true"})
-    return (*security, 4624, {"TargetUserName": f["user"], "LogonType": f["logon_type"], "IpAddress": f["source_ip"]})
-
-
-
 
 
 def write_jsonl(path: Path, events, compress: bool | None = None) -> int:

@@ -26,12 +26,11 @@ from t1114.errors import PackError, PackErrors
 from t1114.events import Event, flatten
 from t1114.loader import Pack
 from t1114.safeyaml import load_json
-
-SHAPES = ("native", "splunk", "elastic")
+from t1114.targets import shapes as target_shapes
 
 _EVENT_LIST = {"type": "array", "minItems": 1, "items": {"type": "object"}}
 _WHY = {"type": "string", "minLength": 10}
-_TARGET_KEY = "^(native|splunk|elastic)(/[A-Za-z0-9_.:-]+)?$"
+_TARGET_KEY = "^[a-z_]+(/[A-Za-z0-9_.:-]+)?$"
 FIXTURE_SCHEMA = {
     "type": "object",
     "required": ["rule", "cases"],
@@ -55,40 +54,27 @@ FIXTURE_SCHEMA = {
                     "events": {
                         "oneOf": [
                             _EVENT_LIST,
-                            {
-                                "type": "object",
-                                "minProperties": 1,
-                                "additionalProperties": False,
-                                "properties": {shape: _EVENT_LIST for shape in SHAPES},
-                            },
+                            # Written per shape, keyed by the shapes the targets read (checked in load_fixture).
+                            {"type": "object", "minProperties": 1, "additionalProperties": _EVENT_LIST},
                         ]
                     },
+                    # Keyed by shape, like events written per shape (checked in load_fixture).
                     "collectors": {
                         "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            shape: {"type": "array", "minItems": 1, "items": {"type": "string"}, "uniqueItems": True}
-                            for shape in SHAPES
+                        "additionalProperties": {
+                            "type": "array", "minItems": 1, "items": {"type": "string"}, "uniqueItems": True
                         },
                     },
                     "recorded": {
                         "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            shape: {
-                                "type": "object",
-                                "required": ["events", "why"],
-                                "additionalProperties": False,
-                                "properties": {"events": _EVENT_LIST, "why": _WHY},
-                            }
-                            for shape in SHAPES
+                        "additionalProperties": {
+                            "type": "object",
+                            "required": ["events", "why"],
+                            "additionalProperties": False,
+                            "properties": {"events": _EVENT_LIST, "why": _WHY},
                         },
                     },
-                    "skip": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {shape: _WHY for shape in SHAPES},
-                    },
+                    "skip": {"type": "object", "additionalProperties": _WHY},
                     "platform_differences": {
                         "type": "object",
                         "propertyNames": {"pattern": _TARGET_KEY},
@@ -161,6 +147,20 @@ def load_fixture(path: Path, pack: Pack) -> FixtureFile:
             raise PackError(path, f"{what} names unknown rule '{ref}'")
         return rule.id
 
+    known = target_shapes()
+    for n, raw in enumerate(data["cases"]):
+        for key in ("events", "collectors", "recorded", "skip", "platform_differences"):
+            value = raw.get(key)
+            if not isinstance(value, dict):
+                continue
+            unknown = sorted({k.partition("/")[0] for k in value} - set(known))
+            if unknown:
+                raise PackError(
+                    path,
+                    f"malformed fixture at cases/{n}/{key}: no target reads {', '.join(map(repr, unknown))} "
+                    f"events (shapes: {', '.join(known)})",
+                )
+
     owner = resolve(data["rule"], "'rule'")
     cases = []
     seen = set()
@@ -207,7 +207,7 @@ def case_renderings(raw: dict) -> dict[str, dict[str, list[dict]]]:
         return {shape: {"written": docs} for shape, docs in events.items()}
     pinned = raw.get("collectors", {})
     out: dict[str, dict[str, list[dict]]] = {}
-    for shape in SHAPES:
+    for shape in target_shapes():
         if shape in raw.get("recorded", {}):
             out[shape] = {"recorded": raw["recorded"][shape]["events"]}
             continue

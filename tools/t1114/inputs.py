@@ -34,7 +34,7 @@ import orjson
 
 from t1114 import auditd
 from t1114.errors import PackError
-from t1114.events import documents_from_json, flatten
+from t1114.events import Event, documents_from_json, flatten
 
 TEXT_SUFFIXES = (".json", ".jsonl", ".ndjson")
 EVENT_FILE_SUFFIXES = TEXT_SUFFIXES + tuple(s + ".gz" for s in TEXT_SUFFIXES) + (".evtx",)
@@ -290,3 +290,8 @@ def _evtx_records(path: Path) -> Iterator[Record]:
     except (RuntimeError, OSError, ValueError) as e:
         raise PackError(path, f"cannot read EVTX file: {e}") from None
 
+
+def read_events(path: Path) -> Iterator[Event]:
+    """Events of one file, numbered by position, in any format ``read_records`` reads."""
+    for index, record in enumerate(read_records(path)):
+        yield Event(index, record.fields())

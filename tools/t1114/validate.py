@@ -14,7 +14,7 @@ from sigma.exceptions import SigmaConfigurationError
 from sigma.plugins import InstalledSigmaPlugins
 from sigma.validation import SigmaValidator
 
-from t1114 import conventions, schema
+from t1114 import conventions
 from t1114.attack import use_offline_attack_data
 from t1114.errors import PackError, PackErrors
 from t1114.fixtures import FixtureFile, coverage_gaps, load_fixtures
@@ -110,7 +110,7 @@ def run_schema_checks(pack: Pack) -> list[Finding]:
                 continue
             if compiled is None:
                 continue
-            for message in schema.unknown_fields(target.name, compiled):
+            for message in target.unknown_fields(compiled):
                 findings.append(Finding(pack.project.relative(rule.path), f"schema_{target.name}", message))
     return findings
 

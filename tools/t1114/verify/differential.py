@@ -16,7 +16,7 @@ from t1114.errors import PackError
 from t1114.fixtures import FixtureFile
 from t1114.loader import Pack
 from t1114.targets import Target
-from t1114.verify import QuerySyntaxError, Unverifiable, context_for, evaluate, parse
+from t1114.verify import QuerySyntaxError, Unverifiable, evaluate, parse
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def check_queries(
                 query, problem = None, QuerySyntaxError(e.message)
             if query is None and problem is None:
                 continue
-            ctx = context_for(target, query) if query is not None else None
+            ctx = target.verification_context(query) if query is not None else None
             if problem is None:
                 try:
                     parsed = parse(query)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from t1114 import schema
 from t1114.attack import Technique, load_attack
+from t1114.compiled import CompiledQuery
 from t1114.errors import PackError
 from t1114.loader import PackRule
 from t1114.output import write_text
 from t1114.package import Bundle, metadata
-from t1114.targets.base import CompiledQuery
 
 RULES_FILE = "rules.ndjson"
 # Compiled language -> (Kibana rule type, Kibana language).

@@ -1,11 +1,10 @@
+"""SPL searches whose correlations keep Sigma's sliding time window."""
+
 from __future__ import annotations
 
 import re
 
 from sigma.backends.splunk import SplunkBackend
-from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES, splunk_pipeline
-
-from t1114.targets.base import Target, logsources_of
 
 _WINDOW = "window"
 
@@ -113,36 +112,3 @@ class PackSplunkBackend(SplunkBackend):
             )
         steps.append(f"| where isnotnull(t1114_s{len(names) - 1})")
         return [search + "\n\n" + "\n".join(steps)]
-
-
-class SplunkTarget(Target):
-    name = "splunk"
-    shape = "splunk"
-    description = "SPL over the Splunk add-ons' field names, sources behind overridable macros"
-    timestamp_fields = ("_time", "timestamp")
-
-    def evaluation_pipeline(self, tuning=None):
-        return splunk_pipeline(macros=False, tuning=tuning)
-
-    def query_pipeline(self, tuning=None):
-        return splunk_pipeline(macros=True, tuning=tuning)
-
-    def backend_for(self, rule, tuning=None):
-        return PackSplunkBackend(processing_pipeline=self.query_pipeline(tuning)), "spl", "spl"
-
-    def extra_for(self, rule):
-        macros = {
-            source.macro
-            for ls in logsources_of(rule)
-            for source in SPLUNK_SOURCES.values()
-            if source.logsource.matches(ls)
-        }
-        return {"macros": sorted(macros)}
-
-    def package(self, bundle, out):
-        from t1114.package.splunk import write_app
-
-        write_app(bundle, out)
-
-
-TARGET = SplunkTarget()
