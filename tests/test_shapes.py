@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from t1114 import shapes
+from t1114.targets import renderers as shapes
 from t1114.events import flatten
 
 SYSMON_1 = {"Event": {

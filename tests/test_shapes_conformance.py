@@ -1,7 +1,7 @@
 """The Elastic shape renderers against Elastic's own ingest-pipeline test vectors.
 
 Each test renders the raw input of a vector (the event as the agent or the source wrote it)
-through ``t1114.shapes`` and compares the result with the document Elastic's real pipeline made
+through ``t1114.targets.renderers`` and compares the result with the document Elastic's real pipeline made
 of it, on the fields the pack's rules read on that data stream: name, value, type (string or
 number), array or scalar, and the quirks (which field ``process.name`` really comes from, which
 fields a pipeline does not set). The vectors are reference material beside the checkout
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from t1114 import shapes
+from t1114.targets import renderers as shapes
 from t1114.events import flatten
-from t1114.shapes import google
+from t1114.targets.renderers import google
 
 from conftest import SHARED
 

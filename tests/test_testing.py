@@ -126,7 +126,7 @@ def test_report_lists_targets_and_collectors_per_rule(pack):
 
 
 def test_corpus_verdicts_agree_and_a_lossy_renderer_is_caught(pack, monkeypatch):
-    from t1114 import shapes
+    from t1114.targets import renderers as shapes
     from t1114.testing import corpus_agreement
 
     targets = [all_targets()[n] for n in ("native", "splunk", "elastic")]

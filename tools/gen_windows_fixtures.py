@@ -6,7 +6,7 @@ Run from the repository root:  python tools/gen_windows_fixtures.py [--check]
 Each case names the behaviour once (an image, a command line, a file path...) and this
 module writes it as the Windows event log records it: EVTX as evtx/Zircolite JSON exports it
 (Event.System / Event.EventData). The other platforms' shapes are derived from that record by
-t1114.shapes (tested against the vendors' pipeline test vectors); nothing here knows what the
+t1114.targets.renderers (tested against the vendors' pipeline test vectors); nothing here knows what the
 pack's pipelines map, so the fixtures test the mappings rather than echo them. ``--check``
 fails when the committed files differ from what the cases give.
 """
@@ -63,7 +63,7 @@ def _utc(when: str) -> str:
     return when.replace("T", " ").rstrip("Z")
 
 
-# --- one raw EVTX record per kind of event (t1114.shapes.windows derives the other shapes) ---
+# --- one raw EVTX record per kind of event (t1114.targets.renderers.windows derives the other shapes) ---
 
 
 def process(e, when, record):
@@ -151,7 +151,7 @@ WHAT = {"process": "Sysmon 1 / Security 4688 process creation", "file": "Sysmon 
 
 
 def render_case(case: dict, record_base: int) -> dict:
-    from t1114 import shapes
+    from t1114.targets import renderers as shapes
 
     events = []
     for i, e in enumerate(case["events"]):

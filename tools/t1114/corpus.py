@@ -1,6 +1,6 @@
 """Seeded synthetic event corpora, for the benchmark and the scan's differential tests.
 
-A corpus is one stream of raw events rendered to the shape of one target: by ``t1114.shapes``
+A corpus is one stream of raw events rendered to the shape of one target: by ``t1114.targets.renderers``
 with each event's usual collector where it knows the shape (so the same seed gives the same
 events on native, splunk and elastic, and ``t1114.testing.corpus_agreement`` compares their
 verdicts), by the target's own ``corpus_event`` for the background of any other shape. It mixes:
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from t1114 import shapes
+from t1114.targets import renderers as shapes
 from t1114.fixtures import case_renderings, fixture_files
 from t1114.loader import Pack
 from t1114.safeyaml import load_json
@@ -83,7 +83,7 @@ class Corpus:
         self.rng = random.Random(seed)
         self.mix = mix
         self._derived = shape in shapes.TARGETS
-        self.cases = fixture_cases(pack, "native" if self._derived else shape)
+        self.cases = fixture_cases(pack, shapes.RAW if self._derived else shape)
         self.clock = EPOCH
         self.planted = 0
         self._users = [f"{first}.{last}{n}" for n in range(40) for first, last in _NAMES]
@@ -101,7 +101,7 @@ class Corpus:
                 produced += 1
 
     def raw_events(self) -> Iterator[dict]:
-        """The endless stream the corpus renders: raw (native) events where t1114.shapes
+        """The endless stream the corpus renders: raw (native) events where t1114.targets.renderers
         renders the corpus's shape, else events already in the shape."""
         while True:
             roll = self.rng.random()

@@ -7,7 +7,7 @@ given as nested ``Event.System`` / ``Event.EventData`` JSON are unwrapped by ``f
 files themselves are read by ``t1114.inputs`` (``read_events``).
 
 Google Workspace activities exported by Google Cloud Logging (``protoPayload.metadata.event[]``)
-are read as the Reports API activity they carry (``t1114.shapes.google``).
+are read as the Reports API activity they carry (``t1114.targets.renderers.google``).
 
 Linux audit logs are read as text (``type=SYSCALL msg=audit(...): ...`` lines, see
 ``t1114.auditd``): the records of one audit event become one event. In JSON (fixtures), one
@@ -96,7 +96,7 @@ def flatten(document: dict) -> dict[str, Any]:
     """
     if set(document) == {AUDITD_RECORDS}:
         return _audit_event(document[AUDITD_RECORDS])
-    from t1114.shapes import google  # late: the shapes read events through this module
+    from t1114.targets.renderers import google  # late: the shapes read events through this module
 
     if google.is_cloud_logging(document):
         # A Google Workspace activity delivered by Cloud Logging reads as the Reports API

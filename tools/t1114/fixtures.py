@@ -3,7 +3,7 @@
 One JSON file per rule, beside the rule's place in the tree
 (``sigma/m365/x.yml`` -> ``fixtures/m365/x.json``). See fixtures/README.md for the format.
 
-A case holds its events once, in their raw form; ``t1114.shapes`` derives what every
+A case holds its events once, in their raw form; ``t1114.targets.renderers`` derives what every
 collector of every target makes of them (the case's renderings). A case may pin the
 collectors a target is tested with, replace a target's renderings by hand-written events
 where the platform records something the raw events cannot hold (``recorded``, with why), and
@@ -21,7 +21,7 @@ from typing import Iterable
 
 import jsonschema
 
-from t1114 import shapes as shape_renderers
+from t1114.targets import renderers as shape_renderers
 from t1114.errors import PackError, PackErrors
 from t1114.events import Event, flatten
 from t1114.loader import Pack

@@ -274,10 +274,11 @@ def corpus_agreement(
     verdict from every rule on every target that runs the rule; raw events a target has no
     collector for are compared only where they are rendered."""
     from t1114.corpus import Corpus, Mix, render_default
+    from t1114.targets.renderers import RAW
 
     if tuning is None:
         tuning = load_tuning(pack.project.fixture_tuning_file)
-    corpus = Corpus(pack, "native", seed=seed, mix=Mix(attack=0.02))
+    corpus = Corpus(pack, RAW, seed=seed, mix=Mix(attack=0.02))
     raw = list(itertools.islice(corpus.raw_events(), count))
     verdicts: dict[str, dict[str, set[int]]] = {}
     rendered_on: dict[str, set[int]] = {}
@@ -296,7 +297,7 @@ def corpus_agreement(
         for hit in hits:
             per_rule.setdefault(hit.rule_id, set()).update(owner[i] for i in hit.event_indices)
         verdicts[target.name] = per_rule
-    native = next((t.name for t in targets if t.shape == "native"), None)
+    native = next((t.name for t in targets if t.shape == RAW), None)
     disagreements, matched = [], 0
     if native is not None:
         for name, per_rule in verdicts.items():

@@ -12,10 +12,11 @@ import datetime as dt
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, elastic_pipeline
 
-from t1114 import schema, shapes
+from t1114 import schema
 from t1114.compiled import CompiledQuery
 from t1114.schema import analysed_fields, index_datasets
 from t1114.synthetic import native_event
+from t1114.targets import renderers as shapes
 from t1114.targets.base import Target, detection_fields, logsources_of
 from t1114.targets.elastic.eql import PackEqlBackend
 from t1114.targets.elastic.esql import PackEsqlBackend
@@ -27,7 +28,7 @@ __all__ = ["TARGET", "ElasticTarget", "PackEqlBackend", "PackEsqlBackend", "luce
 
 def corpus_event(f: dict, at: dt.datetime) -> dict:
     """A synthetic event as the integrations index it (t1114.corpus): its source's record, rendered
-    by t1114.shapes with the usual collector."""
+    by t1114.targets.renderers with the usual collector."""
     return shapes.render(native_event(f, at), "elastic")[0]
 
 

@@ -11,9 +11,9 @@ import datetime as dt
 from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES, macros, splunk_pipeline
 from sigma.pipelines.t1114.splunk_cim import CIM_SOURCES
 
-from t1114 import shapes
 from t1114.compiled import CompiledQuery
 from t1114.synthetic import native_event
+from t1114.targets import renderers as shapes
 from t1114.targets.base import Target, logsources_of
 from t1114.targets.splunk.backend import PackSplunkBackend
 from t1114.targets.splunk.fields import sourcetypes, unknown_fields
@@ -31,7 +31,7 @@ def verification_context(target: Target, compiled: CompiledQuery) -> Context:
 
 def corpus_event(f: dict, at: dt.datetime) -> dict:
     """A synthetic event as the add-ons index it (t1114.corpus): its source's record, rendered
-    by t1114.shapes with the usual collector."""
+    by t1114.targets.renderers with the usual collector."""
     return shapes.render(native_event(f, at), "splunk")[0]
 
 

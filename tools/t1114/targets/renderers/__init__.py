@@ -17,9 +17,11 @@ from __future__ import annotations
 import copy
 from types import ModuleType
 
-from t1114.shapes import google, linux, macos, microsoft, windows
+from t1114.targets.renderers import google, linux, macos, microsoft, windows
 
 TARGETS = ("native", "splunk", "elastic")
+# The shape events are written in once (fixtures, corpora): as recorded at the source.
+RAW = "native"
 # Collectors the pipelines do not map yet: rendered, but not part of a case's renderings.
 PENDING = frozenset({"sysmon_linux.log", "sigma_taxonomy", "rendered_message"})
 # Order matters: the first family that recognises an event renders it.
@@ -52,7 +54,7 @@ def render(raw: dict, target: str, collector: str | None = None) -> list[dict]:
     collector = collector or names[0]
     if collector not in names:
         raise UnknownShape(f"collector {collector!r} does not record this event on {target} ({', '.join(names)})")
-    if target == "native" and collector == names[0]:
+    if target == RAW and collector == names[0]:
         return [copy.deepcopy(raw)]
     out = family.render(copy.deepcopy(raw), target, collector)
     return out if isinstance(out, list) else [out]
