@@ -136,6 +136,23 @@ def _defend_source(os_type: str, dataset: str, conditions: dict, fields: dict) -
     )
 
 
+def _linux_source(defend_dataset: str, defend_conditions: dict, sysmon_code: str, fields: dict) -> ElasticSource:
+    """Linux events from Elastic Defend or from Sysmon for Linux (the sysmon_linux
+    integration: the Windows Sysmon pipeline over syslog). Both name the process alike; the
+    host is host.hostname in both (sysmon_linux sets no host.name of the event's machine: the
+    test-sysmon vector), so correlations group by the same key whichever delivered the event.
+    sysmon_linux sets no user.* (a Linux User has no DOMAIN\\ part to split)."""
+    return ElasticSource(
+        datasets=(defend_dataset, "sysmon_linux.log"),
+        integrations=("endpoint", "sysmon_linux"),
+        conditions=[
+            {"data_stream.dataset": defend_dataset, "host.os.type": "linux", **defend_conditions},
+            {"data_stream.dataset": "sysmon_linux.log", "event.code": sysmon_code},
+        ],
+        fields={**fields, "Computer": "host.hostname"},
+    )
+
+
 # Elastic Defend process events on Linux and macOS: exec events only (fork events repeat the
 # parent's command line).
 _DEFEND_PROCESS_FIELDS = {
@@ -359,11 +376,11 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                 "a3": "process.args",
             },
         ),
-        "linux_process_creation": _defend_source(
-            "linux", "endpoint.events.process", {"event.action": "exec"}, _DEFEND_PROCESS_FIELDS
+        "linux_process_creation": _linux_source(
+            "endpoint.events.process", {"event.action": "exec"}, "1", _DEFEND_PROCESS_FIELDS
         ),
-        "linux_file_event": _defend_source(
-            "linux", "endpoint.events.file", {"event.action": ["creation", "rename"]}, _ECS_FILE
+        "linux_file_event": _linux_source(
+            "endpoint.events.file", {"event.action": ["creation", "rename"]}, "11", _ECS_FILE
         ),
         "macos_process_creation": _defend_source(
             "macos", "endpoint.events.process", {"event.action": "exec"}, _DEFEND_PROCESS_FIELDS

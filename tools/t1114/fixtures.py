@@ -78,7 +78,21 @@ FIXTURE_SCHEMA = {
                     "platform_differences": {
                         "type": "object",
                         "propertyNames": {"pattern": _TARGET_KEY},
-                        "additionalProperties": _WHY,
+                        # why (every rule of the case), or the rules it concerns and why
+                        "additionalProperties": {
+                            "oneOf": [
+                                _WHY,
+                                {
+                                    "type": "object",
+                                    "required": ["rules", "why"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "rules": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                                        "why": _WHY,
+                                    },
+                                },
+                            ]
+                        },
                     },
                 },
             },
@@ -98,12 +112,16 @@ class Case:
     events: dict[str, tuple[Event, ...]] = field(hash=False)  # per shape: its first rendering
     # shape -> collector (or "recorded", or "written" for a case written per shape) -> events
     renderings: dict[str, dict[str, tuple[Event, ...]]] = field(default_factory=dict, hash=False, compare=False)
-    # "shape" or "shape/collector" -> why the verdict differs there
-    differences: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # "shape" or "shape/collector" -> (rule ids it concerns, or () for all; why the verdict differs there)
+    differences: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict, hash=False, compare=False)
     written_once: bool = True
 
-    def difference(self, shape: str, collector: str) -> str | None:
-        return self.differences.get(f"{shape}/{collector}") or self.differences.get(shape)
+    def difference(self, shape: str, collector: str, rule_id: str) -> str | None:
+        for key in (f"{shape}/{collector}", shape):
+            rules, why = self.differences.get(key, ((), ""))
+            if why and (not rules or rule_id in rules):
+                return why
+        return None
 
     def expectation(self, rule_id: str) -> str | None:
         if rule_id in self.match:
@@ -182,7 +200,11 @@ def load_fixture(path: Path, pack: Pack) -> FixtureFile:
         except ValueError as e:
             raise PackError(path, f"case '{raw['name']}': {e}") from None
         events = {shape: next(iter(variants.values())) for shape, variants in renderings.items() if variants}
-        differences = dict(raw.get("platform_differences", {}))
+        differences = {
+            key: ((), value) if isinstance(value, str)
+            else (tuple(resolve(r, f"case '{raw['name']}' platform_differences") for r in value["rules"]), value["why"])
+            for key, value in raw.get("platform_differences", {}).items()
+        }
         for key in differences:
             shape, _, collector = key.partition("/")
             if shape not in renderings or (collector and collector not in renderings[shape]):

@@ -122,7 +122,7 @@ def run_tests(
 def _verdict(rule, target, case, pack, expected, matched, collector) -> CaseResult:
     """A rendering's verdict against the case's expectation; where the case documents a
     platform difference for the rendering, the verdict must be the other one."""
-    difference = case.difference(target.shape, collector) or ""
+    difference = case.difference(target.shape, collector, rule.id) or ""
     agrees = bool(matched) == (expected == "match")
     if difference:
         passed = not agrees
