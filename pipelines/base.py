@@ -118,7 +118,10 @@ def source_condition_item(source: SourceMapping, conditions: dict | list | None 
     return [
         ProcessingItem(
             identifier=source.item_id("source"),
-            transformation=AddConditionTransformation(conditions, name=f"_{source.item_id('source')}"),
+            transformation=AddConditionTransformation(
+                conditions,  # type: ignore[arg-type]  # a list is an OR of mappings (above)
+                name=f"_{source.item_id('source')}",
+            ),
             rule_conditions=[source.logsource.condition()],
         )
     ]

@@ -117,7 +117,7 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
                 "ParentImage": ["process.executable.path", "ParentImage"],
                 "ProcessId": ["event.exec.target.audit_token.pid", "ProcessId"],
                 # One field: a correlation groups by one name per platform (a flat record's
-                # Computer is not it; docs/platforms.md).
+                # Computer is not it; docs/collectors.md).
                 "Computer": "host.hostname",
             },
         ),
@@ -139,7 +139,7 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
                 "Image": ["process.executable.path", "Image"],
                 "ProcessId": ["process.audit_token.pid", "ProcessId"],
                 # One field: a correlation groups by one name per platform (a flat record's
-                # Computer is not it; docs/platforms.md).
+                # Computer is not it; docs/collectors.md).
                 "Computer": "host.hostname",
             },
         ),

@@ -270,6 +270,7 @@ def splunk_pipeline(macros: bool = True, tuning: dict | None = None) -> Processi
     for source in SPLUNK_SOURCES.values():
         items += _source_items(source)
     names = sorted({s.macro for s in SPLUNK_SOURCES.values()})
+    placeholder: QueryExpressionPlaceholderTransformation | ValueListPlaceholderTransformation
     if macros:
         placeholder = QueryExpressionPlaceholderTransformation(expression="`{id}`", include=names)
     else:

@@ -8,7 +8,7 @@ from sigma.conditions import ConditionAND, ConditionOR
 from sigma.exceptions import SigmaTransformationError
 from sigma.processing.transformations.base import DetectionItemTransformation
 from sigma.rule import SigmaDetection, SigmaDetectionItem
-from sigma.types import SigmaExists, SigmaString, SpecialChars
+from sigma.types import SigmaExists, SigmaString, SigmaType, SpecialChars
 
 
 @dataclass
@@ -137,7 +137,8 @@ class ImageNameTransformation(DetectionItemTransformation):
                     f"'{self.source_field}' values must read '\\\\name' with |endswith to map onto {self.target}"
                 )
             names.append(SigmaString(parts[1][1:]))
-        return SigmaDetectionItem(self.target, [], names, value_linking=detection_item.value_linking)
+        values: list[SigmaType] = list(names)
+        return SigmaDetectionItem(self.target, [], values, value_linking=detection_item.value_linking)
 
 
 @dataclass

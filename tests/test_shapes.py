@@ -109,7 +109,7 @@ def test_reports_activity_and_its_cloud_logging_entry_read_alike():
                  "events.parameters.email_forwarding_destination_address"):
         assert via_cloud[name] == direct[name], name
     assert shapes.collectors(entry, "native") == ("cloud_logging",)
-    assert shapes.collectors(entry, "elastic") == ()  # gcp.audit is not rendered (docs/platforms.md)
+    assert shapes.collectors(entry, "elastic") == ()  # gcp.audit is not rendered (docs/collectors.md)
 
 
 def test_audit_event_is_one_splunk_event_per_record_and_one_elastic_document():

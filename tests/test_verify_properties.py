@@ -123,7 +123,11 @@ def test_eql_queries_parse_and_match_exactly(modifier, value):
     assert compiled.language == "eql"
     parsed = parse(compiled)
     ctx = all_targets()["elastic"].verification_context(compiled)
-    check(modifier, value, lambda lines: evaluate(compiled, parsed, events_for("elastic", lines), ctx))
+    check(
+            modifier,
+            value,
+            lambda lines, c=compiled, p=parsed, x=ctx: evaluate(c, p, events_for("elastic", lines), x),
+        )
 
 
 def _elastic_ctx() -> Context:
@@ -197,7 +201,15 @@ def test_examples_of_special_characters_on_every_language(value):
         compiled = compile_target("elastic", rule_yaml(modifier, value))
         parsed = parse(compiled)
         ctx = all_targets()["elastic"].verification_context(compiled)
-        check(modifier, value, lambda lines: evaluate(compiled, parsed, events_for("elastic", lines), ctx))
+        check(
+            modifier,
+            value,
+            lambda lines, c=compiled, p=parsed, x=ctx: evaluate(c, p, events_for("elastic", lines), x),
+        )
         module = VERIFIERS["esql"]
         esql = module.parse(_convert(PackEsqlBackend, rule_yaml(modifier, value)))
-        check(modifier, value, lambda lines: module.evaluate(esql, events_for("elastic", lines), _elastic_ctx()))
+        check(
+            modifier,
+            value,
+            lambda lines, m=module, q=esql: m.evaluate(q, events_for("elastic", lines), _elastic_ctx()),
+        )

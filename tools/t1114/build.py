@@ -1,7 +1,8 @@
 """``t1114 build``: compile every rule for every build target and write ``dist/``.
 
 ``dist/`` holds the per-rule queries (``queries/<target>/<rule>.<ext>``, one diff per rule in a
-pull request), each target's import-ready artifacts (``<target>/``, written by the target),
+pull request; a rule with several queries, such as an any-order correlation on Elastic, has one
+file per query, ``<rule>.<n>.<ext>``, so that every file can be pasted as it is), each target's import-ready artifacts (``<target>/``, written by the target),
 the coverage matrix (``coverage/``) and ``manifest.json``. Output is staged and swapped in
 only when complete, so a failed build leaves the previous ``dist/`` untouched and never a
 partial one. Nothing time- or machine-dependent is written: the same input gives
@@ -20,7 +21,7 @@ from t1114.errors import PackError, PackErrors
 from t1114.fixtures import load_fixtures
 from t1114.loader import Pack
 from t1114.output import write_atomically, write_text
-from t1114.package import Bundle, coverage, project_info
+from t1114.package import Bundle, coverage, metadata, project_info
 from t1114.compiled import CompiledQuery
 from t1114.targets import Target, all_targets
 from t1114.testing import run_tests
@@ -62,20 +63,25 @@ def manifest(pack: Pack, compiled: list[CompiledQuery], version: str) -> dict:
                 "tags": rule.tags,
                 "source": pack.project.relative(rule.path),
                 "queries": {
-                    q.target: query_path(q) for q in compiled if q.rule_id == rule.id
+                    q.target: [path for path, _ in query_files(q)] for q in compiled if q.rule_id == rule.id
                 },
             }
         )
     return {"pack": "t1114", "version": version, "rules": rules}
 
 
-def query_path(q: CompiledQuery) -> str:
-    return f"queries/{q.target}/{q.rule_name}.{q.extension}"
+def query_files(q: CompiledQuery) -> list[tuple[str, str]]:
+    """(path under dist/, text) of each query of a compiled rule: one query per file."""
+    found = metadata.variants(q)
+    if len(found) == 1:
+        return [(f"queries/{q.target}/{q.rule_name}.{q.extension}", found[0].text + "\n")]
+    return [(f"queries/{q.target}/{q.rule_name}.{v.index}.{q.extension}", v.text + "\n") for v in found]
 
 
 def write_queries(staging: Path, compiled: list[CompiledQuery]) -> None:
     for q in compiled:
-        write_text(staging / query_path(q), q.text)
+        for path, text in query_files(q):
+            write_text(staging / path, text)
 
 
 def fixture_results(pack: Pack) -> list[dict]:

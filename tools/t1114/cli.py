@@ -81,22 +81,24 @@ def cmd_review(args) -> int:
 
 def cmd_coverage(args) -> int:
     from t1114.build import pack_coverage
-    from t1114.package.coverage import matrix_markdown, readme_with_matrix
+    from t1114.package.coverage import matrix_markdown
 
     pack = _pack(args)
-    cov = pack_coverage(pack, _targets("all"))
-    if not args.update_readme:
-        sys.stdout.write(matrix_markdown(cov))
-        return 0
-    readme = pack.project.root / "README.md"
-    try:
-        text = readme.read_text(encoding="utf-8")
-    except OSError as e:
-        raise PackError(readme, f"cannot read: {e.strerror or e}") from None
-    updated = readme_with_matrix(text, cov, pack.project.relative(readme))
-    if updated != text:
-        readme.write_text(updated, encoding="utf-8")
-    print(f"{pack.project.relative(readme)}: coverage matrix {'updated' if updated != text else 'up to date'}", file=sys.stderr)
+    sys.stdout.write(matrix_markdown(pack_coverage(pack, _targets("all"))))
+    return 0
+
+
+def cmd_docs(args) -> int:
+    from t1114.docs import Sources, stale, write
+
+    sources = Sources(_pack(args))
+    if args.check:
+        out_of_date = stale(sources)
+        for path in out_of_date:
+            print(f"{path}: generated blocks out of date (run: t1114 docs)", file=sys.stderr)
+        return 1 if out_of_date else 0
+    changed = write(sources)
+    print(f"{len(changed)} documents updated" + (f": {', '.join(changed)}" if changed else ""), file=sys.stderr)
     return 0
 
 
@@ -205,9 +207,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="dist/review", help="where review.md and review.json go (default: dist/review)")
     r.set_defaults(func=cmd_review)
 
-    c = sub.add_parser("coverage", help="print the coverage matrix (Markdown), or update README.md's copy")
-    c.add_argument("--update-readme", action="store_true", help="rewrite the matrix between README.md's markers")
+    c = sub.add_parser("coverage", help="print the coverage matrix (Markdown)")
     c.set_defaults(func=cmd_coverage)
+
+    d = sub.add_parser("docs", help="regenerate the generated blocks of docs/ (rule catalogue, coverage, ...)")
+    d.add_argument("--check", action="store_true", help="change nothing; exit 1 naming the stale documents")
+    d.set_defaults(func=cmd_docs)
 
     s = sub.add_parser("scan", help="run the pack over recorded events; one hit per line")
     s.add_argument("--target", required=True, choices=every, help="the target whose events these are")

@@ -56,7 +56,8 @@ class FixtureCases:
 
 def fixture_cases(pack: Pack, shape: str) -> FixtureCases:
     """Raw events of every fixture case with events of a shape."""
-    positive, negative = [], []
+    positive: list[list[dict]] = []
+    negative: list[list[dict]] = []
     for path in fixture_files([pack.project.fixtures_dir]):
         for case in load_json(path).get("cases", []):
             variants = case_renderings(case).get(shape)
@@ -176,7 +177,9 @@ def _timestamps(value) -> Iterator[dt.datetime]:
 
 
 def _format_like(original: str, moment: dt.datetime) -> str:
-    date, sep, _, fraction, zone = _ISO.match(original).groups()
+    matched = _ISO.match(original)
+    assert matched is not None  # only timestamps _parse_iso read are reformatted
+    date, sep, _, fraction, zone = matched.groups()
     text = moment.astimezone(dt.timezone.utc).strftime(f"%Y-%m-%d{sep}%H:%M:%S")
     if fraction:
         text += f".{moment.microsecond:06d}"[: len(fraction)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Set
 from typing import Iterable
 
 import jsonschema
@@ -274,7 +275,7 @@ def load_fixtures(pack: Pack, dirs: Iterable[Path] | None = None) -> list[Fixtur
 
 
 def coverage_gaps(
-    pack: Pack, fixtures: list[FixtureFile], shapes: Iterable[str], exempt: set[tuple[str, str]] = frozenset()
+    pack: Pack, fixtures: list[FixtureFile], shapes: Iterable[str], exempt: Set[tuple[str, str]] = frozenset()
 ) -> list[PackError]:
     """Rules lacking a positive or a negative case with events of a shape they run on.
 

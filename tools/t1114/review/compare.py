@@ -46,13 +46,15 @@ def _fixture_rows(base: Side, head: Side, rid: str) -> list[dict]:
         keys = sorted({k for k in before if k[0] == rid} | {k for k in after if k[0] == rid}, key=lambda k: (k[1], k[2]))
         for key in keys:
             b, a = before.get(key), after.get(key)
+            known = a or b
+            assert known is not None  # the key comes from one side or the other
             rows.append(
                 {
                     "target": label.format(key[1]),
                     "case": key[2],
                     "before": status(b),
                     "after": status(a),
-                    "reason": (a or b)["reason"],
+                    "reason": known["reason"],
                 }
             )
     return rows
@@ -191,7 +193,8 @@ def _coverage_change(base: Side, head: Side) -> dict:
     pb, pa = per_analytic(b), per_analytic(a)
     analytics = []
     for aid in sorted(set(pb) | set(pa)):
-        empty = {"platform": (pa.get(aid) or pb.get(aid))["platform"], "rules": 0, "cases": 0, "techniques": []}
+        platform = (pa.get(aid) or pb[aid])["platform"]
+        empty = {"platform": platform, "rules": 0, "cases": 0, "techniques": []}
         x, y = pb.get(aid, empty), pa.get(aid, empty)
         analytics.append({"analytic": aid, "platform": y["platform"], "before": x, "after": y, "changed": x != y})
     techniques = []

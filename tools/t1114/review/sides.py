@@ -111,8 +111,10 @@ def build_side(side: Side, scratch: Path) -> Side:
         return side
     side.manifest = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))
     for rule in side.manifest["rules"]:
-        for target, rel in rule["queries"].items():
-            side.queries[(rule["id"], target)] = (dist / rel).read_text(encoding="utf-8")
+        for target, rels in rule["queries"].items():
+            # One path per rule, or (since one file holds one query) a list of them.
+            paths = [rels] if isinstance(rels, str) else rels
+            side.queries[(rule["id"], target)] = "\n".join((dist / rel).read_text(encoding="utf-8") for rel in paths)
         source = side.root / rule["source"]
         docs = load_yaml_documents(source)
         side.docs[rule["id"]] = docs[0] if docs and isinstance(docs[0], dict) else {}

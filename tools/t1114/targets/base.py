@@ -44,8 +44,11 @@ def detection_fields(rule: SigmaRuleBase) -> set[str]:
         found.update(f for f in rule.group_by or [] if f not in aliases)
         for alias in rule.aliases:
             found.update(alias.mapping.values())
-        if rule.condition and rule.condition.fieldref:
-            found.add(rule.condition.fieldref)
+        fieldref = getattr(rule.condition, "fieldref", None)  # an extended condition has none
+        if isinstance(fieldref, list):
+            found.update(fieldref)
+        elif fieldref:
+            found.add(fieldref)
         return found
 
     def walk(item):
@@ -64,7 +67,8 @@ def detection_fields(rule: SigmaRuleBase) -> set[str]:
 def logsources_of(rule: SigmaRuleBase) -> list:
     """The Sigma log sources a rule reads, through the rules a correlation references."""
     if isinstance(rule, SigmaCorrelationRule):
-        return [ls for ref in rule.rules for ls in logsources_of(ref.rule)]
+        return [ls for ref in rule.rules or [] for ls in logsources_of(ref.rule)]
+    assert isinstance(rule, SigmaRule)
     return [rule.logsource]
 
 
@@ -122,7 +126,7 @@ class Target(ABC):
             return None
         fields = set(detection_fields(rule))
         if isinstance(rule, SigmaCorrelationRule):
-            for ref in rule.rules:
+            for ref in rule.rules or []:
                 fields |= detection_fields(ref.rule)
         return CompiledQuery(
             rule_id=str(rule.id),
@@ -164,7 +168,7 @@ class Target(ABC):
         says what happened (``kind``: process, network, logon, audit, and its details)."""
         raise NotImplementedError(f"target {self.name} renders no synthetic events")
 
-    def package(self, bundle: Bundle, out: Path) -> None:
+    def package(self, bundle: Bundle, out: Path) -> None:  # noqa: B027 - optional: no artifacts
         """Write this target's import-ready artifacts into ``out`` (``dist/<target>/``).
 
         ``bundle`` holds the pack and its compiled queries; most targets delegate to a module

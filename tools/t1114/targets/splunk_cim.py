@@ -58,7 +58,9 @@ class SplunkCimTarget(Target):
         return PackSplunkCimBackend(processing_pipeline=self.query_pipeline(tuning)), "spl", "spl"
 
     def extra_for(self, rule):
-        return {"datamodel": cim_source_for(rule.logsource).datamodel}
+        source = cim_source_for(rule.logsource)
+        assert source is not None  # applies_to admits only rules on a CIM source
+        return {"datamodel": source.datamodel}
 
     def unknown_fields(self, compiled):
         datamodel = compiled.extra.get("datamodel", "")

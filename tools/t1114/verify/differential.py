@@ -9,7 +9,7 @@ Unverified rules are never counted as passing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from t1114.attack import use_offline_attack_data
 from t1114.errors import PackError
@@ -91,7 +91,8 @@ def check_queries(
             rule_id = rule.id
             if rule_filter and rule_id not in rule_filter:
                 continue
-            parsed, problem = None, None
+            parsed: list = []
+            problem: Exception | None = None
             try:
                 query = compile_rule(pack, target, rule, tuning)
             except PackError as e:  # reported per case below, like a query that does not parse
@@ -111,7 +112,7 @@ def check_queries(
                     if events is None or case.expectation(rule_id) is None or key not in reference:
                         continue
                     expected = reference[key]
-                    base = dict(
+                    base: dict[str, Any] = dict(
                         rule_id=rule_id,
                         rule_name=rule.name,
                         target=target.name,
@@ -124,6 +125,7 @@ def check_queries(
                         status = "syntax" if isinstance(problem, QuerySyntaxError) else "unverified"
                         report.checks.append(QueryCheck(status=status, reason=str(problem), **base))
                         continue
+                    assert query is not None and ctx is not None  # no problem: it compiled
                     try:
                         matched = tuple(sorted(evaluate(query, parsed, list(events), ctx)))
                     except Unverifiable as e:

@@ -38,7 +38,7 @@ _COUNTING = (SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT)
 def _event_rules(rule):
     """The rule itself, or the event rules a correlation references (through nested ones)."""
     if isinstance(rule, SigmaCorrelationRule):
-        return [r for ref in rule.rules for r in _event_rules(ref.rule)]
+        return [r for ref in rule.rules or [] for r in _event_rules(ref.rule)]
     return [rule]
 
 
@@ -90,7 +90,8 @@ class ElasticTarget(Target):
         return found
 
     def extra_for(self, rule):
-        indices, integrations = set(), set()
+        indices: set[str] = set()
+        integrations: set[str] = set()
         for ls in logsources_of(rule):
             for source in ELASTIC_SOURCES.values():
                 if source.logsource.matches(ls):

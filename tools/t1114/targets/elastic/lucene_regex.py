@@ -23,7 +23,8 @@ def lucene_regex(pattern: str) -> str:
     anchored_end = body.endswith("$") and not body.endswith("\\$")
     if anchored_end:
         body = body[:-1]
-    out, i, in_class = [], 0, False
+    out: list[str] = []
+    i, in_class = 0, False
     while i < len(body):
         c = body[i]
         if in_class:

@@ -5,7 +5,7 @@ the source (the ``native`` shape). The families here recognise a raw event and d
 collector of each target makes of it: the Splunk add-on's extracted fields, the Elastic
 integration's document, or another native rendering (flat EventData, flat Sigma taxonomy,
 Cloud Logging). What a collector records is grounded in the vendors' own test vectors
-(tests/test_shapes_conformance.py) and documented in docs/platforms.md.
+(tests/test_shapes_conformance.py) and documented in docs/collectors.md.
 
 Every family module exposes ``recognise(raw) -> bool``, ``collectors(raw) -> {target:
 (collector, ...)}`` (the first is the target's usual collector for the event) and

@@ -55,7 +55,7 @@ def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
     app = _application(raw if kind == "reports" else from_cloud_logging(raw))
     if kind == "cloud_logging":
         # On Splunk and Elastic a Cloud Logging entry arrives through the Google Cloud add-on
-        # and integration (gcp.audit), whose shapes this pack does not render (docs/platforms.md).
+        # and integration (gcp.audit), whose shapes this pack does not render (docs/collectors.md).
         return {"native": ("cloud_logging",)}
     return {"native": ("reports_api", "cloud_logging"), "splunk": (f"gws:reports:{app}",), "elastic": (f"google_workspace.{app}",)}
 

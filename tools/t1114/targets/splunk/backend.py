@@ -28,7 +28,11 @@ class PackSplunkBackend(SplunkBackend):
         _WINDOW: "Correlation over a sliding time window (streamstats time_window), as Sigma defines it",
     }
     default_correlation_method = _WINDOW
-    default_correlation_query = {**SplunkBackend.default_correlation_query, _WINDOW: "{search}\n\n{aggregate}\n\n{condition}"}
+    # pySigma annotates this as str, but backends define one template per method.
+    default_correlation_query = {  # type: ignore[assignment]
+        **SplunkBackend.default_correlation_query,  # type: ignore[dict-item]
+        _WINDOW: "{search}\n\n{aggregate}\n\n{condition}",
+    }
     event_count_aggregation_expression = {
         **SplunkBackend.event_count_aggregation_expression,
         _WINDOW: "| sort 0 _time\n| streamstats time_window={timespan} count as event_count{groupby}",
