@@ -39,7 +39,7 @@ def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
     if _kind(raw) == "auditd":
         return {"native": ("audit_log",), "splunk": ("linux:audit",), "elastic": ("auditd_manager.auditd",)}
     return {"native": ("evtx", "eventdata_flat"), "splunk": ("sysmon:linux",),
-            "elastic": ("sysmon_linux.log", "endpoint")}
+            "elastic": ("endpoint", "sysmon_linux.log")}
 
 
 def render(raw: dict, target: str, collector: str) -> dict | list[dict]:
