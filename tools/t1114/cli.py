@@ -117,7 +117,8 @@ def cmd_test(args) -> int:
             rule_filter.add(rule.id)
     fixtures = load_fixtures(pack, [Path(d) for d in args.fixtures] if args.fixtures else None)
     targets = _targets(args.target) if args.target else _targets("every")
-    report = run_tests(pack, fixtures, targets, rule_filter)
+    corpus = args.corpus_events if args.corpus_events is not None else (0 if args.rule or args.fixtures else 2000)
+    report = run_tests(pack, fixtures, targets, rule_filter, corpus_events=corpus)
     if args.format == "text":
         sys.stdout.write(format_text(report, verbose=args.verbose))
     else:
@@ -198,6 +199,13 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--rule", action="append", help="only this rule (name or id); repeatable")
     t.add_argument("--target", choices=[*every, "all", "every"], help="one target (default: every target)")
     t.add_argument("--fixtures", nargs="+", metavar="DIR", help="fixture files or directories (default: fixtures/)")
+    t.add_argument(
+        "--corpus-events",
+        type=lambda text: 0 if text == "0" else _count(text),
+        metavar="N",
+        help="compare verdicts across targets over a generated corpus of N raw events "
+        "(default 2000; 0 when --rule or --fixtures is given)",
+    )
     t.add_argument("--format", choices=["text", "json", "junit"], default="text")
     t.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     t.set_defaults(func=cmd_test)
