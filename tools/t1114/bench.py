@@ -33,6 +33,7 @@ from pathlib import Path
 
 from t1114.corpus import generated_rules, write_jsonl
 from t1114.loader import Pack
+from t1114.targets import DEFAULT_EVENT_TARGET, get_target
 
 
 @dataclass
@@ -144,7 +145,6 @@ def project_with_generated_rules(root: Path, count: int, workdir: Path, seed: in
 def compile_seconds(pack: Pack, target: str) -> float:
     """Compiling a pack for a target: the SQLite engine's form, the prefilter, the predicates."""
     from t1114.scan import CompiledPack, compile_pack
-    from t1114.targets import get_target
 
     started = time.perf_counter()
     t = get_target(target)
@@ -157,7 +157,7 @@ def machine() -> dict:
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
-def run_bench(pack: Pack, out: Path, target: str = "native", scales: list[int] | None = None,
+def run_bench(pack: Pack, out: Path, target: str = DEFAULT_EVENT_TARGET, scales: list[int] | None = None,
               baseline_events: int = 1_000_000, rules: int = 1000, jobs: int | None = None, seed: int = 1114,
               profiles: tuple[str, ...] | None = None, log=print) -> dict:
     from t1114.bench_corpus import PROFILES
@@ -199,6 +199,17 @@ def run_bench(pack: Pack, out: Path, target: str = "native", scales: list[int] |
                 path.unlink()
     (out / "bench.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return results
+
+
+def record_run(root: Path, results: dict, command: str) -> Path:
+    """Commit-ready copy of a run for the performance page (``t1114.docs.performance``)."""
+    from t1114.docs import BENCH_RECORD
+
+    path = root / BENCH_RECORD
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"recorded": {"date": results["date"], "command": command}, "run": results}
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
 
 
 def format_results(results: dict) -> str:

@@ -21,6 +21,7 @@ import random
 
 from t1114.corpus import Corpus, Mix
 from t1114.loader import Pack
+from t1114.targets import DEFAULT_EVENT_TARGET
 
 PROFILES = ("realistic", "worst_case")
 REALISTIC_MIX = Mix(near_miss=0.0005, attack=0.0001, mean_step_ms=20.0)
@@ -72,7 +73,7 @@ class TelemetryCorpus(Corpus):
     def __init__(self, pack: Pack, profile: str = "realistic", seed: int = 1114, m365_share: float = 0.45):
         if profile not in PROFILES:
             raise ValueError(f"unknown corpus profile '{profile}'")
-        super().__init__(pack, "native", seed=seed, mix=REALISTIC_MIX)
+        super().__init__(pack, DEFAULT_EVENT_TARGET, seed=seed, mix=REALISTIC_MIX)
         self.profile = profile
         self.m365_share = m365_share
         self._m365_weights = [w for *_, w in _M365]

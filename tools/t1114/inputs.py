@@ -44,7 +44,7 @@ import orjson
 
 from t1114 import auditd
 from t1114.errors import PackError
-from t1114.events import documents_from_json, flatten
+from t1114.events import Event, documents_from_json, flatten
 
 TEXT_SUFFIXES = (".json", ".jsonl", ".ndjson")
 EVENT_FILE_SUFFIXES = TEXT_SUFFIXES + tuple(s + ".gz" for s in TEXT_SUFFIXES) + (".evtx",)
@@ -81,7 +81,9 @@ class Record:
 
     def fields(self) -> dict:
         """The event's fields, as the engine sees them."""
-        return self.doc if self.flat else flatten(self.document())
+        if self.flat and self.doc is not None:
+            return self.doc
+        return flatten(self.document())
 
     def document(self) -> dict:
         if self.approximate:
@@ -92,6 +94,7 @@ class Record:
             return self.doc
         # The standard library parses what the engine sees, as the fixture tests do (orjson,
         # which validates every line, would read integers past 64 bits as floats).
+        assert self.text is not None  # a record holds its text or its document
         return next(documents_from_json(json.loads(self.text)))
 
 
@@ -608,4 +611,11 @@ def _evtx_records(path: Path) -> Iterator[Item]:
                 return
             continue
         errors = 0
-        yield Record(record["data"].encode("utf-8"), line=n)
+        if record is not None:
+            yield Record(record["data"].encode("utf-8"), line=n)
+
+
+def read_events(path: Path) -> Iterator[Event]:
+    """Events of one file, numbered by position, in any format ``read_records`` reads."""
+    for index, record in enumerate(read_records(path)):
+        yield Event(index, record.fields())
