@@ -118,3 +118,30 @@ def test_generated_conditions_match_as_the_oracle(modifier, pattern, negate, val
     docs = [{"F": v} if n % 3 else {"G": v} for n, v in enumerate(values)]
     oracle, mine = _both(detection, docs)
     assert mine == oracle
+
+
+# --- DocumentRow: a field read from one top-level item is the whole flattening's cell ----------
+
+_KEYS = st.sampled_from(["a", "A", "b", "a.b", "A.B", "b.c", "Name", "Value", "x"])
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["", "v", "W"]))
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=3),
+                            st.lists(st.fixed_dictionaries({"Name": st.sampled_from(["a", "B", "b"]), "Value": inner}),
+                                     min_size=1, max_size=2)),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_KEYS, _VALUES, max_size=4))
+def test_a_document_row_reads_each_field_as_the_flattened_row(document):
+    from t1114.events import plain_document
+    from t1114.predicates import DocumentRow
+
+    whole = Row(flatten(document))
+    names = {k.lower() for k in flatten(document)} | {"a.b.c", "a.a", "missing", "b.c.a"}
+    lazy = DocumentRow(plain_document(document))
+    for name in sorted(names):
+        assert lazy[name] == whole[name], name
+    assert lazy.fields() == flatten(document)

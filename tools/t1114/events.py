@@ -109,13 +109,30 @@ def flatten(document: dict) -> dict[str, Any]:
     """
     if len(document) == 1 and AUDITD_RECORDS in document:
         return _audit_event(document[AUDITD_RECORDS])
+    return flatten_plain(plain_document(document))
+
+
+def plain_document(document: dict) -> dict:
+    """The document whose generic flattening (``flatten_plain``) is ``flatten(document)``:
+    Windows events unwrapped, Cloud Logging activities read as the activity they carry. Not for
+    an ``auditd_records`` document."""
     from t1114.targets.renderers import google  # late: the shapes read events through this module
 
     if google.is_cloud_logging(document):
         # A Google Workspace activity delivered by Cloud Logging reads as the Reports API
         # activity it carries, under the names Sigma's Workspace rules use.
         document = google.from_cloud_logging(document)
-    document = _unwrap_windows_event(document)
+    return _unwrap_windows_event(document)
+
+
+def is_audit_document(document: dict) -> bool:
+    return len(document) == 1 and AUDITD_RECORDS in document
+
+
+def flatten_plain(document: dict) -> dict[str, Any]:
+    """Nested objects to dotted names, lists to multivalue fields, name/value lists pivoted.
+    Each top-level item's fields start with its key (``key`` or ``key.…``) and depend on that
+    item alone, so one item may be flattened by itself (``flatten_plain({key: value})``)."""
     if all(type(k) is str and not isinstance(v, (dict, list)) for k, v in document.items()):
         return dict(document)  # already flat (most Windows events once unwrapped): the same result
     collected: dict[str, list] = {}

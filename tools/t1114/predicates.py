@@ -60,7 +60,7 @@ from sigma.types import (
 )
 
 from t1114 import engine
-from t1114.events import MULTIVALUE_SEPARATOR
+from t1114.events import MULTIVALUE_SEPARATOR, flatten_plain
 from t1114.patterns import wildcard_regex
 
 _SEP = MULTIVALUE_SEPARATOR
@@ -74,18 +74,77 @@ class Unsupported(Exception):
 class Row(dict):
     """One event's cells by lower-case field name, each made the first time a rule asks."""
 
-    __slots__ = ("lowered",)
+    __slots__ = ("lowered", "flat")
 
     def __init__(self, fields: dict[str, Any]):
         super().__init__()
         # SQLite column names ignore case; of two spellings the later value wins, as in
         # engine.load_table.
         self.lowered = {k.lower(): v for k, v in fields.items()}
+        self.flat = fields
+
+    def fields(self) -> dict[str, Any]:
+        return self.flat
 
     def __missing__(self, key: str) -> str | None:
         cell = engine._cell(self.lowered.get(key))
         self[key] = cell
         return cell
+
+
+class DocumentRow(dict):
+    """A ``Row`` read from a plain document (``events.plain_document``) without flattening it
+    whole: a field's cell comes from the one top-level item whose key it starts with, that
+    item flattened alone (``events.flatten_plain``). When several top-level keys could hold a
+    field (spellings that differ in case, a dotted key beside a nested object), the whole
+    document is flattened, so the cell is always the one ``Row(flatten(document))`` has.
+    Most events a scan evaluates are asked for a few fields only."""
+
+    __slots__ = ("document", "_keys", "_items", "_whole")
+
+    def __init__(self, document: dict):
+        super().__init__()
+        self.document = document
+        self._keys: dict[str, list[str]] | None = None  # lower-case key -> the keys
+        self._items: dict[str, dict] = {}  # top-level key -> its fields by lower-case name
+        self._whole: dict | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The flattened event, as ``events.flatten`` makes it."""
+        if self._whole is None:
+            self._whole = flatten_plain(self.document)
+        return self._whole
+
+    def __missing__(self, key: str) -> str | None:
+        cell = engine._cell(self._value(key))
+        self[key] = cell
+        return cell
+
+    def _value(self, name: str) -> Any:
+        keys = self._keys
+        if keys is None:
+            keys = self._keys = {}
+            for k in self.document:
+                keys.setdefault(k.lower(), []).append(k)
+        holders: list[str] = []
+        at = name.find(".")
+        while at != -1:
+            holders += keys.get(name[:at], ())
+            at = name.find(".", at + 1)
+        holders += keys.get(name, ())
+        if not holders:
+            return None
+        if len(holders) > 1:
+            whole = self.fields()
+            return {k.lower(): v for k, v in whole.items()}.get(name)
+        key = holders[0]
+        value = self.document[key]
+        if not isinstance(value, (dict, list)):
+            return value if len(key) == len(name) else None
+        item = self._items.get(key)
+        if item is None:
+            item = self._items[key] = {k.lower(): v for k, v in flatten_plain({key: value}).items()}
+        return item.get(name)
 
 
 # --- leaf tests (each takes a cell, None for an absent field) --------------------------------

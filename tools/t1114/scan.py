@@ -42,7 +42,7 @@ from typing import Callable, Iterable, Iterator
 from t1114 import engine
 from t1114.correlate import Correlation, CorrelationState, compile_correlation, plan_seconds
 from t1114.errors import PackError
-from t1114.events import Event
+from t1114.events import Event, flatten, is_audit_document, plain_document
 from t1114.inputs import (
     BadRecord,
     LineBatch,
@@ -54,7 +54,7 @@ from t1114.inputs import (
     split_points,
 )
 from t1114.loader import Pack
-from t1114.predicates import Dispatch, Row, Unsupported, compile_trees
+from t1114.predicates import Dispatch, DocumentRow, Row, Unsupported, compile_trees
 from t1114.prefilter import Prefilter, RulePrefilter, disjunction, field_name_words, necessary_condition
 from t1114.targets import Target, applicable_rules
 
@@ -208,7 +208,7 @@ def evaluate_chunk(pack: CompiledPack, path: Path, items: Iterable, position: di
         elif not rules:
             continue
         try:
-            fields = item.fields()
+            row = _row(item)
         except (ValueError, RecursionError) as e:
             result.events -= 1  # not an event after all: it takes no position
             result.bad.append(BadRecord(item_unit(path), item.line, "not an event", f": {e}"))
@@ -216,7 +216,6 @@ def evaluate_chunk(pack: CompiledPack, path: Path, items: Iterable, position: di
                 break
             continue
         result.evaluated += 1
-        row = Row(fields)
         matched_rules = None
         if only is None:
             matched_rules = set()
@@ -226,7 +225,7 @@ def evaluate_chunk(pack: CompiledPack, path: Path, items: Iterable, position: di
                     continue
                 predicate = predicates[entry]
                 if predicate is None:
-                    matched = _sqlite_matches(pack.entries[entry], index, fields, pack.timestamp_fields)
+                    matched = _sqlite_matches(pack.entries[entry], index, row.fields(), pack.timestamp_fields)
                 else:
                     matched = predicate(row)
                 if matched:
@@ -238,15 +237,25 @@ def evaluate_chunk(pack: CompiledPack, path: Path, items: Iterable, position: di
             if not correlation.slot_ids.isdisjoint(rules):
                 found = correlation.matches(row, rules, matched_rules, pack.entries_by_id)
                 if found and ts is False:
-                    ts = plan_seconds(engine.timestamp_of(fields, pack.timestamp_fields))
+                    ts = plan_seconds(engine.timestamp_of(row.fields(), pack.timestamp_fields))
                 if ts is None:
                     break  # no time, no window: the plan drops the event
                 for slot, key, value in found:
                     result.matches.append((n, ts, index, slot, key, value))
         if fallback_ids and not fallback_ids.isdisjoint(rules):
-            result.fallback_events.append((index, fields))
+            result.fallback_events.append((index, row.fields()))
     result.lines = position.get("lines", 0)
     return result
+
+
+def _row(item) -> Row | DocumentRow:
+    """The event's cells; a plain JSON document is not flattened whole (``DocumentRow``)."""
+    if item.flat and item.doc is not None:
+        return Row(item.doc)
+    document = item.document()
+    if is_audit_document(document):
+        return Row(flatten(document))
+    return DocumentRow(plain_document(document))
 
 
 def item_unit(path: Path) -> str:
