@@ -37,6 +37,29 @@ def test_measure_reports_the_childs_own_peak_memory():
     assert small.peak_rss_mb < 40
 
 
+_WORKERS = """
+import os, time
+pids = []
+for _ in range(2):
+    pid = os.fork()
+    if pid == 0:
+        x = bytearray(120 * 1024 * 1024)
+        x[::4096] = b"1" * len(x[::4096])
+        time.sleep(0.5)
+        os._exit(0)
+    pids.append(pid)
+for pid in pids:
+    os.waitpid(pid, 0)
+"""
+
+
+def test_measure_counts_the_memory_of_the_whole_process_tree():
+    # Two workers of 120 MB each, alive together: the tree held about 240 MB, either alone 120.
+    run = measure(["python3", "-c", _WORKERS])
+    assert run.returncode == 0
+    assert run.peak_rss_mb > 200
+
+
 def test_baseline_agrees_with_scan_where_its_semantics_suffice(pack, tmp_path):
     # Rules on plain ASCII, single-value fields find the same events in the Zircolite-style
     # baseline as in the pack engine, correlations included (the baseline's timestamps and

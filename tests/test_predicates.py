@@ -69,6 +69,10 @@ DETECTIONS = [
     "  sel:\n    F|contains|all:\n      - hello\n      - world\n  condition: sel",
     "  a:\n    F: Hello World\n  b:\n    F.n: Hello World\n  condition: a or b",
     "  sel:\n    F: ''\n  condition: sel",
+    "  a:\n    F: Hello World\n    G: x\n  b:\n    F: 4688\n  condition: a or b",
+    "  a:\n    F: Hello World\n  b:\n    G: abc\n  condition: a or b",
+    "  a:\n    F: Hello World\n  b:\n    F: kelvin\n    G: ABC\n  c:\n    G: abc\n  condition: (a or b) and c",
+    "  a:\n    F: Hello World\n  b:\n    F: kelvin\n  condition: not (a or b)",
     "  sel:\n    F|windash|contains: '-x'\n  condition: sel",
     "  sel:\n    F|base64offset|contains: hello\n  condition: sel",
 ]
@@ -84,8 +88,7 @@ def _both(detection: str, docs: list[dict]) -> tuple[list[int], list[int]]:
     mine = []
     for event in events:
         row = Row(event.fields)
-        possible = dispatch.possible(row)
-        mine.extend(event.index for n, f in enumerate(compiled.functions) if n in possible and f(row))
+        mine.extend(event.index for n in dispatch.admit(row, tuple(range(len(compiled.functions)))) if compiled.functions[n](row))
     return oracle, sorted(mine)
 
 

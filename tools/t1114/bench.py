@@ -50,15 +50,45 @@ class Run:
 
 # Linux carries a process' peak memory across fork and exec: a child started from this
 # (large) process would report at least this process' size. A small launcher in between
-# forks the measured command from a small process and reports its peak alone.
+# forks the measured command from a small process. It samples the memory of the command's
+# whole process tree (its worker processes too) every 20 ms: the sum of the proportional set
+# sizes (a page shared by several processes divided among them), and reports the largest
+# sum, or the command's own maximum resident set if that is larger.
 _LAUNCHER = """
-import os, sys
+import os, sys, threading, time
+def tree(pid):
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as fh:
+                todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            pass
+    return found
+def size_kb(p):
+    try:
+        with open(f"/proc/{p}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 pid = os.fork()
 if pid == 0:
     os.execvp(sys.argv[2], sys.argv[2:])
+peak = [0]
+done = threading.Event()
+def sample():
+    while not done.wait(0.02):
+        peak[0] = max(peak[0], sum(size_kb(p) for p in tree(pid)))
+threading.Thread(target=sample, daemon=True).start()
 _, status, usage = os.wait4(pid, 0)
+done.set()
 with open(sys.argv[1], "w") as fh:
-    fh.write(str(usage.ru_maxrss))
+    fh.write(str(max(peak[0], usage.ru_maxrss)))
 sys.exit(os.waitstatus_to_exitcode(status) % 256)
 """
 
@@ -170,6 +200,7 @@ def run_bench(pack: Pack, out: Path, target: str = DEFAULT_EVENT_TARGET, scales:
     results: dict = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine(),
         "target": target, "seed": seed, "rules": len(pack.rules), "jobs": jobs or "default", "corpora": {}, "scales": [],
+        "peak_memory": "process_tree",
     }
     scan_args = ["--jobs", str(jobs)] if jobs else []
     with tempfile.TemporaryDirectory(prefix="t1114-bench-") as tmp:

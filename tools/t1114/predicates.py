@@ -35,7 +35,7 @@ from __future__ import annotations
 import operator
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from sigma.backends.sqlite import sqliteBackend
 from sigma.conditions import (
@@ -100,12 +100,12 @@ class DocumentRow(dict):
     document is flattened, so the cell is always the one ``Row(flatten(document))`` has.
     Most events a scan evaluates are asked for a few fields only."""
 
-    __slots__ = ("document", "_keys", "_items", "_whole")
+    __slots__ = ("document", "_shape", "_items", "_whole")
 
     def __init__(self, document: dict):
         super().__init__()
         self.document = document
-        self._keys: dict[str, list[str]] | None = None  # lower-case key -> the keys
+        self._shape: dict | None = None  # field name -> the top-level keys that can hold it
         self._items: dict[str, dict] = {}  # top-level key -> its fields by lower-case name
         self._whole: dict | None = None
 
@@ -121,17 +121,12 @@ class DocumentRow(dict):
         return cell
 
     def _value(self, name: str) -> Any:
-        keys = self._keys
-        if keys is None:
-            keys = self._keys = {}
-            for k in self.document:
-                keys.setdefault(k.lower(), []).append(k)
-        holders: list[str] = []
-        at = name.find(".")
-        while at != -1:
-            holders += keys.get(name[:at], ())
-            at = name.find(".", at + 1)
-        holders += keys.get(name, ())
+        shape = self._shape
+        if shape is None:
+            shape = self._shape = _shape(tuple(self.document))
+        holders = shape.get(name)
+        if holders is None:
+            holders = shape[name] = _holders(shape[None], name)
         if not holders:
             return None
         if len(holders) > 1:
@@ -145,6 +140,40 @@ class DocumentRow(dict):
         if item is None:
             item = self._items[key] = {k.lower(): v for k, v in flatten_plain({key: value}).items()}
         return item.get(name)
+
+
+# Events of one source share their top-level keys: what a shape's keys say about a field is
+# worked out once. Bounded: a file of ever new key sets only starts the cache again.
+_SHAPES: dict[tuple, dict] = {}
+_MAX_SHAPES = 4096
+
+
+_MAX_SHAPE_KEYS = 256  # an event with more top-level keys is not remembered
+
+
+def _shape(keys: tuple) -> dict:
+    shape = _SHAPES.get(keys)
+    if shape is None:
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        lowered: dict[str, list[str]] = {}
+        for k in keys:
+            lowered.setdefault(k.lower(), []).append(k)
+        shape = {None: lowered}
+        if len(keys) <= _MAX_SHAPE_KEYS:
+            _SHAPES[keys] = shape
+    return shape
+
+
+def _holders(lowered: dict[str, list[str]], name: str) -> tuple[str, ...]:
+    """The top-level keys whose item can hold the field: ``name`` itself or a dotted prefix."""
+    holders: list[str] = []
+    at = name.find(".")
+    while at != -1:
+        holders += lowered.get(name[:at], ())
+        at = name.find(".", at + 1)
+    holders += lowered.get(name, ())
+    return tuple(holders)
 
 
 # --- leaf tests (each takes a cell, None for an absent field) --------------------------------
@@ -360,107 +389,99 @@ def _text_key(literal: str) -> tuple:
     return ("t", literal.casefold())
 
 
-def _cell_keys(cell: str, numbers: bool) -> set:
-    """Keys under which an "=" test of this cell can hold: each value's case fold and, when
-    some literal is a number, each numeric value (eq_text, eq_number decide the same way)."""
-    keys = set()
-    for part in _parts(cell):
-        keys.add(("t", part.casefold()))
-        if numbers:
-            number = float(part) if part.isdigit() and part.isascii() else engine._number(part)
-            if number is not None:
-                keys.add(("n", number))
-    return keys
-
-
 class Dispatch:
-    """An index of trees by a conjunct each must satisfy: ``field = literal`` (or an OR of such
-    on one field), most often a log source's ``Channel``, ``EventID`` or ``Operation``. For an
-    event, ``possible`` gives the trees whose conjunct its cells can satisfy; every other tree
-    is false for it, so need not run. (A tree without such a conjunct is always possible.)"""
+    """What each tree needs of an event's "=" cells: ``field = literal`` conditions (or an OR
+    of such on one field, or the union over an OR's branches), most often a log source's
+    ``Channel``, ``EventID`` or ``Operation``. ``admit`` keeps, of the trees the prefilter left,
+    those whose every condition the event's cells can meet; every other tree is false for it,
+    so need not run. A cell is looked up once per event, for the trees asked about only."""
 
     def __init__(self, trees: list):
         gen = _Codegen()
-        options = [self._options(gen, t) for t in trees]
+        options = [list(dict.fromkeys(self._options(gen, t))) for t in trees]
         popularity: dict[str, int] = {}
         for opts in options:
             for f in {f for f, _ in opts}:
                 popularity[f] = popularity.get(f, 0) + 1
-        self.always: set[int] = set()
-        self.index: dict[str, dict[tuple, list[int]]] = {}
-        self.numbers: dict[str, bool] = {}
-        # Each tree's other "=" conjuncts, checked against the event's keys before it runs.
-        self.others: dict[int, tuple[tuple[str, frozenset], ...]] = {}
-        for n, opts in enumerate(options):
-            if not opts:
-                self.always.add(n)
-                continue
-            field, keys = max(opts, key=lambda o: (popularity[o[0]], -len(o[1]), o[0]))
-            for key in keys:
-                self.index.setdefault(field, {}).setdefault(key, []).append(n)
+        self.numbers: dict[str, bool] = {}  # field -> whether a literal is a number
+        # Each tree's conditions, the one on the field most trees test first (its cell is
+        # then the one most often looked up already).
+        self.conditions: list[tuple[tuple[str, frozenset], ...]] = []
+        for opts in options:
             for f, k in opts:
                 self.numbers[f] = self.numbers.get(f, False) or any(key[0] == "n" for key in k)
-            others = tuple(o for o in opts if o != (field, keys))
-            if others:
-                self.others[n] = others
-        self.fields = tuple(sorted(self.index))
-
-    def possible(self, row: Row) -> set[int]:
-        found = set(self.always)
-        keys_of: dict[str, set] = {}
-        for field in self.fields:
-            cell = row[field]
-            if cell is None:
-                continue
-            index = self.index[field]
-            keys = keys_of[field] = _cell_keys(cell, self.numbers[field])
-            for key in keys:
-                trees = index.get(key)
-                if trees:
-                    found.update(trees)
-        others = self.others
-        for n in [n for n in found if n in others]:
-            for field, keys in others[n]:
-                have = keys_of.get(field)
-                if have is None:
-                    cell = row[field]
-                    have = keys_of[field] = _cell_keys(cell, self.numbers[field]) if cell is not None else set()
-                if have.isdisjoint(keys):
-                    found.discard(n)
-                    break
-        return found
+            self.conditions.append(tuple(sorted(opts, key=lambda o: (-popularity[o[0]], len(o[1]), o[0]))))
+        self._plans: dict[tuple[int, ...], tuple[list, list]] = {}
 
     @staticmethod
     def _options(gen: _Codegen, tree) -> list[tuple[str, frozenset]]:
-        """(field, keys) of every conjunct of a tree that is an "=" on one field."""
-        conjuncts, stack = [], [tree]
-        while stack:
-            cond = stack.pop()
-            if isinstance(cond, ConditionAND):
-                stack.extend(cond.args)
-            else:
-                conjuncts.append(cond)
-        options = []
-        for cond in conjuncts:
-            leaves = cond.args if isinstance(cond, ConditionOR) else [cond]
-            field, keys = None, set()
-            for leaf in leaves:
-                if not isinstance(leaf, ConditionFieldEqualsValueExpression) or not leaf.field:
-                    break
-                values = leaf.value.values if isinstance(leaf.value, SigmaExpansion) else [leaf.value]
-                literals = [gen.eq_literal(v) for v in values]
-                if any(lit is None for lit in literals) or (field is not None and leaf.field.lower() != field):
-                    break
-                field = leaf.field.lower()
-                for literal in literals:
-                    keys.add(_text_key(literal))
-                    number = engine._number(literal)
-                    if number is not None:  # compared as a number (eq_number)
-                        keys.add(("n", number))
-            else:
-                if field is not None and keys:
-                    options.append((field, frozenset(keys)))
-        return options
+        """(field, keys) conditions every event the tree matches meets: one of the field's
+        values has one of the keys. An AND holds its conjuncts' conditions; an OR, for a
+        field every branch constrains, the union of the branches' keys (each branch is
+        ``Operation = X and …``, say)."""
+        if isinstance(tree, ConditionAND):
+            return [o for arg in tree.args for o in Dispatch._options(gen, arg)]
+        if isinstance(tree, ConditionOR):
+            branches = [Dispatch._options(gen, arg) for arg in tree.args]
+            if not branches or not all(branches):
+                return []
+            found = []
+            for field in sorted({f for f, _ in branches[0]}):
+                keys: set = set()
+                for branch in branches:
+                    here = [k for f, k in branch if f == field]
+                    if not here:
+                        break
+                    keys |= min(here, key=len)
+                else:
+                    found.append((field, frozenset(keys)))
+            return found
+        if not isinstance(tree, ConditionFieldEqualsValueExpression) or not tree.field:
+            return []
+        values = tree.value.values if isinstance(tree.value, SigmaExpansion) else [tree.value]
+        literals = [gen.eq_literal(v) for v in values]
+        if not literals or any(lit is None for lit in literals):
+            return []
+        keys = set()
+        for literal in literals:
+            keys.add(_text_key(literal))
+            number = engine._number(literal)
+            if number is not None:  # compared as a number (eq_number)
+                keys.add(("n", number))
+        return [(tree.field.lower(), frozenset(keys))]
+
+    def admit(self, row: Row, entries: tuple[int, ...]) -> list[int]:
+        """Of ``entries``, the trees whose every condition the event's cells can meet."""
+        plan = self._plans.get(entries)
+        if plan is None:
+            plan = self._plan(entries)
+        tests, trees = plan
+        numbers = self.numbers
+        met = [_meets(row[field], keys, numbers[field]) for field, keys in tests]
+        return [n for n, needs in trees if all(met[i] for i in needs)]
+
+    def _plan(self, entries: tuple[int, ...]) -> tuple[list, list]:
+        """Each distinct condition of the trees once, and which of them each tree needs."""
+        if len(self._plans) >= 4096:  # one per set of rules the prefilter leaves: few
+            self._plans.clear()
+        tests: dict[tuple, int] = {}
+        trees = [(n, tuple(tests.setdefault(c, len(tests)) for c in self.conditions[n])) for n in entries]
+        plan = self._plans[entries] = (list(tests), trees)
+        return plan
+
+
+def _meets(cell: str | None, keys: frozenset, numbers: bool) -> bool:
+    """Whether one of the cell's values has one of the keys (as eq_text, eq_number decide)."""
+    if cell is None:
+        return False
+    for part in _parts(cell):
+        if ("t", part.casefold()) in keys:
+            return True
+        if numbers:
+            number = float(part) if part.isdigit() and part.isascii() else engine._number(part)
+            if number is not None and ("n", number) in keys:
+                return True
+    return False
 
 
 @dataclass(frozen=True)

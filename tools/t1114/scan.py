@@ -219,10 +219,7 @@ def evaluate_chunk(pack: CompiledPack, path: Path, items: Iterable, position: di
         matched_rules = None
         if only is None:
             matched_rules = set()
-            possible = dispatch.possible(row)
-            for entry in pack.entries_for(rules):
-                if entry not in possible:
-                    continue
+            for entry in dispatch.admit(row, pack.entries_for(rules)):
                 predicate = predicates[entry]
                 if predicate is None:
                     matched = _sqlite_matches(pack.entries[entry], index, row.fields(), pack.timestamp_fields)
