@@ -211,6 +211,29 @@ def test_many_bad_records_are_reported_in_full_then_counted(cli, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("name, bad, message", [
+    ("deep.jsonl", b"[" * 100_000 + b"]" * 100_000, "nested too deeply on line 2 (over 256 levels)"),
+    ("utf8.jsonl", b'{"Operation": "\xff"}', "not UTF-8 text on line 2"),
+    ("scalar.jsonl", b"42", "not a JSON object on line 2 (a JSON number)"),
+])
+def test_each_hostile_line_is_reported_and_the_scan_exits_4(cli, tmp_path, name, bad, message):
+    path = tmp_path / name
+    path.write_bytes(json.dumps(FWD).encode() + b"\n" + bad + b"\n" + json.dumps(SYNC).encode() + b"\n")
+    result = cli("scan", "--target", "native", str(path))
+    assert result.returncode == 4, result.stderr
+    assert f"warning: skipped {path}: {message}" in result.stderr
+    assert "in 2 events" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_json_array_of_numbers_is_not_a_silent_empty_scan(cli, tmp_path):
+    path = tmp_path / "numbers.json"
+    path.write_text("[1, 2, 3]")
+    result = cli("scan", "--target", "native", str(path))
+    assert result.returncode == 4 and result.stdout == ""
+    assert f"warning: skipped {path}: not a JSON object on item 1 (a JSON number)" in result.stderr
+    assert "3 bad records skipped in all (3 not a JSON object)" in result.stderr
+
+
 def test_strict_stops_at_the_first_bad_record(cli, tmp_path):
     path = tmp_path / "hostile.jsonl"
     path.write_text(json.dumps(FWD) + "\n" + "[" * 100_000 + "\n")
