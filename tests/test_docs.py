@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from t1114.docs import Generator, Sources, generators, stale, write
-from t1114.docs import performance, rules
+from t1114.docs import Generator, Sources, generators, performance, rules, stale, write
 from t1114.errors import PackError
 from t1114.loader import load_pack
 from t1114.project import Project

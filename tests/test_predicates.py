@@ -7,12 +7,11 @@ semantics; a property test then throws generated values at generated conditions.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sigma.collection import SigmaCollection
 from sigma.processing.pipeline import ProcessingPipeline
-
-import pytest
 
 from t1114 import engine
 from t1114.events import Event, flatten

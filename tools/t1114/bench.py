@@ -198,7 +198,7 @@ def run_bench(pack: Pack, out: Path, target: str = DEFAULT_EVENT_TARGET, scales:
     scales = sorted(set(scales or DEFAULT_SCALES))
     out.mkdir(parents=True, exist_ok=True)
     results: dict = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine(),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine(),
         "target": target, "seed": seed, "rules": len(pack.rules), "jobs": jobs or "default", "corpora": {}, "scales": [],
         "peak_memory": "process_tree",
     }

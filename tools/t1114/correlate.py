@@ -30,9 +30,9 @@ import math
 import operator
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Callable
 
 from sigma.correlations import (
     SigmaCorrelationConditionOperator,
@@ -153,7 +153,7 @@ def compile_correlation(rule: engine.SqlRule) -> Correlation:
     fieldref = getattr(sigma.condition, "fieldref", None)
     slots = []
     names: dict[str, int] = {}
-    for n, (ref, trees) in enumerate(zip(refs, rule.referenced_trees)):
+    for n, (ref, trees) in enumerate(zip(refs, rule.referenced_trees, strict=False)):
         names[ref.reference] = n
         names[str(ref.rule.name or ref.rule.id)] = n
         compiled = compile_trees(list(trees))
@@ -292,7 +292,7 @@ class CorrelationState:
                 return
         indices = tuple(sorted(evidence))
         hit = engine.Hit(c.rule.id, c.rule.title, c.rule.level, indices,
-                         dict(zip(c.group_names, key)), correlation=True)
+                         dict(zip(c.group_names, key, strict=False)), correlation=True)
         self.alerts.append(((indices[-1], c.rule.id, indices, end, key), hit))
 
 

@@ -22,8 +22,9 @@ and the Google Reports API's ``[{"name": n, "value"|"boolValue"|...: v}]`` -- be
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from t1114 import auditd
 

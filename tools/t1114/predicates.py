@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from sigma.backends.sqlite import sqliteBackend
 from sigma.conditions import (

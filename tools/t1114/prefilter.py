@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import lru_cache
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
+from functools import lru_cache
 
 import hyperscan
 from sigma.conditions import (

@@ -35,9 +35,9 @@ import itertools
 import multiprocessing
 import os
 from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from t1114 import engine
 from t1114.correlate import Correlation, CorrelationState, compile_correlation, plan_seconds
@@ -55,7 +55,13 @@ from t1114.inputs import (
 )
 from t1114.loader import Pack
 from t1114.predicates import Dispatch, DocumentRow, Row, Unsupported, compile_trees
-from t1114.prefilter import Prefilter, RulePrefilter, disjunction, field_name_words, necessary_condition
+from t1114.prefilter import (
+    Prefilter,
+    RulePrefilter,
+    disjunction,
+    field_name_words,
+    necessary_condition,
+)
 from t1114.targets import Target, applicable_rules
 
 HIT_FIELDS = ("rule_id", "rule_title", "level", "file", "event_index", "event_indices", "group")
@@ -102,7 +108,7 @@ class CompiledPack:
         self.entries = event_rules  # entry number -> rule, in output order
         self.predicates = compiled.functions
         self.dispatch = Dispatch([r.tree for r in event_rules])
-        self.unsupported = {r.id: e for r, e in zip(event_rules, compiled.errors) if e}
+        self.unsupported = {r.id: e for r, e in zip(event_rules, compiled.errors, strict=True) if e}
         self.entries_by_id: dict[str, list[int]] = {}
         for n, rule in enumerate(event_rules):
             self.entries_by_id.setdefault(rule.id, []).append(n)
@@ -122,7 +128,7 @@ class CompiledPack:
         # holds the referenced rules (as event rules they may not be), not the correlation.
         filters = {r.id: r.prefilter for r in rules if r.id not in self.streamed_ids}
         for correlation in self.streamed:
-            for slot, trees in zip(correlation.slots, correlation.rule.referenced_trees):
+            for slot, trees in zip(correlation.slots, correlation.rule.referenced_trees, strict=False):
                 filters.setdefault(slot.rule_id, disjunction(necessary_condition(t) for t in trees))
         trees = [r.tree for r in rules] + [t for r in rules for ts in r.referenced_trees if ts for t in ts]
         self.prefilter = Prefilter((RulePrefilter(i, f) for i, f in sorted(filters.items())), field_name_words(trees))
