@@ -452,22 +452,54 @@ class Dispatch:
         return [(tree.field.lower(), frozenset(keys))]
 
     def admit(self, row: Row, entries: tuple[int, ...]) -> list[int]:
-        """Of ``entries``, the trees whose every condition the event's cells can meet."""
+        """Of ``entries`` (ascending), the trees whose every condition the event's cells can
+        meet, ascending. Trees are found through the cell of their first condition's field
+        (one lookup per field, whatever the number of trees); only those found have their
+        other conditions checked."""
         plan = self._plans.get(entries)
         if plan is None:
             plan = self._plan(entries)
-        tests, trees = plan
+        indexed, always = plan
         numbers = self.numbers
-        met = [_meets(row[field], keys, numbers[field]) for field, keys in tests]
-        return [n for n, needs in trees if all(met[i] for i in needs)]
+        found = list(always)
+        for field, index in indexed:
+            cell = row[field]
+            if cell is None:
+                continue
+            for part in _parts(cell) if _SEP in cell else (cell,):
+                trees = index.get(("t", part.casefold()))
+                if trees:
+                    found.extend(trees)
+                if numbers[field]:
+                    number = float(part) if part.isdigit() and part.isascii() else engine._number(part)
+                    if number is not None and (trees := index.get(("n", number))):
+                        found.extend(trees)
+        admitted = []
+        for n, rest in found:
+            for field, keys in rest:
+                if not _meets(row[field], keys, numbers[field]):
+                    break
+            else:
+                admitted.append(n)
+        if len(admitted) > 1:
+            admitted = sorted(set(admitted))
+        return admitted
 
     def _plan(self, entries: tuple[int, ...]) -> tuple[list, list]:
-        """Each distinct condition of the trees once, and which of them each tree needs."""
+        """The trees by their first condition's field and keys, and those without conditions."""
         if len(self._plans) >= 4096:  # one per set of rules the prefilter leaves: few
             self._plans.clear()
-        tests: dict[tuple, int] = {}
-        trees = [(n, tuple(tests.setdefault(c, len(tests)) for c in self.conditions[n])) for n in entries]
-        plan = self._plans[entries] = (list(tests), trees)
+        indexed: dict[str, dict[tuple, list]] = {}
+        always = []
+        for n in entries:
+            conditions = self.conditions[n]
+            if not conditions:
+                always.append((n, ()))
+                continue
+            (field, keys), rest = conditions[0], conditions[1:]
+            for key in keys:
+                indexed.setdefault(field, {}).setdefault(key, []).append((n, rest))
+        plan = self._plans[entries] = (sorted(indexed.items()), always)
         return plan
 
 
