@@ -42,7 +42,7 @@ def _pairs(relative: str) -> list[tuple[dict, dict]]:
         inputs = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
     else:
         inputs = json.loads(source.read_text())["events"]
-    return list(zip(inputs, expected))
+    return list(zip(inputs, expected, strict=True))
 
 
 def _get(doc: dict, dotted: str):
