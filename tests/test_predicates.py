@@ -16,16 +16,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 from t1114 import engine
 from t1114.events import Event, flatten
 from t1114.predicates import Dispatch, Row, compile_trees
-
-RULE = """
-title: T
-id: 11111111-1111-4111-8111-111111111111
-name: r
-logsource: {{product: test}}
-detection:
-{detection}
-level: low
-"""
+from test_prefilter import RULE
 
 EVENTS = [
     {"F": "Hello World"}, {"F": "hello world"}, {"F": "HELLO"}, {"F": "\u212aelvin"}, {"F": "kelvin"},
