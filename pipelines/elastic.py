@@ -136,20 +136,32 @@ def _defend_source(os_type: str, dataset: str, conditions: dict, fields: dict) -
     )
 
 
-def _linux_source(defend_dataset: str, defend_conditions: dict, sysmon_code: str, fields: dict) -> ElasticSource:
+def _linux_source(
+    defend_dataset: str, defend_conditions: dict, sysmon_code: str, fields: dict, audit: dict | None = None
+) -> ElasticSource:
     """Linux events from Elastic Defend or from Sysmon for Linux (the sysmon_linux
-    integration: the Windows Sysmon pipeline over syslog). Both name the process alike; the
-    host is host.hostname in both (sysmon_linux sets no host.name of the event's machine: the
-    test-sysmon vector), so correlations group by the same key whichever delivered the event.
-    sysmon_linux sets no user.* (a Linux User has no DOMAIN\\ part to split)."""
+    integration: the Windows Sysmon pipeline over syslog), and, given ``audit`` (its Sigma
+    fields where auditd_manager names them otherwise), from auditd_manager's documents of the
+    same syscalls. All name the process alike; the host is host.hostname in all (sysmon_linux
+    sets no host.name of the event's machine: the test-sysmon vector), so correlations group by
+    the same key whichever delivered the event. sysmon_linux sets no user.* (a Linux User has
+    no DOMAIN\\ part to split)."""
+    datasets = (defend_dataset, "sysmon_linux.log")
+    conditions = [
+        {"data_stream.dataset": defend_dataset, "host.os.type": "linux", **defend_conditions},
+        {"data_stream.dataset": "sysmon_linux.log", "event.code": sysmon_code},
+    ]
+    fields = {**fields, "Computer": "host.hostname"}
+    if audit is not None:
+        datasets += ("auditd_manager.auditd",)
+        conditions.append({"data_stream.dataset": "auditd_manager.auditd", "event.action": "executed"})
+        # A Sigma field any of whose platform fields may hold it (each stream sets one).
+        fields.update({name: [fields[name], *others] for name, others in audit.items()})
     return ElasticSource(
-        datasets=(defend_dataset, "sysmon_linux.log"),
-        integrations=("endpoint", "sysmon_linux"),
-        conditions=[
-            {"data_stream.dataset": defend_dataset, "host.os.type": "linux", **defend_conditions},
-            {"data_stream.dataset": "sysmon_linux.log", "event.code": sysmon_code},
-        ],
-        fields={**fields, "Computer": "host.hostname"},
+        datasets=datasets,
+        integrations=("endpoint", "sysmon_linux") + (("auditd_manager",) if audit is not None else ()),
+        conditions=conditions,
+        fields=fields,
     )
 
 
@@ -355,8 +367,9 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                 "SYSCALL": "auditd.data.syscall",
                 "pid": "process.pid",
                 "ppid": "process.parent.pid",
-                "auid": "user.audit.id",
-                "AUID": "user.audit.name",
+                # The integration's pipeline moves user.audit under auditd. (test-useradd vector).
+                "auid": "auditd.user.audit.id",
+                "AUID": "auditd.user.audit.name",
                 "uid": "user.id",
                 "UID": "user.name",
                 "euid": "user.effective.id",
@@ -376,8 +389,11 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                 "a3": "process.args",
             },
         ),
+        # auditd_manager has no command line: the process title (the argument vector as the
+        # kernel keeps it, 128 bytes at most) stands in for it.
         "linux_process_creation": _linux_source(
-            "endpoint.events.process", {"event.action": "exec"}, "1", _DEFEND_PROCESS_FIELDS
+            "endpoint.events.process", {"event.action": "exec"}, "1", _DEFEND_PROCESS_FIELDS,
+            audit={"CommandLine": ["process.title"]},
         ),
         "linux_file_event": _linux_source(
             "endpoint.events.file", {"event.action": ["creation", "rename"]}, "11", _ECS_FILE

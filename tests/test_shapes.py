@@ -121,6 +121,29 @@ def test_audit_event_is_one_splunk_event_per_record_and_one_elastic_document():
     assert doc["auditd"]["paths"][0]["name"] == "/var/mail/alice" and doc["auditd"]["message_type"] == "syscall"
 
 
+LINUX_EXEC = {"Event": {
+    "System": {"Provider": {"#attributes": {"Name": "Linux-Sysmon"}}, "EventID": 1, "Channel": "Linux-Sysmon/Operational",
+               "Computer": "mx01", "TimeCreated": {"#attributes": {"SystemTime": "2026-11-20T09:00:00.000Z"}}},
+    "EventData": {"ProcessId": 4100, "Image": "/usr/bin/a-very-long-tool-name", "User": "alice",
+                  "CommandLine": "tar czf /tmp/m.tgz " + " ".join(f"/var/mail/user{n:03d}" for n in range(12)),
+                  "CurrentDirectory": "/home/alice", "ParentImage": "/bin/bash", "ParentProcessId": 4000}}}
+
+
+def test_linux_exec_as_auditd_manager_records_it():
+    assert shapes.collectors(LINUX_EXEC, "elastic") == ("endpoint", "sysmon_linux.log", "auditd_manager.auditd")
+    (doc,) = shapes.render(LINUX_EXEC, "elastic", "auditd_manager.auditd")
+    flat = flatten(doc)
+    assert doc["event"]["action"] == "executed" and doc["event"]["category"] == ["process"]
+    assert flat["process.args"][:3] == ["tar", "czf", "/tmp/m.tgz"] and flat["process.args_count"] == 15
+    # The kernel keeps 128 bytes of the title and 15 characters of the command name, and no parent image.
+    assert flat["process.title"] == LINUX_EXEC["Event"]["EventData"]["CommandLine"][:128]
+    assert flat["process.name"] == "a-very-long-too"
+    assert "process.parent.executable" not in flat and flat["process.parent.pid"] == 4000
+    assert flat["user.name"] == "alice" and flat["host.hostname"] == "mx01"
+    file_event = {"Event": {**LINUX_EXEC["Event"], "System": {**LINUX_EXEC["Event"]["System"], "EventID": 11}}}
+    assert "auditd_manager.auditd" not in shapes.collectors(file_event, "elastic")
+
+
 def test_endpoint_security_exec_as_flat_taxonomy():
     (flat,) = shapes.render(ES_EXEC, "native", "sigma_taxonomy")
     assert flat == {"UtcTime": "2026-11-20T14:00:00.000Z", "Computer": "MBP-JDOE", "EventID": 1,
