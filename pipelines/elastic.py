@@ -8,7 +8,13 @@ from sigma.processing.conditions import IncludeFieldCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import ConvertTypeTransformation, RuleFailureTransformation, SetStateTransformation
 
-from sigma.pipelines.t1114.base import SourceMapping, bind, field_mapping_items, source_condition_item
+from sigma.pipelines.t1114.base import (
+    SourceMapping,
+    bind,
+    field_mapping_items,
+    rendered_into_items,
+    source_condition_item,
+)
 from sigma.pipelines.t1114.sources import (
     MSEXCHANGE_MANAGEMENT_CHANNEL,
     POWERSHELL_CHANNEL,
@@ -259,6 +265,9 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                 "Caller": "winlog.event_data.param3",
                 **_WINLOG,
             },
+            # A forwarder that flattens EventData leaves only the rendered text in message
+            # (match_only_text: such rules go to ES|QL, whose LIKE reads the value).
+            rendered_into={"message": ("CmdletName", "CmdletParameters", "Caller")},
         ),
         "m365_exchange": ElasticSource(
             datasets=("o365.audit",),
@@ -438,6 +447,7 @@ def elastic_pipeline(tuning: dict | None = None) -> ProcessingPipeline:
                 )
             )
             continue
+        items += rendered_into_items(source, keep_field=True)
         items += field_mapping_items(source)
         items += source_condition_item(source)
         items.append(index_item(source))

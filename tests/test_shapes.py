@@ -89,6 +89,20 @@ def test_exchange_management_rendered_message_carries_cmdlet_and_parameters():
     assert elastic["winlog"]["event_data"]["param1"] == "New-MailboxExportRequest"
 
 
+def test_exchange_management_structured_and_flattened_on_every_target():
+    assert shapes.collectors(EXCHANGE, "splunk") == ("WinEventLog", "XmlWinEventLog")
+    assert shapes.collectors(EXCHANGE, "elastic") == ("windows.forwarded", "rendered_message")
+    (xml,) = shapes.render(EXCHANGE, "splunk", "XmlWinEventLog")
+    # The add-on names no unnamed <Data> value: the cmdlet is in the EventData block and Message only.
+    assert xml["source"] == "XmlWinEventLog:MSExchange Management" and xml["EventCode"] == 1
+    assert "param1" not in xml and "New-MailboxExportRequest" not in {str(v) for v in xml.values()}
+    assert xml["EventData_Xml"].startswith("<Data>New-MailboxExportRequest</Data><Data>-Mailbox 'bob'")
+    assert "Cmdlet New-MailboxExportRequest" in xml["Message"]
+    (flat,) = shapes.render(EXCHANGE, "elastic", "rendered_message")
+    assert "event_data" not in flat["winlog"] and flat["data_stream"]["dataset"] == "windows.forwarded"
+    assert flat["message"].startswith("Cmdlet suceeded. Cmdlet New-MailboxExportRequest")
+
+
 def test_o365_on_splunk_and_elastic():
     (splunk,) = shapes.render(O365, "splunk")
     assert splunk["ForwardTo"] == "x@evil.example" and "From" not in splunk  # no empty field on Splunk
