@@ -123,7 +123,19 @@ def test_reports_activity_and_its_cloud_logging_entry_read_alike():
                  "events.parameters.email_forwarding_destination_address"):
         assert via_cloud[name] == direct[name], name
     assert shapes.collectors(entry, "native") == ("cloud_logging",)
-    assert shapes.collectors(entry, "elastic") == ()  # gcp.audit is not rendered (docs/collectors.md)
+    assert shapes.collectors(entry, "elastic") == ("gcp.audit",)
+
+
+def test_cloud_logging_entry_on_elastic_keeps_the_envelope_only():
+    """gcp.audit drops protoPayload.metadata: the method names the event, nothing holds its parameters."""
+    assert shapes.collectors(REPORTS, "elastic") == ("google_workspace.user_accounts", "gcp.audit")
+    (doc,) = shapes.render(REPORTS, "elastic", "gcp.audit")
+    flat = flatten(doc)
+    assert flat["event.action"] == "google.login.LoginService.emailForwardingOutOfDomain"
+    assert flat["service.name"] == "login.googleapis.com" and flat["client.user.email"] == "bob@contoso.com"
+    assert flat["source.ip"] == "203.0.113.60" and flat["data_stream.dataset"] == "gcp.audit"
+    assert not [k for k, v in flat.items() if v == "me@gmail.example" or "email_forwarding" in str(v)]
+    assert shapes.blind("elastic", "gcp.audit") and shapes.blind("elastic", "google_workspace.user_accounts") is None
 
 
 def test_audit_event_is_one_splunk_event_per_record_and_one_elastic_document():

@@ -203,10 +203,24 @@ def test_google_workspace_cloud_logging_reads_back_as_the_reports_activity():
     assert fields["events.name"] == "email_forwarding_out_of_domain"
     assert fields["events.parameters.email_forwarding_destination_address"] == "test-user@google.com"
     assert fields["actor.email"] == "test-user@example.com"
+    # The activity's entry names its method as Google does.
+    (derived,) = shapes.render(google.from_cloud_logging(entry), "native", "cloud_logging")
+    assert derived["protoPayload"]["methodName"] == entry["protoPayload"]["methodName"]
     # Rendered back from the activity it carries, it is the same entry on the fields read.
     (again,) = shapes.render(google.from_cloud_logging(entry), "native", "cloud_logging")
     assert {k: flatten(again)[k] for k in fields if k.startswith(("events.", "actor.", "id.applicationName"))} == {
         k: v for k, v in fields.items() if k.startswith(("events.", "actor.", "id.applicationName"))}
+
+
+def test_gcp_audit_keeps_no_workspace_metadata():
+    """Elastic's gcp.audit pipeline vectors, where present: a document holds no protoPayload.metadata."""
+    pairs = _pairs("gcp/audit/test-audit.log")
+    for source, expected in pairs:
+        entry = json.loads(source["message"]) if isinstance(source.get("message"), str) else source
+        (rendered,) = shapes.render(entry, "elastic", "gcp.audit") if google.is_cloud_logging(entry) else (None,)
+        assert "metadata" not in json.dumps(expected.get("gcp", {}).get("audit", {}))
+        if rendered is not None:
+            assert_fields(rendered, expected, ["event.action", "service.name", "client.user.email", "source.ip"])
 
 
 # --- Linux ------------------------------------------------------------------------------------

@@ -69,6 +69,24 @@ def test_a_wrong_expectation_fails_with_the_reason(pack):
     assert "expected no match" in reasons
 
 
+def test_a_match_on_a_collector_documented_blind_fails(pack, monkeypatch):
+    """A collector declared to lack the rules' fields must never match; the declaration is checked."""
+    from t1114.targets import renderers
+
+    rule = pack.find("gws_email_forwarding_out_of_domain")
+    fixtures = [f for f in load_fixtures(pack) if f.rule_id == rule.id]
+    elastic = [all_targets()["elastic"]]
+    report = run_tests(pack, fixtures, elastic, {rule.id}, queries=False)
+    blind = [r for r in report.results if r.collector == "gcp.audit"]
+    assert blind and all(r.passed and not r.matched_events for r in blind)
+    assert any(r.difference for r in blind)  # the positive cases: documented, not unexplained
+    monkeypatch.setitem(renderers.BLIND, ("elastic", "google_workspace.user_accounts"), "pretend it lacks the fields")
+    report = run_tests(pack, fixtures, elastic, {rule.id}, queries=False)
+    failed = [r for r in report.results if not r.passed]
+    assert failed and all(r.collector == "google_workspace.user_accounts" and "documented to lack" in r.reason
+                          for r in failed)
+
+
 def test_report_formats(pack):
     report = run_tests(pack, load_fixtures(pack), [all_targets()["splunk"]], {pack.find("m365_inbox_rule_forwarding").id})
     text = format_text(report, verbose=True)
