@@ -102,8 +102,8 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
                 # copy of the parent.
                 "ParentImage": ["process.executable.path", "ParentImage"],
                 "ProcessId": ["event.exec.target.audit_token.pid", "ProcessId"],
-                # One field: a correlation groups by one name per platform (a flat record's
-                # Computer is not it; docs/collectors.md).
+                # One field: a correlation groups by one name per platform; the reader gives a
+                # flat record's Computer this name as well (t1114.events).
                 "Computer": "host.hostname",
             },
         ),
@@ -124,8 +124,8 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
                 ],
                 "Image": ["process.executable.path", "Image"],
                 "ProcessId": ["process.audit_token.pid", "ProcessId"],
-                # One field: a correlation groups by one name per platform (a flat record's
-                # Computer is not it; docs/collectors.md).
+                # One field: a correlation groups by one name per platform; the reader gives a
+                # flat record's Computer this name as well (t1114.events).
                 "Computer": "host.hostname",
             },
         ),
