@@ -17,8 +17,7 @@ import pytest
 from t1114 import engine
 from t1114.events import Event, flatten
 from t1114.fixtures import load_fixtures
-from t1114.targets import all_targets, applicable_rules
-from t1114.targets import renderers
+from t1114.targets import all_targets, applicable_rules, renderers
 from t1114.tuning import load_tuning
 
 
