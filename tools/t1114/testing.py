@@ -342,15 +342,16 @@ def corpus_agreement(
                 compared.append(f"{target.name}/{name}")
                 blind = own if renderers.blind(target.shape, name) else set()
                 common = rendered & rendered_natively
-                for rule_id, hits in per_rule.items():
-                    if rule_id not in reference:
+                for rule_id, rule_hits in per_rule.items():
+                    rule = pack.find(rule_id)
+                    if rule is None or rule_id not in reference:
                         continue
-                    mine = hits & common
+                    mine = rule_hits & common
                     theirs = (reference[rule_id] & common) - blind
                     matched += len(mine)
                     if mine != theirs:
                         disagreements.append(CorpusDisagreement(
-                            pack.find(rule_id).name, target.name, tuple(sorted(theirs - mine)),
+                            rule.name, target.name, tuple(sorted(theirs - mine)),
                             tuple(sorted(mine - theirs)), name))
     return CorpusAgreement(len(raw), matched, sorted(disagreements, key=lambda d: (d.rule_name, d.target, d.collector)),
                            compared)
