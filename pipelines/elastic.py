@@ -152,7 +152,7 @@ def _linux_source(
     sets no host.name of the event's machine: the test-sysmon vector), so correlations group by
     the same key whichever delivered the event. sysmon_linux sets no user.* (a Linux User has
     no DOMAIN\\ part to split)."""
-    datasets = (defend_dataset, "sysmon_linux.log")
+    datasets: tuple[str, ...] = (defend_dataset, "sysmon_linux.log")
     conditions = [
         {"data_stream.dataset": defend_dataset, "host.os.type": "linux", **defend_conditions},
         {"data_stream.dataset": "sysmon_linux.log", "event.code": sysmon_code},

@@ -291,7 +291,7 @@ def _corpus_verdicts(
     applicable = applicable_rules(target, pack)
     compiled = engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline(tuning))
     options = [tuple(c for c in renderers.collectors(e, target.shape) if c not in renderers.PENDING) for e in raw]
-    out = {}
+    out: dict[str, tuple[set[int], set[int], dict[str, set[int]]]] = {}
     # "" first: every event from its usual collector (natively: the raw events as they are).
     for name in dict.fromkeys(["", *(c for names in options for c in names)]):
         if name and all(names[0] == name for names in options if name in names):

@@ -48,7 +48,7 @@ def recognise(raw: dict) -> bool:
 def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
     if _kind(raw) == "auditd":
         return {"native": ("audit_log",), "splunk": ("linux:audit",), "elastic": ("auditd_manager.auditd",)}
-    elastic = ("endpoint", "sysmon_linux.log")
+    elastic: tuple[str, ...] = ("endpoint", "sysmon_linux.log")
     if _event_id(raw) == 1:
         elastic += (AUDITD_MANAGER,)
     return {"native": ("evtx", "eventdata_flat"), "splunk": ("sysmon:linux",), "elastic": elastic}
