@@ -481,3 +481,32 @@ VARIANTS["win_mail_store_copy_or_archive"] = [
     neg("win_mail_store_copy_or_archive", "wmic_copy_of_logs", "wmic /node copies log files, no mail store.",
         proc("C:\\Windows\\System32\\wbem\\WMIC.exe", "wmic /node:10.1.2.40 process call create \"cmd /c copy c:\\Windows\\Logs\\CBS\\CBS.log c:\\windows\\temp\\\"", "wmic.exe")),
 ]
+
+R = "win_mail_hunting_tool_script"
+VARIANTS[R] = [
+    pos(R, "mailsniper_get_mailbox_folders", "MailSniper's Get-MailboxFolders lists another user's folders over EWS before a search.",
+        sb("Get-MailboxFolders -Mailbox ceo@contoso.com -ExchHostname mail.contoso.com -OutFile f.txt")),
+    pos(R, "mailsniper_owa_spray_backticks", "Invoke-PasswordSprayOWA with backticks, then Get-ADUsernameFromEWS on the hits.",
+        sb("Invoke-Password`SprayOWA -ExchHostname mail.contoso.com -UserList .\\u.txt -Password Winter2026 -Threads 15\nGet-ADUsernameFromEWS -EmailList .\\hits.txt")),
+    pos(R, "mailsniper_gmail_harvest", "Invoke-UsernameHarvestGmail and Invoke-DomainHarvestOWA, typed in lower case.",
+        sb("invoke-usernameharvestgmail -userfile .\\emails.txt; invoke-domainharvestowa -exchhostname mail.contoso.com")),
+    neg(R, "exchange_get_mailbox_folder_statistics", "Exchange's own Get-MailboxFolderStatistics: a name that only starts like MailSniper's Get-MailboxFolders.",
+        sb("Get-MailboxFolderStatistics -Identity bob -FolderScope Inbox | Select Name,ItemsInFolder", host=EXCH)),
+]
+R = "win_mail_hunting_tool_cmdline"
+VARIANTS[R] = [
+    pos(R, "mailsniper_ews_spray_one_liner", "Invoke-PasswordSprayEWS from a one-liner after dot-sourcing MailSniper.",
+        ps("powershell -ep bypass -c \". .\\MailSniper.ps1; Invoke-PasswordSprayEWS -ExchHostname mail.contoso.com -UserList u.txt -Password Winter2026\"")),
+    neg(R, "exchange_mailbox_folder_cmdlet", "Exchange's Get-MailboxFolder cmdlet in a one-liner.",
+        ps("powershell -c \"Get-MailboxFolder -Identity bob:\\Inbox -GetChildren\"", host=EXCH)),
+]
+
+R = "win_exchange_management_transport_agent_installed"
+FIXTURES[R] = [
+    pos(R, "lightneuron_style_agent_install", "A transport agent installed from a DLL in the Exchange bin folder under a Microsoft-like name (the LightNeuron procedure).",
+        msx("Install-TransportAgent", "-Name \"Transport Service Helper\" -TransportAgentFactory \"Microsoft.Exchange.Transport.Agent.ConnectionFiltering.ConnectionFilteringAgentFactory\" -AssemblyPath \"C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Bin\\msextr.dll\"")),
+    pos(R, "agent_enabled_remotely", "The installed agent enabled from a remote management shell.",
+        msx("Enable-TransportAgent", "-Identity \"Transport Service Helper\"", client="Remote-ManagementShell-Unknown")),
+    neg(R, "agents_listed", "Administrator lists the transport agents.", msx("Get-TransportAgent", "")),
+    neg(R, "agent_disabled", "An agent disabled during troubleshooting.", msx("Disable-TransportAgent", "-Identity \"Contoso Disclaimer\"")),
+]
