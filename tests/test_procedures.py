@@ -1,0 +1,102 @@
+"""The procedure catalogue: checked against the pack, and docs/procedures.md kept in step."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from t1114 import procedures
+from t1114.errors import PackError
+from t1114.loader import load_pack
+from t1114.project import Project
+from t1114.validate import run_procedure_checks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def catalogue(pack) -> list[procedures.Procedure]:
+    return procedures.load_checked(pack)
+
+
+def test_docs_procedures_md_is_current(pack):
+    assert (ROOT / procedures.DOC).read_text(encoding="utf-8") == procedures.render(pack), (
+        "docs/procedures.md is stale: regenerate it with python -m t1114.procedures"
+    )
+
+
+def test_every_atomic_and_attack_source_is_listed(catalogue):
+    refs = {p.ref.split()[0] for p in catalogue if p.kind == "attack"}
+    # The ATT&CK v18.1 groups, software and campaigns that 'use' each technique.
+    assert {"G0114", "C0024", "S0413", "G1004", "S0395"} <= refs
+    atomic = {p.ref for p in catalogue if p.kind == "atomic"}
+    assert any("3f1b5096-0139-4736-9b78-19bcb02bb1cb" in r for r in atomic)
+    assert all(p.covered or p.reason for p in catalogue)
+
+
+def _broken_copy(tmp_path: Path, edit) -> Project:
+    for name in ("sigma", "fixtures", "config", "procedures"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    path = tmp_path / procedures.CATALOGUE
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return Project(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("rules: [win_security_ruler_workstation_logon]\n", "rules: [win_no_such_rule]\n", "unknown rule 'win_no_such_rule'"),
+        ("win_security_ruler_workstation_logon/ruler_ntlm_logon_to_exchange]", "win_security_ruler_workstation_logon/nope]",
+         "unknown fixture case"),
+        ("win_security_ruler_workstation_logon/ruler_ntlm_logon_to_exchange]",
+         "win_security_ruler_workstation_logon/ordinary_workstation_logon]", "does not expect any of the procedure's rules"),
+    ],
+)
+def test_catalogue_claims_are_checked(tmp_path, old, new, expected):
+    def edit(text: str) -> str:
+        assert old in text
+        return text.replace(old, new, 1)
+
+    project = _broken_copy(tmp_path, edit)
+    findings = run_procedure_checks(load_pack(project))
+    assert any(expected in f.message for f in findings), findings
+    assert all(f.path == "procedures/catalogue.yml" for f in findings)
+
+
+def test_procedure_without_rules_needs_a_reason(tmp_path):
+    line = "    reason: Not yet built (out of time in this change); needs a temporal correlation of Send and HardDelete by the same mailbox.\n"
+
+    def edit(text: str) -> str:
+        assert line in text
+        return text.replace(line, "", 1)
+
+    findings = run_procedure_checks(load_pack(_broken_copy(tmp_path, edit)))
+    assert [f.message for f in findings] == [
+        "procedure 'anchor-sent-then-hard-deleted': names no rule: give the reason none can catch it (and no cases)"
+    ]
+
+
+def test_malformed_catalogue_is_one_clear_error(tmp_path):
+    project = _broken_copy(tmp_path, lambda t: t + "  - id: Bad Id\n")
+    with pytest.raises(PackError, match="malformed catalogue"):
+        procedures.load_checked(load_pack(project))
+
+
+def test_rule_without_proving_case_is_reported(pack):
+    p = procedures.Procedure("x", "T1114", "t", "tool", "r", "https://e", ("windows",),
+                             ("win_security_ruler_workstation_logon", "win_mail_collection_script_run"),
+                             ("win_security_ruler_workstation_logon/ruler_ntlm_logon_to_exchange",), "")
+    errors = procedures.check(pack, [p], "c.yml")
+    assert [e.message for e in errors] == ["procedure 'x': rule 'win_mail_collection_script_run' is not proven by any of its fixture cases"]
+
+
+def test_rules_and_reason_together_are_refused(pack):
+    p = procedures.Procedure("y", "T1114", "t", "tool", "r", "https://e", ("windows",),
+                             ("win_security_ruler_workstation_logon",),
+                             ("win_security_ruler_workstation_logon/ruler_ntlm_logon_to_exchange",), "because")
+    assert [e.message for e in procedures.check(pack, [p], "c.yml")] == [
+        "procedure 'y': names rules and a reason; a reason is only for procedures no rule catches"
+    ]
