@@ -62,6 +62,7 @@ _O365_FIELDS = {
     "ExternalAccess": "o365.audit.ExternalAccess",
     "LogonType": "o365.audit.LogonType",
     "MailboxOwnerUPN": "o365.audit.MailboxOwnerUPN",
+    "Name": "o365.audit.Name",
     "ObjectId": "o365.audit.ObjectId",
     "OperationCount": "o365.audit.OperationCount",
     "OrganizationName": "o365.audit.OrganizationName",

@@ -91,6 +91,7 @@ _EXCHANGE_AUDIT_FIELDS = (
 # Exchange's): the common schema plus the few parameters rules use.
 _UNIFIED_AUDIT_FIELDS = (
     "ClientIP",
+    "Name",
     "ObjectId",
     "Operation",
     "Parameters.TargetMailbox",
