@@ -45,14 +45,16 @@ def _broken_copy(tmp_path: Path, edit) -> Project:
     return Project(tmp_path)
 
 
+RULER = "win_security_ruler_workstation_logon"
+RULER_CASE = f"{RULER}/ruler_ntlm_logon_to_exchange"
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("rules: [win_security_ruler_workstation_logon]\n", "rules: [win_no_such_rule]\n", "unknown rule 'win_no_such_rule'"),
-        ("win_security_ruler_workstation_logon/ruler_ntlm_logon_to_exchange]", "win_security_ruler_workstation_logon/nope]",
-         "unknown fixture case"),
-        ("win_security_ruler_workstation_logon/ruler_ntlm_logon_to_exchange]",
-         "win_security_ruler_workstation_logon/ordinary_workstation_logon]", "does not expect any of the procedure's rules"),
+        (f"rules: [{RULER}]\n", "rules: [win_no_such_rule]\n", "unknown rule 'win_no_such_rule'"),
+        (f"{RULER_CASE}]", f"{RULER}/nope]", "unknown fixture case"),
+        (f"{RULER_CASE}]", f"{RULER}/ordinary_workstation_logon]", "does not expect any of the procedure's rules"),
     ],
 )
 def test_catalogue_claims_are_checked(tmp_path, old, new, expected):
@@ -67,8 +69,8 @@ def test_catalogue_claims_are_checked(tmp_path, old, new, expected):
 
 
 def test_procedure_without_rules_needs_a_reason(tmp_path):
-    line = next(x for x in (ROOT / procedures.CATALOGUE).read_text(encoding="utf-8").splitlines(keepends=True)
-                if x.startswith("    reason: A Chrome extension"))
+    lines = (ROOT / procedures.CATALOGUE).read_text(encoding="utf-8").splitlines(keepends=True)
+    line = next(x for x in lines if x.startswith("    reason: A Chrome extension"))
 
     def edit(text: str) -> str:
         assert line in text
@@ -76,7 +78,8 @@ def test_procedure_without_rules_needs_a_reason(tmp_path):
 
     findings = run_procedure_checks(load_pack(_broken_copy(tmp_path, edit)))
     assert [f.message for f in findings] == [
-        "procedure 'attack-t1114-s1201': names no rule: give the reason none can catch it (and no cases)"
+        "procedure 'attack-t1114-s1201': names no rule: "
+        "give the reason none can catch it (and no cases)"
     ]
 
 
@@ -87,17 +90,17 @@ def test_malformed_catalogue_is_one_clear_error(tmp_path):
 
 
 def test_rule_without_proving_case_is_reported(pack):
-    p = procedures.Procedure("x", "T1114", "t", "tool", "r", "https://e", ("windows",),
-                             ("win_security_ruler_workstation_logon", "win_mail_collection_script_run"),
-                             ("win_security_ruler_workstation_logon/ruler_ntlm_logon_to_exchange",), "")
+    rules = (RULER, "win_mail_collection_script_run")
+    p = procedures.Procedure("x", "T1114", "t", "tool", "r", "https://e", ("windows",), rules, (RULER_CASE,), "")
     errors = procedures.check(pack, [p], "c.yml")
-    assert [e.message for e in errors] == ["procedure 'x': rule 'win_mail_collection_script_run' is not proven by any of its fixture cases"]
+    assert [e.message for e in errors] == [
+        "procedure 'x': rule 'win_mail_collection_script_run' "
+        "is not proven by any of its fixture cases"
+    ]
 
 
 def test_rules_and_reason_together_are_refused(pack):
-    p = procedures.Procedure("y", "T1114", "t", "tool", "r", "https://e", ("windows",),
-                             ("win_security_ruler_workstation_logon",),
-                             ("win_security_ruler_workstation_logon/ruler_ntlm_logon_to_exchange",), "because")
+    p = procedures.Procedure("y", "T1114", "t", "tool", "r", "https://e", ("windows",), (RULER,), (RULER_CASE,), "because")
     assert [e.message for e in procedures.check(pack, [p], "c.yml")] == [
         "procedure 'y': names rules and a reason; a reason is only for procedures no rule catches"
     ]

@@ -184,7 +184,8 @@ def _counts(procedures: list[Procedure]) -> list[str]:
     total, covered = Counter(p.kind for p in procedures), Counter(p.kind for p in procedures if p.covered)
     for kind, label in SOURCE_KINDS.items():
         if total[kind]:
-            lines.append(f"| {label} | {total[kind]} | {covered[kind]} | {total[kind] - covered[kind]} |")
+            missed = total[kind] - covered[kind]
+            lines.append(f"| {label} | {total[kind]} | {covered[kind]} | {missed} |")
     n, c = len(procedures), sum(covered.values())
     lines.append(f"| **All** | **{n}** | **{c}** | **{n - c}** |")
     return lines
@@ -196,21 +197,23 @@ def render(pack: Pack) -> str:
     out = [
         "# T1114 procedure catalogue",
         "",
-        "Generated from `procedures/catalogue.yml` by `t1114.procedures.render`; do not edit by hand.",
-        "Every procedure names the rules that catch it and the fixture cases (`<fixture rule>/<case>`)",
-        "in which those rules must match; the pack's validation fails when a rule or case is missing",
-        "or a case does not expect the rule. Where no rule can catch a procedure, the reason is given.",
+        "Generated from `procedures/catalogue.yml` by `t1114.procedures.render`;",
+        "do not edit by hand. Every procedure names the rules that catch it and the",
+        "fixture cases (`<fixture rule>/<case>`) in which those rules must match; the",
+        "pack's validation fails when a rule or case is missing or a case does not",
+        "expect the rule. Where no rule catches a procedure, the reason is given.",
         "",
         *_counts(procedures),
         "",
-        "Rule levels are shown in brackets; [docs/levels.md](levels.md) says what each level means.",
+        "Rule levels are shown in brackets;",
+        "[docs/levels.md](levels.md) says what each level means.",
     ]
     for kind, label in SOURCE_KINDS.items():
         chosen = [p for p in procedures if p.kind == kind]
         if not chosen:
             continue
-        out += ["", f"## {label}", "", "| Procedure | Technique | Source | Platforms | Rules | Fixture cases / reason |",
-                "|---|---|---|---|---|---|"]
+        header = "| Procedure | Technique | Source | Platforms | Rules | Fixture cases / reason |"
+        out += ["", f"## {label}", "", header, "|---|---|---|---|---|---|"]
         for p in sorted(chosen, key=lambda p: (TECHNIQUES.index(p.technique), p.ref, p.id)):
             rules = "<br>".join(f"`{r}` [{pack.find(r).level}]" for r in p.rules)
             proof = _code_list(p.cases) if p.covered else f"*{_cell(p.reason)}*"
@@ -222,7 +225,7 @@ def render(pack: Pack) -> str:
 
 
 def main() -> int:
-    """``python -m t1114.procedures``: rewrite docs/procedures.md (until `t1114 docs` registers it)."""
+    """``python -m t1114.procedures``: rewrite docs/procedures.md (until `t1114 docs` has it)."""
     import sys
 
     from t1114.attack import use_offline_attack_data
