@@ -570,3 +570,13 @@ FIXTURES[R] = [
     neg(R, "encoded_mailbox_statistics", "An encoded Exchange report (Get-MailboxStatistics): read-only, no collection.",
         ps("powershell.exe -enc " + encoded("Get-Mailbox -ResultSize Unlimited | Get-MailboxStatistics | Select DisplayName,TotalItemSize"), host=EXCH)),
 ]
+
+R = "win_outlook_data_file_created_by_non_outlook"
+VARIANTS[R] = [
+    neg(R, "owner_copies_archive_in_explorer", "The user drags their archive PST to a USB stick in Explorer: the owner's own copy.",
+        {"kind": "file", "image": "C:\\Windows\\explorer.exe", "target": "E:\\Backup\\archive2025.pst"}),
+    neg(R, "onedrive_syncs_pst", "OneDrive downloads a PST the user keeps in their synced Documents folder.",
+        {"kind": "file", "image": "C:\\Program Files\\Microsoft OneDrive\\OneDrive.exe", "target": "C:\\Users\\bob\\OneDrive - Contoso\\Documents\\old-mail.pst", "via": "defend"}),
+    pos(R, "rclone_stages_ost_for_upload", "rclone writes a copy of the OST into its staging folder before the upload.",
+        {"kind": "file", "image": "C:\\Users\\Public\\rclone.exe", "target": "C:\\Users\\Public\\sync\\bob@contoso.com.ost"}),
+]
