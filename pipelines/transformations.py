@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sigma.conditions import ConditionAND
+from sigma.conditions import ConditionAND, ConditionOR
 from sigma.exceptions import SigmaTransformationError
 from sigma.processing.transformations.base import DetectionItemTransformation
 from sigma.rule import SigmaDetection, SigmaDetectionItem
-from sigma.types import SigmaExists, SigmaString, SpecialChars
+from sigma.types import SigmaExists, SigmaString, SigmaType, SpecialChars
 
 
 @dataclass
@@ -52,9 +52,6 @@ class NameValueListTransformation(DetectionItemTransformation):
         return SigmaDetection([name_item, value_item], item_linking=ConditionAND)
 
 
-# --- Windows / Exchange Server (AN1309) ---
-
-
 def _plain_string(value) -> SigmaString | None:
     return value if isinstance(value, SigmaString) else None
 
@@ -74,6 +71,9 @@ class SubstringFieldTransformation(DetectionItemTransformation):
 
     fields: tuple = ()
     target: str = ""
+    # Also keep the field itself (an OR of both), where some collectors name it and others
+    # only render it (the native MSExchange Management log, structured or flattened).
+    keep_field: bool = False
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem):
         if detection_item.field not in self.fields:
@@ -88,13 +88,23 @@ class SubstringFieldTransformation(DetectionItemTransformation):
                     s = s + SigmaString("*")
                 value = s
             values.append(value)
-        return SigmaDetectionItem(
+        rendered = SigmaDetectionItem(
             self.target,
             list(detection_item.modifiers),
             values,
             value_linking=detection_item.value_linking,
             auto_modifiers=False,
         )
+        if not self.keep_field:
+            return rendered
+        own = SigmaDetectionItem(
+            detection_item.field,
+            list(detection_item.modifiers),
+            list(detection_item.value),
+            value_linking=detection_item.value_linking,
+            auto_modifiers=False,
+        )
+        return SigmaDetection([own, rendered], item_linking=ConditionOR)
 
 
 @dataclass
@@ -127,7 +137,8 @@ class ImageNameTransformation(DetectionItemTransformation):
                     f"'{self.source_field}' values must read '\\\\name' with |endswith to map onto {self.target}"
                 )
             names.append(SigmaString(parts[1][1:]))
-        return SigmaDetectionItem(self.target, [], names, value_linking=detection_item.value_linking)
+        values: list[SigmaType] = list(names)
+        return SigmaDetectionItem(self.target, [], values, value_linking=detection_item.value_linking)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SHARED
-from t1114.events import read_events
+from t1114.inputs import read_events
 from t1114.scan import scan
 from t1114.targets import all_targets
 
@@ -110,7 +110,7 @@ def test_fixture_procedures_are_flagged_among_real_telemetry(pack, recordings, t
             if case.get("match") and not case.get("no_match") and fixture["rule"] in case["match"]:
                 if pack.find(fixture["rule"]).is_correlation:
                     continue
-                planted.append(case["events"]["native"][0])
+                planted.append(case["events"][0])
                 expected.add(fixture["rule"])
     hits = _scan(pack, tmp_path, background + planted)
     assert all(h["event_index"] >= len(background) for h in hits)

@@ -4,7 +4,10 @@ Exports wrap events: Splunk's JSON search export (``{"result": {...}}`` per line
 ``{"results": [...]}``), Elasticsearch hits (``{"hits": {"hits": [{"_source": ...}]}}``, a list
 of hits, or ``_source`` documents); ``documents_from_json`` unwraps them, and Windows events
 given as nested ``Event.System`` / ``Event.EventData`` JSON are unwrapped by ``flatten``. The
-files themselves are read by ``t1114.inputs``.
+files themselves are read by ``t1114.inputs`` (``read_events``).
+
+Google Workspace activities exported by Google Cloud Logging (``protoPayload.metadata.event[]``)
+are read as the Reports API activity they carry (``t1114.targets.renderers.google``).
 
 Linux audit logs are read as text (``type=SYSCALL msg=audit(...): ...`` lines, see
 ``t1114.auditd``): the records of one audit event become one event. In JSON (fixtures), one
@@ -20,7 +23,6 @@ and the Google Reports API's ``[{"name": n, "value"|"boolValue"|...: v}]`` -- be
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterator
 
 from t1114 import auditd
@@ -94,6 +96,12 @@ def flatten(document: dict) -> dict[str, Any]:
     """
     if set(document) == {AUDITD_RECORDS}:
         return _audit_event(document[AUDITD_RECORDS])
+    from t1114.targets.renderers import google  # late: the shapes read events through this module
+
+    if google.is_cloud_logging(document):
+        # A Google Workspace activity delivered by Cloud Logging reads as the Reports API
+        # activity it carries, under the names Sigma's Workspace rules use.
+        document = google.from_cloud_logging(document)
     document = _unwrap_windows_event(document)
     collected: dict[str, list] = {}
     _flatten_into(collected, "", document)
@@ -199,11 +207,3 @@ def documents_from_json(value: Any) -> Iterator[dict]:
             yield value["result"]
         else:
             yield value
-
-
-def read_events(path: Path) -> Iterator[Event]:
-    """Events of one file, numbered by position, in any format ``t1114.inputs`` reads."""
-    from t1114.inputs import read_records
-
-    for index, record in enumerate(read_records(path)):
-        yield Event(index, record.fields())
