@@ -122,19 +122,10 @@ def object_access(e, when, record):
         "ProcessId": "0x1f3c", "ProcessName": e["process"], "ResourceAttributes": "S:AI"})
 
 
-def _security(e, when, record, event_id, data, action, category, extra_elastic):
-    """A Security-log event in the three shapes; ``data`` is its EventData."""
+def _security(e, when, record, event_id, data):
+    """A Security-log event; ``data`` is its EventData."""
     host = e.get("host", "FS01.contoso.local")
-    native = _native("Microsoft-Windows-Security-Auditing", event_id, "Security", host, when, record, data)
-    splunk = {"_time": when, "host": host.split(".")[0], "source": "XmlWinEventLog:Security", "sourcetype": "XmlWinEventLog",
-              "EventCode": event_id, "Computer": host, **data}
-    elastic = {"@timestamp": when, "host": {"name": host},
-               "data_stream": {"dataset": e.get("dataset", "system.security"), "namespace": "default", "type": "logs"},
-               "event": {"code": str(event_id), "action": action, "category": category, "kind": "event",
-                         "provider": "Microsoft-Windows-Security-Auditing", "module": "system"},
-               "winlog": {"channel": "Security", "event_id": str(event_id), "computer_name": host, "event_data": dict(data)},
-               **extra_elastic}
-    return native, splunk, elastic
+    return _native("Microsoft-Windows-Security-Auditing", event_id, "Security", host, when, record, data)
 
 
 def share_access(e, when, record):
@@ -144,8 +135,7 @@ def share_access(e, when, record):
             "SubjectDomainName": domain, "SubjectLogonId": "0x8d2f11", "ObjectType": "File", "IpAddress": ip,
             "IpPort": "50211", "ShareName": e["share"], "ShareLocalPath": e.get("local", "\\??\\C:\\"),
             "RelativeTargetName": e["target"], "AccessMask": "0x120089", "AccessList": "%%1538 %%1541 %%4416 %%4419 %%4423"}
-    return _security(e, when, record, 5145, data, "network-share-object-access-checked", ["network", "file"],
-                     {"source": {"ip": ip, "port": 50211}, "user": {"name": name, "domain": domain}})
+    return _security(e, when, record, 5145, data)
 
 
 def logon(e, when, record):
@@ -160,9 +150,7 @@ def logon(e, when, record):
         data.update({"TargetLogonId": "0x9a1c44", "LmPackageName": "NTLM V2", "KeyLength": "128"})
     else:
         data.update({"Status": "0xc000006d", "SubStatus": "0xc000006a", "FailureReason": "%%2313"})
-    action = "logon-failed" if event_id == 4625 else "logged-in"
-    return _security(e, when, record, event_id, data, action, ["authentication"],
-                     {"source": {"ip": ip, "domain": workstation}, "user": {"name": name, "domain": domain}})
+    return _security(e, when, record, event_id, data)
 
 
 def script_block(e, when, record):
