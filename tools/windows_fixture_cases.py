@@ -509,6 +509,8 @@ FIXTURES[R] = [
         msx("Enable-TransportAgent", "-Identity \"Transport Service Helper\"", client="Remote-ManagementShell-Unknown")),
     neg(R, "agents_listed", "Administrator lists the transport agents.", msx("Get-TransportAgent", "")),
     neg(R, "agent_disabled", "An agent disabled during troubleshooting.", msx("Disable-TransportAgent", "-Identity \"Contoso Disclaimer\"")),
+    neg(R, "failed_agent_install", "An install that failed (event 6): no agent reaches the mail path.",
+        msx("Install-TransportAgent", "-Name \"Helper\" -AssemblyPath \".\\helper.dll\" -TransportAgentFactory \"Helper.Factory\"", failed=True)),
 ]
 
 R = "win_exchange_management_mailbox_access_granted"
