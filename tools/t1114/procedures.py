@@ -4,13 +4,12 @@
 whose telemetry can show it, the rules that catch it and the fixture cases that prove it, or
 the reason no rule can. This module loads the catalogue, checks it against the pack (a rule it
 names must exist, a case must exist and must really expect one of the procedure's rules to
-match, and every rule it names must be proven by one of its cases) and renders
-``docs/procedures.md`` from it, so the document cannot claim what the fixtures do not show.
+match, and every rule it names must be proven by one of its cases); ``t1114.docs.procedures``
+renders ``docs/procedures.md`` from it, so the document cannot claim what the fixtures do not show.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from t1114.loader import Pack
 from t1114.safeyaml import load_yaml_documents
 
 CATALOGUE = Path("procedures") / "catalogue.yml"
-DOC = Path("docs") / "procedures.md"
 
 # Where a procedure comes from, in the order the document lists them.
 SOURCE_KINDS = {
@@ -62,7 +60,11 @@ SCHEMA = {
                             "url": {"type": "string", "pattern": "^https://"},
                         },
                     },
-                    "platforms": {"type": "array", "items": {"enum": list(PLATFORMS)}, "uniqueItems": True},
+                    "platforms": {
+                        "type": "array",
+                        "items": {"enum": list(PLATFORMS)},
+                        "uniqueItems": True,
+                    },
                     "rules": _STRINGS,
                     "cases": _STRINGS,
                     "reason": {"type": "string", "minLength": 1},
@@ -95,7 +97,9 @@ def load_catalogue(path: Path) -> list[Procedure]:
     docs = load_yaml_documents(path)
     if len(docs) != 1:
         raise PackError(path, "the catalogue must be one YAML document")
-    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(docs[0]), key=lambda e: list(e.path))
+    errors = sorted(
+        jsonschema.Draft202012Validator(SCHEMA).iter_errors(docs[0]), key=lambda e: list(e.path)
+    )
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
         raise PackError(path, f"malformed catalogue at {where}: {errors[0].message}")
@@ -106,14 +110,24 @@ def load_catalogue(path: Path) -> list[Procedure]:
         seen.add(raw["id"])
         src = raw["source"]
         procedures.append(
-            Procedure(raw["id"], raw["technique"], raw["title"], src["kind"], src["ref"], src["url"],
-                      tuple(raw["platforms"]), tuple(raw.get("rules", ())), tuple(raw.get("cases", ())),
-                      raw.get("reason", ""))
+            Procedure(
+                raw["id"],
+                raw["technique"],
+                raw["title"],
+                src["kind"],
+                src["ref"],
+                src["url"],
+                tuple(raw["platforms"]),
+                tuple(raw.get("rules", ())),
+                tuple(raw.get("cases", ())),
+                raw.get("reason", ""),
+            )
         )
     return procedures
 
 
-def _case_index(pack: Pack) -> dict[str, Case]:
+def case_index(pack: Pack) -> dict[str, Case]:
+    """Fixture cases by the catalogue's name for them, ``<fixture rule>/<case name>``."""
     index = {}
     for fixture in load_fixtures(pack):
         owner = pack.find(fixture.rule_id)
@@ -124,9 +138,10 @@ def _case_index(pack: Pack) -> dict[str, Case]:
 
 def check(pack: Pack, procedures: list[Procedure], path: Path) -> list[PackError]:
     """Every claim of the catalogue held against the rules and fixtures."""
-    cases = _case_index(pack)
+    cases = case_index(pack)
     errors = []
     for p in procedures:
+
         def err(message: str, p: Procedure = p) -> None:
             errors.append(PackError(path, f"procedure '{p.id}': {message}"))
 
@@ -170,78 +185,35 @@ def load_checked(pack: Pack) -> list[Procedure]:
     return procedures
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def proven_targets(pack: Pack, procedures: list[Procedure]) -> dict[str, tuple[str, ...]]:
+    """Procedure id -> the targets on which one of its cases proves it: every rendering of the
+    case on that target matched by one of the procedure's rules. Only the cited cases are
+    evaluated, so this costs a fraction of ``t1114 test``."""
+    from t1114.fixtures import FixtureFile
+    from t1114.targets import all_targets
+    from t1114.testing import run_tests
 
-
-def _code_list(items: tuple[str, ...]) -> str:
-    return "<br>".join(f"`{i}`" for i in items)
-
-
-def _counts(procedures: list[Procedure]) -> list[str]:
-    lines = ["| Source | Procedures | Caught (rules + fixture cases) | Not caught (reason given) |",
-             "|---|---:|---:|---:|"]
-    total, covered = Counter(p.kind for p in procedures), Counter(p.kind for p in procedures if p.covered)
-    for kind, label in SOURCE_KINDS.items():
-        if total[kind]:
-            missed = total[kind] - covered[kind]
-            lines.append(f"| {label} | {total[kind]} | {covered[kind]} | {missed} |")
-    n, c = len(procedures), sum(covered.values())
-    lines.append(f"| **All** | **{n}** | **{c}** | **{n - c}** |")
-    return lines
-
-
-def render(pack: Pack) -> str:
-    """docs/procedures.md, from the checked catalogue."""
-    procedures = load_checked(pack)
-    out = [
-        "# T1114 procedure catalogue",
-        "",
-        "Generated from `procedures/catalogue.yml` by `t1114.procedures.render`;",
-        "do not edit by hand. Every procedure names the rules that catch it and the",
-        "fixture cases (`<fixture rule>/<case>`) in which those rules must match; the",
-        "pack's validation fails when a rule or case is missing or a case does not",
-        "expect the rule. Where no rule catches a procedure, the reason is given.",
-        "",
-        *_counts(procedures),
-        "",
-        "Rule levels are shown in brackets;",
-        "[docs/levels.md](levels.md) says what each level means.",
-    ]
-    for kind, label in SOURCE_KINDS.items():
-        chosen = [p for p in procedures if p.kind == kind]
-        if not chosen:
+    cited = {ref for p in procedures for ref in p.cases}
+    fixtures = []
+    for fixture in load_fixtures(pack):
+        owner = pack.find(fixture.rule_id).name
+        cases = tuple(c for c in fixture.cases if f"{owner}/{c.name}" in cited)
+        if cases:
+            fixtures.append(FixtureFile(fixture.path, fixture.rule_id, cases))
+    targets = list(all_targets().values())
+    report = run_tests(pack, fixtures, targets, queries=False)
+    owners = {pack.project.relative(f.path): pack.find(f.rule_id).name for f in fixtures}
+    verdicts: dict[tuple[str, str, str], bool] = {}  # (rule name, case ref, target) -> all matched
+    for r in report.results:
+        if r.expected != "match":
             continue
-        header = "| Procedure | Technique | Source | Platforms | Rules | Fixture cases / reason |"
-        out += ["", f"## {label}", "", header, "|---|---|---|---|---|---|"]
-        for p in sorted(chosen, key=lambda p: (TECHNIQUES.index(p.technique), p.ref, p.id)):
-            rules = "<br>".join(f"`{r}` [{pack.find(r).level}]" for r in p.rules)
-            proof = _code_list(p.cases) if p.covered else f"*{_cell(p.reason)}*"
-            out.append(
-                f"| **{_cell(p.title)}** (`{p.id}`) | {p.technique} | [{_cell(p.ref)}]({p.url}) | "
-                f"{', '.join(p.platforms) or '-'} | {rules or '-'} | {proof} |"
-            )
-    return "\n".join(out) + "\n"
-
-
-def main() -> int:
-    """``python -m t1114.procedures``: rewrite docs/procedures.md (until `t1114 docs` has it)."""
-    import sys
-
-    from t1114.attack import use_offline_attack_data
-    from t1114.loader import load_pack
-    from t1114.project import find_project
-
-    use_offline_attack_data()
-    try:
-        pack = load_pack(find_project())
-        text = render(pack)
-    except (PackError, PackErrors) as e:
-        print(e, file=sys.stderr)
-        return 2
-    (pack.project.root / DOC).write_text(text, encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        key = (r.rule_name, f"{owners[r.file]}/{r.case}", r.target)
+        verdicts[key] = verdicts.get(key, True) and r.passed
+    out = {}
+    for p in procedures:
+        out[p.id] = tuple(
+            t.name
+            for t in targets
+            if any(verdicts.get((rule, ref, t.name)) for rule in p.rules for ref in p.cases)
+        )
+    return out
