@@ -251,7 +251,7 @@ def case_renderings(raw: dict) -> dict[str, dict[str, list[dict]]]:
         variants: dict[str, list[dict]] = {}
         seen: set[str] = set()
         for name in names:
-            docs = [d for e, options in zip(events, per_event)
+            docs = [d for e, options in zip(events, per_event, strict=True)
                     for d in shape_renderers.render(e, shape, name if name in options else options[0])]
             key = json.dumps(docs, sort_keys=True, default=str)
             if key not in seen:

@@ -305,14 +305,15 @@ def corpus_agreement(
             if name == native:
                 continue
             common = rendered_on[name] & rendered_on[native]
-            for rule_id, hits in per_rule.items():
-                if rule_id not in verdicts[native]:
+            for rule_id, rule_hits in per_rule.items():
+                rule = pack.find(rule_id)
+                if rule is None or rule_id not in verdicts[native]:
                     continue
-                mine, theirs = hits & common, verdicts[native][rule_id] & common
+                mine, theirs = rule_hits & common, verdicts[native][rule_id] & common
                 matched += len(mine)
                 if mine != theirs:
                     disagreements.append(CorpusDisagreement(
-                        pack.find(rule_id).name, name, tuple(sorted(theirs - mine)), tuple(sorted(mine - theirs))))
+                        rule.name, name, tuple(sorted(theirs - mine)), tuple(sorted(mine - theirs))))
     return CorpusAgreement(len(raw), matched, sorted(disagreements, key=lambda d: (d.rule_name, d.target)))
 
 

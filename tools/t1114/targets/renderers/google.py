@@ -220,7 +220,7 @@ def _gmail_time(raw: dict) -> int:
 
 
 def _gmail_splunk(raw: dict) -> dict:
-    doc = {"_time": _gmail_time(raw), "sourcetype": "gws:gmail", "source": "gws:gmail"}
+    doc: dict[str, Any] = {"_time": _gmail_time(raw), "sourcetype": "gws:gmail", "source": "gws:gmail"}
     info = raw.get("message_info") or {}
     for key, value in raw.items():
         if key != "message_info":

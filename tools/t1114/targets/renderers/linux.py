@@ -203,7 +203,7 @@ def _audit_elastic(records: list[str]) -> dict:
     syscall = {k: v[0] for k, v in primary.items()}
     execve = {k: v[0] for k, v in by_type.get("EXECVE", {}).items()}
     types = event["type"] if isinstance(event["type"], list) else [event["type"]]
-    data = {k: syscall[k] for k in ("arch", "tty", "exit", "a0", "a1", "a2", "a3") if k in syscall}
+    data: dict[str, Any] = {k: syscall[k] for k in ("arch", "tty", "exit", "a0", "a1", "a2", "a3") if k in syscall}
     if "SYSCALL" in syscall or "syscall" in syscall:
         data["syscall"] = syscall.get("SYSCALL", syscall.get("syscall"))
     if "ARCH" in syscall:

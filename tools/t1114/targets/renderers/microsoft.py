@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_O365_CODES = {1: "ExchangeAdmin", 2: "ExchangeItem", 3: "ExchangeItemGroup", 8: "AzureActiveDirectory",
+_O365_CODES: dict[object, str] = {1: "ExchangeAdmin", 2: "ExchangeItem", 3: "ExchangeItemGroup", 8: "AzureActiveDirectory",
                50: "ExchangeItemAggregated"}
 # Office 365 record numbers the integration stores as keywords (strings).
 _O365_KEYWORDS = ("RecordType", "LogonType", "UserType", "InternalLogonType", "Version")
@@ -53,10 +53,12 @@ def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
 
 def render(raw: dict, target: str, collector: str) -> dict:
     kind = _kind(raw)
+    if kind is None:
+        raise ValueError("not a Microsoft 365, Entra ID or Exchange tracking record")
     return _RENDER[(kind, target)](raw)
 
 
-def _zulu(text: str) -> str:
+def _zulu(text: object) -> str:
     text = str(text or "")
     return text if text.endswith("Z") or re.search(r"[+-]\d\d:?\d\d$", text) else text + "Z"
 
@@ -81,9 +83,9 @@ def _pairs(value: Any) -> list[tuple[str, Any]]:
 
 
 def _o365_splunk(raw: dict) -> dict:
-    doc = {"_time": _zulu(raw.get("CreationTime")), "sourcetype": "o365:management:activity",
+    doc: dict[str, Any] = {"_time": _zulu(raw.get("CreationTime")), "sourcetype": "o365:management:activity",
            "source": "o365:management:activity"}
-    lists = {}
+    lists: dict[str, list[tuple[str, Any]]] = {}
     for key, value in raw.items():
         if key in ("Parameters", "OperationProperties") and isinstance(value, list):
             lists[key] = _pairs(value)
