@@ -43,6 +43,15 @@ RULER = "win_security_ruler_workstation_logon"
 RULER_CASE = f"{RULER}/ruler_ntlm_logon_to_exchange"
 
 
+def _procedure(
+    pid: str, rules: tuple[str, ...], cases: tuple[str, ...], reason: str = ""
+) -> procedures.Procedure:
+    """A Windows tool procedure; only its rules, cases and reason vary between tests."""
+    return procedures.Procedure(
+        pid, "T1114", "t", "tool", "r", "https://e", ("windows",), rules, cases, reason
+    )
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
@@ -89,9 +98,7 @@ def test_malformed_catalogue_is_one_clear_error(tmp_path):
 
 def test_rule_without_proving_case_is_reported(pack):
     rules = (RULER, "win_mail_collection_script_run")
-    p = procedures.Procedure(
-        "x", "T1114", "t", "tool", "r", "https://e", ("windows",), rules, (RULER_CASE,), ""
-    )
+    p = _procedure("x", rules, (RULER_CASE,))
     errors = procedures.check(pack, [p], "c.yml")
     assert [e.message for e in errors] == [
         "procedure 'x': rule 'win_mail_collection_script_run' "
@@ -100,40 +107,16 @@ def test_rule_without_proving_case_is_reported(pack):
 
 
 def test_rules_and_reason_together_are_refused(pack):
-    p = procedures.Procedure(
-        "y",
-        "T1114",
-        "t",
-        "tool",
-        "r",
-        "https://e",
-        ("windows",),
-        (RULER,),
-        (RULER_CASE,),
-        "because",
-    )
+    p = _procedure("y", (RULER,), (RULER_CASE,), "because")
     assert [e.message for e in procedures.check(pack, [p], "c.yml")] == [
         "procedure 'y': names rules and a reason; a reason is only for procedures no rule catches"
     ]
 
 
 def test_proven_targets_are_those_where_a_case_matches(pack):
-    proven = procedures.Procedure(
-        "p", "T1114", "t", "tool", "r", "https://e", ("windows",), (RULER,), (RULER_CASE,), ""
-    )
+    proven = _procedure("p", (RULER,), (RULER_CASE,))
     # A negative case of the rule proves nothing on any target.
-    negative = procedures.Procedure(
-        "n",
-        "T1114",
-        "t",
-        "tool",
-        "r",
-        "https://e",
-        ("windows",),
-        (RULER,),
-        (f"{RULER}/ordinary_workstation_logon",),
-        "",
-    )
+    negative = _procedure("n", (RULER,), (f"{RULER}/ordinary_workstation_logon",))
     found = procedures.proven_targets(pack, [proven, negative])
     assert {"native", "splunk", "elastic"} <= set(found["p"])
     assert found["n"] == ()
