@@ -17,7 +17,7 @@ import jsonschema
 
 from t1114.errors import PackError, PackErrors
 from t1114.fixtures import Case, load_fixtures
-from t1114.loader import Pack
+from t1114.loader import Pack, PackRule
 from t1114.safeyaml import load_yaml_documents
 
 CATALOGUE = Path("procedures") / "catalogue.yml"
@@ -126,17 +126,25 @@ def load_catalogue(path: Path) -> list[Procedure]:
     return procedures
 
 
+def rule_named(pack: Pack, ref: str) -> PackRule:
+    """The rule a checked catalogue or a loaded fixture names (both exist once checked)."""
+    rule = pack.find(ref)
+    if rule is None:
+        raise PackError(CATALOGUE, f"no rule '{ref}' in the pack")
+    return rule
+
+
 def case_index(pack: Pack) -> dict[str, Case]:
     """Fixture cases by the catalogue's name for them, ``<fixture rule>/<case name>``."""
     index = {}
     for fixture in load_fixtures(pack):
-        owner = pack.find(fixture.rule_id)
+        owner = rule_named(pack, fixture.rule_id)
         for case in fixture.cases:
             index[f"{owner.name}/{case.name}"] = case
     return index
 
 
-def check(pack: Pack, procedures: list[Procedure], path: Path) -> list[PackError]:
+def check(pack: Pack, procedures: list[Procedure], path: Path | str) -> list[PackError]:
     """Every claim of the catalogue held against the rules and fixtures."""
     cases = case_index(pack)
     errors = []
@@ -196,13 +204,13 @@ def proven_targets(pack: Pack, procedures: list[Procedure]) -> dict[str, tuple[s
     cited = {ref for p in procedures for ref in p.cases}
     fixtures = []
     for fixture in load_fixtures(pack):
-        owner = pack.find(fixture.rule_id).name
+        owner = rule_named(pack, fixture.rule_id).name
         cases = tuple(c for c in fixture.cases if f"{owner}/{c.name}" in cited)
         if cases:
             fixtures.append(FixtureFile(fixture.path, fixture.rule_id, cases))
     targets = list(all_targets().values())
     report = run_tests(pack, fixtures, targets, queries=False)
-    owners = {pack.project.relative(f.path): pack.find(f.rule_id).name for f in fixtures}
+    owners = {pack.project.relative(f.path): rule_named(pack, f.rule_id).name for f in fixtures}
     verdicts: dict[tuple[str, str, str], bool] = {}  # (rule name, case ref, target) -> all matched
     for r in report.results:
         if r.expected != "match":

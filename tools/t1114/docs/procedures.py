@@ -14,6 +14,7 @@ from t1114.procedures import (
     Procedure,
     load_checked,
     proven_targets,
+    rule_named,
 )
 from t1114.targets import all_targets
 
@@ -83,7 +84,7 @@ def render(sources: Sources) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for p in sorted(chosen, key=lambda p: (TECHNIQUES.index(p.technique), p.ref, p.id)):
-            rules = "<br>".join(f"`{r}` [{pack.find(r).level}]" for r in p.rules)
+            rules = "<br>".join(f"`{r}` [{rule_named(pack, r).level}]" for r in p.rules)
             proof = "<br>".join(f"`{c}`" for c in p.cases) if p.covered else f"*{_cell(p.reason)}*"
             out.append(
                 f"| **{_cell(p.title)}** (`{p.id}`) | {p.technique} | [{_cell(p.ref)}]({p.url}) | "
