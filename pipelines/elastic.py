@@ -80,6 +80,7 @@ _O365_FIELDS = {
             "ExternalAccess",
             "LogonType",
             "MailboxOwnerUPN",
+            "Name",
             "ObjectId",
             "OperationCount",
             "OrganizationName",
@@ -231,11 +232,13 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
             ],
             fields={
                 # The System integration keeps 4663's EventData under winlog.event_data and sets
-                # no process.* or user.* from it (test-4663 vector).
+                # no process.* or user.* from it (test-4663 vector); 5145 and 4624/4776 keep
+                # theirs there too (IpAddress and WorkstationName stay in winlog.event_data).
                 **{
                     name: f"winlog.event_data.{name}"
                     for name in ("ObjectName", "ObjectType", "ObjectServer", "AccessMask", "AccessList",
-                                 "ProcessName", "SubjectUserName", "SubjectDomainName")
+                                 "ProcessName", "SubjectUserName", "SubjectDomainName", "ShareName",
+                                 "RelativeTargetName", "WorkstationName", "IpAddress")
                 },
                 **_WINLOG,
             },
