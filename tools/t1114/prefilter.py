@@ -58,7 +58,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from t1114.events import AUDITD_RECORDS, UNNAMED_VALUE_PREFIX
+from t1114.events import AUDITD_RECORDS, MADE_UP_FIELDS, UNNAMED_VALUE_PREFIX
 from t1114.prefilter_regex import relax
 
 # A CNF formula: a frozenset of clauses, each a frozenset of lower-case ASCII words.
@@ -175,7 +175,7 @@ def field_name_words(trees: Iterable) -> frozenset:
 
 def name_words(field: str | None) -> Formula:
     """Words of a field name the event's JSON text holds when the field has a value."""
-    if not field or _MADE_UP_NAME.fullmatch(field.rsplit(".", 1)[-1]):
+    if not field or _MADE_UP_NAME.fullmatch(field.rsplit(".", 1)[-1]) or field.lower() in MADE_UP_FIELDS:
         return TRUE
     return words_of_piece(field, _NAME_PARTS)
 
