@@ -1,0 +1,225 @@
+"""Correlation rules on Spark: window functions over the base rules' matches, with the
+definitions of the SQLite correlation plans ``scan`` runs (pySigma-backend-sqlite's
+``CorrelationCompiler``), so both report the same alerts:
+
+* the matches of each referenced rule (its *slot*) carry the event's time and group keys: the
+  group-by fields (through the rule's aliases) joined and lower-cased, matches without a time
+  or a group key left out;
+* Sigma's sliding window: one window ends at every distinct match time of a group and reaches
+  back ``timespan`` (both ends included); it is a Spark window
+  ``RANGE BETWEEN timespan PRECEDING AND CURRENT ROW`` over the file and group;
+* the metric of a window: distinct events (``event_count``), distinct case-folded values
+  (``value_count``), distinct slots (``temporal``); ``temporal_ordered`` takes each slot's
+  first time after the previous slot's, and a window whose slots occur out of order does not
+  count (a ``gte`` condition below all rules tries every ordered subset, as the plans do);
+* a window meeting the condition is one alert, whose events are the window's matches (for
+  ``temporal_ordered``: those at the chosen times).
+
+Windows never span files: ``scan`` correlates each file on its own.
+Nested correlations and extended (boolean) conditions are refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+from sigma.correlations import (
+    SigmaCorrelationConditionOperator,
+    SigmaCorrelationRule,
+    SigmaCorrelationType,
+    SigmaExtendedCorrelationCondition,
+)
+
+from t1114.engine import Hit
+from t1114.events import MULTIVALUE_SEPARATOR
+from t1114.spark.backend import column, literal
+from t1114.spark.tables import FILE, INDEX, MS
+
+_OPERATORS = {
+    SigmaCorrelationConditionOperator.LT: "<",
+    SigmaCorrelationConditionOperator.LTE: "<=",
+    SigmaCorrelationConditionOperator.GT: ">",
+    SigmaCorrelationConditionOperator.GTE: ">=",
+    SigmaCorrelationConditionOperator.EQ: "=",
+    SigmaCorrelationConditionOperator.NEQ: "!=",
+}
+_KINDS = {
+    SigmaCorrelationType.EVENT_COUNT,
+    SigmaCorrelationType.VALUE_COUNT,
+    SigmaCorrelationType.TEMPORAL,
+    SigmaCorrelationType.TEMPORAL_ORDERED,
+}
+
+
+class CorrelationNotSupported(ValueError):
+    """A correlation this module has no plan for."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    rule_id: str  # the referenced base rule
+    group_fields: tuple[str, ...]  # its fields for the correlation's group-by, in order
+    value_field: str | None  # its field for value_count
+
+
+@dataclass(frozen=True)
+class CorrelationPlan:
+    rule_id: str
+    title: str
+    level: str
+    kind: SigmaCorrelationType
+    group_by: tuple[str, ...]  # the names the alert's group is reported under
+    slots: tuple[Slot, ...]
+    span_ms: int
+    operator: str
+    count: float
+
+    def fields(self) -> set[str]:
+        names = {f.lower() for s in self.slots for f in s.group_fields}
+        return names | {s.value_field.lower() for s in self.slots if s.value_field}
+
+
+def plan(rule: SigmaCorrelationRule) -> CorrelationPlan:
+    """The plan of a correlation rule the pipeline has processed."""
+    where = str(rule.source.path) if rule.source and rule.source.path else str(rule.title)
+    if rule.type not in _KINDS:
+        raise CorrelationNotSupported(f"{where}: correlation type {rule.type.name.lower()} is not supported on Spark")
+    if isinstance(rule.condition, SigmaExtendedCorrelationCondition):
+        raise CorrelationNotSupported(f"{where}: extended correlation conditions are not supported on Spark")
+    slots = []
+    for ref in rule.rules:
+        if isinstance(ref.rule, SigmaCorrelationRule):
+            raise CorrelationNotSupported(f"{where}: correlations of correlations are not supported on Spark")
+        mapping = {
+            a.alias: f
+            for a in rule.aliases
+            for r, f in a.mapping.items()
+            if r.reference in (ref.reference, ref.rule.name, str(ref.rule.id))
+        }
+        field = rule.condition.fieldref
+        slots.append(
+            Slot(
+                str(ref.rule.id),
+                tuple(mapping.get(g, g) for g in rule.group_by or ()),
+                mapping.get(field, field) if field else None,
+            )
+        )
+    return CorrelationPlan(
+        rule_id=str(rule.id),
+        title=rule.title,
+        level=rule.level.name.lower() if rule.level else "",
+        kind=rule.type,
+        group_by=tuple(rule.group_by or ()),
+        slots=tuple(slots),
+        span_ms=int(rule.timespan.seconds) * 1000,
+        operator=_OPERATORS[rule.condition.op],
+        count=rule.condition.count,
+    )
+
+
+def _matches(flagged, correlation: CorrelationPlan, flag_of: dict[str, str]):
+    """One row per (event, slot) a referenced rule matched, with its group keys."""
+    from pyspark.sql import functions as F
+
+    branches = []
+    for slot, s in enumerate(correlation.slots):
+        groups = [
+            F.expr(f"lower(array_join({column(g)}, {literal(MULTIVALUE_SEPARATOR)}))").alias(f"g{i}")
+            for i, g in enumerate(s.group_fields)
+        ]
+        value = (
+            F.expr(f"array_join({column(s.value_field)}, {literal(MULTIVALUE_SEPARATOR)})")
+            if s.value_field
+            else F.lit(None).cast("string")
+        )
+        branches.append(
+            flagged.filter(F.col(flag_of[s.rule_id]))
+            .select(F.col(FILE), F.col(INDEX), F.col(MS), F.lit(slot).alias("slot"), *groups, value.alias("v"))
+        )
+    matches = branches[0]
+    for branch in branches[1:]:
+        matches = matches.unionByName(branch)
+    keys = [f"g{i}" for i in range(len(correlation.group_by))]
+    guard = F.col(MS).isNotNull()
+    for k in keys:
+        guard = guard & F.col(k).isNotNull()
+    return matches.filter(guard).distinct(), keys
+
+
+def _clauses(correlation: CorrelationPlan) -> list[tuple[int, ...]]:
+    """The ordered slot sequences a temporal_ordered window is checked against."""
+    every = tuple(range(len(correlation.slots)))
+    if correlation.operator in (">", ">="):
+        required = max(0, math.floor(correlation.count) + 1 if correlation.operator == ">" else math.ceil(correlation.count))
+        return [tuple(c) for c in itertools.combinations(every, required)]
+    return [every]
+
+
+def _ordered(windows, correlation: CorrelationPlan, slots: tuple[int, ...], partial: bool):
+    """A window's first time of each slot in order, its condition and its evidence."""
+    from pyspark.sql import functions as F
+
+    times = []
+    conditions = [f"exists(ev, e -> e.slot = {s})" for s in (slots if partial else ())]
+    for i, slot in enumerate(slots):
+        previous = f"coalesce({', '.join(reversed(times))})" if len(times) > 1 else (times[0] if times else None)
+        after = f" AND ({previous} IS NULL OR e.ms > {previous})" if previous else ""
+        windows = windows.withColumn(
+            f"q{i}", F.expr(f"array_min(transform(filter(ev, e -> e.slot = {slot}{after}), e -> e.ms))")
+        )
+        times.append(f"q{i}")
+        conditions.append(f"(NOT exists(ev, e -> e.slot = {slot}) OR q{i} IS NOT NULL)")
+    chosen = " OR ".join(f"(e.slot = {s} AND e.ms = q{i})" for i, s in enumerate(slots)) or "false"
+    evidence = f"array_sort(array_distinct(transform(filter(ev, e -> {chosen}), e -> e.idx)))"
+    return windows, " AND ".join(conditions) or "true", evidence
+
+
+def run(flagged, correlation: CorrelationPlan, flag_of: dict[str, str]) -> list[Hit]:
+    """The correlation's alerts over the flagged events of ``t1114.spark.hunt``."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.window import Window
+
+    matches, keys = _matches(flagged, correlation, flag_of)
+    frame = Window.partitionBy(FILE, *keys).orderBy(MS).rangeBetween(-correlation.span_ms, 0)
+    event = F.struct(F.col(MS).alias("ms"), F.col("slot"), F.col(INDEX).alias("idx"), F.col("v"))
+    # Every match at one time of a group sees the same frame: one window per distinct end.
+    windows = (
+        matches.select(FILE, *keys, F.col(MS).alias("end"), F.collect_list(event).over(frame).alias("ev"))
+        .dropDuplicates([FILE, *keys, "end"])
+    )
+    every_event = "array_sort(array_distinct(transform(ev, e -> e.idx)))"
+    metric = {
+        SigmaCorrelationType.EVENT_COUNT: "size(array_distinct(transform(ev, e -> e.idx)))",
+        SigmaCorrelationType.VALUE_COUNT: "size(array_distinct(filter(transform(ev, e -> lower(e.v)), x -> x IS NOT NULL)))",
+        SigmaCorrelationType.TEMPORAL: "size(array_distinct(transform(ev, e -> e.slot)))",
+        SigmaCorrelationType.TEMPORAL_ORDERED: "size(array_distinct(transform(ev, e -> e.slot)))",
+    }[correlation.kind]
+    qualifies = f"{metric} {correlation.operator} {correlation.count!r}"
+    if correlation.kind != SigmaCorrelationType.TEMPORAL_ORDERED:
+        alerts = windows.filter(F.expr(qualifies)).select(FILE, *keys, "end", F.expr(every_event).alias("evidence"))
+    else:
+        clauses = _clauses(correlation)
+        partial = correlation.operator in (">", ">=")
+        branches = []
+        for slots in clauses:
+            ordered, condition, evidence = _ordered(windows, correlation, slots, partial)
+            branches.append(
+                ordered.filter(F.expr(f"({condition}) AND {qualifies}"))
+                .select(FILE, *keys, "end", F.expr(evidence).alias("evidence"))
+            )
+        alerts = branches[0]
+        for branch in branches[1:]:
+            alerts = alerts.unionByName(branch)
+        # Branches describing one window merge their evidence, as the plans' windows do.
+        alerts = alerts.groupBy(FILE, *keys, "end").agg(
+            F.array_sort(F.array_distinct(F.flatten(F.collect_list("evidence")))).alias("evidence")
+        )
+    hits = []
+    for row in alerts.collect():
+        group = {name: row[k] for name, k in zip(correlation.group_by, keys)}
+        hits.append(
+            (row[FILE], Hit(correlation.rule_id, correlation.title, correlation.level, tuple(row["evidence"]), group, True))
+        )
+    return hits
