@@ -81,3 +81,27 @@ def compiled(pack):
     for q in compile_pack(pack, build_targets().values()):
         found.setdefault(q.rule_name, {})[q.target] = q
     return found
+
+
+# --- Spark (t1114 hunt): one SparkSession, hence one JVM, per test run ------------------------
+# Spark tests carry `spark_test` (marks.py-style list below): skipped with the reason when
+# pyspark cannot be imported, and grouped on one pytest-xdist worker.
+
+
+def _spark_unavailable() -> str | None:
+    from t1114.spark.session import available
+
+    return available()
+
+
+spark_test = [
+    pytest.mark.skipif(_spark_unavailable() is not None, reason=f"Spark tests need pyspark: {_spark_unavailable()}"),
+    pytest.mark.xdist_group("spark"),
+]
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from t1114.spark.session import get_session
+
+    return get_session(conf={"spark.ui.showConsoleProgress": "false"})

@@ -119,33 +119,32 @@ def plan(rule: SigmaCorrelationRule) -> CorrelationPlan:
     )
 
 
-def _matches(flagged, correlation: CorrelationPlan, flag_of: dict[str, str]):
+def _matches(flagged, number: int, correlation: CorrelationPlan, flag_of: dict[str, str]):
     """One row per (event, slot) a referenced rule matched, with its group keys."""
     from pyspark.sql import functions as F
 
     branches = []
     for slot, s in enumerate(correlation.slots):
-        groups = [
-            F.expr(f"lower(array_join({column(g)}, {literal(MULTIVALUE_SEPARATOR)}))").alias(f"g{i}")
-            for i, g in enumerate(s.group_fields)
-        ]
+        groups = [F.expr(f"lower(array_join({column(g)}, {literal(MULTIVALUE_SEPARATOR)}))") for g in s.group_fields]
         value = (
             F.expr(f"array_join({column(s.value_field)}, {literal(MULTIVALUE_SEPARATOR)})")
             if s.value_field
             else F.lit(None).cast("string")
         )
+        guard = F.col(flag_of[s.rule_id]) & F.col(MS).isNotNull()
+        for g in groups:
+            guard = guard & g.isNotNull()
+        keys = F.array(*groups) if groups else F.array().cast("array<string>")
         branches.append(
-            flagged.filter(F.col(flag_of[s.rule_id]))
-            .select(F.col(FILE), F.col(INDEX), F.col(MS), F.lit(slot).alias("slot"), *groups, value.alias("v"))
+            flagged.filter(guard).select(
+                F.lit(number).alias("c"), F.col(FILE), keys.alias("groups"), F.col(MS), F.col(INDEX),
+                F.lit(slot).alias("slot"), value.alias("v"), F.lit(correlation.span_ms).alias("span"),
+            )
         )
     matches = branches[0]
     for branch in branches[1:]:
         matches = matches.unionByName(branch)
-    keys = [f"g{i}" for i in range(len(correlation.group_by))]
-    guard = F.col(MS).isNotNull()
-    for k in keys:
-        guard = guard & F.col(k).isNotNull()
-    return matches.filter(guard).distinct(), keys
+    return matches
 
 
 def _clauses(correlation: CorrelationPlan) -> list[tuple[int, ...]]:
@@ -176,19 +175,10 @@ def _ordered(windows, correlation: CorrelationPlan, slots: tuple[int, ...], part
     return windows, " AND ".join(conditions) or "true", evidence
 
 
-def run(flagged, correlation: CorrelationPlan, flag_of: dict[str, str]) -> list[Hit]:
-    """The correlation's alerts over the flagged events of ``t1114.spark.hunt``."""
+def _alerts(windows, correlation: CorrelationPlan):
+    """The correlation's qualifying windows: file, group values and the alert's events."""
     from pyspark.sql import functions as F
-    from pyspark.sql.window import Window
 
-    matches, keys = _matches(flagged, correlation, flag_of)
-    frame = Window.partitionBy(FILE, *keys).orderBy(MS).rangeBetween(-correlation.span_ms, 0)
-    event = F.struct(F.col(MS).alias("ms"), F.col("slot"), F.col(INDEX).alias("idx"), F.col("v"))
-    # Every match at one time of a group sees the same frame: one window per distinct end.
-    windows = (
-        matches.select(FILE, *keys, F.col(MS).alias("end"), F.collect_list(event).over(frame).alias("ev"))
-        .dropDuplicates([FILE, *keys, "end"])
-    )
     every_event = "array_sort(array_distinct(transform(ev, e -> e.idx)))"
     metric = {
         SigmaCorrelationType.EVENT_COUNT: "size(array_distinct(transform(ev, e -> e.idx)))",
@@ -198,28 +188,64 @@ def run(flagged, correlation: CorrelationPlan, flag_of: dict[str, str]) -> list[
     }[correlation.kind]
     qualifies = f"{metric} {correlation.operator} {correlation.count!r}"
     if correlation.kind != SigmaCorrelationType.TEMPORAL_ORDERED:
-        alerts = windows.filter(F.expr(qualifies)).select(FILE, *keys, "end", F.expr(every_event).alias("evidence"))
-    else:
-        clauses = _clauses(correlation)
-        partial = correlation.operator in (">", ">=")
-        branches = []
-        for slots in clauses:
-            ordered, condition, evidence = _ordered(windows, correlation, slots, partial)
-            branches.append(
-                ordered.filter(F.expr(f"({condition}) AND {qualifies}"))
-                .select(FILE, *keys, "end", F.expr(evidence).alias("evidence"))
-            )
-        alerts = branches[0]
-        for branch in branches[1:]:
-            alerts = alerts.unionByName(branch)
+        return windows.filter(F.expr(qualifies)).select("c", FILE, "groups", F.expr(every_event).alias("evidence"))
+    clauses = _clauses(correlation)
+    partial = correlation.operator in (">", ">=")
+    branches = []
+    for slots in clauses:
+        ordered, condition, evidence = _ordered(windows, correlation, slots, partial)
+        branches.append(
+            ordered.filter(F.expr(f"({condition}) AND {qualifies}"))
+            .select("c", FILE, "groups", "end", F.expr(evidence).alias("evidence"))
+        )
+    alerts = branches[0]
+    for branch in branches[1:]:
+        alerts = alerts.unionByName(branch)
+    if len(branches) > 1:
         # Branches describing one window merge their evidence, as the plans' windows do.
-        alerts = alerts.groupBy(FILE, *keys, "end").agg(
+        alerts = alerts.groupBy("c", FILE, "groups", "end").agg(
             F.array_sort(F.array_distinct(F.flatten(F.collect_list("evidence")))).alias("evidence")
         )
+    return alerts.select("c", FILE, "groups", "evidence")
+
+
+def run_all(flagged, plans: list[CorrelationPlan], flag_of: dict[str, str]) -> list[tuple[str, Hit]]:
+    """Every correlation's alerts over the flagged events of ``t1114.spark.hunt``, as
+    (file, hit) pairs.
+
+    One window pass serves every correlation: the frame reaches back the longest timespan and
+    each window's events are then cut to its own correlation's, so the whole is one shuffle
+    rather than several per correlation."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.window import Window
+
+    if not plans:
+        return []
+    matches = None
+    for number, p in enumerate(plans):
+        branch = _matches(flagged, number, p, flag_of)
+        matches = branch if matches is None else matches.unionByName(branch)
+    longest = max(p.span_ms for p in plans)
+    frame = Window.partitionBy("c", FILE, "groups").orderBy(MS).rangeBetween(-longest, 0)
+    event = F.struct(F.col(MS).alias("ms"), F.col("slot"), F.col(INDEX).alias("idx"), F.col("v"))
+    # Every match at one time of a group sees the same frame: one window per distinct end.
+    windows = (
+        matches.select("c", FILE, "groups", F.col(MS).alias("end"), "span", F.collect_list(event).over(frame).alias("all"))
+        .dropDuplicates(["c", FILE, "groups", "end"])
+        .withColumn("ev", F.expr("filter(all, e -> e.ms >= end - span)"))
+        .persist()
+    )
+    try:
+        union = None
+        for number, p in enumerate(plans):
+            frame_alerts = _alerts(windows.filter(F.col("c") == number), p)
+            union = frame_alerts if union is None else union.unionByName(frame_alerts)
+        rows = union.collect()
+    finally:
+        windows.unpersist()
     hits = []
-    for row in alerts.collect():
-        group = {name: row[k] for name, k in zip(correlation.group_by, keys)}
-        hits.append(
-            (row[FILE], Hit(correlation.rule_id, correlation.title, correlation.level, tuple(row["evidence"]), group, True))
-        )
+    for row in rows:
+        p = plans[row["c"]]
+        group = dict(zip(p.group_by, row["groups"]))
+        hits.append((row[FILE], Hit(p.rule_id, p.title, p.level, tuple(row["evidence"]), group, True)))
     return hits

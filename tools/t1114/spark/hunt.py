@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 from t1114.engine import Hit
+from t1114.engine import to_iso as engine_to_iso
 from t1114.errors import PackError
 from t1114.inputs import event_files
 from t1114.loader import Pack
@@ -30,7 +32,11 @@ from t1114.targets import Target, applicable_rules
 
 @dataclass
 class HuntStats:
+    """Counts in ``scan.ScanStats``'s terms, so ``scan_output.write_summary`` prints them."""
+
+    files: int = 0
     events: int = 0
+    evaluated: int = 0
     hits: int = 0
     by_rule: dict = field(default_factory=dict)
 
@@ -124,9 +130,11 @@ def hunt(spark, compiled: CompiledPack, table, file_order: Sequence[str] = ()) -
     names = list(compiled.flag_of.values())
     flagged = flagged.filter(" OR ".join(names) if names else "false")
     try:
-        flagged = flagged.persist()
-        rows = flagged.select(FILE, INDEX, *names).collect()
-        stats.events = int(observation.get.get("events", 0))
+        # The events some rule matched are few: one pass brings them to the driver, and the
+        # correlations run over a local copy of them (Spark plans over a local relation
+        # take a fraction of the time of plans over a cached scan, measured).
+        rows = flagged.collect()
+        stats.events = stats.evaluated = int(observation.get.get("events", 0))
         found: list[tuple[str, Hit]] = []
         for c in compiled.event_rules:
             if not c.output:
@@ -134,12 +142,13 @@ def hunt(spark, compiled: CompiledPack, table, file_order: Sequence[str] = ()) -
             flag = compiled.flag_of[str(c.rule.id)]
             level = c.rule.level.name.lower() if c.rule.level else ""
             found.extend((r[FILE], Hit(str(c.rule.id), c.rule.title, level, (r[INDEX],))) for r in rows if r[flag])
-        for plan in compiled.correlations:
-            found.extend(correlations.run(flagged, plan, compiled.flag_of))
+        if compiled.correlations and rows:
+            local = spark.createDataFrame(rows, flagged.schema)
+            found.extend(correlations.run_all(local, compiled.correlations, compiled.flag_of))
+    except PackError:
+        raise
     except Exception as e:
         raise _spark_error(e) from None
-    finally:
-        flagged.unpersist()
     order = {f: i for i, f in enumerate(file_order)}
     records = [hit_record(hit, path) for path, hit in found]
     records.sort(key=lambda r: (order.get(r["file"], len(order)), r["file"], r["event_index"], r["rule_id"],
@@ -195,3 +204,58 @@ def write_parquet(spark, records: list[dict], out: Path) -> None:
 def write_events(table, out: Path) -> None:
     """The event table as Parquet, to hunt again without reading the files (same hits)."""
     table.drop(MS).write.mode("overwrite").parquet(str(out))
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+def run_command(pack: Pack, target_name: str, sources: Sequence[str], filters: Filters, *, fmt: str = "jsonl",
+                out: str | None = None, events_out: str | None = None, master: str | None = None,
+                conf: Sequence[str] = (), summary: bool = False) -> int:
+    """``t1114 hunt``: hits to stdout or ``out``; bad input raises PackError before any output."""
+    from t1114.scan_output import write_hits, write_summary
+    from t1114.spark.session import get_session, parse_conf
+    from t1114.targets import get_target
+
+    target = get_target(target_name)
+    if fmt == "parquet" and not out:
+        raise PackError(None, "--format parquet needs --out DIR")
+    for moment in (filters.since, filters.until):
+        if moment and engine_to_iso(moment) is None:
+            raise PackError(None, f"not a time: '{moment}' (ISO 8601 expected)")
+    compiled = CompiledPack(pack, target)
+    settings = parse_conf(conf)
+    # Spark's own progress bar, on a terminal only.
+    settings.setdefault("spark.ui.showConsoleProgress", "true" if _terminal(sys.stderr) else "false")
+    spark = get_session(master, settings)
+    compiled.check_regexes(spark)
+    table, files = event_table(spark, compiled, sources, filters)
+    records, stats = hunt(spark, compiled, table, files)
+    stats.files = len(files)
+    if events_out:
+        try:
+            whole, _ = event_table(spark, compiled, sources, filters, every_field=True)
+            write_events(whole, Path(events_out))
+        except PackError:
+            raise
+        except Exception as e:
+            raise _spark_error(e) from None
+    if fmt == "parquet":
+        write_parquet(spark, records, Path(out))
+    elif out:
+        with open(out, "w", encoding="utf-8") as fh:
+            write_hits(records, fh)
+    else:
+        write_hits(records, sys.stdout)
+        sys.stdout.flush()
+    if summary:
+        write_summary(pack, stats, sys.stderr)
+    print(f"{stats.hits} hits in {stats.events} events", file=sys.stderr)
+    return 0
+
+
+def _terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
