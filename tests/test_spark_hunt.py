@@ -1,0 +1,134 @@
+"""t1114 hunt (t1114.spark.hunt) against scan: the same hit records, line for line.
+
+Batched so the whole proof takes one Spark pass per target: every fixture case's events are
+one file of one directory, read as one event table, each rule's condition evaluated once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import spark_test
+
+from t1114.cli import main
+from t1114.corpus import Corpus, fixture_cases, write_jsonl
+from t1114.scan import Scanner
+from t1114.spark.hunt import CompiledPack, event_table, hunt, write_events
+from t1114.spark.tables import Filters
+from t1114.targets import all_targets
+
+pytestmark = spark_test
+CORPUS_EVENTS = 20_000
+
+
+def _hunt(spark, pack, target, sources, filters=Filters()):
+    compiled = CompiledPack(pack, target)
+    compiled.check_regexes(spark)
+    table, files = event_table(spark, compiled, [str(s) for s in sources], filters)
+    return hunt(spark, compiled, table, files)[0]
+
+
+def _scan(pack, target, paths):
+    return list(Scanner(pack, target).scan([Path(p) for p in paths]))
+
+
+@pytest.fixture(scope="module")
+def case_files(pack, tmp_path_factory):
+    """Per fixture shape: a directory holding every case's events, one file per case."""
+    out = {}
+    for shape in sorted({t.shape for t in all_targets().values()}):
+        directory = tmp_path_factory.mktemp(f"cases-{shape}")
+        cases = fixture_cases(pack, shape)
+        for n, events in enumerate(cases.positive + cases.negative):
+            write_jsonl(directory / f"case{n:04d}.jsonl", events)
+        out[shape] = directory
+    return out
+
+
+@pytest.mark.parametrize("target_name", sorted(all_targets()))
+def test_every_fixture_case_gives_scans_hits(spark, pack, case_files, target_name):
+    target = all_targets()[target_name]
+    directory = case_files[target.shape]
+    expected = _scan(pack, target, [directory])
+    assert expected, "the fixture cases fire rules"
+    assert _hunt(spark, pack, target, [directory]) == expected
+    if target_name != "splunk_cim":  # the CIM target carries no correlation
+        assert any(hit["group"] for hit in expected), "correlations are part of the proof"
+
+
+@pytest.fixture(scope="module")
+def corpus(pack, tmp_path_factory):
+    path = tmp_path_factory.mktemp("corpus") / "corpus-native.jsonl"
+    write_jsonl(path, Corpus(pack, "native", seed=15).events(CORPUS_EVENTS))
+    return path
+
+
+def test_generated_corpus_json_lines_and_parquet_copy_give_scans_hits(spark, pack, corpus, tmp_path):
+    target = all_targets()["native"]
+    expected = _scan(pack, target, [corpus])
+    assert any(hit["group"] for hit in expected), "planted attacks fire correlations"
+    assert _hunt(spark, pack, target, [corpus]) == expected
+    compiled = CompiledPack(pack, target)
+    whole, _ = event_table(spark, compiled, [str(corpus)], Filters(), every_field=True)
+    copy = tmp_path / "copy.parquet"
+    write_events(whole, copy)
+    assert _hunt(spark, pack, target, [copy]) == expected
+
+
+def test_time_range_keeps_scans_hits_inside_it(spark, pack, corpus):
+    target = all_targets()["native"]
+    hits = _hunt(spark, pack, target, [corpus])
+    since = "2026-01-01T00:05:00Z"
+    inside = _hunt(spark, pack, target, [corpus], Filters(since=since))
+    assert inside and len(inside) < len(hits)
+    single = [h for h in hits if not h["group"]]
+    single_inside = [h for h in inside if not h["group"]]
+    # Events before the range are not read: every remaining single-event hit is one of the
+    # full run's, and none of the early ones is left.
+    assert set(map(json.dumps, single_inside)) < set(map(json.dumps, single))
+
+
+def test_cli_writes_scans_records_and_parquet(spark, pack, case_files, tmp_path, capsys):
+    directory = case_files["native"]
+    assert main(["hunt", "--target", "native", str(directory)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line) for line in lines] == _scan(pack, all_targets()["native"], [directory])
+    out = tmp_path / "hits.parquet"
+    assert main(["hunt", "--target", "native", "--format", "parquet", "--out", str(out), str(directory)]) == 0
+    assert spark.read.parquet(str(out)).count() == len(lines)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["hunt", "--target", "nope", "x.jsonl"], "unknown target 'nope'"),
+        (["hunt", "--target", "native", "/no/such/file.jsonl"], "no such file or directory"),
+        (["hunt", "--target", "native", "--format", "parquet", "/no/such/file.jsonl"], "needs --out"),
+        (["hunt", "--target", "native", "--since", "yesterday", "/no/such/file.jsonl"], "not a time"),
+        (["hunt", "--target", "native", "--conf", "novalue", "/no/such/file.jsonl"], "key=value"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_invalid_json_in_a_file_exits_2_naming_it(spark, tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"a": 1}\n{"a": \n', encoding="utf-8")
+    assert main(["hunt", "--target", "native", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: invalid JSON on line 2" in err and "Traceback" not in err
+
+
+def test_untranslatable_regex_exits_2_naming_the_problem(spark, pack_copy, tmp_path, capsys):
+    rule = pack_copy / "sigma/windows/win_exchange_snapin_unusual_parent.yml"
+    text = rule.read_text(encoding="utf-8")
+    rule.write_text(text.replace("CommandLine|re|i: 'A", "CommandLine|re|i: '(?#note)A", 1), encoding="utf-8")
+    events = tmp_path / "e.jsonl"
+    events.write_text('{"a": 1}\n', encoding="utf-8")
+    assert main(["--root", str(pack_copy), "hunt", "--target", "native", str(events)]) == 2
+    err = capsys.readouterr().err
+    assert "comment group" in err and "Traceback" not in err
