@@ -165,11 +165,11 @@ def cmd_hunt(args) -> int:
 
 def cmd_bench(args) -> int:
     if args.engine == "spark":
-        from t1114.spark.bench import format_results as format_spark, run_spark_bench
+        from t1114.spark.bench import render, run_spark_bench
 
         results = run_spark_bench(_pack(args), Path(args.out), target=args.target, scales=args.scale or [args.events],
                                   seed=args.seed, log=lambda msg: print(msg, file=sys.stderr))
-        sys.stdout.write(format_spark(results))
+        sys.stdout.write(render(results))
         return 0
 
     from t1114.bench import format_results, run_bench
