@@ -8,7 +8,7 @@ STAMP := $(VENV)/.t1114-installed
 SOURCES := pyproject.toml requirements.lock $(shell find tools pipelines -type f \( -name '*.py' -o -name '*.json' -o -name '*.yml' \) 2>/dev/null | sort)
 OUT ?= dist
 
-.PHONY: all build test validate bench clean distclean
+.PHONY: all build test validate bench bench-spark clean distclean
 
 all: build
 
@@ -35,6 +35,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/t1114 bench --out $(OUT)
+
+# t1114 hunt beside scan, JSON Lines and Parquet (docs/hunt.md); results in $(OUT)/bench-spark.json
+bench-spark: $(STAMP)
+	$(BIN)/t1114 bench --engine spark --scale 1M 10M --out $(OUT)
 
 clean:
 	rm -rf $(OUT) build *.egg-info tools/*.egg-info .pytest_cache .hypothesis
