@@ -8,7 +8,15 @@ STAMP := $(VENV)/.t1114-installed
 SOURCES := pyproject.toml requirements.lock $(shell find tools pipelines -type f \( -name '*.py' -o -name '*.json' -o -name '*.yml' \) 2>/dev/null | sort)
 OUT ?= dist
 
-.PHONY: all build test validate bench bench-spark clean distclean
+# Both cores; loadgroup keeps each @pytest.mark.xdist_group on one worker, so a group's
+# session fixtures (the review's built side, a shared SparkSession) are made once.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+# The tree's one-time reformat (`ruff format . && ruff check --fix .`) is pending: until then
+# LINT_MODE=pending checks that nothing is left once autofix has run, on a copy of the tree.
+# After it, LINT_MODE=strict checks the tree itself (format and lint).
+LINT_MODE ?= pending
+
+.PHONY: all build test lint docs validate bench bench-spark clean distclean
 
 all: build
 
@@ -30,8 +38,23 @@ build: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/t1114 validate
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+ifeq ($(LINT_MODE),strict)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+else
+	@tree=$$(mktemp -d) && trap 'rm -rf "$$tree"' EXIT && \
+	cp -r pyproject.toml tools pipelines tests "$$tree"/ && \
+	$(BIN)/ruff format --quiet "$$tree" && $(BIN)/ruff check --quiet --fix "$$tree" >/dev/null; \
+	$(BIN)/ruff check "$$tree"
+endif
+	$(BIN)/mypy
+
+docs: $(STAMP)
+	$(BIN)/t1114 docs
 
 bench: $(STAMP)
 	$(BIN)/t1114 bench --out $(OUT)

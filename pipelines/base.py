@@ -1,13 +1,16 @@
 """Building blocks shared by the platform pipelines.
 
-Each platform module declares, per Sigma log source, a ``SourceMapping``: which events of the
-platform belong to the source and what the Sigma fields are called there. The builders below
-turn that table into ordinary pySigma processing items, so the pipelines stay plain data.
+The log sources are declared once (``sources.SOURCES``). Each platform module declares, per
+source key, a ``SourceMapping``: which events of the platform belong to the source and what the
+Sigma fields are called there; ``bind`` attaches the declared source to each mapping. The
+builders below turn that table into ordinary pySigma processing items, so the pipelines stay
+plain data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from sigma.processing.conditions import LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem
@@ -47,7 +50,8 @@ class LogSource:
 class SourceMapping:
     """One Sigma log source on one platform."""
 
-    logsource: LogSource
+    # The declared source (sources.SOURCES), attached by ``bind``; a platform never restates it.
+    logsource: LogSource = field(default_factory=LogSource)
     # Field conditions every event of the source meets on this platform (AND of fields, a
     # list is an OR of values), e.g. {"EventCode": [1, 4688]}; a list of such mappings is an
     # OR of them, for a source that arrives in differently shaped streams (Sysmon event 1 or
@@ -60,6 +64,27 @@ class SourceMapping:
 
     def item_id(self, what: str) -> str:
         return f"t1114_{self.logsource.key}_{what}"
+
+
+M = TypeVar("M")  # a frozen dataclass with a ``logsource`` field
+
+
+def bind(sources: dict[str, LogSource], mappings: dict[str, M], complete: bool = True) -> dict[str, M]:
+    """A platform's mappings keyed by source key, each given the source declared under its key
+    (in the declaration's order). A key that names no declared source is a bug in the module,
+    and so is a declared source a ``complete`` platform leaves unmapped: adding a source asks
+    every platform how it sees it."""
+    unknown = sorted(set(mappings) - set(sources))
+    if unknown:
+        raise KeyError(f"mappings for undeclared log sources: {', '.join(unknown)}")
+    missing = sorted(set(sources) - set(mappings)) if complete else []
+    if missing:
+        raise KeyError(f"no mapping for the log sources {', '.join(missing)}")
+    return {
+        key: replace(mappings[key], logsource=source)  # type: ignore[type-var]
+        for key, source in sources.items()
+        if key in mappings
+    }
 
 
 def field_mapping_items(source: SourceMapping) -> list[ProcessingItem]:
@@ -93,7 +118,10 @@ def source_condition_item(source: SourceMapping, conditions: dict | list | None 
     return [
         ProcessingItem(
             identifier=source.item_id("source"),
-            transformation=AddConditionTransformation(conditions, name=f"_{source.item_id('source')}"),
+            transformation=AddConditionTransformation(
+                conditions,  # type: ignore[arg-type]  # a list is an OR of mappings (above)
+                name=f"_{source.item_id('source')}",
+            ),
             rule_conditions=[source.logsource.condition()],
         )
     ]

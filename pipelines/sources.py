@@ -30,7 +30,7 @@ _PROCESS_CREATION_FIELDS = (
     "User",
 )
 
-# --- Microsoft 365 / Entra ID / Google Workspace (AN1312) ---
+# Microsoft 365 / Entra ID / Google Workspace (AN1312).
 # Office 365 Management Activity API record fields; Parameters.<Name> and
 # OperationProperties.<Name> are the cmdlet parameters and operation properties rules use, and
 # Item.* the folder of mailbox-audit records.
@@ -182,24 +182,10 @@ _GMAIL_FIELDS = (
     "message_info.subject",
 )
 
-_CLOUD_SOURCES = {
-    "m365_exchange": LogSource("m365", service="exchange", fields=_EXCHANGE_AUDIT_FIELDS),
-    "m365_audit": LogSource("m365", service="audit", fields=_UNIFIED_AUDIT_FIELDS),
-    "m365_message_trace": LogSource("m365", service="message_trace", fields=_MESSAGE_TRACE_FIELDS),
-    "azure_signinlogs": LogSource("azure", service="signinlogs", fields=_ENTRA_SIGNIN_FIELDS),
-    "azure_auditlogs": LogSource("azure", service="auditlogs", fields=_ENTRA_AUDIT_FIELDS),
-    "google_workspace_admin": LogSource("google_workspace", service="admin", fields=_GWS_ADMIN_FIELDS),
-    "google_workspace_user_accounts": LogSource(
-        "google_workspace", service="user_accounts", fields=_GWS_USER_ACCOUNTS_FIELDS
-    ),
-    "google_workspace_gmail": LogSource("google_workspace", service="gmail", fields=_GMAIL_FIELDS),
-}
-# --- end Microsoft 365 / Entra ID / Google Workspace ---
-
-# --- Windows / Exchange Server (AN1309) ---
+# Windows / Exchange Server (AN1309).
 
 # Sysmon event 11 (FileCreate); Elastic Defend file events carry the same facts.
-_FILE_EVENT_FIELDS = ("Computer", "CreationUtcTime", "Image", "ProcessId", "TargetFilename", "User")
+_WINDOWS_FILE_EVENT_FIELDS = ("Computer", "CreationUtcTime", "Image", "ProcessId", "TargetFilename", "User")
 
 # Sysmon event 3 (NetworkConnect).
 _NETWORK_CONNECTION_FIELDS = (
@@ -243,26 +229,7 @@ _PS_SCRIPT_FIELDS = ("Computer", "MessageNumber", "MessageTotal", "Path", "Scrip
 # only renders them into Message).
 _MSEXCHANGE_MANAGEMENT_FIELDS = ("Caller", "CmdletName", "CmdletParameters", "Computer", "EventID")
 
-WINDOWS_SOURCES: dict[str, LogSource] = {
-    "windows_file_event": LogSource("windows", "file_event", fields=_FILE_EVENT_FIELDS),
-    "windows_network_connection": LogSource("windows", "network_connection", fields=_NETWORK_CONNECTION_FIELDS),
-    "windows_registry_set": LogSource("windows", "registry_set", fields=_REGISTRY_SET_FIELDS),
-    "windows_security": LogSource("windows", service="security", fields=_SECURITY_FIELDS),
-    "windows_ps_script": LogSource("windows", "ps_script", fields=_PS_SCRIPT_FIELDS),
-    "windows_msexchange_management": LogSource(
-        "windows", service="msexchange-management", fields=_MSEXCHANGE_MANAGEMENT_FIELDS
-    ),
-}
-
-# --- end Windows / Exchange Server ---
-
-SOURCES: dict[str, LogSource] = {
-    "windows_process_creation": LogSource("windows", "process_creation", fields=_PROCESS_CREATION_FIELDS),
-    **WINDOWS_SOURCES,
-    **_CLOUD_SOURCES,
-}
-
-# --- Linux (AN1310) / macOS (AN1311) ---
+# Linux (AN1310) / macOS (AN1311).
 
 # Linux audit record fields, under auditd's own names (Sigma's auditd rules use them): the
 # SYSCALL record (key is the audit rule's -k), EXECVE arguments a0..a3, CWD, PATH and
@@ -323,17 +290,43 @@ _MACOS_PROCESS_CREATION_FIELDS = (
     "ParentImage",
     "ProcessId",
 )
-# Sysmon event 11 names (Sigma's file_event taxonomy).
+# Sysmon for Linux event 11 names (Sigma's file_event taxonomy); macOS file telemetry has no user.
 _FILE_EVENT_FIELDS = ("Computer", "Image", "ProcessId", "TargetFilename", "User")
 
-SOURCES.update(
-    {
-        "linux_auditd": LogSource("linux", service="auditd", fields=_LINUX_AUDITD_FIELDS),
-        "linux_process_creation": LogSource("linux", "process_creation", fields=_LINUX_PROCESS_CREATION_FIELDS),
-        "linux_file_event": LogSource("linux", "file_event", fields=_FILE_EVENT_FIELDS),
-        "macos_process_creation": LogSource("macos", "process_creation", fields=_MACOS_PROCESS_CREATION_FIELDS),
-        "macos_file_event": LogSource(
-            "macos", "file_event", fields=tuple(f for f in _FILE_EVENT_FIELDS if f != "User")
-        ),
-    }
-)
+# The Windows event log channels the sources are recorded in; platforms select the events by
+# them (Splunk's Windows add-on puts the channel in ``source``).
+SYSMON_CHANNEL = "Microsoft-Windows-Sysmon/Operational"
+SECURITY_CHANNEL = "Security"
+POWERSHELL_CHANNEL = "Microsoft-Windows-PowerShell/Operational"
+MSEXCHANGE_MANAGEMENT_CHANNEL = "MSExchange Management"
+LINUX_SYSMON_CHANNEL = "Linux-Sysmon/Operational"
+
+# Each source once; a platform module maps every key (sigma.pipelines.t1114.base.bind).
+SOURCES: dict[str, LogSource] = {
+    "windows_process_creation": LogSource("windows", "process_creation", fields=_PROCESS_CREATION_FIELDS),
+    "windows_file_event": LogSource("windows", "file_event", fields=_WINDOWS_FILE_EVENT_FIELDS),
+    "windows_network_connection": LogSource("windows", "network_connection", fields=_NETWORK_CONNECTION_FIELDS),
+    "windows_registry_set": LogSource("windows", "registry_set", fields=_REGISTRY_SET_FIELDS),
+    "windows_security": LogSource("windows", service="security", fields=_SECURITY_FIELDS),
+    "windows_ps_script": LogSource("windows", "ps_script", fields=_PS_SCRIPT_FIELDS),
+    "windows_msexchange_management": LogSource(
+        "windows", service="msexchange-management", fields=_MSEXCHANGE_MANAGEMENT_FIELDS
+    ),
+    "m365_exchange": LogSource("m365", service="exchange", fields=_EXCHANGE_AUDIT_FIELDS),
+    "m365_audit": LogSource("m365", service="audit", fields=_UNIFIED_AUDIT_FIELDS),
+    "m365_message_trace": LogSource("m365", service="message_trace", fields=_MESSAGE_TRACE_FIELDS),
+    "azure_signinlogs": LogSource("azure", service="signinlogs", fields=_ENTRA_SIGNIN_FIELDS),
+    "azure_auditlogs": LogSource("azure", service="auditlogs", fields=_ENTRA_AUDIT_FIELDS),
+    "google_workspace_admin": LogSource("google_workspace", service="admin", fields=_GWS_ADMIN_FIELDS),
+    "google_workspace_user_accounts": LogSource(
+        "google_workspace", service="user_accounts", fields=_GWS_USER_ACCOUNTS_FIELDS
+    ),
+    "google_workspace_gmail": LogSource("google_workspace", service="gmail", fields=_GMAIL_FIELDS),
+    "linux_auditd": LogSource("linux", service="auditd", fields=_LINUX_AUDITD_FIELDS),
+    "linux_process_creation": LogSource("linux", "process_creation", fields=_LINUX_PROCESS_CREATION_FIELDS),
+    "linux_file_event": LogSource("linux", "file_event", fields=_FILE_EVENT_FIELDS),
+    "macos_process_creation": LogSource("macos", "process_creation", fields=_MACOS_PROCESS_CREATION_FIELDS),
+    "macos_file_event": LogSource(
+        "macos", "file_event", fields=tuple(f for f in _FILE_EVENT_FIELDS if f != "User")
+    ),
+}

@@ -2,9 +2,9 @@
 
 Shipped searches start with a macro per source (for example
 ```t1114_o365_management_activity```) that users redefine to add their index; the macro's
-default definition selects the add-on's sourcetypes (or sources). The evaluation variant of the pipeline puts
-the same source selection into the query as plain conditions, so fixture tests exercise what the
-macro stands for.
+default definition selects the add-on's sourcetypes (or sources). The evaluation variant of the
+pipeline puts the same source selection into the query as plain conditions, so fixture tests
+exercise what the macro stands for.
 """
 
 from __future__ import annotations
@@ -18,8 +18,14 @@ from sigma.processing.transformations import (
     ValueListPlaceholderTransformation,
 )
 
-from sigma.pipelines.t1114.base import LogSource, SourceMapping, field_mapping_items, source_condition_item
-from sigma.pipelines.t1114.sources import SOURCES
+from sigma.pipelines.t1114.base import SourceMapping, bind, field_mapping_items, source_condition_item
+from sigma.pipelines.t1114.sources import (
+    MSEXCHANGE_MANAGEMENT_CHANNEL,
+    POWERSHELL_CHANNEL,
+    SECURITY_CHANNEL,
+    SOURCES,
+    SYSMON_CHANNEL,
+)
 from sigma.pipelines.t1114.transformations import NameValueListTransformation, SubstringFieldTransformation
 from sigma.pipelines.t1114.tuning import tuning_item, tuning_vars
 
@@ -44,7 +50,9 @@ class SplunkSource(SourceMapping):
         return "(" + " OR ".join(f'{self.selector_field}="{v}"' for v in self.selector_values) + ")"
 
 
-_SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
+_SYSMON = f"XmlWinEventLog:{SYSMON_CHANNEL}"
+_SYSMON_FOR_LINUX = "Splunk Add-on for Sysmon for Linux"
+_JAMF_PROTECT = "Jamf Protect Add-on for Splunk (TA-JamfProtect)"
 
 
 def _under_properties(key: str, exceptions: dict[str, str]) -> dict[str, str]:
@@ -56,7 +64,6 @@ def _gws_reports_source(service: str) -> SplunkSource:
     """A Reports API application as the Google Workspace add-on indexes it: one activity event
     per Splunk event, under event."""
     return SplunkSource(
-        LogSource("google_workspace", service=service),
         macro=f"t1114_gws_reports_{service}",
         selector_values=(f"gws:reports:{service}",),
         add_on="Splunk Add-on for Google Workspace",
@@ -65,144 +72,19 @@ def _gws_reports_source(service: str) -> SplunkSource:
     )
 
 
-SPLUNK_SOURCES: dict[str, SplunkSource] = {
-    "windows_process_creation": SplunkSource(
-        LogSource("windows", "process_creation"),
-        macro="t1114_windows_process_creation",
-        selector_field="source",
-        selector_values=("XmlWinEventLog:Microsoft-Windows-Sysmon/Operational", "XmlWinEventLog:Security"),
-        add_on="Splunk Add-on for Sysmon; Splunk Add-on for Microsoft Windows",
-        conditions={"EventCode": [1, 4688]},
-        fields={
-            "Image": ["Image", "NewProcessName"],
-            "ParentImage": ["ParentImage", "ParentProcessName"],
-            "EventID": "EventCode",
-        },
-    ),
-    # --- Microsoft 365 / Entra ID / Google Workspace (AN1312) ---
-    # The add-on turns each Parameters / OperationProperties entry into a field named after the
-    # entry (Identity, ForwardingSmtpAddress, MailAccessType...), which keeps every value with its
-    # name; the multivalue Parameters{}.Name / Parameters{}.Value pair does not.
-    "m365_exchange": SplunkSource(
-        LogSource("m365", service="exchange"),
-        macro="t1114_o365_management_activity",
-        selector_values=("o365:management:activity",),
-        add_on="Splunk Add-on for Microsoft Office 365",
-        conditions={"Workload": "Exchange"},
-        prefixes={"Parameters.": "", "OperationProperties.": ""},
-    ),
-    "m365_audit": SplunkSource(
-        LogSource("m365", service="audit"),
-        macro="t1114_o365_management_activity",
-        selector_values=("o365:management:activity",),
-        add_on="Splunk Add-on for Microsoft Office 365",
-        prefixes={"Parameters.": ""},
-    ),
-    "m365_message_trace": SplunkSource(
-        LogSource("m365", service="message_trace"),
-        macro="t1114_msexchange_message_tracking",
-        selector_values=("MSExchange:2013:MessageTracking",),
-        add_on="Splunk Add-on for Microsoft Exchange",
-        # The log's "source" column cannot keep its name next to Splunk's own source field.
-        fields={"source": "source_id"},
-    ),
-    # Entra ID diagnostic logs through the Event Hub input: Graph's names under properties.,
-    # arrays marked with {} by Splunk's JSON extraction.
-    "azure_signinlogs": SplunkSource(
-        LogSource("azure", service="signinlogs"),
-        macro="t1114_azure_monitor_aad",
-        selector_values=("azure:monitor:aad",),
-        add_on="Splunk Add-on for Microsoft Cloud Services",
-        conditions={"category": ["SignInLogs", "NonInteractiveUserSignInLogs"]},
-        fields=_under_properties("azure_signinlogs", {"riskEventTypes_v2": "properties.riskEventTypes_v2{}"}),
-    ),
-    "azure_auditlogs": SplunkSource(
-        LogSource("azure", service="auditlogs"),
-        macro="t1114_azure_monitor_aad",
-        selector_values=("azure:monitor:aad",),
-        add_on="Splunk Add-on for Microsoft Cloud Services",
-        conditions={"category": "AuditLogs"},
-        fields=_under_properties(
-            "azure_auditlogs",
-            {
-                "targetResources.modifiedProperties.newValue": "properties.targetResources{}.modifiedProperties{}.newValue",
-            },
-        ),
-    ),
-    "google_workspace_admin": _gws_reports_source("admin"),
-    "google_workspace_user_accounts": _gws_reports_source("user_accounts"),
-    "google_workspace_gmail": SplunkSource(
-        LogSource("google_workspace", service="gmail"),
-        macro="t1114_gws_gmail",
-        selector_values=("gws:gmail",),
-        add_on="Splunk Add-on for Google Workspace",
-        fields={"message_info.destination.address": "message_info.destination{}.address"},
-    ),
-    # --- end Microsoft 365 / Entra ID / Google Workspace ---
-    # --- Windows / Exchange Server (AN1309) ---
-    "windows_file_event": SplunkSource(
-        LogSource("windows", "file_event"),
-        macro="t1114_windows_file_event",
-        selector_field="source",
-        selector_values=(_SYSMON,),
-        add_on="Splunk Add-on for Sysmon",
-        conditions={"EventCode": 11},
-    ),
-    "windows_network_connection": SplunkSource(
-        LogSource("windows", "network_connection"),
-        macro="t1114_windows_network_connection",
-        selector_field="source",
-        selector_values=(_SYSMON,),
-        add_on="Splunk Add-on for Sysmon",
-        conditions={"EventCode": 3},
-    ),
-    "windows_registry_set": SplunkSource(
-        LogSource("windows", "registry_set"),
-        macro="t1114_windows_registry_set",
-        selector_field="source",
-        selector_values=(_SYSMON,),
-        add_on="Splunk Add-on for Sysmon",
-        conditions={"EventCode": 13},
-    ),
-    "windows_security": SplunkSource(
-        LogSource("windows", service="security"),
-        macro="t1114_windows_security",
-        selector_field="source",
-        selector_values=("XmlWinEventLog:Security",),
-        add_on="Splunk Add-on for Microsoft Windows",
-        fields={"EventID": "EventCode"},
-    ),
-    "windows_ps_script": SplunkSource(
-        LogSource("windows", "ps_script"),
-        macro="t1114_windows_powershell_script",
-        selector_field="source",
-        selector_values=("XmlWinEventLog:Microsoft-Windows-PowerShell/Operational",),
-        add_on="Splunk Add-on for Microsoft Windows",
-        conditions={"EventCode": 4104},
-    ),
-    "windows_msexchange_management": SplunkSource(
-        LogSource("windows", service="msexchange-management"),
-        macro="t1114_msexchange_management",
-        selector_field="source",
-        selector_values=("WinEventLog:MSExchange Management",),
-        add_on="Splunk Add-on for Microsoft Windows",
-        fields={"Computer": "ComputerName", "EventID": "EventCode"},
-        rendered_into={"Message": ("CmdletName", "CmdletParameters", "Caller")},
-    ),
-    # --- end Windows / Exchange Server ---
-}
-
-
-# --- Linux (AN1310) / macOS (AN1311) ---
-
-_SYSMON_FOR_LINUX = "Splunk Add-on for Sysmon for Linux"
-_JAMF_PROTECT = "Jamf Protect Add-on for Splunk (TA-JamfProtect)"
-
-
-def _sysmon_for_linux(logsource: LogSource, event_code: int) -> SplunkSource:
+def _sysmon(key: str, event_code: int) -> SplunkSource:
     return SplunkSource(
-        logsource,
-        macro=f"t1114_{logsource.key}",
+        macro=f"t1114_{key}",
+        selector_field="source",
+        selector_values=(_SYSMON,),
+        add_on="Splunk Add-on for Sysmon",
+        conditions={"EventCode": event_code},
+    )
+
+
+def _sysmon_for_linux(key: str, event_code: int) -> SplunkSource:
+    return SplunkSource(
+        macro=f"t1114_{key}",
         selector_values=("sysmon:linux",),
         add_on=_SYSMON_FOR_LINUX,
         conditions={"EventCode": event_code},
@@ -210,22 +92,112 @@ def _sysmon_for_linux(logsource: LogSource, event_code: int) -> SplunkSource:
     )
 
 
-SPLUNK_SOURCES.update(
+SPLUNK_SOURCES: dict[str, SplunkSource] = bind(
+    SOURCES,
     {
+        "windows_process_creation": SplunkSource(
+            macro="t1114_windows_process_creation",
+            selector_field="source",
+            selector_values=(_SYSMON, f"XmlWinEventLog:{SECURITY_CHANNEL}"),
+            add_on="Splunk Add-on for Sysmon; Splunk Add-on for Microsoft Windows",
+            conditions={"EventCode": [1, 4688]},
+            fields={
+                "Image": ["Image", "NewProcessName"],
+                "ParentImage": ["ParentImage", "ParentProcessName"],
+                "EventID": "EventCode",
+            },
+        ),
+        "windows_file_event": _sysmon("windows_file_event", 11),
+        "windows_network_connection": _sysmon("windows_network_connection", 3),
+        "windows_registry_set": _sysmon("windows_registry_set", 13),
+        "windows_security": SplunkSource(
+            macro="t1114_windows_security",
+            selector_field="source",
+            selector_values=(f"XmlWinEventLog:{SECURITY_CHANNEL}",),
+            add_on="Splunk Add-on for Microsoft Windows",
+            fields={"EventID": "EventCode"},
+        ),
+        "windows_ps_script": SplunkSource(
+            macro="t1114_windows_powershell_script",
+            selector_field="source",
+            selector_values=(f"XmlWinEventLog:{POWERSHELL_CHANNEL}",),
+            add_on="Splunk Add-on for Microsoft Windows",
+            conditions={"EventCode": 4104},
+        ),
+        "windows_msexchange_management": SplunkSource(
+            macro="t1114_msexchange_management",
+            selector_field="source",
+            selector_values=(f"WinEventLog:{MSEXCHANGE_MANAGEMENT_CHANNEL}",),
+            add_on="Splunk Add-on for Microsoft Windows",
+            fields={"Computer": "ComputerName", "EventID": "EventCode"},
+            rendered_into={"Message": ("CmdletName", "CmdletParameters", "Caller")},
+        ),
+        # The add-on turns each Parameters / OperationProperties entry into a field named after
+        # the entry (Identity, ForwardingSmtpAddress, MailAccessType...), which keeps every value
+        # with its name; the multivalue Parameters{}.Name / Parameters{}.Value pair does not.
+        "m365_exchange": SplunkSource(
+            macro="t1114_o365_management_activity",
+            selector_values=("o365:management:activity",),
+            add_on="Splunk Add-on for Microsoft Office 365",
+            conditions={"Workload": "Exchange"},
+            prefixes={"Parameters.": "", "OperationProperties.": ""},
+        ),
+        "m365_audit": SplunkSource(
+            macro="t1114_o365_management_activity",
+            selector_values=("o365:management:activity",),
+            add_on="Splunk Add-on for Microsoft Office 365",
+            prefixes={"Parameters.": ""},
+        ),
+        "m365_message_trace": SplunkSource(
+            macro="t1114_msexchange_message_tracking",
+            selector_values=("MSExchange:2013:MessageTracking",),
+            add_on="Splunk Add-on for Microsoft Exchange",
+            # The log's "source" column cannot keep its name next to Splunk's own source field.
+            fields={"source": "source_id"},
+        ),
+        # Entra ID diagnostic logs through the Event Hub input: Graph's names under properties.,
+        # arrays marked with {} by Splunk's JSON extraction.
+        "azure_signinlogs": SplunkSource(
+            macro="t1114_azure_monitor_aad",
+            selector_values=("azure:monitor:aad",),
+            add_on="Splunk Add-on for Microsoft Cloud Services",
+            conditions={"category": ["SignInLogs", "NonInteractiveUserSignInLogs"]},
+            fields=_under_properties("azure_signinlogs", {"riskEventTypes_v2": "properties.riskEventTypes_v2{}"}),
+        ),
+        "azure_auditlogs": SplunkSource(
+            macro="t1114_azure_monitor_aad",
+            selector_values=("azure:monitor:aad",),
+            add_on="Splunk Add-on for Microsoft Cloud Services",
+            conditions={"category": "AuditLogs"},
+            fields=_under_properties(
+                "azure_auditlogs",
+                {
+                    "targetResources.modifiedProperties.newValue": (
+                        "properties.targetResources{}.modifiedProperties{}.newValue"
+                    ),
+                },
+            ),
+        ),
+        "google_workspace_admin": _gws_reports_source("admin"),
+        "google_workspace_user_accounts": _gws_reports_source("user_accounts"),
+        "google_workspace_gmail": SplunkSource(
+            macro="t1114_gws_gmail",
+            selector_values=("gws:gmail",),
+            add_on="Splunk Add-on for Google Workspace",
+            fields={"message_info.destination.address": "message_info.destination{}.address"},
+        ),
         # One Splunk event per audit record: a rule's conditions must hold within one record
         # (the SYSCALL record carries key, exe, comm and the ids).
         "linux_auditd": SplunkSource(
-            LogSource("linux", service="auditd"),
             macro="t1114_linux_auditd",
             selector_values=("linux:audit",),
             add_on="Splunk Add-on for Linux",
         ),
-        "linux_process_creation": _sysmon_for_linux(LogSource("linux", "process_creation"), 1),
-        "linux_file_event": _sysmon_for_linux(LogSource("linux", "file_event"), 11),
+        "linux_process_creation": _sysmon_for_linux("linux_process_creation", 1),
+        "linux_file_event": _sysmon_for_linux("linux_file_event", 11),
         # Endpoint Security exec messages; CommandLine is the argument vector, so each
         # CommandLine condition matches within one argument.
         "macos_process_creation": SplunkSource(
-            LogSource("macos", "process_creation"),
             macro="t1114_macos_process_creation",
             selector_values=("jamf:protect:telemetry:v2",),
             add_on=_JAMF_PROTECT,
@@ -240,10 +212,9 @@ SPLUNK_SOURCES.update(
             },
         ),
         # Telemetry v2 has no file events; Jamf Protect reports them as alerts of a custom
-        # analytic on GPFSEvent (README: "macOS file events in Splunk"). Image is every
-        # process of the alert's chain, the writer and its ancestors.
+        # analytic on GPFSEvent (docs: "macOS file events in Splunk"). Image is every process
+        # of the alert's chain, the writer and its ancestors.
         "macos_file_event": SplunkSource(
-            LogSource("macos", "file_event"),
             macro="t1114_macos_file_event",
             selector_values=("jamf:protect:alerts",),
             add_on=_JAMF_PROTECT,
@@ -255,11 +226,11 @@ SPLUNK_SOURCES.update(
                 "Computer": "input.host.hostname",
             },
         ),
-    }
+    },
 )
 
 
-def _source_items(source: SplunkSource, macros: bool) -> list[ProcessingItem]:
+def _source_items(source: SplunkSource) -> list[ProcessingItem]:
     items = field_mapping_items(source)
     for target, fields in sorted(source.rendered_into.items()):
         items.append(
@@ -296,9 +267,10 @@ def splunk_pipeline(macros: bool = True, tuning: dict | None = None) -> Processi
     """``macros``: source selection as macros (shipped searches) or as conditions (evaluation).
     ``tuning``: the tuning lists to use instead of the defaults (see tuning.py)."""
     items: list[ProcessingItem] = [tuning_item()]
-    for key in SOURCES:
-        items += _source_items(SPLUNK_SOURCES[key], macros)
+    for source in SPLUNK_SOURCES.values():
+        items += _source_items(source)
     names = sorted({s.macro for s in SPLUNK_SOURCES.values()})
+    placeholder: QueryExpressionPlaceholderTransformation | ValueListPlaceholderTransformation
     if macros:
         placeholder = QueryExpressionPlaceholderTransformation(expression="`{id}`", include=names)
     else:

@@ -23,14 +23,14 @@ from sigma.processing.transformations import (
     SetStateTransformation,
 )
 
-from sigma.pipelines.t1114.base import LogSource
+from sigma.pipelines.t1114.base import LogSource, bind
+from sigma.pipelines.t1114.sources import SOURCES
 from sigma.pipelines.t1114.transformations import ImageNameTransformation
 from sigma.pipelines.t1114.tuning import tuning_item, tuning_vars
 
 
 @dataclass(frozen=True)
 class CimSource:
-    logsource: LogSource
     datamodel: str  # "<data model>.<dataset>", as tstats names it
     # The data model's constraint: the tags every event of the dataset carries.
     tags: tuple[str, ...]
@@ -40,6 +40,8 @@ class CimSource:
     image_name_field: str | None = None
     # The fields the search groups by (the alert's context).
     by: tuple[str, ...] = ()
+    # The declared source (sources.SOURCES), attached by ``bind``.
+    logsource: LogSource = field(default_factory=LogSource)
 
     @property
     def dataset(self) -> str:
@@ -49,36 +51,37 @@ class CimSource:
         return f"t1114_cim_{self.logsource.key}_{what}"
 
 
-# --- Windows / Exchange Server (AN1309) ---
-CIM_SOURCES: dict[str, CimSource] = {
-    "windows_process_creation": CimSource(
-        LogSource("windows", "process_creation"),
-        "Endpoint.Processes",
-        tags=("process", "report"),
-        fields={
-            "CommandLine": "process",
-            "Image": "process_path",
-            "OriginalFileName": "original_file_name",
-            "ParentImage": "parent_process_path",
-            "ParentCommandLine": "parent_process",
-            "CurrentDirectory": "process_current_directory",
-            "IntegrityLevel": "process_integrity_level",
-            "ProcessId": "process_id",
-            "User": "user",
-            "Computer": "dest",
-        },
-        by=("dest", "user", "parent_process_name", "process_name", "original_file_name", "process", "process_id"),
-    ),
-    "windows_file_event": CimSource(
-        LogSource("windows", "file_event"),
-        "Endpoint.Filesystem",
-        tags=("endpoint", "filesystem"),
-        fields={"TargetFilename": "file_path", "ProcessId": "process_id", "User": "user", "Computer": "dest"},
-        image_name_field="process_name",
-        by=("dest", "user", "process_name", "process_id", "file_path", "action"),
-    ),
-}
-# --- end Windows / Exchange Server ---
+# Only the sources a CIM data model covers; the others ship no CIM search.
+CIM_SOURCES: dict[str, CimSource] = bind(
+    SOURCES,
+    {
+        "windows_process_creation": CimSource(
+            "Endpoint.Processes",
+            tags=("process", "report"),
+            fields={
+                "CommandLine": "process",
+                "Image": "process_path",
+                "OriginalFileName": "original_file_name",
+                "ParentImage": "parent_process_path",
+                "ParentCommandLine": "parent_process",
+                "CurrentDirectory": "process_current_directory",
+                "IntegrityLevel": "process_integrity_level",
+                "ProcessId": "process_id",
+                "User": "user",
+                "Computer": "dest",
+            },
+            by=("dest", "user", "parent_process_name", "process_name", "original_file_name", "process", "process_id"),
+        ),
+        "windows_file_event": CimSource(
+            "Endpoint.Filesystem",
+            tags=("endpoint", "filesystem"),
+            fields={"TargetFilename": "file_path", "ProcessId": "process_id", "User": "user", "Computer": "dest"},
+            image_name_field="process_name",
+            by=("dest", "user", "process_name", "process_id", "file_path", "action"),
+        ),
+    },
+    complete=False,
+)
 
 
 def cim_source_for(logsource) -> CimSource | None:

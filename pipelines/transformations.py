@@ -8,7 +8,7 @@ from sigma.conditions import ConditionAND
 from sigma.exceptions import SigmaTransformationError
 from sigma.processing.transformations.base import DetectionItemTransformation
 from sigma.rule import SigmaDetection, SigmaDetectionItem
-from sigma.types import SigmaExists, SigmaString, SpecialChars
+from sigma.types import SigmaExists, SigmaString, SigmaType, SpecialChars
 
 
 @dataclass
@@ -50,9 +50,6 @@ class NameValueListTransformation(DetectionItemTransformation):
             auto_modifiers=False,
         )
         return SigmaDetection([name_item, value_item], item_linking=ConditionAND)
-
-
-# --- Windows / Exchange Server (AN1309) ---
 
 
 def _plain_string(value) -> SigmaString | None:
@@ -127,7 +124,8 @@ class ImageNameTransformation(DetectionItemTransformation):
                     f"'{self.source_field}' values must read '\\\\name' with |endswith to map onto {self.target}"
                 )
             names.append(SigmaString(parts[1][1:]))
-        return SigmaDetectionItem(self.target, [], names, value_linking=detection_item.value_linking)
+        values: list[SigmaType] = list(names)
+        return SigmaDetectionItem(self.target, [], values, value_linking=detection_item.value_linking)
 
 
 @dataclass

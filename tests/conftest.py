@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -61,24 +62,33 @@ def cli():
 
 
 @pytest.fixture(scope="session")
-def dist(pack, tmp_path_factory) -> Path:
-    """The pack built once, as ``t1114 build`` writes it."""
+def dist(pack, tmp_path_factory, worker_id) -> Path:
+    """The pack built once per test run, as ``t1114 build`` writes it: under pytest-xdist the
+    first worker builds into the run's shared directory and the others wait for it."""
     from t1114.build import build
     from t1114.targets import build_targets
 
-    out = tmp_path_factory.mktemp("build") / "dist"
-    build(pack, list(build_targets().values()), out)
+    if worker_id == "master":  # not distributed
+        out = tmp_path_factory.mktemp("build") / "dist"
+        build(pack, list(build_targets().values()), out)
+        return out
+    shared = tmp_path_factory.getbasetemp().parent  # one directory for the whole run
+    out = shared / "dist"
+    with open(shared / "dist.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "manifest.json").is_file():
+            build(pack, list(build_targets().values()), out)
     return out
 
 
 @pytest.fixture(scope="session")
 def compiled(pack):
     """rule name -> target -> CompiledQuery, for every build target."""
-    from t1114.build import compile_pack
+    from t1114.build import compile_queries
     from t1114.targets import build_targets
 
     found: dict = {}
-    for q in compile_pack(pack, build_targets().values()):
+    for q in compile_queries(pack, build_targets().values()):
         found.setdefault(q.rule_name, {})[q.target] = q
     return found
 

@@ -6,7 +6,8 @@ import pytest
 
 from t1114.auditd import group_records, parse_record
 from t1114.errors import PackErrors
-from t1114.events import flatten, read_events
+from t1114.events import flatten
+from t1114.inputs import read_events
 from t1114.fixtures import load_fixtures
 
 GS = "\x1d"  # the enriched format's separator before interpreted fields

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SHARED
-from t1114.events import read_events
+from t1114.inputs import read_events
 from t1114.scan import scan
 from t1114.targets import all_targets
 

@@ -1,6 +1,7 @@
 import json
 
-from t1114.events import MULTIVALUE_SEPARATOR, flatten, read_events
+from t1114.events import MULTIVALUE_SEPARATOR, flatten
+from t1114.inputs import read_events
 
 
 def test_nested_objects_become_dotted_names():

@@ -1,5 +1,5 @@
 """Coverage: the Navigator layer, the analytic x platform x rule x fixtures x target matrix
-(Markdown and SVG) and the README's copy of it."""
+(Markdown and SVG)."""
 
 import json
 import re
@@ -61,7 +61,7 @@ def test_matrix_lists_every_analytic_and_rule(pack, dist):
         # A shipped target the rule compiles for is ticked; every fixture verdict passes.
         manifest = json.loads((dist / "manifest.json").read_text())
         queries = next(r["queries"] for r in manifest["rules"] if r["id"] == rule.id)
-        for target, cell in zip(cov["targets"], cells[5:]):
+        for target, cell in zip(cov["targets"], cells[5:], strict=True):
             if target in cov["shipped_targets"]:
                 assert cell.startswith("✓ ") == (target in queries), (rule.name, target, cell)
             m = re.search(r"(\d+)/(\d+)", cell)
@@ -86,7 +86,7 @@ def test_fixture_verdicts_and_missing_queries_show(pack):
     assert row["targets"]["splunk"] == {"query": True, "passed": 1, "total": 2}
     assert row["targets"]["elastic"] == {"query": False, "passed": 1, "total": 1}
     _, rows = coverage.matrix_rows(cov)
-    cells = dict(zip(cov["targets"], rows[-1][5:]))
+    cells = dict(zip(cov["targets"], rows[-1][5:], strict=True))
     assert cells == {"elastic": "1/1", "splunk": "✓ 1/2"}
     assert coverage._cell_colour(cells["splunk"]) == coverage.COLOURS["fail"]
 
@@ -102,22 +102,3 @@ def test_svg_is_self_contained_and_shows_the_matrix(pack, dist):
         assert analytic in shown
     assert "href" not in text and "@import" not in text
     assert re.findall(r"https?://[^\"']+", text) == ["http://www.w3.org/2000/svg"]
-
-
-def test_readme_shows_the_current_matrix(dist):
-    cov = json.loads((dist / "coverage" / "coverage.json").read_text())
-    readme = (ROOT / "README.md").read_text()
-    assert coverage.README_START in readme
-    assert coverage.readme_with_matrix(readme, cov) == readme, "run: t1114 coverage --update-readme"
-
-
-def test_coverage_update_readme(cli, pack_copy):
-    readme = (ROOT / "README.md").read_text()
-    start, end = readme.index(coverage.README_START), readme.index(coverage.README_END)
-    (pack_copy / "README.md").write_text(readme[: start + len(coverage.README_START)] + "\nstale\n" + readme[end:])
-    result = cli("coverage", "--update-readme", cwd=pack_copy)
-    assert result.returncode == 0, result.stderr
-    assert (pack_copy / "README.md").read_text() == readme
-    (pack_copy / "README.md").write_text("# no markers\n")
-    result = cli("coverage", "--update-readme", cwd=pack_copy)
-    assert result.returncode == 2 and "README.md: no coverage matrix markers" in result.stderr

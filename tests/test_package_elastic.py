@@ -14,7 +14,8 @@ from t1114 import schema
 from t1114.attack import load_attack
 from t1114.errors import PackError
 from t1114.loader import load_pack
-from t1114.package import Bundle, ProjectInfo, elastic, metadata
+from t1114.package import Bundle, ProjectInfo, metadata
+from t1114.targets.elastic import package as elastic
 
 ROOT = Path(__file__).resolve().parents[1]
 KIBANA_SCHEMA = json.loads((ROOT / "tools/t1114/data/schemas/kibana_rule.schema.json").read_text())
@@ -82,14 +83,14 @@ def shipped(pack, dist, compiled):
     ]
     found = rules(dist)
     assert len(found) == len(expected)
-    return [(rule, q, i, doc) for (rule, q, i), doc in zip(expected, found)]
+    return [(rule, q, i, doc) for (rule, q, i), doc in zip(expected, found, strict=True)]
 
 
 def test_rule_ids_are_stable_from_the_sigma_ids_and_unique(pack, dist, compiled):
     lines = shipped(pack, dist, compiled)
     ids = [doc["rule_id"] for *_, doc in lines]
     assert len(set(ids)) == len(ids)
-    for rule, q, i, doc in lines:
+    for rule, _q, i, doc in lines:
         # A rule's first (usually only) query keeps the Sigma id; further ones derive from it.
         if i == 0:
             assert doc["rule_id"] == rule.id
@@ -136,6 +137,14 @@ def test_correlations_look_back_over_their_window(pack, dist, compiled):
         assert lookback >= interval + metadata.timespan_seconds(rule) // 60
 
 
+def test_attack_references_take_elastic_s_form(dist):
+    references = re.findall(r'"reference": "([^"]+)"', (dist / "elastic" / "rules.ndjson").read_text())
+    assert references and all(re.fullmatch(r"https://attack\.mitre\.org/(tactics/TA\d{4}|techniques/T\d{4}(/\d{3})?)/", r) for r in references)
+    assert "https://attack.mitre.org/techniques/T1114/002/" in references
+    assert "https://attack.mitre.org/tactics/TA0009/" in references
+    assert elastic.attack_reference("T1114.002") == "https://attack.mitre.org/techniques/T1114/002/"
+
+
 def test_threat_names_the_tagged_techniques(pack, dist, compiled):
     attack = load_attack()
     for rule, _, _, doc in shipped(pack, dist, compiled):
@@ -144,14 +153,16 @@ def test_threat_names_the_tagged_techniques(pack, dist, compiled):
         for threat in doc["threat"]:
             assert threat["framework"] == "MITRE ATT&CK"
             tactic = next(t for t in attack.tactics.values() if t.id == threat["tactic"]["id"])
-            assert threat["tactic"] == {"id": tactic.id, "name": tactic.name, "reference": tactic.url}
+            # Elastic's form: ATT&CK's own address with a trailing slash.
+            assert threat["tactic"] == {"id": tactic.id, "name": tactic.name, "reference": tactic.url + "/"}
             for technique in threat["technique"]:
                 assert technique["name"] == attack.techniques[technique["id"]].name
-                assert technique["reference"] == attack.techniques[technique["id"]].url
+                assert technique["reference"] == attack.techniques[technique["id"]].url + "/"
                 subs = technique.get("subtechnique", [])
                 for sub in subs:
                     assert sub["id"].startswith(technique["id"] + ".")
-                    assert (sub["name"], sub["reference"]) == (attack.techniques[sub["id"]].name, attack.techniques[sub["id"]].url)
+                    known = attack.techniques[sub["id"]]
+                    assert (sub["name"], sub["reference"]) == (known.name, known.url + "/")
                 mapped |= {s["id"] for s in subs} or {technique["id"]}
         assert mapped == tagged
         assert "TA0009" in {t["tactic"]["id"] for t in doc["threat"]}
@@ -199,15 +210,15 @@ def test_a_field_missing_from_the_schema_is_an_error(pack, compiled):
 
 
 def test_rules_under_a_non_generating_correlation_are_building_blocks(pack_copy):
-    from t1114.build import compile_pack
-    from t1114.package import splunk
+    from t1114.build import compile_queries
+    from t1114.targets.splunk import package as splunk
     from t1114.project import Project
     from t1114.targets import build_targets
 
     path = pack_copy / "sigma" / "m365" / "m365_forwarding_rule_and_mailbox_sync.yml"
     path.write_text(path.read_text().replace("generate: true", "generate: false"))
     copy = load_pack(Project(pack_copy))
-    bundle = bundle_for(copy, compile_pack(copy, build_targets().values()))
+    bundle = bundle_for(copy, compile_queries(copy, build_targets().values()))
     docs = {json.loads(line)["name"]: json.loads(line) for line in elastic.ndjson(bundle).splitlines()}
     searches = splunk.savedsearches_conf(bundle)
     for name in ("m365_inbox_rule_forwarding", "m365_mailbox_sync_access", "m365_forwarding_rule_and_mailbox_sync"):

@@ -18,7 +18,7 @@ from sigma.pipelines.t1114.splunk import macros as source_macros
 
 from t1114.package import metadata
 from t1114.package.archive import ENTRY_MTIME, write_tgz
-from t1114.package.splunk import APP_ID, FILTER_DEFINITION, filter_macro, stanza_name
+from t1114.targets.splunk.package import APP_ID, FILTER_DEFINITION, filter_macro, stanza_name
 
 ROOT = Path(__file__).resolve().parents[1]
 

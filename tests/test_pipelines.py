@@ -27,6 +27,23 @@ def test_every_platform_maps_every_log_source(table):
         assert source.logsource == SOURCES[key], key
 
 
+def test_each_log_source_is_declared_once():
+    # Platforms map source keys (base.bind); only sources.py spells out a LogSource.
+    counts = {p.name: p.read_text(encoding="utf-8").count("LogSource(") for p in (ROOT / "pipelines").glob("*.py")}
+    assert counts.pop("sources.py") == len(SOURCES)
+    assert set(counts.values()) == {0}
+
+
+def test_a_mapping_of_an_undeclared_or_missing_source_is_refused():
+    from sigma.pipelines.t1114.base import SourceMapping, bind
+
+    with pytest.raises(KeyError, match="undeclared log sources: nope"):
+        bind(SOURCES, {**{k: SourceMapping() for k in SOURCES}, "nope": SourceMapping()})
+    with pytest.raises(KeyError, match="no mapping for the log sources linux_auditd"):
+        bind(SOURCES, {k: SourceMapping() for k in SOURCES if k != "linux_auditd"})
+    assert list(bind(SOURCES, {"linux_auditd": SourceMapping()}, complete=False)) == ["linux_auditd"]
+
+
 def test_every_rule_logsource_is_a_known_source(pack):
     known = list(SOURCES.values())
     for rule in pack.rules:

@@ -5,10 +5,11 @@ from sigma.collection import SigmaCollection
 
 from t1114.events import Event, flatten
 from t1114.targets import all_targets
-from t1114.verify import _elastic_types, esql
+from t1114.schema import elastic_dataset_fields
+from t1114.verify import esql
 from t1114.verify.base import Context, QuerySyntaxError, Unverifiable
 
-CTX = Context("elastic", ("@timestamp",), field_types=_elastic_types())
+CTX = Context("elastic", ("@timestamp",), field_types=elastic_dataset_fields())
 
 
 def ev(t, action, user, dataset="o365.audit"):

@@ -3,10 +3,11 @@
 import pytest
 
 from t1114.events import Event, flatten
-from t1114.verify import _elastic_types, lucene
+from t1114.schema import elastic_dataset_fields
+from t1114.verify import lucene
 from t1114.verify.base import Context, QuerySyntaxError, Unverifiable
 
-CTX = Context("elastic", ("@timestamp",), field_types=_elastic_types())
+CTX = Context("elastic", ("@timestamp",), field_types=elastic_dataset_fields())
 
 
 def run(query, *docs):

@@ -15,7 +15,8 @@ from sigma.collection import SigmaCollection
 from t1114.events import Event, flatten
 from t1114.targets import all_targets
 from t1114.targets.elastic import PackEsqlBackend
-from t1114.verify import Context, Unverifiable, VERIFIERS, _elastic_types, context_for, evaluate, parse
+from t1114.schema import elastic_dataset_fields
+from t1114.verify import Context, Unverifiable, VERIFIERS, evaluate, parse
 
 SPECIAL = '"\'\\*?|()[]{}<>=!&~^:/;,.`$%#@+- '
 ALPHABET = st.sampled_from(list(SPECIAL) + list("abcXYZ019") + ["é", "Ü", "ж", "日", "ß"])
@@ -107,7 +108,7 @@ MODIFIERS = st.sampled_from(["contains", "startswith", "endswith", ""])
 def test_spl_queries_parse_and_match_exactly(modifier, value):
     compiled = compile_target("splunk", rule_yaml(modifier, value))
     parsed = parse(compiled)
-    ctx = context_for(all_targets()["splunk"], compiled)
+    ctx = all_targets()["splunk"].verification_context(compiled)
     try:
         check(modifier, value, lambda lines: evaluate(compiled, parsed, events_for("splunk", lines), ctx))
     except Unverifiable as e:
@@ -121,12 +122,16 @@ def test_eql_queries_parse_and_match_exactly(modifier, value):
     compiled = compile_target("elastic", rule_yaml(modifier, value))
     assert compiled.language == "eql"
     parsed = parse(compiled)
-    ctx = context_for(all_targets()["elastic"], compiled)
-    check(modifier, value, lambda lines: evaluate(compiled, parsed, events_for("elastic", lines), ctx))
+    ctx = all_targets()["elastic"].verification_context(compiled)
+    check(
+            modifier,
+            value,
+            lambda lines, c=compiled, p=parsed, x=ctx: evaluate(c, p, events_for("elastic", lines), x),
+        )
 
 
 def _elastic_ctx() -> Context:
-    return Context("elastic", ("@timestamp",), field_types=_elastic_types(), datasets=("system.security",))
+    return Context("elastic", ("@timestamp",), field_types=elastic_dataset_fields(), datasets=("system.security",))
 
 
 def _convert(backend_class, rule: dict) -> str:
@@ -160,7 +165,7 @@ def test_rules_on_a_text_field_ship_as_esql_that_matches_exactly(modifier, value
     compiled = compile_target("elastic", rule_yaml(modifier, value, "ScriptBlockText", "ps_script"))
     assert compiled.language == "esql"
     parsed = parse(compiled)
-    ctx = context_for(all_targets()["elastic"], compiled)
+    ctx = all_targets()["elastic"].verification_context(compiled)
     check(modifier, value, lambda lines: evaluate(compiled, parsed, script_block_events(lines), ctx))
 
 
@@ -195,8 +200,16 @@ def test_examples_of_special_characters_on_every_language(value):
     for modifier in ("contains", ""):
         compiled = compile_target("elastic", rule_yaml(modifier, value))
         parsed = parse(compiled)
-        ctx = context_for(all_targets()["elastic"], compiled)
-        check(modifier, value, lambda lines: evaluate(compiled, parsed, events_for("elastic", lines), ctx))
+        ctx = all_targets()["elastic"].verification_context(compiled)
+        check(
+            modifier,
+            value,
+            lambda lines, c=compiled, p=parsed, x=ctx: evaluate(c, p, events_for("elastic", lines), x),
+        )
         module = VERIFIERS["esql"]
         esql = module.parse(_convert(PackEsqlBackend, rule_yaml(modifier, value)))
-        check(modifier, value, lambda lines: module.evaluate(esql, events_for("elastic", lines), _elastic_ctx()))
+        check(
+            modifier,
+            value,
+            lambda lines, m=module, q=esql: m.evaluate(q, events_for("elastic", lines), _elastic_ctx()),
+        )

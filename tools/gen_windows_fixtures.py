@@ -300,7 +300,7 @@ def render_case(case: dict, record_base: int) -> dict:
         kind = e["kind"]
         when = _time(case.get("time", "2026-11-20T09:00:00Z"), e.get("at", 7 * i))
         fields = {k: v for k, v in e.items() if k not in ("kind", "at")}
-        for shape, doc in zip(shapes, RENDERERS[kind](fields, when, record_base + i)):
+        for shape, doc in zip(shapes, RENDERERS[kind](fields, when, record_base + i), strict=False):
             shapes[shape].append(doc)
     kinds = sorted({WHAT[e["kind"]] for e in case["events"]})
     out = {"name": case["name"], "description": case["description"],

@@ -81,11 +81,11 @@ def main(argv=None) -> int:
     from t1114.loader import load_pack
     from t1114.project import find_project
     from t1114.scan import compile_pack
-    from t1114.targets import get_target
+    from t1114.targets import DEFAULT_EVENT_TARGET, get_target
 
     p = argparse.ArgumentParser(prog="python -m t1114.baseline")
     p.add_argument("--root")
-    p.add_argument("--target", default="native")
+    p.add_argument("--target", default=DEFAULT_EVENT_TARGET)
     p.add_argument("files", nargs="+")
     args = p.parse_args(argv)
     use_offline_attack_data()

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from t1114.corpus import Corpus, generated_rules, write_jsonl
 from t1114.loader import Pack
+from t1114.targets import DEFAULT_EVENT_TARGET, get_target
 
 
 @dataclass
@@ -127,10 +128,8 @@ def project_with_generated_rules(root: Path, count: int, workdir: Path, seed: in
     return generated
 
 
-def run_bench(pack: Pack, out: Path, target: str = "native", events: int = 1_000_000, scales: list[int] | None = None,
+def run_bench(pack: Pack, out: Path, target: str = DEFAULT_EVENT_TARGET, events: int = 1_000_000, scales: list[int] | None = None,
               rules: int = 0, baseline: bool = True, seed: int = 1114, log=print, pack_timings: bool = True) -> dict:
-    from t1114.targets import get_target
-
     root = pack.project.root
     shape = get_target(target).shape
     out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """``t1114 build``: compile every rule for every build target and write ``dist/``.
 
 ``dist/`` holds the per-rule queries (``queries/<target>/<rule>.<ext>``, one diff per rule in a
-pull request), each target's import-ready artifacts (``<target>/``, written by the target),
+pull request; a rule with several queries, such as an any-order correlation on Elastic, has one
+file per query, ``<rule>.<n>.<ext>``, so that every file can be pasted as it is), each target's import-ready artifacts (``<target>/``, written by the target),
 the coverage matrix (``coverage/``) and ``manifest.json``. Output is staged and swapped in
 only when complete, so a failed build leaves the previous ``dist/`` untouched and never a
 partial one. Nothing time- or machine-dependent is written: the same input gives
@@ -20,13 +21,14 @@ from t1114.errors import PackError, PackErrors
 from t1114.fixtures import load_fixtures
 from t1114.loader import Pack
 from t1114.output import write_atomically, write_text
-from t1114.package import Bundle, coverage, project_info
-from t1114.targets import CompiledQuery, Target, all_targets
+from t1114.package import Bundle, coverage, metadata, project_info
+from t1114.compiled import CompiledQuery
+from t1114.targets import Target, all_targets
 from t1114.testing import run_tests
 from t1114.verify import check_syntax
 
 
-def compile_pack(pack: Pack, targets: Iterable[Target]) -> list[CompiledQuery]:
+def compile_queries(pack: Pack, targets: Iterable[Target]) -> list[CompiledQuery]:
     """Every rule compiled for every target; each query must parse in its own language."""
     use_offline_attack_data()
     compiled, errors = [], []
@@ -61,20 +63,25 @@ def manifest(pack: Pack, compiled: list[CompiledQuery], version: str) -> dict:
                 "tags": rule.tags,
                 "source": pack.project.relative(rule.path),
                 "queries": {
-                    q.target: query_path(q) for q in compiled if q.rule_id == rule.id
+                    q.target: [path for path, _ in query_files(q)] for q in compiled if q.rule_id == rule.id
                 },
             }
         )
     return {"pack": "t1114", "version": version, "rules": rules}
 
 
-def query_path(q: CompiledQuery) -> str:
-    return f"queries/{q.target}/{q.rule_name}.{q.extension}"
+def query_files(q: CompiledQuery) -> list[tuple[str, str]]:
+    """(path under dist/, text) of each query of a compiled rule: one query per file."""
+    found = metadata.variants(q)
+    if len(found) == 1:
+        return [(f"queries/{q.target}/{q.rule_name}.{q.extension}", found[0].text + "\n")]
+    return [(f"queries/{q.target}/{q.rule_name}.{v.index}.{q.extension}", v.text + "\n") for v in found]
 
 
 def write_queries(staging: Path, compiled: list[CompiledQuery]) -> None:
     for q in compiled:
-        write_text(staging / query_path(q), q.text)
+        for path, text in query_files(q):
+            write_text(staging / path, text)
 
 
 def fixture_results(pack: Pack) -> list[dict]:
@@ -85,12 +92,12 @@ def fixture_results(pack: Pack) -> list[dict]:
 
 def pack_coverage(pack: Pack, targets: Iterable[Target]) -> dict:
     """The coverage model of the pack as ``build`` would write it."""
-    meta = manifest(pack, compile_pack(pack, targets), project_info(pack.project).version)
+    meta = manifest(pack, compile_queries(pack, targets), project_info(pack.project).version)
     return coverage.model(meta, fixture_results(pack))
 
 
 def build(pack: Pack, targets: list[Target], out: Path) -> list[CompiledQuery]:
-    compiled = compile_pack(pack, targets)
+    compiled = compile_queries(pack, targets)
     info = project_info(pack.project)
     bundle = Bundle(pack, tuple(compiled), info)
     meta = manifest(pack, compiled, info.version)

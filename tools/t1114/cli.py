@@ -81,22 +81,24 @@ def cmd_review(args) -> int:
 
 def cmd_coverage(args) -> int:
     from t1114.build import pack_coverage
-    from t1114.package.coverage import matrix_markdown, readme_with_matrix
+    from t1114.package.coverage import matrix_markdown
 
     pack = _pack(args)
-    cov = pack_coverage(pack, _targets("all"))
-    if not args.update_readme:
-        sys.stdout.write(matrix_markdown(cov))
-        return 0
-    readme = pack.project.root / "README.md"
-    try:
-        text = readme.read_text(encoding="utf-8")
-    except OSError as e:
-        raise PackError(readme, f"cannot read: {e.strerror or e}") from None
-    updated = readme_with_matrix(text, cov, pack.project.relative(readme))
-    if updated != text:
-        readme.write_text(updated, encoding="utf-8")
-    print(f"{pack.project.relative(readme)}: coverage matrix {'updated' if updated != text else 'up to date'}", file=sys.stderr)
+    sys.stdout.write(matrix_markdown(pack_coverage(pack, _targets("all"))))
+    return 0
+
+
+def cmd_docs(args) -> int:
+    from t1114.docs import Sources, stale, write
+
+    sources = Sources(_pack(args))
+    if args.check:
+        out_of_date = stale(sources)
+        for path in out_of_date:
+            print(f"{path}: generated blocks out of date (run: t1114 docs)", file=sys.stderr)
+        return 1 if out_of_date else 0
+    changed = write(sources)
+    print(f"{len(changed)} documents updated" + (f": {', '.join(changed)}" if changed else ""), file=sys.stderr)
     return 0
 
 
@@ -184,6 +186,9 @@ def cmd_bench(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from t1114.targets import DEFAULT_EVENT_TARGET, all_targets, build_targets
+
+    every, builds = sorted(all_targets()), sorted(build_targets())
     p = argparse.ArgumentParser(prog="t1114", description="Build, validate, test and scan the T1114 detection pack.")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--root", help="the pack's root directory (default: found from the current directory)")
@@ -194,13 +199,13 @@ def parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
 
     b = sub.add_parser("build", help="compile every rule for every target into dist/")
-    b.add_argument("--target", default="all", help="splunk, elastic or all (default)")
+    b.add_argument("--target", default="all", choices=[*builds, "all"], help="a build target, or all (default)")
     b.add_argument("--out", default="dist", help="output directory (default: dist)")
     b.set_defaults(func=cmd_build)
 
     t = sub.add_parser("test", help="evaluate rules against their fixtures")
     t.add_argument("--rule", action="append", help="only this rule (name or id); repeatable")
-    t.add_argument("--target", help="native, splunk or elastic (default: every target)")
+    t.add_argument("--target", choices=[*every, "all", "every"], help="one target (default: every target)")
     t.add_argument("--fixtures", nargs="+", metavar="DIR", help="fixture files or directories (default: fixtures/)")
     t.add_argument("--format", choices=["text", "json", "junit"], default="text")
     t.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
@@ -211,12 +216,15 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="dist/review", help="where review.md and review.json go (default: dist/review)")
     r.set_defaults(func=cmd_review)
 
-    c = sub.add_parser("coverage", help="print the coverage matrix (Markdown), or update README.md's copy")
-    c.add_argument("--update-readme", action="store_true", help="rewrite the matrix between README.md's markers")
+    c = sub.add_parser("coverage", help="print the coverage matrix (Markdown)")
     c.set_defaults(func=cmd_coverage)
 
+    d = sub.add_parser("docs", help="regenerate the generated blocks of docs/ (rule catalogue, coverage, ...)")
+    d.add_argument("--check", action="store_true", help="change nothing; exit 1 naming the stale documents")
+    d.set_defaults(func=cmd_docs)
+
     s = sub.add_parser("scan", help="run the pack over recorded events; one hit per line")
-    s.add_argument("--target", required=True, choices=["native", "splunk", "elastic"], help="shape of the events")
+    s.add_argument("--target", required=True, choices=every, help="the target whose events these are")
     s.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="hit output (default: jsonl)")
     s.add_argument("--summary", action="store_true", help="print hits per rule on stderr at the end")
     s.add_argument("files", nargs="+", help="event files or directories (JSON, JSON Lines, .gz, .evtx)")
@@ -226,7 +234,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--events", type=_count, default=1_000_000, help="corpus size (default: 1000000)")
     m.add_argument("--scale", type=_count, nargs="+", metavar="N", help="also scan corpora of these sizes")
     m.add_argument("--rules", type=_count, default=0, help="also scan with this many generated rules added")
-    m.add_argument("--target", default="native", choices=["native", "splunk", "elastic"], help="event shape")
+    m.add_argument("--target", default=DEFAULT_EVENT_TARGET, choices=every, help="event shape")
     m.add_argument("--no-baseline", action="store_true", help="skip the baseline (it holds the corpus in memory)")
     m.add_argument("--seed", type=int, default=1114)
     m.add_argument("--out", default="dist", help="where bench.json goes (default: dist)")

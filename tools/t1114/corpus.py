@@ -1,6 +1,6 @@
 """Seeded synthetic event corpora, for the benchmark and the scan's differential tests.
 
-A corpus mixes, in the shape of one target (native, splunk or elastic):
+A corpus mixes, in the shape of one target (its ``corpus_event`` renders the background):
 
 * background events of the pack's log sources and of others no rule reads (benign process
   starts, network connections, logons, mailbox reads, SharePoint and Entra ID records);
@@ -27,6 +27,7 @@ from typing import Iterator
 from t1114.fixtures import fixture_files
 from t1114.loader import Pack
 from t1114.safeyaml import load_json
+from t1114.targets import target_of_shape
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})([T ])(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -50,7 +51,8 @@ class FixtureCases:
 
 def fixture_cases(pack: Pack, shape: str) -> FixtureCases:
     """Raw events of every fixture case with events of a shape."""
-    positive, negative = [], []
+    positive: list[list[dict]] = []
+    negative: list[list[dict]] = []
     for path in fixture_files([pack.project.fixtures_dir]):
         for case in load_json(path).get("cases", []):
             events = case.get("events", {}).get(shape)
@@ -65,6 +67,8 @@ class Corpus:
 
     def __init__(self, pack: Pack, shape: str, seed: int = 1114, mix: Mix = Mix()):
         self.shape = shape
+        # Background events are rendered by a target reading this shape.
+        self._render = target_of_shape(shape).corpus_event
         self.rng = random.Random(seed)
         self.mix = mix
         self.cases = fixture_cases(pack, shape)
@@ -123,7 +127,7 @@ class Corpus:
         at = self._tick()
         kind = self.rng.choices(_BACKGROUND_KINDS, weights=_BACKGROUND_WEIGHTS)[0]
         facts = kind(self.rng, self)
-        return _RENDER[self.shape](facts, at)
+        return self._render(facts, at)
 
 
 # --- timestamps and names in fixture events -----------------------------------------------
@@ -151,7 +155,9 @@ def _timestamps(value) -> Iterator[dt.datetime]:
 
 
 def _format_like(original: str, moment: dt.datetime) -> str:
-    date, sep, _, fraction, zone = _ISO.match(original).groups()
+    matched = _ISO.match(original)
+    assert matched is not None  # only timestamps _parse_iso read are reformatted
+    date, sep, _, fraction, zone = matched.groups()
     text = moment.astimezone(dt.timezone.utc).strftime(f"%Y-%m-%d{sep}%H:%M:%S")
     if fraction:
         text += f".{moment.microsecond:06d}"[: len(fraction)]
@@ -253,85 +259,6 @@ def _audit(rng, corpus) -> dict:
 
 _BACKGROUND_KINDS = [_process_start, _network, _logon, _audit]
 _BACKGROUND_WEIGHTS = [35, 20, 15, 30]
-
-
-def _iso(at: dt.datetime, zone: bool = True) -> str:
-    text = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}"
-    return text + "Z" if zone else text
-
-
-def _native(f: dict, at: dt.datetime) -> dict:
-    if f["kind"] == "audit":
-        doc = {"CreationTime": _iso(at, zone=False)[:19], "Id": f["id"], "Operation": f["operation"],
-               "OrganizationId": "b8c3f1e2-4a5d-4c6b-9e7f-0a1b2c3d4e5f", "RecordType": f["record_type"],
-               "ResultStatus": "Succeeded", "UserKey": "10032001A2B3C4D5", "UserType": 0, "Version": 1,
-               "Workload": f["workload"], "ClientIP": f["ip"], "ObjectId": f["user"], "UserId": f["user"]}
-        if f["parameters"]:
-            doc["Parameters"] = [{"Name": n, "Value": v} for n, v in f["parameters"]]
-        if f["properties"]:
-            doc["OperationProperties"] = [{"Name": n, "Value": v} for n, v in f["properties"]]
-        return doc
-    channel, provider, event_id, data = _windows(f, at)
-    return {"Event": {
-        "#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
-        "System": {"Provider": {"#attributes": {"Name": provider}}, "EventID": event_id, "Level": 4,
-                   "TimeCreated": {"#attributes": {"SystemTime": _iso(at)}}, "Channel": channel,
-                   "Computer": f"{f['host']}.contoso.local"},
-        "EventData": data}}
-
-
-def _windows(f: dict, at: dt.datetime) -> tuple[str, str, int, dict]:
-    sysmon = ("Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon")
-    security = ("Security", "Microsoft-Windows-Security-Auditing")
-    if f["kind"] == "process" and f["security"]:
-        return (*security, 4688, {"NewProcessName": f["image"], "CommandLine": f["command"],
-                                  "ParentProcessName": f["parent"], "SubjectUserName": f["user"].split("\\")[1],
-                                  "NewProcessId": hex(f["pid"])})
-    if f["kind"] == "process":
-        return (*sysmon, 1, {"UtcTime": at.strftime("%Y-%m-%d %H:%M:%S.%f")[:23], "ProcessId": f["pid"],
-                             "Image": f["image"], "CommandLine": f["command"], "ParentImage": f["parent"],
-                             "User": f["user"], "IntegrityLevel": "Medium"})
-    if f["kind"] == "network":
-        return (*sysmon, 3, {"Image": f["image"], "Protocol": "tcp", "DestinationIp": f["destination"],
-                             "DestinationPort": f["port"], "Initiated": "true"})
-    return (*security, 4624, {"TargetUserName": f["user"], "LogonType": f["logon_type"], "IpAddress": f["source_ip"]})
-
-
-def _splunk(f: dict, at: dt.datetime) -> dict:
-    if f["kind"] == "audit":
-        doc = _native(f, at)
-        for key, field in (("Parameters", "Parameters{}"), ("OperationProperties", "OperationProperties{}")):
-            if key in doc:
-                pairs = doc.pop(key)
-                doc[f"{field}.Name"] = [p["Name"] for p in pairs]
-                doc[f"{field}.Value"] = [p["Value"] for p in pairs]
-        return {"_time": _iso(at), "sourcetype": "o365:management:activity", "source": "o365:management:activity", **doc}
-    channel, _, event_id, data = _windows(f, at)
-    return {"_time": _iso(at), "host": f["host"], "source": f"XmlWinEventLog:{channel}", "sourcetype": "XmlWinEventLog",
-            "EventCode": event_id, "Computer": f"{f['host']}.contoso.local", **data}
-
-
-def _elastic(f: dict, at: dt.datetime) -> dict:
-    if f["kind"] == "audit":
-        audit = _native(f, at)
-        for key in ("Parameters", "OperationProperties"):
-            if key in audit:
-                audit[key] = {p["Name"]: p["Value"] for p in audit[key]}
-        return {"@timestamp": _iso(at), "data_stream": {"dataset": "o365.audit", "namespace": "default", "type": "logs"},
-                "event": {"action": f["operation"], "provider": f["workload"], "kind": "event", "outcome": "success"},
-                "user": {"id": f["user"]}, "source": {"ip": f["ip"]}, "o365": {"audit": audit}}
-    channel, _, event_id, data = _windows(f, at)
-    dataset = "windows.sysmon_operational" if channel.startswith("Microsoft") else "system.security"
-    doc = {"@timestamp": _iso(at), "data_stream": {"dataset": dataset, "namespace": "default", "type": "logs"},
-           "event": {"code": str(event_id), "kind": "event"}, "host": {"name": f"{f['host']}.contoso.local"},
-           "winlog": {"channel": channel, "event_data": data}}
-    if f["kind"] == "process":
-        doc["process"] = {"executable": f["image"], "command_line": f["command"], "pid": f["pid"],
-                          "parent": {"executable": f["parent"]}}
-    return doc
-
-
-_RENDER = {"native": _native, "splunk": _splunk, "elastic": _elastic}
 
 
 def write_jsonl(path: Path, events, compress: bool | None = None) -> int:

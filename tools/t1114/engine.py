@@ -84,7 +84,7 @@ def compile_sql(collection: SigmaCollection, pipeline: ProcessingPipeline) -> li
             # A condition with "not" looks at events that match none of the rules.
             if isinstance(rule.condition, SigmaExtendedCorrelationCondition):
                 return TRUE
-            return disjunction(prefilter_of(ref.rule) for ref in rule.rules)
+            return disjunction(prefilter_of(ref.rule) for ref in rule.rules or [])
         return disjunction(conditions.get(id(rule), [TRUE]))
 
     rules = json.loads(backend.convert(collection, "zircolite", callback=remember))

@@ -4,7 +4,7 @@ Exports wrap events: Splunk's JSON search export (``{"result": {...}}`` per line
 ``{"results": [...]}``), Elasticsearch hits (``{"hits": {"hits": [{"_source": ...}]}}``, a list
 of hits, or ``_source`` documents); ``documents_from_json`` unwraps them, and Windows events
 given as nested ``Event.System`` / ``Event.EventData`` JSON are unwrapped by ``flatten``. The
-files themselves are read by ``t1114.inputs``.
+files themselves are read by ``t1114.inputs`` (``read_events``).
 
 Linux audit logs are read as text (``type=SYSCALL msg=audit(...): ...`` lines, see
 ``t1114.auditd``): the records of one audit event become one event. In JSON (fixtures), one
@@ -20,7 +20,6 @@ and the Google Reports API's ``[{"name": n, "value"|"boolValue"|...: v}]`` -- be
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterator
 
 from t1114 import auditd
@@ -199,11 +198,3 @@ def documents_from_json(value: Any) -> Iterator[dict]:
             yield value["result"]
         else:
             yield value
-
-
-def read_events(path: Path) -> Iterator[Event]:
-    """Events of one file, numbered by position, in any format ``t1114.inputs`` reads."""
-    from t1114.inputs import read_records
-
-    for index, record in enumerate(read_records(path)):
-        yield Event(index, record.fields())

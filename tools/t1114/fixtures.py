@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Set
 from typing import Iterable
 
 import jsonschema
@@ -16,8 +17,7 @@ from t1114.errors import PackError, PackErrors
 from t1114.events import Event, flatten
 from t1114.loader import Pack
 from t1114.safeyaml import load_json
-
-SHAPES = ("native", "splunk", "elastic")
+from t1114.targets import shapes
 
 _EVENT_LIST = {"type": "array", "minItems": 1, "items": {"type": "object"}}
 FIXTURE_SCHEMA = {
@@ -43,8 +43,8 @@ FIXTURE_SCHEMA = {
                     "events": {
                         "type": "object",
                         "minProperties": 1,
-                        "additionalProperties": False,
-                        "properties": {shape: _EVENT_LIST for shape in SHAPES},
+                        # Keyed by the shapes the targets read (checked in load_fixture).
+                        "additionalProperties": _EVENT_LIST,
                     },
                 },
             },
@@ -105,6 +105,16 @@ def load_fixture(path: Path, pack: Pack) -> FixtureFile:
             raise PackError(path, f"{what} names unknown rule '{ref}'")
         return rule.id
 
+    known = shapes()
+    for n, raw in enumerate(data["cases"]):
+        unknown = sorted(set(raw["events"]) - set(known))
+        if unknown:
+            raise PackError(
+                path,
+                f"malformed fixture at cases/{n}/events: no target reads {', '.join(map(repr, unknown))} "
+                f"events (shapes: {', '.join(known)})",
+            )
+
     owner = resolve(data["rule"], "'rule'")
     cases = []
     seen = set()
@@ -143,7 +153,7 @@ def load_fixtures(pack: Pack, dirs: Iterable[Path] | None = None) -> list[Fixtur
 
 
 def coverage_gaps(
-    pack: Pack, fixtures: list[FixtureFile], shapes: Iterable[str], exempt: set[tuple[str, str]] = frozenset()
+    pack: Pack, fixtures: list[FixtureFile], shapes: Iterable[str], exempt: Set[tuple[str, str]] = frozenset()
 ) -> list[PackError]:
     """Rules lacking a positive or a negative case with events of a shape they run on.
 

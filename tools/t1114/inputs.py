@@ -34,7 +34,7 @@ import orjson
 
 from t1114 import auditd
 from t1114.errors import PackError
-from t1114.events import documents_from_json, flatten
+from t1114.events import Event, documents_from_json, flatten
 
 TEXT_SUFFIXES = (".json", ".jsonl", ".ndjson")
 EVENT_FILE_SUFFIXES = TEXT_SUFFIXES + tuple(s + ".gz" for s in TEXT_SUFFIXES) + (".evtx",)
@@ -58,13 +58,16 @@ class Record:
 
     def fields(self) -> dict:
         """The event's fields, as the engine sees them."""
-        return self.doc if self.flat else flatten(self.document())
+        if self.flat and self.doc is not None:
+            return self.doc
+        return flatten(self.document())
 
     def document(self) -> dict:
         if self.doc is not None:
             return self.doc
         # The standard library parses what the engine sees, as the fixture tests do (orjson,
         # which validates every line, would read integers past 64 bits as floats).
+        assert self.text is not None  # a record holds its text or its document
         return next(documents_from_json(json.loads(self.text)))
 
 
@@ -110,7 +113,9 @@ def read_records(path: Path) -> Iterator[Record]:
 
 
 def _open(path: Path, compressed: bool) -> IO[bytes]:
-    return gzip.open(path, "rb") if compressed else open(path, "rb", buffering=1 << 20)
+    if compressed:
+        return gzip.open(path, "rb")  # type: ignore[return-value]  # GzipFile reads bytes
+    return open(path, "rb", buffering=1 << 20)
 
 
 def _json_records(path: Path, compressed: bool) -> Iterator[Record]:
@@ -150,7 +155,7 @@ def _line_records(path: Path, fh: IO[bytes]) -> Iterator[Record]:
         if b"\r" in raw:
             lines = _universal_lines(raw)  # text mode splits on a lone CR, as the reference does
         else:
-            lines = (raw,)
+            lines = [raw]
         for line in lines:
             lineno += 1
             try:
@@ -286,7 +291,13 @@ def _evtx_records(path: Path) -> Iterator[Record]:
         # One thread keeps records in file order.
         parser = evtx.PyEvtxParser(str(path), number_of_threads=1)
         for record in parser.records_json():
-            yield Record(record["data"].encode("utf-8"))
+            if record is not None:
+                yield Record(record["data"].encode("utf-8"))
     except (RuntimeError, OSError, ValueError) as e:
         raise PackError(path, f"cannot read EVTX file: {e}") from None
 
+
+def read_events(path: Path) -> Iterator[Event]:
+    """Events of one file, numbered by position, in any format ``read_records`` reads."""
+    for index, record in enumerate(read_records(path)):
+        yield Event(index, record.fields())

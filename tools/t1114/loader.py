@@ -71,13 +71,13 @@ class PackRule:
 
     @property
     def referenced_names(self) -> list[str]:
-        if not self.is_correlation:
+        if not isinstance(self.sigma, SigmaCorrelationRule):
             return []
-        return [ref.reference for ref in self.sigma.rules]
+        return [ref.reference for ref in self.sigma.rules or []]
 
     @property
     def logsource(self):
-        return None if self.is_correlation else self.sigma.logsource
+        return self.sigma.logsource if isinstance(self.sigma, SigmaRule) else None
 
     def references(self, other: "PackRule") -> bool:
         return other.name in self.referenced_names or other.id in self.referenced_names
@@ -109,7 +109,7 @@ class Pack:
                 if (dep := self.find(ref)) is not None:
                     wanted[dep.id] = dep
         parsed = [_parse_rule_dict(r.path, copy.deepcopy(r.doc))[0] for r in self.sorted(wanted.values())]
-        collection = SigmaCollection(parsed)
+        collection = SigmaCollection(parsed)  # type: ignore[arg-type]  # rules and correlations only
         collection.resolve_rule_references()
         return collection
 

@@ -23,12 +23,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-try:  # Python 3.11+
-    import re._constants as sre_constants
-    import re._parser as sre_parse
-except ImportError:  # pragma: no cover
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
+# The standard library's own regex parser (the pack requires Python 3.11, where it lives here).
+import re._constants as sre_constants
+import re._parser as sre_parse
 
 ASCII = [chr(i) for i in range(128)]
 NUMBER_CHARS = frozenset("0123456789.+-einfaINFAE")

@@ -36,7 +36,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     which would drop half of a detection without a word)."""
 
     def construct_mapping(self, node, deep=False):
-        seen = {}
+        seen: dict = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, (str, int, float, bool)) and key in seen:
@@ -49,6 +49,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def _mark(event: yaml.Event) -> str:
     m = event.start_mark
+    if m is None:
+        return "an unknown place"
     return f"line {m.line + 1}, column {m.column + 1}"
 
 

@@ -130,7 +130,7 @@ class _FileScan:
         if self.batch:
             rules = [self.scanner.rules[r] for r in sorted(self.batch_rules)]
             self._add_hits(engine.run(rules, self.batch, self.scanner.timestamp_fields))
-        if self.correlation_batch:
+        if self.correlation_batch and self.store is not None:
             self.store.insert(self.correlation_batch)
         self.batch, self.batch_rules, self.correlation_batch = [], set(), []
 

@@ -1,8 +1,9 @@
-"""Field schemas of the target platforms, generated into data/schemas/ (see tools/gen_schemas.py
+"""Field schemas of the platforms' data, generated into data/schemas/ (see tools/gen_schemas.py
 for Elastic; splunk.json is curated from the add-ons' documentation).
 
-A compiled query may only use fields its platform's data actually has: a misspelt or
-unmapped field would make the query silently match nothing.
+Lookups only: each target says which of them its queries must satisfy
+(``Target.unknown_fields``), since a misspelt or unmapped field would make a query silently
+match nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable
 
-from t1114.targets.base import CompiledQuery
+from t1114.compiled import CompiledQuery
 
 _DATA = resources.files("t1114") / "data" / "schemas"
 # Elasticsearch analyses these string types into terms: there is no exact, wildcard or regex
@@ -39,7 +40,8 @@ def elastic_fields(datasets: Iterable[str]) -> dict[str, str]:
     return fields
 
 
-def _elastic_has(field: str, fields: dict[str, str]) -> bool:
+def elastic_has(field: str, fields: dict[str, str]) -> bool:
+    """Whether a data stream's schema (``elastic_fields``) has the field."""
     return elastic_field_type(field, fields) is not None
 
 
@@ -93,41 +95,16 @@ def field_type(datasets: Iterable[str], field: str) -> str | None:
     return elastic_field_type(field, elastic_fields(datasets))
 
 
-def splunk_sourcetypes(compiled: CompiledQuery) -> list[str]:
-    """The sourcetypes (or sources) behind the macros a compiled Splunk search reads."""
-    from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES
-
-    macros = compiled.extra.get("macros", [])
-    return [v for s in SPLUNK_SOURCES.values() if s.macro in macros for v in s.selector_values]
+def has_splunk_schema() -> bool:
+    return bool(_load("splunk.json"))
 
 
-def unknown_fields(target: str, compiled: CompiledQuery) -> list[str]:
-    """Messages for fields of a compiled query that the target's schema lacks."""
-    if target == "elastic":
-        datasets = elastic_datasets(compiled)
-        fields = elastic_fields(datasets)
-        if not fields:
-            return [f"no Elastic schema for data streams {datasets}"]
-        return [
-            f"field '{f}' is not in the schema of {', '.join(datasets)}"
-            for f in compiled.fields
-            if not _elastic_has(f, fields)
-        ]
-    if target == "splunk_cim":
-        datamodel = compiled.extra.get("datamodel", "")
-        entry = _load("splunk.json").get("datamodels", {}).get(datamodel)
-        if not entry:
-            return [f"no Splunk CIM schema for data model {datamodel!r}"]
-        known = {f"{entry['prefix']}.{f}" for f in entry["fields"]}
-        return [f"field '{f}' is not in the CIM data model {datamodel}" for f in compiled.fields if f not in known]
-    if target == "splunk":
-        sourcetypes = splunk_sourcetypes(compiled)
-        if not _load("splunk.json"):
-            return ["no Splunk schema (data/schemas/splunk.json)"]
-        fields = splunk_fields(sourcetypes)
-        return [
-            f"field '{f}' is not extracted for sourcetypes {', '.join(sourcetypes)}"
-            for f in compiled.fields
-            if f not in fields
-        ]
-    return []
+def splunk_datamodel(name: str) -> dict | None:
+    """A CIM data model's entry (``prefix``, ``fields``) in the Splunk schema."""
+    return _load("splunk.json").get("datamodels", {}).get(name)
+
+
+@lru_cache(maxsize=1)
+def elastic_dataset_fields() -> dict[str, dict[str, str]]:
+    """Data stream -> field -> mapping type, for every data stream of the Elastic schema."""
+    return {name: ds.get("fields", {}) for name, ds in _load("elastic.json").get("datasets", {}).items()}

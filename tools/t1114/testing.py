@@ -83,6 +83,7 @@ def run_tests(
                 hits = engine.run([compiled[rid] for rid in wanted if rid in compiled], list(events), target.timestamp_fields)
                 for rid in wanted:
                     rule = pack.find(rid)
+                    assert rule is not None  # the fixture's ids were resolved against the pack
                     matched = tuple(sorted({i for h in hits if h.rule_id == rid for i in h.event_indices}))
                     expected = case.expectation(rid)
                     results.append(_verdict(rule.id, rule.name, target.name, case, pack, expected, matched))
@@ -174,12 +175,12 @@ def format_junit(report: TestReport) -> str:
     if query_rules:
         failing = [r for r in query_rules if r.status == "failing"]
         suite = ET.SubElement(suites, "testsuite", name="query-level", tests=str(len(query_rules)), failures=str(len(failing)))
-        for r in query_rules:
-            case = ET.SubElement(suite, "testcase", classname=f"query.{r.target}", name=r.rule_name)
-            if r.status == "failing":
-                ET.SubElement(case, "failure", message="; ".join(r.reasons)).text = "; ".join(r.reasons)
-            elif r.status == "unverified":
-                ET.SubElement(case, "skipped", message="; ".join(r.reasons))
+        for q in query_rules:
+            case = ET.SubElement(suite, "testcase", classname=f"query.{q.target}", name=q.rule_name)
+            if q.status == "failing":
+                ET.SubElement(case, "failure", message="; ".join(q.reasons)).text = "; ".join(q.reasons)
+            elif q.status == "unverified":
+                ET.SubElement(case, "skipped", message="; ".join(q.reasons))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 

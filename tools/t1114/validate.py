@@ -14,7 +14,7 @@ from sigma.exceptions import SigmaConfigurationError
 from sigma.plugins import InstalledSigmaPlugins
 from sigma.validation import SigmaValidator
 
-from t1114 import conventions, schema
+from t1114 import conventions
 from t1114.attack import use_offline_attack_data
 from t1114.errors import PackError, PackErrors
 from t1114.fixtures import FixtureFile, coverage_gaps, load_fixtures
@@ -41,7 +41,9 @@ def sigma_validator(config_path: Path) -> SigmaValidator:
     if len(docs) != 1 or not isinstance(docs[0], dict):
         raise PackError(config_path, "validator configuration must be one YAML mapping")
     try:
-        return SigmaValidator.from_dict(docs[0], InstalledSigmaPlugins.autodiscover().validators)
+        # The plugins hold validator classes, which pySigma's annotation calls instances.
+        validators = InstalledSigmaPlugins.autodiscover().validators
+        return SigmaValidator.from_dict(docs[0], validators)  # type: ignore[arg-type]
     except SigmaConfigurationError as e:
         raise PackError(config_path, str(e)) from None
 
@@ -53,7 +55,8 @@ def run_sigma_validators(pack: Pack) -> list[Finding]:
     findings = set()
     for rule in pack.collection():
         try:
-            issues.extend(validator.validate_rule(rule))
+            # Correlation rules are validated too; pySigma's annotation names only SigmaRule.
+            issues.extend(validator.validate_rule(rule))  # type: ignore[arg-type]
         except Exception as e:  # a validator that chokes on a rule is a finding about that rule
             findings.add(Finding(paths.get(str(rule.id), str(rule.source)), "validator_error", f"{type(e).__name__}: {e}"))
     issues.extend(validator.finalize())
@@ -80,7 +83,7 @@ def run_fixture_checks(pack: Pack, fixtures: list[FixtureFile] | None = None) ->
     targets = list(all_targets().values())
     shapes = sorted({t.shape for t in targets})
     return [
-        Finding(pack.project.relative(g.path), "fixture_coverage", g.message)
+        Finding(pack.project.relative(g.path or ""), "fixture_coverage", g.message)
         for g in coverage_gaps(pack, fixtures, shapes, exempt_from_coverage(pack, targets))
     ]
 
@@ -104,7 +107,7 @@ def run_schema_checks(pack: Pack) -> list[Finding]:
                 continue
             if compiled is None:
                 continue
-            for message in schema.unknown_fields(target.name, compiled):
+            for message in target.unknown_fields(compiled):
                 findings.append(Finding(pack.project.relative(rule.path), f"schema_{target.name}", message))
     return findings
 

@@ -15,15 +15,12 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from t1114.attack import load_attack
-from t1114.errors import PackError
 from t1114.output import write_text
 
 DETECTION_STRATEGY = "DET0476"
 PARENT_TECHNIQUE = "T1114"
 NAVIGATOR_VERSION = "5.1.0"
 LAYER_VERSION = "4.5"
-README_START = "<!-- coverage-matrix:start (t1114 coverage --update-readme) -->"
-README_END = "<!-- coverage-matrix:end -->"
 
 
 def _technique_ids(tags: list[str]) -> list[str]:
@@ -246,7 +243,7 @@ def matrix_svg(cov: dict) -> str:
     for r, row in enumerate([header] + rows):
         y = title_h + r * ROW_HEIGHT
         x = 1
-        for c, (text, w) in enumerate(zip(row, widths)):
+        for c, (text, w) in enumerate(zip(row, widths, strict=True)):
             fill = COLOURS["header"] if r == 0 else (_cell_colour(text) if c >= 4 else COLOURS["plain"])
             colour = "#ffffff" if r == 0 else "#000000"
             out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{ROW_HEIGHT}" fill="{fill}" stroke="#999999"/>')
@@ -265,11 +262,3 @@ def write(cov: dict, out: Path) -> None:
     )
     write_text(out / "matrix.md", "# T1114 pack coverage\n\n" + matrix_markdown(cov))
     write_text(out / "matrix.svg", matrix_svg(cov))
-
-
-def readme_with_matrix(readme: str, cov: dict, path: str = "README.md") -> str:
-    """README text with the matrix between its markers replaced by the current one."""
-    start, end = readme.find(README_START), readme.find(README_END)
-    if start < 0 or end < start:
-        raise PackError(path, f"no coverage matrix markers ({README_START} ... {README_END})")
-    return readme[: start + len(README_START)] + "\n" + matrix_markdown(cov) + readme[end:]

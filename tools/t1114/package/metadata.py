@@ -10,10 +10,12 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from sigma.correlations import SigmaCorrelationRule
+
 from t1114.attack import Tactic, Technique, load_attack
+from t1114.compiled import CompiledQuery
 from t1114.errors import PackError
 from t1114.loader import Pack, PackRule
-from t1114.targets.base import CompiledQuery
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def authors(rule: PackRule) -> list[str]:
 
 def timespan_seconds(rule: PackRule) -> int:
     """A correlation's time window; 0 for a single-event rule."""
-    if not rule.is_correlation or rule.sigma.timespan is None:
+    if not isinstance(rule.sigma, SigmaCorrelationRule) or rule.sigma.timespan is None:
         return 0
     return int(rule.sigma.timespan.seconds)
 

@@ -1,15 +1,19 @@
 """What a target platform is to the pack.
 
 A target knows how to turn the pack's Sigma rules into the queries users import (its
-``query_pipeline`` and backends) and how the engine evaluates its fixture events (its
-``evaluation_pipeline`` over pySigma's SQLite backend). Adding a platform is one module in
-this package that defines ``TARGET``.
+``query_pipeline`` and backends), how the engine evaluates its fixture events (its
+``evaluation_pipeline`` over pySigma's SQLite backend), which fields its data has
+(``unknown_fields``), how its queries are evaluated (``verification_context``), what its
+events look like (``shape``, ``corpus_event``) and what it ships (``package``). Everything
+else reaches a platform through these; adding one is one module (or package) in
+``t1114.targets`` that defines ``TARGET``, or a ``t1114.targets`` entry point (see
+``t1114.targets``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,25 +25,14 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.rule.base import SigmaRuleBase
 
+from t1114.compiled import CompiledQuery
 from t1114.errors import PackError
+from t1114.verify.base import Context
 
 if TYPE_CHECKING:
     from t1114.package import Bundle
 
-
-@dataclass(frozen=True)
-class CompiledQuery:
-    rule_id: str
-    rule_name: str
-    target: str
-    language: str
-    extension: str
-    text: str  # the queries, separated by blank lines
-    fields: tuple[str, ...]
-    extra: dict = field(default_factory=dict)
-    # Usually one query; an any-order temporal correlation on Elastic is one EQL sequence
-    # per order of its rules, each its own detection rule.
-    queries: tuple[str, ...] = ()
+__all__ = ["CompiledQuery", "Target", "detection_fields", "logsources_of"]
 
 
 def detection_fields(rule: SigmaRuleBase) -> set[str]:
@@ -51,8 +44,11 @@ def detection_fields(rule: SigmaRuleBase) -> set[str]:
         found.update(f for f in rule.group_by or [] if f not in aliases)
         for alias in rule.aliases:
             found.update(alias.mapping.values())
-        if rule.condition and rule.condition.fieldref:
-            found.add(rule.condition.fieldref)
+        fieldref = getattr(rule.condition, "fieldref", None)  # an extended condition has none
+        if isinstance(fieldref, list):
+            found.update(fieldref)
+        elif fieldref:
+            found.add(fieldref)
         return found
 
     def walk(item):
@@ -71,7 +67,8 @@ def detection_fields(rule: SigmaRuleBase) -> set[str]:
 def logsources_of(rule: SigmaRuleBase) -> list:
     """The Sigma log sources a rule reads, through the rules a correlation references."""
     if isinstance(rule, SigmaCorrelationRule):
-        return [ls for ref in rule.rules for ls in logsources_of(ref.rule)]
+        return [ls for ref in rule.rules or [] for ls in logsources_of(ref.rule)]
+    assert isinstance(rule, SigmaRule)
     return [rule.logsource]
 
 
@@ -129,7 +126,7 @@ class Target(ABC):
             return None
         fields = set(detection_fields(rule))
         if isinstance(rule, SigmaCorrelationRule):
-            for ref in rule.rules:
+            for ref in rule.rules or []:
                 fields |= detection_fields(ref.rule)
         return CompiledQuery(
             rule_id=str(rule.id),
@@ -155,7 +152,23 @@ class Target(ABC):
         """Target-specific facts about a compiled rule (indices, macros) for packaging."""
         return {}
 
-    def package(self, bundle: "Bundle", out: Path) -> None:
+    def unknown_fields(self, compiled: CompiledQuery) -> list[str]:
+        """Messages for fields of a compiled query that the platform's data lacks (a misspelt
+        or unmapped field would make the query silently match nothing); none when the target
+        has no schema to check against."""
+        return []
+
+    def verification_context(self, compiled: CompiledQuery) -> Context:
+        """What evaluating the shipped query over fixture events needs to know of the platform
+        (macro definitions, field types, the data streams it reads)."""
+        return Context(self.name, tuple(self.timestamp_fields))
+
+    def corpus_event(self, facts: dict, at: dt.datetime) -> dict:
+        """One synthetic background event (t1114.corpus) in this target's shape: ``facts``
+        says what happened (``kind``: process, network, logon, audit, and its details)."""
+        raise NotImplementedError(f"target {self.name} renders no synthetic events")
+
+    def package(self, bundle: Bundle, out: Path) -> None:  # noqa: B027 - optional: no artifacts
         """Write this target's import-ready artifacts into ``out`` (``dist/<target>/``).
 
         ``bundle`` holds the pack and its compiled queries; most targets delegate to a module

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from sigma.pipelines.t1114.native import native_pipeline
 
+from t1114.synthetic import native_event
 from t1114.targets.base import Target
 
 
@@ -29,6 +30,9 @@ class NativeTarget(Target):
 
     def evaluation_pipeline(self, tuning=None):
         return native_pipeline(tuning)
+
+    def corpus_event(self, facts, at):
+        return native_event(facts, at)
 
 
 TARGET = NativeTarget()

@@ -11,7 +11,9 @@ from sigma.backends.splunk import SplunkBackend
 from sigma.correlations import SigmaCorrelationRule
 from sigma.pipelines.t1114.splunk_cim import cim_source_for, splunk_cim_pipeline
 
+from t1114 import schema
 from t1114.targets.base import Target, detection_fields
+from t1114.targets.splunk import corpus_event, verification_context
 
 
 class PackSplunkCimBackend(SplunkBackend):
@@ -56,7 +58,23 @@ class SplunkCimTarget(Target):
         return PackSplunkCimBackend(processing_pipeline=self.query_pipeline(tuning)), "spl", "spl"
 
     def extra_for(self, rule):
-        return {"datamodel": cim_source_for(rule.logsource).datamodel}
+        source = cim_source_for(rule.logsource)
+        assert source is not None  # applies_to admits only rules on a CIM source
+        return {"datamodel": source.datamodel}
+
+    def unknown_fields(self, compiled):
+        datamodel = compiled.extra.get("datamodel", "")
+        entry = schema.splunk_datamodel(datamodel)
+        if not entry:
+            return [f"no Splunk CIM schema for data model {datamodel!r}"]
+        known = {f"{entry['prefix']}.{f}" for f in entry["fields"]}
+        return [f"field '{f}' is not in the CIM data model {datamodel}" for f in compiled.fields if f not in known]
+
+    def verification_context(self, compiled):
+        return verification_context(self, compiled)
+
+    def corpus_event(self, facts, at):
+        return corpus_event(facts, at)
 
 
 TARGET = SplunkCimTarget()

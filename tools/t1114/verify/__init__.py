@@ -4,24 +4,23 @@ evaluated over the fixtures with the platform's matching semantics.
 One module per language (``spl``, ``eql``, ``esql``, ``lucene``), each with ``LANGUAGE``,
 ``parse(text)`` (raises ``QuerySyntaxError``) and ``evaluate(parsed, events, ctx)`` (the
 indices of matching events; raises ``Unverifiable`` for what it does not model). The language
-of a compiled query picks the module.
+of a compiled query picks the module; its target supplies the platform's facts
+(``Target.verification_context``).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from types import ModuleType
 
+from t1114.compiled import CompiledQuery
 from t1114.errors import PackError
-from t1114.schema import elastic_datasets
 from t1114.events import Event
-from t1114.targets import CompiledQuery, Target
 from t1114.verify import eql, esql, lucene, spl
 from t1114.verify.base import Context, QuerySyntaxError, Unverifiable
 
 VERIFIERS: dict[str, ModuleType] = {m.LANGUAGE: m for m in (spl, eql, esql, lucene)}
 
-__all__ = ["Context", "QuerySyntaxError", "Unverifiable", "VERIFIERS", "check_syntax", "context_for", "evaluate", "parse"]
+__all__ = ["Context", "QuerySyntaxError", "Unverifiable", "VERIFIERS", "check_syntax", "evaluate", "parse"]
 
 
 def verifier(language: str) -> ModuleType | None:
@@ -52,26 +51,6 @@ def check_syntax(compiled: CompiledQuery, path=None) -> None:
         parse(compiled)
     except QuerySyntaxError as e:
         raise PackError(path, f"rule '{compiled.rule_name}': {e}") from None
-
-
-def context_for(target: Target, compiled: CompiledQuery) -> Context:
-    if target.name in ("splunk", "splunk_cim"):
-        from sigma.pipelines.t1114.splunk import macros
-        from sigma.pipelines.t1114.splunk_cim import CIM_SOURCES
-
-        datamodels = {s.datamodel: tuple(s.tags) for s in CIM_SOURCES.values()}
-        return Context(target.name, tuple(target.timestamp_fields), macros=macros(), datamodels=datamodels)
-    if target.name == "elastic":
-        datasets = tuple(elastic_datasets(compiled))
-        return Context(target.name, tuple(target.timestamp_fields), field_types=_elastic_types(), datasets=datasets)
-    return Context(target.name, tuple(target.timestamp_fields))
-
-
-@lru_cache(maxsize=1)
-def _elastic_types() -> dict:
-    from t1114.schema import _load
-
-    return {name: ds.get("fields", {}) for name, ds in _load("elastic.json").get("datasets", {}).items()}
 
 
 def evaluate(compiled: CompiledQuery, parsed: list, events: list[Event], ctx: Context) -> set[int]:

@@ -9,14 +9,14 @@ Unverified rules are never counted as passing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from t1114.attack import use_offline_attack_data
 from t1114.errors import PackError
 from t1114.fixtures import FixtureFile
 from t1114.loader import Pack
 from t1114.targets import Target
-from t1114.verify import QuerySyntaxError, Unverifiable, context_for, evaluate, parse
+from t1114.verify import QuerySyntaxError, Unverifiable, evaluate, parse
 
 
 @dataclass(frozen=True)
@@ -91,14 +91,15 @@ def check_queries(
             rule_id = rule.id
             if rule_filter and rule_id not in rule_filter:
                 continue
-            parsed, problem = None, None
+            parsed: list = []
+            problem: Exception | None = None
             try:
                 query = compile_rule(pack, target, rule, tuning)
             except PackError as e:  # reported per case below, like a query that does not parse
                 query, problem = None, QuerySyntaxError(e.message)
             if query is None and problem is None:
                 continue
-            ctx = context_for(target, query) if query is not None else None
+            ctx = target.verification_context(query) if query is not None else None
             if problem is None:
                 try:
                     parsed = parse(query)
@@ -111,7 +112,7 @@ def check_queries(
                     if events is None or case.expectation(rule_id) is None or key not in reference:
                         continue
                     expected = reference[key]
-                    base = dict(
+                    base: dict[str, Any] = dict(
                         rule_id=rule_id,
                         rule_name=rule.name,
                         target=target.name,
@@ -124,6 +125,7 @@ def check_queries(
                         status = "syntax" if isinstance(problem, QuerySyntaxError) else "unverified"
                         report.checks.append(QueryCheck(status=status, reason=str(problem), **base))
                         continue
+                    assert query is not None and ctx is not None  # no problem: it compiled
                     try:
                         matched = tuple(sorted(evaluate(query, parsed, list(events), ctx)))
                     except Unverifiable as e:

@@ -127,7 +127,8 @@ def _sequence(node: Tree, events: list[Event], ctx: Context) -> set[int]:
 
 
 def _step(node: Tree) -> tuple[Tree, list[str]]:
-    subquery, step_keys = None, []
+    subquery: Tree | None = None
+    step_keys: list[str] = []
     for child in node.children:
         if child is None:
             continue
@@ -139,6 +140,8 @@ def _step(node: Tree) -> tuple[Tree, list[str]]:
             step_keys = _join_fields(child)
         elif child.data in ("repeated_sequence", "fork_param"):
             raise Unverifiable(f"EQL sequence option '{child.data}' is not evaluated")
+    if subquery is None:
+        raise Unverifiable("an EQL sequence step without a query")
     return subquery, step_keys
 
 
@@ -164,7 +167,7 @@ def _key(event: Event, names: list[str], ctx: Context) -> tuple | None:
 
 
 def _time_range(node: Tree) -> float:
-    number = float(node.children[0].children[0])
+    number = float(str(node.children[0].children[0]))
     unit = str(node.children[1].children[0]) if len(node.children) > 1 and node.children[1] is not None else "ms"
     if unit not in _UNITS:
         raise Unverifiable(f"maxspan unit '{unit}'")
@@ -254,13 +257,15 @@ def _equal(field: FieldValues, value: Any, literal: Any, insensitive: bool) -> b
         return as_text(value).lower() == as_text(literal).lower()
     if field.kind == "date":
         raise Unverifiable(f"date field '{field.name}' compared")
-    x, y = as_text(value), as_text(literal)
+    a, b = as_text(value), as_text(literal)
     if insensitive or field.caseless:
-        return fold(x) == fold(y)
-    return x == y
+        return fold(a) == fold(b)
+    return a == b
 
 
 def _order(field: FieldValues, value: Any, literal: Any, op: str) -> bool:
+    x: Any  # numbers or strings, compared alike
+    y: Any
     if field.kind == "number":
         x, y = as_number(value), as_number(literal)
         if x is None or y is None:

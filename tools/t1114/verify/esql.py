@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from itertools import product
+from collections.abc import Callable
 from typing import Any
 
 import esql as esql_parser
@@ -85,7 +86,7 @@ def _schema(patterns: tuple[str, ...], names: tuple[str, ...]):
     if not schemas or not all(schemas):
         return None
     mapping = {}
-    for pattern, types in zip(patterns, schemas):
+    for pattern, types in zip(patterns, schemas, strict=True):
         fields = {f: t for f, t in types.items() if "*" not in f}
         fields.update({n: kind for n in names if n not in fields and (kind := elastic_field_type(n, types))})
         mapping[pattern] = fields
@@ -115,8 +116,8 @@ class _Run(Context):
         for span, moment in self.truncations:
             first = (-moment) % span
             edges.update(first + k * span for k in range(round(period / span)))
-        edges = sorted(edges)
-        return [(a + b) / 2 for a, b in zip(edges, edges[1:]) if b > a]
+        ordered = sorted(edges)
+        return [(a + b) / 2 for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
 
 
 def evaluate(query: ast.EsqlQuery, events: list[Event], ctx: Context) -> set[int]:
@@ -266,6 +267,8 @@ def _binary(node: ast.BinaryExpr, row: dict, ctx: Context) -> Any:
 
 
 def _compare(a: Any, b: Any) -> int:
+    x: Any  # numbers, or strings when either is not one
+    y: Any
     x, y = as_number(a), as_number(b)
     if x is None or y is None or isinstance(a, str) and isinstance(b, str):
         x, y = as_text(a), as_text(b)
@@ -284,7 +287,7 @@ def _function(node: ast.FunctionCall, row: dict, ctx: Context) -> Any:
     values = [_value(a, row, ctx) for a in args]
     if name == "case":
         # CASE(c1, v1, c2, v2, ..., [else]): the first true condition's value (null is not true).
-        for condition, value in zip(values[0::2], values[1::2]):
+        for condition, value in zip(values[0::2], values[1::2], strict=False):
             if condition is True:
                 return value
         return values[-1] if len(values) % 2 else None
@@ -354,7 +357,7 @@ def _stats(command: ast.StatsCommand, rows: list[dict], ctx: Context) -> list[di
     out = []
     for key, members in groups.items():
         row = {ROWS: tuple(i for m in members for i in m[ROWS])}
-        row.update(zip(names, key))
+        row.update(zip(names, key, strict=False))
         for alias in command.aggregates:
             row[alias.name] = _aggregate(alias.expr, members, ctx)
         out.append(row)
@@ -376,5 +379,6 @@ def _aggregate(node: Any, rows: list[dict], ctx: Context) -> Any:
         return len({as_text(v) for v in vals})
     if name in ("max", "min", "sum"):
         numbers = [n for n in (as_number(v) for v in vals) if n is not None]
-        return {"max": max, "min": min, "sum": sum}[name](numbers) if numbers else None
+        aggregate: Callable[[list[float]], float] = {"max": max, "min": min, "sum": sum}[name]  # type: ignore[assignment]
+        return aggregate(numbers) if numbers else None
     raise Unverifiable(f"aggregate {node.name}() is not evaluated")

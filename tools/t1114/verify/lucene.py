@@ -16,6 +16,7 @@ would do. Semantics modelled:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from luqum import tree as lt
@@ -117,10 +118,10 @@ def _range(node: lt.Item, values: FieldValues) -> bool:
     else:
         low, high, low_ok, high_ok = "*", _unescape(str(node.a)), True, node.include
     for v in values.values:
-        x = as_number(v) if values.kind == "number" else as_text(v)
+        x: Any = as_number(v) if values.kind == "number" else as_text(v)
         if x is None:
             continue
-        bound = (lambda b: as_number(b)) if values.kind == "number" else (lambda b: b)
+        bound: Callable[[str], Any] = as_number if values.kind == "number" else str
         ok_low = low == "*" or (x >= bound(low) if low_ok else x > bound(low))
         ok_high = high == "*" or (x <= bound(high) if high_ok else x < bound(high))
         if ok_low and ok_high:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
 
 import pyparsing as pp
@@ -203,6 +204,8 @@ def _in_network(value: Any, network) -> bool:
 
 
 def _ordered(value: Any, op: str, literal: str) -> bool:
+    x: Any  # numbers, or strings when either is not one
+    y: Any
     x, y = as_number(value), as_number(literal)
     if x is None or y is None:
         x, y = fold(as_text(value)), fold(literal)
@@ -257,8 +260,8 @@ def _tstats(command: tuple, source: list[dict], ctx: Context) -> list[dict]:
         if None not in key:
             groups.setdefault(tuple(key), []).append(row)
     out = []
-    for key, members in groups.items():
-        group = {f[1]: k for f, k in zip(by, key)}
+    for group_key, members in groups.items():
+        group = {f[1]: k for f, k in zip(by, group_key, strict=False)}
         group[INDEX] = tuple(i for m in members for i in m[INDEX])
         for func, arg, alias in aggregates:
             name = alias[1] if alias else (f"{func}({arg[1]})" if arg else func)
@@ -341,7 +344,7 @@ def _streamstats(command: tuple, rows: list[dict]) -> list[dict]:
     by_fields = [f[1] for f in by]
     if window is not None:
         times = [r.get("_time") for r in rows]
-        if any(t is None for t in times) or times != sorted(times):
+        if any(t is None for t in times) or times != sorted(t for t in times if t is not None):
             raise Unverifiable("streamstats time_window over results not in time order")
     out = []
     seen: dict[tuple, list[dict]] = {}
@@ -386,7 +389,8 @@ def _aggregate(func: str, field: str | None, rows: list[dict]):
         numbers = [n for n in (as_number(v) for v in vals) if n is not None]
         if not numbers:
             return None
-        return {"max": max, "min": min, "sum": sum}[func](numbers)
+        aggregate: Callable[[list[float]], float] = {"max": max, "min": min, "sum": sum}[func]  # type: ignore[assignment]
+        return aggregate(numbers)
     raise Unverifiable(f"streamstats function {func}()")
 
 
@@ -442,6 +446,8 @@ def _binary(op: str, a: Any, b: Any) -> Any:
 
 def _eval_compare(a: Any, b: Any) -> int:
     """eval compares numbers numerically and strings exactly, case included."""
+    x: Any
+    y: Any
     x, y = as_number(a), as_number(b)
     if x is None or y is None:
         x, y = as_text(a), as_text(b)

@@ -1,11 +1,10 @@
+"""SPL searches whose correlations keep Sigma's sliding time window."""
+
 from __future__ import annotations
 
 import re
 
 from sigma.backends.splunk import SplunkBackend
-from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES, splunk_pipeline
-
-from t1114.targets.base import Target, logsources_of
 
 _WINDOW = "window"
 
@@ -29,7 +28,11 @@ class PackSplunkBackend(SplunkBackend):
         _WINDOW: "Correlation over a sliding time window (streamstats time_window), as Sigma defines it",
     }
     default_correlation_method = _WINDOW
-    default_correlation_query = {**SplunkBackend.default_correlation_query, _WINDOW: "{search}\n\n{aggregate}\n\n{condition}"}
+    # pySigma annotates this as str, but backends define one template per method.
+    default_correlation_query = {  # type: ignore[assignment]
+        **SplunkBackend.default_correlation_query,  # type: ignore[dict-item]
+        _WINDOW: "{search}\n\n{aggregate}\n\n{condition}",
+    }
     event_count_aggregation_expression = {
         **SplunkBackend.event_count_aggregation_expression,
         _WINDOW: "| sort 0 _time\n| streamstats time_window={timespan} count as event_count{groupby}",
@@ -113,36 +116,3 @@ class PackSplunkBackend(SplunkBackend):
             )
         steps.append(f"| where isnotnull(t1114_s{len(names) - 1})")
         return [search + "\n\n" + "\n".join(steps)]
-
-
-class SplunkTarget(Target):
-    name = "splunk"
-    shape = "splunk"
-    description = "SPL over the Splunk add-ons' field names, sources behind overridable macros"
-    timestamp_fields = ("_time", "timestamp")
-
-    def evaluation_pipeline(self, tuning=None):
-        return splunk_pipeline(macros=False, tuning=tuning)
-
-    def query_pipeline(self, tuning=None):
-        return splunk_pipeline(macros=True, tuning=tuning)
-
-    def backend_for(self, rule, tuning=None):
-        return PackSplunkBackend(processing_pipeline=self.query_pipeline(tuning)), "spl", "spl"
-
-    def extra_for(self, rule):
-        macros = {
-            source.macro
-            for ls in logsources_of(rule)
-            for source in SPLUNK_SOURCES.values()
-            if source.logsource.matches(ls)
-        }
-        return {"macros": sorted(macros)}
-
-    def package(self, bundle, out):
-        from t1114.package.splunk import write_app
-
-        write_app(bundle, out)
-
-
-TARGET = SplunkTarget()

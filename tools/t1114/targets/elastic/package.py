@@ -15,11 +15,11 @@ from pathlib import Path
 
 from t1114 import schema
 from t1114.attack import Technique, load_attack
+from t1114.compiled import CompiledQuery
 from t1114.errors import PackError
 from t1114.loader import PackRule
 from t1114.output import write_text
 from t1114.package import Bundle, metadata
-from t1114.targets.base import CompiledQuery
 
 RULES_FILE = "rules.ndjson"
 # Compiled language -> (Kibana rule type, Kibana language).
@@ -68,7 +68,7 @@ def threat(rule: PackRule) -> list[dict]:
     return [
         {
             "framework": "MITRE ATT&CK",
-            "tactic": {"id": t.id, "name": t.name, "reference": t.url},
+            "tactic": {"id": t.id, "name": t.name, "reference": attack_reference(t.id)},
             "technique": [by_tactic[tid][k] for k in sorted(by_tactic[tid])],
         }
         for tid, t in sorted(tactic_objects.items())
@@ -76,7 +76,19 @@ def threat(rule: PackRule) -> list[dict]:
 
 
 def _attack_ref(technique: Technique) -> dict:
-    return {"id": technique.id, "name": technique.name, "reference": technique.url}
+    return {"id": technique.id, "name": technique.name, "reference": attack_reference(technique.id)}
+
+
+ATTACK_SITE = "https://attack.mitre.org"
+
+
+def attack_reference(attack_id: str) -> str:
+    """An ATT&CK page in the form Elastic's prebuilt rules use: the sub-technique as a path
+    segment and a trailing slash (``.../techniques/T1114/002/``, ``.../tactics/TA0009/``).
+    Derived from the ID, since the STIX bundle's own addresses have no trailing slash."""
+    if attack_id.startswith("TA"):
+        return f"{ATTACK_SITE}/tactics/{attack_id}/"
+    return f"{ATTACK_SITE}/techniques/{attack_id.replace('.', '/')}/"
 
 
 def required_fields(rule: PackRule, query: CompiledQuery) -> list[dict]:

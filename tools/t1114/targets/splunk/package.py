@@ -17,12 +17,13 @@ from pathlib import Path
 from sigma.pipelines.t1114.splunk import macros as source_macros
 
 from t1114 import schema
+from t1114.compiled import CompiledQuery
 from t1114.errors import PackError
 from t1114.loader import PackRule
 from t1114.output import write_text
 from t1114.package import Bundle, metadata
 from t1114.package.archive import write_tgz
-from t1114.targets.base import CompiledQuery
+from t1114.targets.splunk.fields import sourcetypes
 
 APP_ID = "DA-ESS-T1114-EmailCollection"
 APP_LABEL = "T1114 Email Collection detections"
@@ -65,7 +66,7 @@ def risk_objects(bundle: Bundle, rule: PackRule, query: CompiledQuery) -> list[d
         # A correlation's results keep only its group-by fields.
         available = list(query.extra.get("group_by", []))
     else:
-        available = sorted(schema.splunk_fields(schema.splunk_sourcetypes(query)))
+        available = sorted(schema.splunk_fields(sourcetypes(query)))
     user = next((f for f in USER_FIELDS if f in available), None)
     system = next((f for f in SYSTEM_FIELDS if f in available), None) if endpoint or not user else None
     objects = [(f, kind) for f, kind in ((user, "user"), (system, "system")) if f]
