@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import spark_test
 
+from conftest import spark_test
 from t1114.cli import main
 from t1114.corpus import Corpus, fixture_cases, write_jsonl
 from t1114.scan import Scanner
@@ -22,7 +22,8 @@ pytestmark = spark_test
 CORPUS_EVENTS = 20_000
 
 
-def _hunt(spark, pack, target, sources, filters=Filters()):
+def _hunt(spark, pack, target, sources, filters: Filters | None = None):
+    filters = filters or Filters()
     compiled = CompiledPack(pack, target)
     compiled.check_regexes(spark)
     table, files = event_table(spark, compiled, [str(s) for s in sources], filters)
@@ -64,7 +65,9 @@ def corpus(pack, tmp_path_factory):
     return path
 
 
-def test_generated_corpus_json_lines_and_parquet_copy_give_scans_hits(spark, pack, corpus, tmp_path):
+def test_generated_corpus_json_lines_and_parquet_copy_give_scans_hits(
+    spark, pack, corpus, tmp_path
+):
     target = all_targets()["native"]
     expected = _scan(pack, target, [corpus])
     assert any(hit["group"] for hit in expected), "planted attacks fire correlations"
@@ -95,7 +98,12 @@ def test_cli_writes_scans_records_and_parquet(spark, pack, case_files, tmp_path,
     lines = capsys.readouterr().out.splitlines()
     assert [json.loads(line) for line in lines] == _scan(pack, all_targets()["native"], [directory])
     out = tmp_path / "hits.parquet"
-    assert main(["hunt", "--target", "native", "--format", "parquet", "--out", str(out), str(directory)]) == 0
+    assert (
+        main(
+            ["hunt", "--target", "native", "--format", "parquet", "--out", str(out), str(directory)]
+        )
+        == 0
+    )
     assert spark.read.parquet(str(out)).count() == len(lines)
 
 
@@ -104,8 +112,14 @@ def test_cli_writes_scans_records_and_parquet(spark, pack, case_files, tmp_path,
     [
         (["hunt", "--target", "nope", "x.jsonl"], "unknown target 'nope'"),
         (["hunt", "--target", "native", "/no/such/file.jsonl"], "no such file or directory"),
-        (["hunt", "--target", "native", "--format", "parquet", "/no/such/file.jsonl"], "needs --out"),
-        (["hunt", "--target", "native", "--since", "yesterday", "/no/such/file.jsonl"], "not a time"),
+        (
+            ["hunt", "--target", "native", "--format", "parquet", "/no/such/file.jsonl"],
+            "needs --out",
+        ),
+        (
+            ["hunt", "--target", "native", "--since", "yesterday", "/no/such/file.jsonl"],
+            "not a time",
+        ),
         (["hunt", "--target", "native", "--conf", "novalue", "/no/such/file.jsonl"], "key=value"),
     ],
 )
@@ -126,7 +140,9 @@ def test_invalid_json_in_a_file_exits_2_naming_it(spark, tmp_path, capsys):
 def test_untranslatable_regex_exits_2_naming_the_problem(spark, pack_copy, tmp_path, capsys):
     rule = pack_copy / "sigma/windows/win_exchange_snapin_unusual_parent.yml"
     text = rule.read_text(encoding="utf-8")
-    rule.write_text(text.replace("CommandLine|re|i: 'A", "CommandLine|re|i: '(?#note)A", 1), encoding="utf-8")
+    rule.write_text(
+        text.replace("CommandLine|re|i: 'A", "CommandLine|re|i: '(?#note)A", 1), encoding="utf-8"
+    )
     events = tmp_path / "e.jsonl"
     events.write_text('{"a": 1}\n', encoding="utf-8")
     assert main(["--root", str(pack_copy), "hunt", "--target", "native", str(events)]) == 2

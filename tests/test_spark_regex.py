@@ -29,8 +29,14 @@ def test_plain_patterns_keep_their_text():
     assert to_java(r"-NoProfile\s+-Enc") == r"(?U)-NoProfile\s+-Enc"
 
 
-@pytest.mark.parametrize("pattern, construct", [(r"(a)?(?(1)b|c)", "conditional"), (r"a(?#note)b", "comment"),
-                                                (r"\N{DIGIT ONE}", "named Unicode")])
+@pytest.mark.parametrize(
+    "pattern, construct",
+    [
+        (r"(a)?(?(1)b|c)", "conditional"),
+        (r"a(?#note)b", "comment"),
+        (r"\N{DIGIT ONE}", "named Unicode"),
+    ],
+)
 def test_untranslatable_constructs_are_refused_by_name(pattern, construct):
     re.compile(pattern)  # valid Python: the refusal is about Java
     with pytest.raises(RegexNotTranslatable, match=construct):

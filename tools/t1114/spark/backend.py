@@ -140,7 +140,11 @@ class SparkSQLBackend(TextQueryBackend):
     name: ClassVar[str] = "t1114 Spark SQL"
     formats: ClassVar[dict[str, str]] = {"default": "Spark SQL boolean expressions"}
     requires_pipeline: ClassVar[bool] = False
-    precedence: ClassVar[tuple[type[ConditionItem], ...]] = (ConditionNOT, ConditionAND, ConditionOR)
+    precedence: ClassVar[tuple[type[ConditionItem], ...]] = (
+        ConditionNOT,
+        ConditionAND,
+        ConditionOR,
+    )
     group_expression: ClassVar[str] = "({expr})"
     token_separator: str = " "
     or_token: ClassVar[str] = "OR"
@@ -148,7 +152,9 @@ class SparkSQLBackend(TextQueryBackend):
     not_token: ClassVar[str] = "NOT"
     eq_token: ClassVar[str] = " = "
     str_quote: ClassVar[str] = "'"
-    correlation_methods: ClassVar[dict[str, str]] = {"default": "planned by t1114.spark.correlations"}
+    correlation_methods: ClassVar[dict[str, str]] = {
+        "default": "planned by t1114.spark.correlations"
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -169,7 +175,9 @@ class SparkSQLBackend(TextQueryBackend):
         finally:
             self._rule = None
 
-    def convert_correlation_rule(self, rule: SigmaCorrelationRule, output_format=None, method=None, callback=None):
+    def convert_correlation_rule(
+        self, rule: SigmaCorrelationRule, output_format=None, method=None, callback=None
+    ):
         # The pipeline maps group-by and alias fields; t1114.spark.correlations reads them.
         self.last_processing_pipeline.apply(rule)
         return []
@@ -190,7 +198,9 @@ class SparkSQLBackend(TextQueryBackend):
 
     # --- leaves ---------------------------------------------------------------------------------
 
-    def convert_condition_field_eq_val_str(self, cond: ConditionFieldEqualsValueExpression, state) -> str:
+    def convert_condition_field_eq_val_str(
+        self, cond: ConditionFieldEqualsValueExpression, state
+    ) -> str:
         value: SigmaString = cond.value
         name = self._field(cond.field)
         if value.contains_special():
@@ -225,7 +235,9 @@ class SparkSQLBackend(TextQueryBackend):
         if not isinstance(network, ipaddress.IPv4Network):
             return super().convert_condition_field_eq_val_cidr(cond, state)
         octets = r"^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$"
-        parts = [f"try_cast(regexp_extract(x, {literal(octets)}, {i}) AS BIGINT)" for i in range(1, 5)]
+        parts = [
+            f"try_cast(regexp_extract(x, {literal(octets)}, {i}) AS BIGINT)" for i in range(1, 5)
+        ]
         number = " + ".join(f"{p} * {256 ** (3 - i)}" for i, p in enumerate(parts))
         valid = " AND ".join(f"{p} <= 255" for p in parts)
         low, high = int(network.network_address), int(network.broadcast_address)
@@ -262,10 +274,14 @@ class SparkSQLBackend(TextQueryBackend):
         return f"{column(self._field(cond.field))} {test}"
 
     def convert_condition_field_eq_val_timestamp_part(self, cond, state):
-        raise SigmaFeatureNotSupportedByBackendError("time modifiers (|minute, |hour, ...) are not supported on Spark")
+        raise SigmaFeatureNotSupportedByBackendError(
+            "time modifiers (|minute, |hour, ...) are not supported on Spark"
+        )
 
     def convert_condition_val(self, cond, state):
-        raise SigmaFeatureNotSupportedByBackendError("keywords (values without a field) are not supported on Spark")
+        raise SigmaFeatureNotSupportedByBackendError(
+            "keywords (values without a field) are not supported on Spark"
+        )
 
 
 def convert(collection, pipeline) -> list[ConvertedRule]:

@@ -14,6 +14,7 @@ between its markers), so the docs carry no number typed by hand.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -21,8 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from t1114.corpus import Corpus, write_jsonl
 from t1114.loader import Pack
@@ -47,12 +48,14 @@ def _t1114(root: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "t1114", "--root", str(root), *args]
 
 
-def write_parts(pack: Pack, shape: str, events: int, directory: Path, seed: int, parts: int = PARTS) -> None:
+def write_parts(
+    pack: Pack, shape: str, events: int, directory: Path, seed: int, parts: int = PARTS
+) -> None:
     stream = Corpus(pack, shape, seed=seed).events(events)
     directory.mkdir(parents=True, exist_ok=True)
     per = -(-events // parts)
     for n in range(parts):
-        write_jsonl(directory / f"part{n:02d}.jsonl", (e for _, e in zip(range(per), stream)))
+        write_jsonl(directory / f"part{n:02d}.jsonl", itertools.islice(stream, per))
 
 
 def _rate(events: int, seconds: float) -> int:
@@ -66,8 +69,15 @@ def _load() -> list[float]:
         return []
 
 
-def measure_size(pack: Pack, target: str, events: int, work: Path, seed: int, startup: float,
-                 log: Callable[[str], None]) -> dict:
+def measure_size(
+    pack: Pack,
+    target: str,
+    events: int,
+    work: Path,
+    seed: int,
+    startup: float,
+    log: Callable[[str], None],
+) -> dict:
     root = pack.project.root
     corpus = work / f"corpus-{events}"
     log(f"writing {events:,} events in {PARTS} files")
@@ -77,11 +87,27 @@ def measure_size(pack: Pack, target: str, events: int, work: Path, seed: int, st
     log("scan")
     scan_s = _run(_t1114(root, "scan", "--target", target, str(corpus)), hits["scan"])
     log("hunt over JSON Lines")
-    jsonl_s = _run(_t1114(root, "hunt", "--target", target, "--out", str(hits["jsonl"]), str(corpus)))
+    jsonl_s = _run(
+        _t1114(root, "hunt", "--target", target, "--out", str(hits["jsonl"]), str(corpus))
+    )
     log("hunt writing the Parquet copy")
-    copy_s = _run(_t1114(root, "hunt", "--target", target, "--out", os.devnull, "--events-out", str(copy), str(corpus)))
+    copy_s = _run(
+        _t1114(
+            root,
+            "hunt",
+            "--target",
+            target,
+            "--out",
+            os.devnull,
+            "--events-out",
+            str(copy),
+            str(corpus),
+        )
+    )
     log("hunt over Parquet")
-    parquet_s = _run(_t1114(root, "hunt", "--target", target, "--out", str(hits["parquet"]), str(copy)))
+    parquet_s = _run(
+        _t1114(root, "hunt", "--target", target, "--out", str(hits["parquet"]), str(copy))
+    )
     texts = {name: path.read_text(encoding="utf-8") for name, path in hits.items()}
     same = {name: texts[name] == texts["scan"] for name in ("jsonl", "parquet")}
     if not all(same.values()):
@@ -113,13 +139,23 @@ def _shape(target: str) -> str:
     return get_target(target).shape
 
 
-def run_spark_bench(pack: Pack, out: Path, target: str = "native", scales: list[int] | None = None, seed: int = 1114,
-                    log: Callable[[str], None] = print) -> dict:
+def run_spark_bench(
+    pack: Pack,
+    out: Path,
+    target: str = "native",
+    scales: list[int] | None = None,
+    seed: int = 1114,
+    log: Callable[[str], None] = print,
+) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     sizes = sorted(set(scales or [1_000_000]))
     results: dict = {
         "target": target,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_before": _load()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_before": _load(),
+        },
         "note": "measured on a 2-core machine shared with five other developers at the same time",
         "sizes": [],
     }
@@ -132,9 +168,13 @@ def run_spark_bench(pack: Pack, out: Path, target: str = "native", scales: list[
         results["hunt_one_event_seconds"] = round(startup, 2)
         for events in sizes:
             results["sizes"].append(measure_size(pack, target, events, work, seed, startup, log))
-            (out / RESULTS).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            (out / RESULTS).write_text(
+                json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            )
     results["machine"]["load_after"] = _load()
-    (out / RESULTS).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out / RESULTS).write_text(
+        json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return results
 
 
@@ -151,13 +191,23 @@ def render(results: dict) -> str:
         "| events | run | seconds | events/s | events/s after Spark's start |",
         "| ---: | --- | ---: | ---: | ---: |",
     ]
-    labels = [("scan", "`scan`, JSON Lines"), ("hunt_jsonl", "`hunt`, JSON Lines"),
-              ("copy_to_parquet", "`hunt --events-out` (JSON Lines to Parquet)"), ("hunt_parquet", "`hunt`, Parquet copy")]
+    labels = [
+        ("scan", "`scan`, JSON Lines"),
+        ("hunt_jsonl", "`hunt`, JSON Lines"),
+        ("copy_to_parquet", "`hunt --events-out` (JSON Lines to Parquet)"),
+        ("hunt_parquet", "`hunt`, Parquet copy"),
+    ]
     for size in results["sizes"]:
         for key, label in labels:
             r = size[key]
-            after = f"{r['events_per_second_after_startup']:,}" if "events_per_second_after_startup" in r else "-"
-            lines.append(f"| {size['events']:,} | {label} | {r['seconds']} | {r['events_per_second']:,} | {after} |")
+            after = (
+                f"{r['events_per_second_after_startup']:,}"
+                if "events_per_second_after_startup" in r
+                else "-"
+            )
+            lines.append(
+                f"| {size['events']:,} | {label} | {r['seconds']} | {r['events_per_second']:,} | {after} |"
+            )
     lines.append("")
     for size in results["sizes"]:
         lines.append(

@@ -85,13 +85,19 @@ def plan(rule: SigmaCorrelationRule) -> CorrelationPlan:
     """The plan of a correlation rule the pipeline has processed."""
     where = str(rule.source.path) if rule.source and rule.source.path else str(rule.title)
     if rule.type not in _KINDS:
-        raise CorrelationNotSupported(f"{where}: correlation type {rule.type.name.lower()} is not supported on Spark")
+        raise CorrelationNotSupported(
+            f"{where}: correlation type {rule.type.name.lower()} is not supported on Spark"
+        )
     if isinstance(rule.condition, SigmaExtendedCorrelationCondition):
-        raise CorrelationNotSupported(f"{where}: extended correlation conditions are not supported on Spark")
+        raise CorrelationNotSupported(
+            f"{where}: extended correlation conditions are not supported on Spark"
+        )
     slots = []
     for ref in rule.rules:
         if isinstance(ref.rule, SigmaCorrelationRule):
-            raise CorrelationNotSupported(f"{where}: correlations of correlations are not supported on Spark")
+            raise CorrelationNotSupported(
+                f"{where}: correlations of correlations are not supported on Spark"
+            )
         mapping = {
             a.alias: f
             for a in rule.aliases
@@ -125,7 +131,10 @@ def _matches(flagged, number: int, correlation: CorrelationPlan, flag_of: dict[s
 
     branches = []
     for slot, s in enumerate(correlation.slots):
-        groups = [F.expr(f"lower(array_join({column(g)}, {literal(MULTIVALUE_SEPARATOR)}))") for g in s.group_fields]
+        groups = [
+            F.expr(f"lower(array_join({column(g)}, {literal(MULTIVALUE_SEPARATOR)}))")
+            for g in s.group_fields
+        ]
         value = (
             F.expr(f"array_join({column(s.value_field)}, {literal(MULTIVALUE_SEPARATOR)})")
             if s.value_field
@@ -137,8 +146,14 @@ def _matches(flagged, number: int, correlation: CorrelationPlan, flag_of: dict[s
         keys = F.array(*groups) if groups else F.array().cast("array<string>")
         branches.append(
             flagged.filter(guard).select(
-                F.lit(number).alias("c"), F.col(FILE), keys.alias("groups"), F.col(MS), F.col(INDEX),
-                F.lit(slot).alias("slot"), value.alias("v"), F.lit(correlation.span_ms).alias("span"),
+                F.lit(number).alias("c"),
+                F.col(FILE),
+                keys.alias("groups"),
+                F.col(MS),
+                F.col(INDEX),
+                F.lit(slot).alias("slot"),
+                value.alias("v"),
+                F.lit(correlation.span_ms).alias("span"),
             )
         )
     matches = branches[0]
@@ -151,7 +166,12 @@ def _clauses(correlation: CorrelationPlan) -> list[tuple[int, ...]]:
     """The ordered slot sequences a temporal_ordered window is checked against."""
     every = tuple(range(len(correlation.slots)))
     if correlation.operator in (">", ">="):
-        required = max(0, math.floor(correlation.count) + 1 if correlation.operator == ">" else math.ceil(correlation.count))
+        required = max(
+            0,
+            math.floor(correlation.count) + 1
+            if correlation.operator == ">"
+            else math.ceil(correlation.count),
+        )
         return [tuple(c) for c in itertools.combinations(every, required)]
     return [every]
 
@@ -163,10 +183,15 @@ def _ordered(windows, correlation: CorrelationPlan, slots: tuple[int, ...], part
     times = []
     conditions = [f"exists(ev, e -> e.slot = {s})" for s in (slots if partial else ())]
     for i, slot in enumerate(slots):
-        previous = f"coalesce({', '.join(reversed(times))})" if len(times) > 1 else (times[0] if times else None)
+        previous = (
+            f"coalesce({', '.join(reversed(times))})"
+            if len(times) > 1
+            else (times[0] if times else None)
+        )
         after = f" AND ({previous} IS NULL OR e.ms > {previous})" if previous else ""
         windows = windows.withColumn(
-            f"q{i}", F.expr(f"array_min(transform(filter(ev, e -> e.slot = {slot}{after}), e -> e.ms))")
+            f"q{i}",
+            F.expr(f"array_min(transform(filter(ev, e -> e.slot = {slot}{after}), e -> e.ms))"),
         )
         times.append(f"q{i}")
         conditions.append(f"(NOT exists(ev, e -> e.slot = {slot}) OR q{i} IS NOT NULL)")
@@ -188,15 +213,18 @@ def _alerts(windows, correlation: CorrelationPlan):
     }[correlation.kind]
     qualifies = f"{metric} {correlation.operator} {correlation.count!r}"
     if correlation.kind != SigmaCorrelationType.TEMPORAL_ORDERED:
-        return windows.filter(F.expr(qualifies)).select("c", FILE, "groups", F.expr(every_event).alias("evidence"))
+        return windows.filter(F.expr(qualifies)).select(
+            "c", FILE, "groups", F.expr(every_event).alias("evidence")
+        )
     clauses = _clauses(correlation)
     partial = correlation.operator in (">", ">=")
     branches = []
     for slots in clauses:
         ordered, condition, evidence = _ordered(windows, correlation, slots, partial)
         branches.append(
-            ordered.filter(F.expr(f"({condition}) AND {qualifies}"))
-            .select("c", FILE, "groups", "end", F.expr(evidence).alias("evidence"))
+            ordered.filter(F.expr(f"({condition}) AND {qualifies}")).select(
+                "c", FILE, "groups", "end", F.expr(evidence).alias("evidence")
+            )
         )
     alerts = branches[0]
     for branch in branches[1:]:
@@ -209,7 +237,9 @@ def _alerts(windows, correlation: CorrelationPlan):
     return alerts.select("c", FILE, "groups", "evidence")
 
 
-def run_all(flagged, plans: list[CorrelationPlan], flag_of: dict[str, str]) -> list[tuple[str, Hit]]:
+def run_all(
+    flagged, plans: list[CorrelationPlan], flag_of: dict[str, str]
+) -> list[tuple[str, Hit]]:
     """Every correlation's alerts over the flagged events of ``t1114.spark.hunt``, as
     (file, hit) pairs.
 
@@ -230,7 +260,14 @@ def run_all(flagged, plans: list[CorrelationPlan], flag_of: dict[str, str]) -> l
     event = F.struct(F.col(MS).alias("ms"), F.col("slot"), F.col(INDEX).alias("idx"), F.col("v"))
     # Every match at one time of a group sees the same frame: one window per distinct end.
     windows = (
-        matches.select("c", FILE, "groups", F.col(MS).alias("end"), "span", F.collect_list(event).over(frame).alias("all"))
+        matches.select(
+            "c",
+            FILE,
+            "groups",
+            F.col(MS).alias("end"),
+            "span",
+            F.collect_list(event).over(frame).alias("all"),
+        )
         .dropDuplicates(["c", FILE, "groups", "end"])
         .withColumn("ev", F.expr("filter(all, e -> e.ms >= end - span)"))
         .persist()
@@ -246,6 +283,8 @@ def run_all(flagged, plans: list[CorrelationPlan], flag_of: dict[str, str]) -> l
     hits = []
     for row in rows:
         p = plans[row["c"]]
-        group = dict(zip(p.group_by, row["groups"]))
-        hits.append((row[FILE], Hit(p.rule_id, p.title, p.level, tuple(row["evidence"]), group, True)))
+        group = dict(zip(p.group_by, row["groups"], strict=True))
+        hits.append(
+            (row[FILE], Hit(p.rule_id, p.title, p.level, tuple(row["evidence"]), group, True))
+        )
     return hits

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from t1114.engine import Hit
 from t1114.engine import to_iso as engine_to_iso
@@ -54,7 +54,9 @@ class CompiledPack:
         self.event_rules: list[ConvertedRule] = [c for c in converted if c.condition is not None]
         self.flag_of = {str(c.rule.id): f"t1114_r{i}" for i, c in enumerate(self.event_rules)}
         try:
-            self.correlations = [correlations.plan(c.rule) for c in converted if c.condition is None]
+            self.correlations = [
+                correlations.plan(c.rule) for c in converted if c.condition is None
+            ]
         except correlations.CorrelationNotSupported as e:
             raise PackError(None, str(e)) from None
 
@@ -77,10 +79,18 @@ class CompiledPack:
                 except Py4JJavaError as e:
                     where = rule.rule.source.path if rule.rule.source else rule.rule.title
                     detail = str(e.java_exception.getMessage()).splitlines()[0]
-                    raise PackError(where, f"regular expression not valid in Java: {detail}") from None
+                    raise PackError(
+                        where, f"regular expression not valid in Java: {detail}"
+                    ) from None
 
 
-def event_table(spark, compiled: CompiledPack, sources: Sequence[str], filters: Filters, every_field: bool = False):
+def event_table(
+    spark,
+    compiled: CompiledPack,
+    sources: Sequence[str],
+    filters: Filters,
+    every_field: bool = False,
+):
     """The event table of the sources: event files and directories, or one Parquet source
     (a ``.parquet`` file or directory) or ``table:NAME``."""
     fields = None if every_field else sorted(compiled.fields())
@@ -114,19 +124,24 @@ def _check_readable(path: str) -> None:
         raise PackError(path, f"cannot read file: {e.strerror or e}") from None
 
 
-def hunt(spark, compiled: CompiledPack, table, file_order: Sequence[str] = ()) -> tuple[list[dict], HuntStats]:
+def hunt(
+    spark, compiled: CompiledPack, table, file_order: Sequence[str] = ()
+) -> tuple[list[dict], HuntStats]:
     """Every hit of the pack in the event table, in ``scan``'s order, and the counts."""
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
     stats = HuntStats()
     flags = [
-        F.expr(f"coalesce(({c.condition}), false)").alias(compiled.flag_of[str(c.rule.id)]) for c in compiled.event_rules
+        F.expr(f"coalesce(({c.condition}), false)").alias(compiled.flag_of[str(c.rule.id)])
+        for c in compiled.event_rules
     ]
     kept = sorted(compiled.fields() - {FILE, INDEX, MS})
     observation = Observation("t1114_hunt")
     observed = table.observe(observation, F.count(F.lit(1)).alias("events"))
-    flagged = observed.select(F.col(FILE), F.col(INDEX), F.col(MS), *[F.col(f"`{n}`") for n in kept], *flags)
+    flagged = observed.select(
+        F.col(FILE), F.col(INDEX), F.col(MS), *[F.col(f"`{n}`") for n in kept], *flags
+    )
     names = list(compiled.flag_of.values())
     flagged = flagged.filter(" OR ".join(names) if names else "false")
     try:
@@ -141,7 +156,11 @@ def hunt(spark, compiled: CompiledPack, table, file_order: Sequence[str] = ()) -
                 continue
             flag = compiled.flag_of[str(c.rule.id)]
             level = c.rule.level.name.lower() if c.rule.level else ""
-            found.extend((r[FILE], Hit(str(c.rule.id), c.rule.title, level, (r[INDEX],))) for r in rows if r[flag])
+            found.extend(
+                (r[FILE], Hit(str(c.rule.id), c.rule.title, level, (r[INDEX],)))
+                for r in rows
+                if r[flag]
+            )
         if compiled.correlations and rows:
             local = spark.createDataFrame(rows, flagged.schema)
             found.extend(correlations.run_all(local, compiled.correlations, compiled.flag_of))
@@ -151,8 +170,16 @@ def hunt(spark, compiled: CompiledPack, table, file_order: Sequence[str] = ()) -
         raise _spark_error(e) from None
     order = {f: i for i, f in enumerate(file_order)}
     records = [hit_record(hit, path) for path, hit in found]
-    records.sort(key=lambda r: (order.get(r["file"], len(order)), r["file"], r["event_index"], r["rule_id"],
-                                r["event_indices"], json.dumps(r["group"], sort_keys=True)))
+    records.sort(
+        key=lambda r: (
+            order.get(r["file"], len(order)),
+            r["file"],
+            r["event_index"],
+            r["rule_id"],
+            r["event_indices"],
+            json.dumps(r["group"], sort_keys=True),
+        )
+    )
     for r in records:
         stats.by_rule[r["rule_id"]] = stats.by_rule.get(r["rule_id"], 0) + 1
     stats.hits = len(records)
@@ -194,8 +221,15 @@ def write_parquet(spark, records: list[dict], out: Path) -> None:
         ]
     )
     rows = [
-        (r["rule_id"], r["rule_title"], r["level"], r["file"], r["event_index"], r["event_indices"],
-         {k: None if v is None else str(v) for k, v in r["group"].items()})
+        (
+            r["rule_id"],
+            r["rule_title"],
+            r["level"],
+            r["file"],
+            r["event_index"],
+            r["event_indices"],
+            {k: None if v is None else str(v) for k, v in r["group"].items()},
+        )
         for r in records
     ]
     spark.createDataFrame(rows, schema).coalesce(1).write.mode("overwrite").parquet(str(out))
@@ -209,9 +243,19 @@ def write_events(table, out: Path) -> None:
 # --- the command --------------------------------------------------------------------------------
 
 
-def run_command(pack: Pack, target_name: str, sources: Sequence[str], filters: Filters, *, fmt: str = "jsonl",
-                out: str | None = None, events_out: str | None = None, master: str | None = None,
-                conf: Sequence[str] = (), summary: bool = False) -> int:
+def run_command(
+    pack: Pack,
+    target_name: str,
+    sources: Sequence[str],
+    filters: Filters,
+    *,
+    fmt: str = "jsonl",
+    out: str | None = None,
+    events_out: str | None = None,
+    master: str | None = None,
+    conf: Sequence[str] = (),
+    summary: bool = False,
+) -> int:
     """``t1114 hunt``: hits to stdout or ``out``; bad input raises PackError before any output."""
     from t1114.scan_output import write_hits, write_summary
     from t1114.spark.session import get_session, parse_conf
@@ -226,7 +270,9 @@ def run_command(pack: Pack, target_name: str, sources: Sequence[str], filters: F
     compiled = CompiledPack(pack, target)
     settings = parse_conf(conf)
     # Spark's own progress bar, on a terminal only.
-    settings.setdefault("spark.ui.showConsoleProgress", "true" if _terminal(sys.stderr) else "false")
+    settings.setdefault(
+        "spark.ui.showConsoleProgress", "true" if _terminal(sys.stderr) else "false"
+    )
     spark = get_session(master, settings)
     compiled.check_regexes(spark)
     table, files = event_table(spark, compiled, sources, filters)

@@ -81,17 +81,20 @@ def to_java(pattern: str) -> str:
             continue
         if pattern.startswith("(?P=", i):
             end = pattern.index(")", i)
-            out.append(f"\\k<{pattern[i + 4:end]}>")
+            out.append(f"\\k<{pattern[i + 4 : end]}>")
             i = end + 1
             continue
         if pattern.startswith("(?(", i):
-            raise RegexNotTranslatable(f"regular expression {pattern!r} uses a conditional group (?(...)), which Java lacks")
+            raise RegexNotTranslatable(
+                f"regular expression {pattern!r} uses a conditional group (?(...)), which Java lacks"
+            )
         if pattern.startswith("(?#", i):
-            raise RegexNotTranslatable(f"regular expression {pattern!r} uses a comment group (?#...), which Java lacks")
+            raise RegexNotTranslatable(
+                f"regular expression {pattern!r} uses a comment group (?#...), which Java lacks"
+            )
         out.append(c)
         i += 1
     body = "".join(out)
     # Inline flags must lead the pattern in Python; the Unicode flags go before them.
     flags = _UNICODE_FLAGS + ("(?u)" if re.match(r"\(\?[a-zA-Z]*i", pattern) else "")
     return flags + body
-

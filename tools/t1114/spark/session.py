@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 from t1114.errors import PackError
 
@@ -45,7 +45,9 @@ def parse_conf(pairs: Iterable[str]) -> dict[str, str]:
     return conf
 
 
-def get_session(master: str | None = None, conf: dict[str, str] | None = None, app: str = "t1114 hunt"):
+def get_session(
+    master: str | None = None, conf: dict[str, str] | None = None, app: str = "t1114 hunt"
+):
     """A session (the running one when there is one: a JVM starts once per process)."""
     reason = available()
     if reason:
@@ -56,13 +58,20 @@ def get_session(master: str | None = None, conf: dict[str, str] | None = None, a
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app).master(master or LOCAL_MASTER)
-    settings = dict(_LOCAL) if not master or master.startswith("local") else {"spark.sql.session.timeZone": "UTC"}
+    settings = (
+        dict(_LOCAL)
+        if not master or master.startswith("local")
+        else {"spark.sql.session.timeZone": "UTC"}
+    )
     settings.update(conf or {})
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
     except Exception as e:  # the JVM did not start: no Java, bad master or configuration
-        raise PackError(None, f"cannot start Spark ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else e})") from None
+        raise PackError(
+            None,
+            f"cannot start Spark ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else e})",
+        ) from None
     session.sparkContext.setLogLevel("ERROR")
     return session

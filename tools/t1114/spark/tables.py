@@ -22,9 +22,9 @@ Two kinds of input:
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from t1114 import engine
 
@@ -32,10 +32,28 @@ FILE, INDEX, TIMESTAMP, MS = "t1114_file", "t1114_event_index", "t1114_timestamp
 PROVENANCE = (FILE, INDEX, TIMESTAMP)
 TABLE_PREFIX = "table:"
 # Fields the host and user filters read, whatever the event's shape (compared case-folded).
-HOST_FIELDS = ("computer", "computername", "host", "hostname", "host.name", "dvc", "dest", "agent.hostname")
+HOST_FIELDS = (
+    "computer",
+    "computername",
+    "host",
+    "hostname",
+    "host.name",
+    "dvc",
+    "dest",
+    "agent.hostname",
+)
 USER_FIELDS = (
-    "user", "userid", "user.name", "username", "subjectusername", "targetusername",
-    "userprincipalname", "user.email", "actor.email", "mailboxowner", "mailboxownerupn",
+    "user",
+    "userid",
+    "user.name",
+    "username",
+    "subjectusername",
+    "targetusername",
+    "userprincipalname",
+    "user.email",
+    "actor.email",
+    "mailboxowner",
+    "mailboxownerupn",
 )
 
 
@@ -49,7 +67,10 @@ class Filters:
     user: str | None = None
 
     def bounds(self) -> tuple[str | None, str | None]:
-        return (engine.to_iso(self.since) if self.since else None, engine.to_iso(self.until) if self.until else None)
+        return (
+            engine.to_iso(self.since) if self.since else None,
+            engine.to_iso(self.until) if self.until else None,
+        )
 
 
 def cells(value) -> list[str] | None:
@@ -63,7 +84,9 @@ def _matches_any(lowered: dict, names: Sequence[str], wanted: str) -> bool:
     return any(v.casefold() == wanted for n in names for v in (cells(lowered.get(n)) or ()))
 
 
-def file_rows(path: str, fields: Sequence[str] | None, timestamp_fields: Sequence[str], filters: Filters) -> Iterator[tuple]:
+def file_rows(
+    path: str, fields: Sequence[str] | None, timestamp_fields: Sequence[str], filters: Filters
+) -> Iterator[tuple]:
     """The rows of one event file (run in a Spark Python worker)."""
     from t1114.inputs import read_records
 
@@ -71,7 +94,9 @@ def file_rows(path: str, fields: Sequence[str] | None, timestamp_fields: Sequenc
     for index, record in enumerate(read_records(Path(path))):
         flat = record.fields()
         timestamp = engine.timestamp_of(flat, timestamp_fields)
-        if (since and (timestamp is None or timestamp < since)) or (until and (timestamp is None or timestamp > until)):
+        if (since and (timestamp is None or timestamp < since)) or (
+            until and (timestamp is None or timestamp > until)
+        ):
             continue
         lowered = {k.lower(): v for k, v in flat.items()}
         if filters.host and not _matches_any(lowered, HOST_FIELDS, filters.host):
@@ -91,12 +116,20 @@ def _schema():
             StructField(FILE, StringType(), False),
             StructField(INDEX, LongType(), False),
             StructField(TIMESTAMP, StringType(), True),
-            StructField("t1114_fields", MapType(StringType(), ArrayType(StringType(), False)), False),
+            StructField(
+                "t1114_fields", MapType(StringType(), ArrayType(StringType(), False)), False
+            ),
         ]
     )
 
 
-def read_files(spark, paths: Sequence[str], fields: Sequence[str] | None, timestamp_fields: Sequence[str], filters: Filters):
+def read_files(
+    spark,
+    paths: Sequence[str],
+    fields: Sequence[str] | None,
+    timestamp_fields: Sequence[str],
+    filters: Filters,
+):
     """The event table of event files; ``fields`` None keeps every field (for a copy)."""
     from pyspark.sql import functions as F
 
@@ -113,7 +146,9 @@ def read_files(spark, paths: Sequence[str], fields: Sequence[str] | None, timest
     raw = spark.createDataFrame(rdd, _schema())
     names = wanted
     if names is None:
-        names = sorted(r[0] for r in raw.select(F.explode(F.map_keys("t1114_fields"))).distinct().collect())
+        names = sorted(
+            r[0] for r in raw.select(F.explode(F.map_keys("t1114_fields"))).distinct().collect()
+        )
     columns = [F.expr(f"try_element_at(t1114_fields, {_sql_literal(n)})").alias(n) for n in names]
     return _with_ms(raw.select(FILE, INDEX, TIMESTAMP, *columns))
 
@@ -131,12 +166,18 @@ def _with_ms(df):
     return df.withColumn(MS, F.floor((micros + F.lit(500)) / F.lit(1000)).cast("long"))
 
 
-def read_table(spark, source: str, fields: Sequence[str] | None, timestamp_fields: Sequence[str], filters: Filters):
+def read_table(
+    spark,
+    source: str,
+    fields: Sequence[str] | None,
+    timestamp_fields: Sequence[str],
+    filters: Filters,
+):
     """The event table of Parquet files or a registered table, columns matched to fields."""
     from pyspark.sql import functions as F
 
     if source.startswith(TABLE_PREFIX):
-        df = spark.table(source[len(TABLE_PREFIX):])
+        df = spark.table(source[len(TABLE_PREFIX) :])
     else:
         df = spark.read.parquet(source)
     by_name = {f.name.lower(): f for f in df.schema.fields}
@@ -145,13 +186,21 @@ def read_table(spark, source: str, fields: Sequence[str] | None, timestamp_field
     else:
         from pyspark.sql.window import Window
 
-        df = df.withColumn(FILE, F.input_file_name()).withColumn("t1114_read_order", F.monotonically_increasing_id())
+        df = df.withColumn(FILE, F.input_file_name()).withColumn(
+            "t1114_read_order", F.monotonically_increasing_id()
+        )
         file_col = F.col(FILE)
         index_col = F.row_number().over(Window.partitionBy(FILE).orderBy("t1114_read_order")) - 1
-    timestamp = F.col(TIMESTAMP) if TIMESTAMP in by_name else _timestamp_expression(df, timestamp_fields)
-    names = sorted(fields) if fields is not None else sorted(n for n in by_name if n not in PROVENANCE)
+    timestamp = (
+        F.col(TIMESTAMP) if TIMESTAMP in by_name else _timestamp_expression(df, timestamp_fields)
+    )
+    names = (
+        sorted(fields) if fields is not None else sorted(n for n in by_name if n not in PROVENANCE)
+    )
     columns = [_field_expression(df, n).alias(n) for n in names]
-    table = df.select(file_col.alias(FILE), index_col.alias(INDEX), timestamp.alias(TIMESTAMP), *columns)
+    table = df.select(
+        file_col.alias(FILE), index_col.alias(INDEX), timestamp.alias(TIMESTAMP), *columns
+    )
     since, until = filters.bounds()
     if since:
         table = table.filter(F.col(TIMESTAMP) >= since)
@@ -238,4 +287,3 @@ def _any_equals(df, names: Sequence[str], wanted: str):
     for t in tests[1:]:
         result = result | t
     return F.coalesce(result, F.lit(False))
-
