@@ -28,7 +28,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from sigma.conditions import (
     ConditionAND,
@@ -140,7 +140,7 @@ class SparkSQLBackend(TextQueryBackend):
     name: ClassVar[str] = "t1114 Spark SQL"
     formats: ClassVar[dict[str, str]] = {"default": "Spark SQL boolean expressions"}
     requires_pipeline: ClassVar[bool] = False
-    precedence: ClassVar[tuple[type[ConditionItem], ...]] = (
+    precedence: ClassVar[tuple[type[ConditionItem], type[ConditionItem], type[ConditionItem]]] = (
         ConditionNOT,
         ConditionAND,
         ConditionOR,
@@ -201,39 +201,39 @@ class SparkSQLBackend(TextQueryBackend):
     def convert_condition_field_eq_val_str(
         self, cond: ConditionFieldEqualsValueExpression, state
     ) -> str:
-        value: SigmaString = cond.value
+        value = cast(SigmaString, cond.value)
         name = self._field(cond.field)
         if value.contains_special():
             return _any(name, f"lower(x) LIKE lower({literal(_like_pattern(value))}) ESCAPE '\\\\'")
         return _any(name, _equals("x", str(value)))
 
     def convert_condition_field_eq_val_str_case_sensitive(self, cond, state) -> str:
-        value: SigmaString = cond.value
+        value = cast(SigmaString, cond.value)
         name = self._field(cond.field)
         if value.contains_special():
             return _any(name, f"x LIKE {literal(_like_pattern(value))} ESCAPE '\\\\'")
         return _any(name, f"x = {literal(str(value))}")
 
     def convert_condition_field_eq_val_num(self, cond, state) -> str:
-        value: SigmaNumber = cond.value
+        value = cast(SigmaNumber, cond.value)
         return _any(self._field(cond.field), _equals("x", str(value)))
 
     def convert_condition_field_eq_val_bool(self, cond, state) -> str:
-        value: SigmaBool = cond.value
+        value = cast(SigmaBool, cond.value)
         text, number = ("true", "1") if value.boolean else ("false", "0")
         return _any(self._field(cond.field), f"({_equals('x', text)} OR {_equals('x', number)})")
 
     def convert_condition_field_eq_val_re(self, cond, state) -> str:
-        value: SigmaRegularExpression = cond.value
+        value = cast(SigmaRegularExpression, cond.value)
         flags = "".join(sorted(_FLAGS[f] for f in value.flags))
         python = (f"(?{flags})" if flags else "") + str(value.regexp)
         return _any(self._field(cond.field), f"x RLIKE {literal(to_java(python))}")
 
     def convert_condition_field_eq_val_cidr(self, cond, state) -> str:
-        cidr: SigmaCIDRExpression = cond.value
+        cidr = cast(SigmaCIDRExpression, cond.value)
         network = cidr.network
         if not isinstance(network, ipaddress.IPv4Network):
-            return super().convert_condition_field_eq_val_cidr(cond, state)
+            return cast(str, super().convert_condition_field_eq_val_cidr(cond, state))
         octets = r"^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$"
         parts = [
             f"try_cast(regexp_extract(x, {literal(octets)}, {i}) AS BIGINT)" for i in range(1, 5)
@@ -247,7 +247,7 @@ class SparkSQLBackend(TextQueryBackend):
         )
 
     def convert_condition_field_compare_op_val(self, cond, state) -> str:
-        compare: SigmaCompareExpression = cond.value
+        compare = cast(SigmaCompareExpression, cond.value)
         name = self._field(cond.field)
         value = str(compare.number)
         # The engine's collation on a multivalue field: equal when any value is, otherwise

@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from sigma.correlations import (
     SigmaCorrelationConditionOperator,
@@ -93,7 +94,7 @@ def plan(rule: SigmaCorrelationRule) -> CorrelationPlan:
             f"{where}: extended correlation conditions are not supported on Spark"
         )
     slots = []
-    for ref in rule.rules:
+    for ref in rule.rules or []:
         if isinstance(ref.rule, SigmaCorrelationRule):
             raise CorrelationNotSupported(
                 f"{where}: correlations of correlations are not supported on Spark"
@@ -105,6 +106,8 @@ def plan(rule: SigmaCorrelationRule) -> CorrelationPlan:
             if r.reference in (ref.reference, ref.rule.name, str(ref.rule.id))
         }
         field = rule.condition.fieldref
+        if isinstance(field, list):  # value_count names one field
+            field = field[0] if field else None
         slots.append(
             Slot(
                 str(ref.rule.id),
@@ -180,7 +183,7 @@ def _ordered(windows, correlation: CorrelationPlan, slots: tuple[int, ...], part
     """A window's first time of each slot in order, its condition and its evidence."""
     from pyspark.sql import functions as F
 
-    times = []
+    times: list[str] = []
     conditions = [f"exists(ev, e -> e.slot = {s})" for s in (slots if partial else ())]
     for i, slot in enumerate(slots):
         previous = (
@@ -251,7 +254,7 @@ def run_all(
 
     if not plans:
         return []
-    matches = None
+    matches: Any = None
     for number, p in enumerate(plans):
         branch = _matches(flagged, number, p, flag_of)
         matches = branch if matches is None else matches.unionByName(branch)
@@ -273,7 +276,7 @@ def run_all(
         .persist()
     )
     try:
-        union = None
+        union: Any = None
         for number, p in enumerate(plans):
             frame_alerts = _alerts(windows.filter(F.col("c") == number), p)
             union = frame_alerts if union is None else union.unionByName(frame_alerts)

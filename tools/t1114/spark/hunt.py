@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sigma.correlations import SigmaCorrelationRule
+
 from t1114.engine import Hit
 from t1114.engine import to_iso as engine_to_iso
 from t1114.errors import PackError
@@ -55,7 +57,9 @@ class CompiledPack:
         self.flag_of = {str(c.rule.id): f"t1114_r{i}" for i, c in enumerate(self.event_rules)}
         try:
             self.correlations = [
-                correlations.plan(c.rule) for c in converted if c.condition is None
+                correlations.plan(c.rule)
+                for c in converted
+                if isinstance(c.rule, SigmaCorrelationRule)
             ]
         except correlations.CorrelationNotSupported as e:
             raise PackError(None, str(e)) from None
@@ -68,11 +72,11 @@ class CompiledPack:
 
     def check_regexes(self, spark) -> None:
         """Refuse, before reading anything, a translated pattern Java's engine rejects."""
-        from py4j.protocol import Py4JJavaError
+        from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped]
 
         compile_ = spark.sparkContext._jvm.java.util.regex.Pattern.compile
         for rule in self.event_rules:
-            for pattern in re.findall(r"RLIKE '((?:[^'\\]|\\.)*)'", rule.condition):
+            for pattern in re.findall(r"RLIKE '((?:[^'\\]|\\.)*)'", rule.condition or ""):
                 text = pattern.replace("\\'", "'").replace("\\\\", "\\")
                 try:
                     compile_(text)
@@ -169,7 +173,8 @@ def hunt(
     except Exception as e:
         raise _spark_error(e) from None
     order = {f: i for i, f in enumerate(file_order)}
-    records = [hit_record(hit, path) for path, hit in found]
+    # hit_record only prints the path: a Spark file URI must stay as Spark wrote it.
+    records = [hit_record(hit, path) for path, hit in found]  # type: ignore[arg-type]
     records.sort(
         key=lambda r: (
             order.get(r["file"], len(order)),
@@ -287,7 +292,7 @@ def run_command(
         except Exception as e:
             raise _spark_error(e) from None
     if fmt == "parquet":
-        write_parquet(spark, records, Path(out))
+        write_parquet(spark, records, Path(str(out)))
     elif out:
         with open(out, "w", encoding="utf-8") as fh:
             write_hits(records, fh)
@@ -295,7 +300,7 @@ def run_command(
         write_hits(records, sys.stdout)
         sys.stdout.flush()
     if summary:
-        write_summary(pack, stats, sys.stderr)
+        write_summary(pack, stats, sys.stderr)  # type: ignore[arg-type]  # ScanStats' fields
     print(f"{stats.hits} hits in {stats.events} events", file=sys.stderr)
     return 0
 

@@ -144,8 +144,8 @@ def read_files(
     slices = max(1, min(len(paths), spark.sparkContext.defaultParallelism * 4))
     rdd = spark.sparkContext.parallelize(list(paths), slices).flatMap(rows)
     raw = spark.createDataFrame(rdd, _schema())
-    names = wanted
-    if names is None:
+    names: list[str] = list(wanted) if wanted is not None else []
+    if wanted is None:
         names = sorted(
             r[0] for r in raw.select(F.explode(F.map_keys("t1114_fields"))).distinct().collect()
         )
