@@ -1,55 +1,48 @@
-"""The Spark benchmark's report (t1114.spark.bench): the docs' figures come from the recorded run."""
+"""The Spark benchmark's report (t1114.spark.bench) and its generated block in docs/hunt.md."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
+from t1114.docs import Sources
+from t1114.docs.hunt import GENERATOR, SPARK_BENCH_RECORD
+from t1114.spark.bench import render
 
-from t1114.spark.bench import END, START, render, render_into
 
-
-def test_docs_section_is_the_recorded_run_rendered(project):
-    results = json.loads((project.root / "docs/data/bench-spark.json").read_text(encoding="utf-8"))
+def test_docs_block_is_the_recorded_run_rendered(pack, project):
+    results = json.loads((project.root / SPARK_BENCH_RECORD).read_text(encoding="utf-8"))
     doc = (project.root / "docs/hunt.md").read_text(encoding="utf-8")
-    assert render_into(doc, results) == doc
-    assert render(results) in doc
+    assert GENERATOR.apply(doc, Sources(pack), "docs/hunt.md") == doc
     for size in results["sizes"]:
         assert size["same_hits"] is True
-        assert (
-            f"| {size['events']:,} | `hunt`, Parquet copy | {size['hunt_parquet']['seconds']} |"
-            in doc
-        )
+        row = f"| {size['events']:,} | `hunt`, Parquet copy | {size['hunt_parquet']['seconds']} |"
+        assert row in doc
 
 
-def test_render_into_needs_the_markers():
-    with pytest.raises(ValueError, match="bench-spark:start"):
-        render_into("no markers here", {})
-    assert render_into(f"a\n{START}\nold\n{END}\nb", _sample()).startswith(
-        f"a\n{START}\nTarget `native`"
-    )
-
-
-def _sample() -> dict:
+def test_render_lists_every_run_of_every_size():
     timing = {"seconds": 2.0, "events_per_second": 500}
     spark = dict(timing, events_per_second_after_startup=1000)
-    return {
-        "target": "native",
-        "note": "n",
-        "hunt_one_event_seconds": 1.0,
-        "machine": {"cpus": 2, "load_before": [1.0], "load_after": [1.0]},
-        "sizes": [
-            {
-                "events": 1000,
-                "files": 8,
-                "hits": 3,
-                "same_hits": True,
-                "jsonl_bytes": 10,
-                "parquet_bytes": 5,
-                "scan": timing,
-                "hunt_jsonl": spark,
-                "copy_to_parquet": spark,
-                "hunt_parquet": spark,
-            }
-        ],
+    size = {
+        "events": 1000,
+        "files": 8,
+        "hits": 3,
+        "same_hits": True,
+        "jsonl_bytes": 10,
+        "parquet_bytes": 5,
+        "scan": timing,
+        "hunt_jsonl": spark,
+        "copy_to_parquet": spark,
+        "hunt_parquet": spark,
     }
+    text = render(
+        {
+            "target": "native",
+            "note": "n",
+            "hunt_one_event_seconds": 1.0,
+            "machine": {"cpus": 2, "load_before": [1.0], "load_after": [1.0]},
+            "sizes": [size, dict(size, events=2000)],
+        }
+    )
+    assert text.count("| 1,000 |") == 4 and text.count("| 2,000 |") == 4
+    assert "| 1,000 | `scan`, JSON Lines | 2.0 | 500 | - |" in text
+    assert "| 1,000 | `hunt`, Parquet copy | 2.0 | 500 | 1,000 |" in text

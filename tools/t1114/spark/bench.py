@@ -8,8 +8,8 @@ measures that fixed cost, and the rates are given with and without it. The three
 must be the same records, or the run fails.
 
 Results go to ``<out>/bench-spark.json``; ``render`` turns a recorded run into the Markdown
-section of docs/hunt.md (``python -m t1114.spark.bench RESULTS.json DOC.md`` rewrites it
-between its markers), so the docs carry no number typed by hand.
+of docs/hunt.md's generated block (``t1114.docs.hunt``, rewritten by ``t1114 docs`` from
+docs/data/bench-spark.json), so the docs carry no number typed by hand.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from t1114.loader import Pack
 
 RESULTS = "bench-spark.json"
 PARTS = 8
-START, END = "<!-- bench-spark:start -->", "<!-- bench-spark:end -->"
 
 
 def _run(command: list[str], stdout: Path | None = None) -> float:
@@ -215,26 +214,3 @@ def render(results: dict) -> str:
             f"{size['parquet_bytes']:,} bytes of Parquet): {size['hits']:,} hits, the same records from all three."
         )
     return "\n".join(lines) + "\n"
-
-
-def render_into(doc: str, results: dict) -> str:
-    head, start, rest = doc.partition(START)
-    _, end, tail = rest.partition(END)
-    if not start or not end:
-        raise ValueError(f"the document has no {START} ... {END} section")
-    return head + START + "\n" + render(results) + END + tail
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2:
-        print("usage: python -m t1114.spark.bench RESULTS.json DOC.md", file=sys.stderr)
-        return 2
-    results = json.loads(Path(args[0]).read_text(encoding="utf-8"))
-    doc = Path(args[1])
-    doc.write_text(render_into(doc.read_text(encoding="utf-8"), results), encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
