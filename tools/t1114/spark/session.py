@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 from t1114.errors import PackError
 
@@ -54,6 +55,8 @@ def get_session(
         raise PackError(None, f"t1114 hunt needs Spark: {reason}; install pyspark==4.3.0")
     from pyspark.sql import SparkSession
 
+    # Spark's configuration directory, unless the user has one: the pack's logs errors only.
+    os.environ.setdefault("SPARK_CONF_DIR", str(Path(__file__).with_name("conf")))
     # Workers run this interpreter, where t1114 is installed.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
