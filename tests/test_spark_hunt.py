@@ -65,13 +65,18 @@ def corpus(pack, tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def corpus_hunt(spark, pack, corpus):
+    return _hunt(spark, pack, all_targets()["native"], [corpus])
+
+
 def test_generated_corpus_json_lines_and_parquet_copy_give_scans_hits(
-    spark, pack, corpus, tmp_path
+    spark, pack, corpus, corpus_hunt, tmp_path
 ):
     target = all_targets()["native"]
     expected = _scan(pack, target, [corpus])
     assert any(hit["group"] for hit in expected), "planted attacks fire correlations"
-    assert _hunt(spark, pack, target, [corpus]) == expected
+    assert corpus_hunt == expected
     compiled = CompiledPack(pack, target)
     whole, _ = event_table(spark, compiled, [str(corpus)], Filters(), every_field=True)
     copy = tmp_path / "copy.parquet"
@@ -79,9 +84,9 @@ def test_generated_corpus_json_lines_and_parquet_copy_give_scans_hits(
     assert _hunt(spark, pack, target, [copy]) == expected
 
 
-def test_time_range_keeps_scans_hits_inside_it(spark, pack, corpus):
+def test_time_range_keeps_scans_hits_inside_it(spark, pack, corpus, corpus_hunt):
     target = all_targets()["native"]
-    hits = _hunt(spark, pack, target, [corpus])
+    hits = corpus_hunt
     since = "2026-01-01T00:05:00Z"
     inside = _hunt(spark, pack, target, [corpus], Filters(since=since))
     assert inside and len(inside) < len(hits)
