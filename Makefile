@@ -38,7 +38,13 @@ build: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/t1114 validate
 
-test: lint
+# The audit's HTML report is checked in a real headless browser (tests/test_audit_html.py):
+# Debian's chromium, installed once, only when it is missing.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update && apt-get install -y --no-install-recommends chromium
+
+test: lint $(CHROMIUM)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

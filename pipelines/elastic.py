@@ -63,12 +63,13 @@ _O365_FIELDS = {
     "Operation": "event.action",
     "Workload": "event.provider",
     "UserId": "user.id",
+    # The integration moves the client address out of o365.audit (test-exchange-access-event).
+    "ClientIP": "client.address",
     **{
         name: f"o365.audit.{name}"
         for name in (
             "AppId",
             "ClientAppId",
-            "ClientIP",
             "ClientInfoString",
             "ExternalAccess",
             "LogonType",
@@ -92,10 +93,12 @@ _O365_PREFIXES = {
 _O365_KEYWORD_NUMBERS = ("o365.audit.LogonType", "o365.audit.RecordType", "o365.audit.UserType")
 _GWS_ACTIVITY_FIELDS = {
     "actor.callerType": "google_workspace.actor.type",
-    "actor.email": "google_workspace.actor.email",
+    # The actor's address is source.user.email, the application event.provider (test-login
+    # vector, user_accounts sample event); google_workspace.actor holds only the type.
+    "actor.email": "source.user.email",
     "events.name": "event.action",
     "events.type": "google_workspace.event.type",
-    "id.applicationName": "google_workspace.id.application_name",
+    "id.applicationName": "event.provider",
     "ipAddress": "source.ip",
 }
 
@@ -130,6 +133,23 @@ def _defend_source(os_type: str, dataset: str, conditions: dict, fields: dict) -
         integrations=("endpoint",),
         conditions={"data_stream.dataset": dataset, "host.os.type": os_type, **conditions},
         fields=fields,
+    )
+
+
+def _linux_source(defend_dataset: str, defend_conditions: dict, sysmon_code: str, fields: dict) -> ElasticSource:
+    """Linux events from Elastic Defend or from Sysmon for Linux (the sysmon_linux
+    integration: the Windows Sysmon pipeline over syslog). Both name the process alike; the
+    host is host.hostname in both (sysmon_linux sets no host.name of the event's machine: the
+    test-sysmon vector), so correlations group by the same key whichever delivered the event.
+    sysmon_linux sets no user.* (a Linux User has no DOMAIN\\ part to split)."""
+    return ElasticSource(
+        datasets=(defend_dataset, "sysmon_linux.log"),
+        integrations=("endpoint", "sysmon_linux"),
+        conditions=[
+            {"data_stream.dataset": defend_dataset, "host.os.type": "linux", **defend_conditions},
+            {"data_stream.dataset": "sysmon_linux.log", "event.code": sysmon_code},
+        ],
+        fields={**fields, "Computer": "host.hostname"},
     )
 
 
@@ -192,13 +212,13 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                 {"data_stream.dataset": "windows.forwarded", "winlog.channel": SECURITY_CHANNEL},
             ],
             fields={
+                # The System integration keeps 4663's EventData under winlog.event_data and sets
+                # no process.* or user.* from it (test-4663 vector).
                 **{
                     name: f"winlog.event_data.{name}"
-                    for name in ("ObjectName", "ObjectType", "ObjectServer", "AccessMask", "AccessList")
+                    for name in ("ObjectName", "ObjectType", "ObjectServer", "AccessMask", "AccessList",
+                                 "ProcessName", "SubjectUserName", "SubjectDomainName")
                 },
-                "ProcessName": "process.executable",
-                "SubjectUserName": "user.name",
-                "SubjectDomainName": "user.domain",
                 **_WINLOG,
             },
         ),
@@ -356,11 +376,11 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                 "a3": "process.args",
             },
         ),
-        "linux_process_creation": _defend_source(
-            "linux", "endpoint.events.process", {"event.action": "exec"}, _DEFEND_PROCESS_FIELDS
+        "linux_process_creation": _linux_source(
+            "endpoint.events.process", {"event.action": "exec"}, "1", _DEFEND_PROCESS_FIELDS
         ),
-        "linux_file_event": _defend_source(
-            "linux", "endpoint.events.file", {"event.action": ["creation", "rename"]}, _ECS_FILE
+        "linux_file_event": _linux_source(
+            "endpoint.events.file", {"event.action": ["creation", "rename"]}, "11", _ECS_FILE
         ),
         "macos_process_creation": _defend_source(
             "macos", "endpoint.events.process", {"event.action": "exec"}, _DEFEND_PROCESS_FIELDS

@@ -10,7 +10,9 @@ its fields are mapped as on any other platform.
 
 from __future__ import annotations
 
-from sigma.processing.pipeline import ProcessingPipeline
+from dataclasses import dataclass, field
+
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 
 from sigma.pipelines.t1114.base import SourceMapping, bind, field_mapping_items, source_condition_item
 from sigma.pipelines.t1114.sources import (
@@ -21,6 +23,7 @@ from sigma.pipelines.t1114.sources import (
     SOURCES,
     SYSMON_CHANNEL,
 )
+from sigma.pipelines.t1114.transformations import SubstringFieldTransformation
 from sigma.pipelines.t1114.tuning import tuning_item, tuning_vars
 
 # Endpoint Security messages as eslogger writes them (and Jamf Protect telemetry v2 forwards
@@ -28,9 +31,32 @@ from sigma.pipelines.t1114.tuning import tuning_item, tuning_vars
 ES_NOTIFY_EXEC, ES_NOTIFY_CREATE, ES_NOTIFY_RENAME, ES_NOTIFY_WRITE = 9, 13, 25, 33
 
 
+# A flat Sigma-taxonomy record: neither an event log record (Channel) nor an Endpoint Security
+# message (event_type).
+_FLAT_TAXONOMY = {"Channel|exists": False, "event_type|exists": False}
+
+
 def _event_log(event_id: int, channel: str = SYSMON_CHANNEL) -> SourceMapping:
     """Events of one ID in one event log channel (Sysmon's unless said otherwise)."""
     return SourceMapping(conditions={"Channel": channel, "EventID": event_id})
+
+
+@dataclass(frozen=True)
+class NativeSource(SourceMapping):
+    # Free-text field -> the Sigma fields some collectors only render into it: matched there
+    # as substrings, besides their own fields.
+    rendered_into: dict = field(default_factory=dict)
+
+
+def rendered_alternative_items(source: SourceMapping) -> list[ProcessingItem]:
+    return [
+        ProcessingItem(
+            identifier=source.item_id("rendered_into_" + target.lower()),
+            transformation=SubstringFieldTransformation(tuple(fields), target, keep_field=True),
+            rule_conditions=[source.logsource.condition()],
+        )
+        for target, fields in sorted(getattr(source, "rendered_into", {}).items())
+    ]
 
 
 NATIVE_SOURCES: dict[str, SourceMapping] = bind(
@@ -47,11 +73,14 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
         "windows_registry_set": _event_log(13),
         "windows_security": SourceMapping(conditions={"Channel": SECURITY_CHANNEL}),
         "windows_ps_script": _event_log(4104, POWERSHELL_CHANNEL),
-        "windows_msexchange_management": SourceMapping(
+        "windows_msexchange_management": NativeSource(
             conditions={"Channel": MSEXCHANGE_MANAGEMENT_CHANNEL},
             # The log's EventData values are unnamed; the reader numbers them param1.. as
             # Winlogbeat does (t1114.events).
             fields={"CmdletName": "param1", "CmdletParameters": "param2", "Caller": "param3"},
+            # Forwarders that flatten EventData keep only the rendered text (as Splunk's
+            # classic WinEventLog does): the same values, as substrings of Message.
+            rendered_into={"Message": ("CmdletName", "CmdletParameters", "Caller")},
         ),
         "m365_exchange": SourceMapping(conditions={"Workload": "Exchange"}),
         # Every Management Activity API record names its workload; nothing else here does.
@@ -73,17 +102,22 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
         "linux_auditd": SourceMapping(conditions={"msg|startswith": "audit("}),
         "linux_process_creation": _event_log(1, LINUX_SYSMON_CHANNEL),
         "linux_file_event": _event_log(11, LINUX_SYSMON_CHANNEL),
+        # Endpoint Security exec messages, or the same events as flat Sigma-taxonomy records
+        # (Image, CommandLine...: as many agents and converters write them), which carry no
+        # event log channel and no ES event type.
         "macos_process_creation": SourceMapping(
-            conditions={"event_type": ES_NOTIFY_EXEC},
+            conditions=[{"event_type": ES_NOTIFY_EXEC}, {"CommandLine|exists": True, **_FLAT_TAXONOMY}],
             fields={
-                "Image": "event.exec.target.executable.path",
+                "Image": ["event.exec.target.executable.path", "Image"],
                 # The argument vector: each CommandLine condition matches within one argument.
-                "CommandLine": "event.exec.args",
-                "CurrentDirectory": "event.exec.cwd.path",
+                "CommandLine": ["event.exec.args", "CommandLine"],
+                "CurrentDirectory": ["event.exec.cwd.path", "CurrentDirectory"],
                 # For an exec, the message's process is the image being replaced: the forked
                 # copy of the parent.
-                "ParentImage": "process.executable.path",
-                "ProcessId": "event.exec.target.audit_token.pid",
+                "ParentImage": ["process.executable.path", "ParentImage"],
+                "ProcessId": ["event.exec.target.audit_token.pid", "ProcessId"],
+                # One field: a correlation groups by one name per platform (a flat record's
+                # Computer is not it; docs/collectors.md).
                 "Computer": "host.hostname",
             },
         ),
@@ -91,15 +125,21 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
         # file's create message splits its path into directory and name; its write messages
         # carry the whole path.
         "macos_file_event": SourceMapping(
-            conditions={"event_type": [ES_NOTIFY_CREATE, ES_NOTIFY_RENAME, ES_NOTIFY_WRITE]},
+            conditions=[
+                {"event_type": [ES_NOTIFY_CREATE, ES_NOTIFY_RENAME, ES_NOTIFY_WRITE]},
+                {"TargetFilename|exists": True, **_FLAT_TAXONOMY},
+            ],
             fields={
                 "TargetFilename": [
                     "event.write.target.path",
                     "event.create.destination.existing_file.path",
                     "event.rename.destination.existing_file.path",
+                    "TargetFilename",
                 ],
-                "Image": "process.executable.path",
-                "ProcessId": "process.audit_token.pid",
+                "Image": ["process.executable.path", "Image"],
+                "ProcessId": ["process.audit_token.pid", "ProcessId"],
+                # One field: a correlation groups by one name per platform (a flat record's
+                # Computer is not it; docs/collectors.md).
                 "Computer": "host.hostname",
             },
         ),
@@ -111,6 +151,7 @@ def native_pipeline(tuning: dict | None = None) -> ProcessingPipeline:
     """``tuning``: the tuning lists to use instead of the defaults (see tuning.py)."""
     items = [tuning_item()]
     for source in NATIVE_SOURCES.values():
+        items += rendered_alternative_items(source)
         items += field_mapping_items(source)
         items += source_condition_item(source)
     return ProcessingPipeline(

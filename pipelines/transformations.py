@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sigma.conditions import ConditionAND
+from sigma.conditions import ConditionAND, ConditionOR
 from sigma.exceptions import SigmaTransformationError
 from sigma.processing.transformations.base import DetectionItemTransformation
 from sigma.rule import SigmaDetection, SigmaDetectionItem
@@ -71,6 +71,9 @@ class SubstringFieldTransformation(DetectionItemTransformation):
 
     fields: tuple = ()
     target: str = ""
+    # Also keep the field itself (an OR of both), where some collectors name it and others
+    # only render it (the native MSExchange Management log, structured or flattened).
+    keep_field: bool = False
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem):
         if detection_item.field not in self.fields:
@@ -85,13 +88,23 @@ class SubstringFieldTransformation(DetectionItemTransformation):
                     s = s + SigmaString("*")
                 value = s
             values.append(value)
-        return SigmaDetectionItem(
+        rendered = SigmaDetectionItem(
             self.target,
             list(detection_item.modifiers),
             values,
             value_linking=detection_item.value_linking,
             auto_modifiers=False,
         )
+        if not self.keep_field:
+            return rendered
+        own = SigmaDetectionItem(
+            detection_item.field,
+            list(detection_item.modifiers),
+            list(detection_item.value),
+            value_linking=detection_item.value_linking,
+            auto_modifiers=False,
+        )
+        return SigmaDetection([own, rendered], item_linking=ConditionOR)
 
 
 @dataclass

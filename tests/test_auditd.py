@@ -99,7 +99,7 @@ def test_json_documents_hold_one_audit_event():
 def test_a_bad_audit_fixture_names_its_file_and_case(pack, pack_copy):
     path = pack_copy / "fixtures" / "linux" / "lnx_auditd_mail_store_read_by_non_mail_program.json"
     data = json.loads(path.read_text())
-    data["cases"][0]["events"]["native"][0]["auditd_records"].append("type=CWD msg=audit(9.000:1): cwd=\"/\"")
+    data["cases"][0]["events"][0]["auditd_records"].append("type=CWD msg=audit(9.000:1): cwd=\"/\"")
     path.write_text(json.dumps(data))
     with pytest.raises(PackErrors) as e:
         load_fixtures(pack, [path])

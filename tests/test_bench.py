@@ -48,7 +48,7 @@ def test_baseline_agrees_with_scan_where_its_semantics_suffice(pack, tmp_path):
     fixtures = pack.project.fixtures_dir
     planted = [e for name in ("windows/win_exchange_new_mailbox_export_request", "m365/m365_forwarding_rule_and_mailbox_sync")
                for case in json.loads((fixtures / f"{name}.json").read_text())["cases"] if case.get("match")
-               for e in case["events"]["native"]]
+               for e in case["events"]]
     write_jsonl(path, planted + list(Corpus(pack, "native", seed=11, mix=Mix(attack=0.05)).events(1200)))
     rules = {r.id: r for r in compile_pack(pack, target)}
     hits = list(scan(pack, target, [path]))

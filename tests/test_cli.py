@@ -90,7 +90,9 @@ def test_a_failing_fixture_case_is_reported(cli, pack_copy):
     fixture.write_text(fixture.read_text().replace("New-MailboxExportRequest -Mailbox ceo", "Get-Mailbox -Identity ceo"))
     result = cli("test", "--rule", "win_exchange_new_mailbox_export_request", cwd=pack_copy)
     assert result.returncode == 1
-    assert "FAIL win_exchange_new_mailbox_export_request [native] export_to_unc_share" in result.stdout
+    # The case's one raw event changed: it fails on every target's rendering of it.
+    assert "FAIL win_exchange_new_mailbox_export_request [native evtx] export_to_unc_share" in result.stdout
+    assert "FAIL win_exchange_new_mailbox_export_request [elastic endpoint] export_to_unc_share" in result.stdout
     assert "expected a match and got none" in result.stdout
 
 

@@ -110,7 +110,7 @@ def test_fixture_procedures_are_flagged_among_real_telemetry(pack, recordings, t
             if case.get("match") and not case.get("no_match") and fixture["rule"] in case["match"]:
                 if pack.find(fixture["rule"]).is_correlation:
                     continue
-                planted.append(case["events"]["native"][0])
+                planted.append(case["events"][0])
                 expected.add(fixture["rule"])
     hits = _scan(pack, tmp_path, background + planted)
     assert all(h["event_index"] >= len(background) for h in hits)

@@ -93,3 +93,67 @@ def test_windows_fixtures_match_their_generator():
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+# --- written once: raw events, rendered per collector -----------------------------------------
+
+SYSMON_FILE = {"Event": {
+    "System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}}, "EventID": 11,
+               "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "WS01.contoso.local",
+               "TimeCreated": {"#attributes": {"SystemTime": "2026-11-20T09:00:00.000Z"}}},
+    "EventData": {"ProcessId": 5100, "Image": "C:\\Windows\\System32\\Robocopy.exe",
+                  "TargetFilename": "C:\\ProgramData\\pkg\\bob.ost", "User": "CONTOSO\\bob"}}}
+RULE = "win_outlook_data_file_created_by_non_outlook"
+
+
+def written_once(tmp_path, pack, **case):
+    payload = {"rule": RULE, "cases": [{"name": "c", "description": "d", "source": "s", "match": [RULE],
+                                        "events": [SYSMON_FILE], **case}]}
+    return load_fixture(fixture_file(tmp_path, payload), pack).cases[0]
+
+
+def test_a_case_written_once_is_rendered_for_every_collector(tmp_path, pack):
+    case = written_once(tmp_path, pack)
+    assert case.written_once
+    assert list(case.renderings["elastic"]) == ["windows.sysmon_operational", "windows.forwarded", "endpoint"]
+    assert list(case.renderings["splunk"]) == ["XmlWinEventLog"]
+    assert case.events["elastic"] == case.renderings["elastic"]["windows.sysmon_operational"]
+    assert case.renderings["elastic"]["endpoint"][0].fields["data_stream.dataset"] == "endpoint.events.file"
+
+
+def test_collectors_pin_skip_and_recorded(tmp_path, pack):
+    recorded = {"events": [{"sourcetype": "custom"}], "why": "the platform writes something else entirely"}
+    case = written_once(tmp_path, pack, collectors={"elastic": ["endpoint"]}, skip={"native": "not recorded natively here"},
+                        recorded={"splunk": recorded})
+    assert list(case.renderings["elastic"]) == ["endpoint"]
+    assert "native" not in case.renderings
+    assert list(case.renderings["splunk"]) == ["recorded"]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"collectors": {"elastic": ["o365.audit"]}}, "no event of the case has collector 'o365.audit' on elastic"),
+        ({"platform_differences": {"elastic/o365.audit": "the field is not there at all"}}, "platform_differences names"),
+        ({"recorded": {"splunk": {"events": [{"a": 1}], "why": "x"}}}, "malformed fixture"),
+        ({"events": [{"no": "known shape"}]}, "no shape renderer recognises"),
+    ],
+)
+def test_bad_written_once_cases_are_named(tmp_path, pack, extra, message):
+    with pytest.raises(PackError, match=message):
+        written_once(tmp_path, pack, **extra)
+
+
+def test_a_case_written_per_shape_loads_and_validate_reports_it(pack_copy):
+    from t1114.loader import load_pack
+    from t1114.project import Project
+    from t1114.validate import run_fixture_checks
+
+    path = pack_copy / "fixtures" / "windows" / f"{RULE}.json"
+    data = json.loads(path.read_text())
+    data["cases"][0]["events"] = {"native": [SYSMON_FILE]}
+    path.write_text(json.dumps(data))
+    copy = load_pack(Project(pack_copy))
+    findings = [f for f in run_fixture_checks(copy) if f.check == "fixture_written_once"]
+    assert [f.path for f in findings] == [f"fixtures/windows/{RULE}.json"]
+    assert data["cases"][0]["name"] in findings[0].message

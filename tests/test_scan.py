@@ -96,7 +96,7 @@ def _windows_events(pack, count):
     parser renders them: every value text, since the writer stores text."""
     corpus = Corpus(pack, "native", seed=3, mix=Mix(attack=0.1, near_miss=0.3))
     fixture = json.loads((pack.project.fixtures_dir / "windows" / "win_exchange_new_mailbox_export_request.json").read_text())
-    export = [e for case in fixture["cases"] if case.get("match") for e in case["events"]["native"]]
+    export = [e for case in fixture["cases"] if case.get("match") for e in case["events"]]
     found = []
     for doc in export[:3] + list(corpus.events(count * 4)):
         event = doc.get("Event")

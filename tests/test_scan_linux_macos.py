@@ -207,7 +207,8 @@ def _defend_proc(ts, os_type, host, user, image, args, cwd):
         "@timestamp": ts,
         "data_stream": {"dataset": "endpoint.events.process"},
         "event": {"action": "exec", "category": ["process"], "type": ["start"]},
-        "host": {"name": host, "os": {"type": os_type}},
+        # host.name and host.hostname both, as Defend records them (endpoint sample event)
+        "host": {"name": host, "hostname": host, "os": {"type": os_type}},
         "user": {"name": user},
         "process": {"executable": image, "command_line": " ".join(args), "args": args, "working_directory": cwd},
     }

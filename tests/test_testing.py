@@ -32,14 +32,17 @@ def test_lower_case_variant_of_every_positive_still_matches(pack):
         for c in f.cases:
             if not c.match:
                 continue
-            events = {
-                shape: tuple(
+            def lowered_events(evs):
+                return tuple(
                     Event(e.index, {k: (v if k in ("data_stream.dataset", "sourcetype") else lower(v)) for k, v in e.fields.items()})
                     for e in evs
                 )
-                for shape, evs in c.events.items()
+
+            events = {shape: lowered_events(evs) for shape, evs in c.events.items()}
+            renderings = {
+                shape: {name: lowered_events(evs) for name, evs in variants.items()} for shape, variants in c.renderings.items()
             }
-            cases.append(replace(c, events=events, no_match=()))
+            cases.append(replace(c, events=events, renderings=renderings, no_match=()))
         lowered.append(replace(f, cases=tuple(cases)))
     report = run_tests(pack, lowered, all_targets().values())
     assert report.results and all(r.passed for r in report.results), [r for r in report.results if not r.passed]
@@ -70,8 +73,74 @@ def test_report_formats(pack):
     report = run_tests(pack, load_fixtures(pack), [all_targets()["splunk"]], {pack.find("m365_inbox_rule_forwarding").id})
     text = format_text(report, verbose=True)
     assert text.strip().endswith(f"{report.passed} passed, 0 failed")
-    assert "PASS m365_inbox_rule_forwarding [splunk]" in text
+    assert "PASS m365_inbox_rule_forwarding [splunk o365:management:activity]" in text
+    assert "cross-target verdicts: 0 unexplained disagreements" in text
     data = json.loads(format_json(report))
     assert data["failed"] == 0 and data["passed"] == len(data["results"]) > 0
     root = ET.fromstring(format_junit(report).split("?>", 1)[1])
     assert root.tag == "testsuites" and int(root.get("tests")) == report.passed
+
+
+def _one_case(pack, case):
+    from dataclasses import replace
+
+    (fixture,) = [f for f in load_fixtures(pack) if f.path.stem == "win_mail_store_access_by_non_mail_client"]
+    return [replace(fixture, cases=(case,))]
+
+
+def test_a_rendering_with_another_verdict_fails_and_is_reported(pack):
+    """A collector that loses the field a rule reads gives its rendering another verdict."""
+    from dataclasses import replace
+
+    from t1114.events import Event
+
+    (fixture,) = [f for f in load_fixtures(pack) if f.path.stem == "win_mail_store_access_by_non_mail_client"]
+    case = next(c for c in fixture.cases if c.match)
+    broken = {k: v for k, v in case.renderings["elastic"]["system.security"][0].fields.items() if "ObjectName" not in k}
+    renderings = {"elastic": {**case.renderings["elastic"], "lossy": (Event(0, broken),)}}
+    report = run_tests(pack, _one_case(pack, replace(case, renderings=renderings)), [all_targets()["elastic"]], queries=False)
+    failed = [r for r in report.results if not r.passed]
+    assert [(r.collector, r.reason) for r in failed] == [("lossy", "expected a match and got none")]
+    ((rule, _, name, results),) = report.disagreements()
+    assert name == case.name and {r.collector for r in results} >= {"system.security", "lossy"}
+    assert "cross-target verdicts: 1 unexplained disagreements" in format_text(report)
+
+
+def test_a_documented_platform_difference_must_occur(pack):
+    from dataclasses import replace
+
+    (fixture,) = [f for f in load_fixtures(pack) if f.path.stem == "win_mail_store_access_by_non_mail_client"]
+    case = next(c for c in fixture.cases if c.match)
+    documented = replace(case, differences={"elastic": ((), "the platform lacks the field in this test")})
+    report = run_tests(pack, _one_case(pack, documented), [all_targets()["elastic"]], queries=False)
+    assert report.failed == len(report.results) > 0
+    assert all("did not occur" in r.reason for r in report.results)
+
+
+def test_report_lists_targets_and_collectors_per_rule(pack):
+    report = run_tests(pack, load_fixtures(pack), all_targets().values(), queries=False)
+    coverage = report.coverage()
+    assert "elastic/endpoint" in coverage["win_outlook_data_file_created_by_non_outlook"]
+    assert "native/eventdata_flat" in coverage["win_outlook_data_file_created_by_non_outlook"]
+    assert json.loads(format_json(report))["coverage"] == coverage
+
+
+def test_corpus_verdicts_agree_and_a_lossy_renderer_is_caught(pack, monkeypatch):
+    from t1114.targets import renderers as shapes
+    from t1114.testing import corpus_agreement
+
+    targets = [all_targets()[n] for n in ("native", "splunk", "elastic")]
+    agreement = corpus_agreement(pack, targets, 1500, seed=7)
+    assert agreement.ok and agreement.matched > 0
+    real = shapes.render
+
+    def lossy(raw, target, collector=None):
+        docs = real(raw, target, collector)
+        if target == "splunk":
+            for d in docs:
+                d.pop("CommandLine", None)
+        return docs
+
+    monkeypatch.setattr(shapes, "render", lossy)
+    broken = corpus_agreement(pack, targets, 1500, seed=7)
+    assert not broken.ok and all(d.target == "splunk" for d in broken.disagreements)

@@ -117,7 +117,8 @@ def cmd_test(args) -> int:
             rule_filter.add(rule.id)
     fixtures = load_fixtures(pack, [Path(d) for d in args.fixtures] if args.fixtures else None)
     targets = _targets(args.target) if args.target else _targets("every")
-    report = run_tests(pack, fixtures, targets, rule_filter)
+    corpus = args.corpus_events if args.corpus_events is not None else (0 if args.rule or args.fixtures else 2000)
+    report = run_tests(pack, fixtures, targets, rule_filter, corpus_events=corpus)
     if args.format == "text":
         sys.stdout.write(format_text(report, verbose=args.verbose))
     else:
@@ -165,6 +166,14 @@ def cmd_hunt(args) -> int:
                        events_out=args.events_out, master=args.master, conf=args.conf, summary=args.summary)
 
 
+def cmd_audit(args) -> int:
+    from t1114.audit.cli import pack_tuning, run
+
+    tuning = Path(args.tuning) if args.tuning else pack_tuning(args.root)
+    return run([Path(p) for p in args.paths], fmt=args.format, out=Path(args.out) if args.out else None,
+               fail_on=args.fail_on, baseline=Path(args.baseline) if args.baseline else None, tuning_file=tuning)
+
+
 def cmd_bench(args) -> int:
     if args.engine == "spark":
         from t1114.spark.bench import render, run_spark_bench
@@ -207,6 +216,13 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--rule", action="append", help="only this rule (name or id); repeatable")
     t.add_argument("--target", choices=[*every, "all", "every"], help="one target (default: every target)")
     t.add_argument("--fixtures", nargs="+", metavar="DIR", help="fixture files or directories (default: fixtures/)")
+    t.add_argument(
+        "--corpus-events",
+        type=lambda text: 0 if text == "0" else _count(text),
+        metavar="N",
+        help="compare verdicts across targets over a generated corpus of N raw events "
+        "(default 2000; 0 when --rule or --fixtures is given)",
+    )
     t.add_argument("--format", choices=["text", "json", "junit"], default="text")
     t.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     t.set_defaults(func=cmd_test)
@@ -229,6 +245,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--summary", action="store_true", help="print hits per rule on stderr at the end")
     s.add_argument("files", nargs="+", help="event files or directories (JSON, JSON Lines, .gz, .evtx)")
     s.set_defaults(func=cmd_scan)
+
+    a = sub.add_parser("audit", help="audit mail configuration exports for forwarding and exposure (M1047)")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders of them (CSV, JSON, CLIXML)")
+    a.add_argument("--format", choices=["text", "jsonl", "csv", "html"], default="text")
+    a.add_argument("--out", metavar="FILE", help="write the report here, all at once (default: stdout)")
+    a.add_argument("--fail-on", choices=["informational", "low", "medium", "high", "critical"],
+                   help="exit 1 when a finding (a new one, with --baseline) is at least this severe")
+    a.add_argument("--baseline", metavar="PREVIOUS.jsonl", help="an earlier audit's JSON Lines; marks what is new")
+    a.add_argument("--tuning", metavar="FILE", help="tuning file (default: the pack's config/tuning.yml)")
+    a.set_defaults(func=cmd_audit)
 
     m = sub.add_parser("bench", help="benchmark validate/build/test and scan against a baseline on a synthetic corpus")
     m.add_argument("--events", type=_count, default=1_000_000, help="corpus size (default: 1000000)")

@@ -1,6 +1,9 @@
 """Seeded synthetic event corpora, for the benchmark and the scan's differential tests.
 
-A corpus mixes, in the shape of one target (its ``corpus_event`` renders the background):
+A corpus is one stream of raw events rendered to the shape of one target: by ``t1114.targets.renderers``
+with each event's usual collector where it knows the shape (so the same seed gives the same
+events on native, splunk and elastic, and ``t1114.testing.corpus_agreement`` compares their
+verdicts), by the target's own ``corpus_event`` for the background of any other shape. It mixes:
 
 * background events of the pack's log sources and of others no rule reads (benign process
   starts, network connections, logons, mailbox reads, SharePoint and Entra ID records);
@@ -24,9 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from t1114.fixtures import fixture_files
+from t1114.targets import renderers as shapes
+from t1114.fixtures import case_renderings, fixture_files
 from t1114.loader import Pack
 from t1114.safeyaml import load_json
+from t1114.synthetic import native_event
 from t1114.targets import target_of_shape
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
@@ -55,11 +60,18 @@ def fixture_cases(pack: Pack, shape: str) -> FixtureCases:
     negative: list[list[dict]] = []
     for path in fixture_files([pack.project.fixtures_dir]):
         for case in load_json(path).get("cases", []):
-            events = case.get("events", {}).get(shape)
-            if not events:
+            variants = case_renderings(case).get(shape)
+            if not variants:
                 continue
+            events = next(iter(variants.values()))
             (positive if case.get("match") else negative).append(events)
     return FixtureCases(positive, negative)
+
+
+def render_default(raw: dict, shape: str) -> list[dict]:
+    """``raw`` as the shape's usual collector delivers it; nothing where the shape has none."""
+    names = [c for c in shapes.collectors(raw, shape) if c not in shapes.PENDING]
+    return shapes.render(raw, shape, names[0]) if names else []
 
 
 class Corpus:
@@ -71,25 +83,35 @@ class Corpus:
         self._render = target_of_shape(shape).corpus_event
         self.rng = random.Random(seed)
         self.mix = mix
-        self.cases = fixture_cases(pack, shape)
+        self._derived = shape in shapes.TARGETS
+        self.cases = fixture_cases(pack, shapes.RAW if self._derived else shape)
         self.clock = EPOCH
         self.planted = 0
         self._users = [f"{first}.{last}{n}" for n in range(40) for first, last in _NAMES]
         self._hosts = [f"WS{n:04d}" for n in range(800)]
 
     def events(self, count: int) -> Iterator[dict]:
+        """``count`` events of the corpus's shape (raw events the shape has no collector for
+        are left out)."""
         produced = 0
-        while produced < count:
+        for raw in self.raw_events():
+            for doc in render_default(raw, self.shape) if self._derived else [raw]:
+                if produced == count:
+                    return
+                yield doc
+                produced += 1
+
+    def raw_events(self) -> Iterator[dict]:
+        """The endless stream the corpus renders: raw (native) events where t1114.targets.renderers
+        renders the corpus's shape, else events already in the shape."""
+        while True:
             roll = self.rng.random()
             if roll < self.mix.attack and self.cases.positive:
-                group = self._fixture_case(self.rng.choice(self.cases.positive), attack=True)
+                yield from self._fixture_case(self.rng.choice(self.cases.positive), attack=True)
             elif roll < self.mix.attack + self.mix.near_miss and self.cases.negative:
-                group = self._fixture_case(self.rng.choice(self.cases.negative), attack=False)
+                yield from self._fixture_case(self.rng.choice(self.cases.negative), attack=False)
             else:
-                group = [self._background()]
-            for event in group[: count - produced]:
-                yield event
-                produced += 1
+                yield self._background()
 
     def _tick(self) -> dt.datetime:
         self.clock += dt.timedelta(milliseconds=self.rng.expovariate(1.0 / self.mix.mean_step_ms))
@@ -127,7 +149,7 @@ class Corpus:
         at = self._tick()
         kind = self.rng.choices(_BACKGROUND_KINDS, weights=_BACKGROUND_WEIGHTS)[0]
         facts = kind(self.rng, self)
-        return self._render(facts, at)
+        return native_event(facts, at) if self._derived else self._render(facts, at)
 
 
 # --- timestamps and names in fixture events -----------------------------------------------

@@ -6,6 +6,9 @@ of hits, or ``_source`` documents); ``documents_from_json`` unwraps them, and Wi
 given as nested ``Event.System`` / ``Event.EventData`` JSON are unwrapped by ``flatten``. The
 files themselves are read by ``t1114.inputs`` (``read_events``).
 
+Google Workspace activities exported by Google Cloud Logging (``protoPayload.metadata.event[]``)
+are read as the Reports API activity they carry (``t1114.targets.renderers.google``).
+
 Linux audit logs are read as text (``type=SYSCALL msg=audit(...): ...`` lines, see
 ``t1114.auditd``): the records of one audit event become one event. In JSON (fixtures), one
 audit event is ``{"auditd_records": ["type=SYSCALL msg=audit(...): ...", ...]}``.
@@ -93,6 +96,12 @@ def flatten(document: dict) -> dict[str, Any]:
     """
     if set(document) == {AUDITD_RECORDS}:
         return _audit_event(document[AUDITD_RECORDS])
+    from t1114.targets.renderers import google  # late: the shapes read events through this module
+
+    if google.is_cloud_logging(document):
+        # A Google Workspace activity delivered by Cloud Logging reads as the Reports API
+        # activity it carries, under the names Sigma's Workspace rules use.
+        document = google.from_cloud_logging(document)
     document = _unwrap_windows_event(document)
     collected: dict[str, list] = {}
     _flatten_into(collected, "", document)

@@ -2,10 +2,19 @@
 
 One JSON file per rule, beside the rule's place in the tree
 (``sigma/m365/x.yml`` -> ``fixtures/m365/x.json``). See fixtures/README.md for the format.
+
+A case holds its events once, in their raw form; ``t1114.targets.renderers`` derives what every
+collector of every target makes of them (the case's renderings). A case may pin the
+collectors a target is tested with, replace a target's renderings by hand-written events
+where the platform records something the raw events cannot hold (``recorded``, with why), and
+document a platform difference in verdict (``platform_differences``, with why). Cases still
+written once per shape (``events`` as an object of shapes) load as before, as one rendering
+per shape; ``t1114 validate`` reports them.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Set
@@ -13,13 +22,16 @@ from typing import Iterable
 
 import jsonschema
 
+from t1114.targets import renderers as shape_renderers
 from t1114.errors import PackError, PackErrors
 from t1114.events import Event, flatten
 from t1114.loader import Pack
 from t1114.safeyaml import load_json
-from t1114.targets import shapes
+from t1114.targets import shapes as target_shapes
 
 _EVENT_LIST = {"type": "array", "minItems": 1, "items": {"type": "object"}}
+_WHY = {"type": "string", "minLength": 10}
+_TARGET_KEY = "^[a-z_]+(/[A-Za-z0-9_.:-]+)?$"
 FIXTURE_SCHEMA = {
     "type": "object",
     "required": ["rule", "cases"],
@@ -41,10 +53,47 @@ FIXTURE_SCHEMA = {
                     "match": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                     "no_match": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                     "events": {
+                        "oneOf": [
+                            _EVENT_LIST,
+                            # Written per shape, keyed by the shapes the targets read (checked in load_fixture).
+                            {"type": "object", "minProperties": 1, "additionalProperties": _EVENT_LIST},
+                        ]
+                    },
+                    # Keyed by shape, like events written per shape (checked in load_fixture).
+                    "collectors": {
                         "type": "object",
-                        "minProperties": 1,
-                        # Keyed by the shapes the targets read (checked in load_fixture).
-                        "additionalProperties": _EVENT_LIST,
+                        "additionalProperties": {
+                            "type": "array", "minItems": 1, "items": {"type": "string"}, "uniqueItems": True
+                        },
+                    },
+                    "recorded": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "required": ["events", "why"],
+                            "additionalProperties": False,
+                            "properties": {"events": _EVENT_LIST, "why": _WHY},
+                        },
+                    },
+                    "skip": {"type": "object", "additionalProperties": _WHY},
+                    "platform_differences": {
+                        "type": "object",
+                        "propertyNames": {"pattern": _TARGET_KEY},
+                        # why (every rule of the case), or the rules it concerns and why
+                        "additionalProperties": {
+                            "oneOf": [
+                                _WHY,
+                                {
+                                    "type": "object",
+                                    "required": ["rules", "why"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "rules": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                                        "why": _WHY,
+                                    },
+                                },
+                            ]
+                        },
                     },
                 },
             },
@@ -61,7 +110,19 @@ class Case:
     source: str
     match: tuple[str, ...]  # rule ids
     no_match: tuple[str, ...]  # rule ids
-    events: dict[str, tuple[Event, ...]] = field(hash=False)
+    events: dict[str, tuple[Event, ...]] = field(hash=False)  # per shape: its first rendering
+    # shape -> collector (or "recorded", or "written" for a case written per shape) -> events
+    renderings: dict[str, dict[str, tuple[Event, ...]]] = field(default_factory=dict, hash=False, compare=False)
+    # "shape" or "shape/collector" -> (rule ids it concerns, or () for all; why the verdict differs there)
+    differences: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict, hash=False, compare=False)
+    written_once: bool = True
+
+    def difference(self, shape: str, collector: str, rule_id: str) -> str | None:
+        for key in (f"{shape}/{collector}", shape):
+            rules, why = self.differences.get(key, ((), ""))
+            if why and (not rules or rule_id in rules):
+                return why
+        return None
 
     def expectation(self, rule_id: str) -> str | None:
         if rule_id in self.match:
@@ -105,15 +166,19 @@ def load_fixture(path: Path, pack: Pack) -> FixtureFile:
             raise PackError(path, f"{what} names unknown rule '{ref}'")
         return rule.id
 
-    known = shapes()
+    known = target_shapes()
     for n, raw in enumerate(data["cases"]):
-        unknown = sorted(set(raw["events"]) - set(known))
-        if unknown:
-            raise PackError(
-                path,
-                f"malformed fixture at cases/{n}/events: no target reads {', '.join(map(repr, unknown))} "
-                f"events (shapes: {', '.join(known)})",
-            )
+        for key in ("events", "collectors", "recorded", "skip", "platform_differences"):
+            value = raw.get(key)
+            if not isinstance(value, dict):
+                continue
+            unknown = sorted({k.partition("/")[0] for k in value} - set(known))
+            if unknown:
+                raise PackError(
+                    path,
+                    f"malformed fixture at cases/{n}/{key}: no target reads {', '.join(map(repr, unknown))} "
+                    f"events (shapes: {', '.join(known)})",
+                )
 
     owner = resolve(data["rule"], "'rule'")
     cases = []
@@ -129,14 +194,71 @@ def load_fixture(path: Path, pack: Pack) -> FixtureFile:
         if set(match) & set(no_match):
             raise PackError(path, f"case '{raw['name']}' lists a rule in both 'match' and 'no_match'")
         try:
-            events = {
-                shape: tuple(Event(i, flatten(doc)) for i, doc in enumerate(docs))
-                for shape, docs in raw["events"].items()
+            renderings = {
+                shape: {name: tuple(Event(i, flatten(doc)) for i, doc in enumerate(docs)) for name, docs in variants.items()}
+                for shape, variants in case_renderings(raw).items()
             }
         except ValueError as e:
             raise PackError(path, f"case '{raw['name']}': {e}") from None
-        cases.append(Case(path, raw["name"], raw["description"], raw["source"], match, no_match, events))
+        events = {shape: next(iter(variants.values())) for shape, variants in renderings.items() if variants}
+        differences = {
+            key: ((), value) if isinstance(value, str)
+            else (tuple(resolve(r, f"case '{raw['name']}' platform_differences") for r in value["rules"]), value["why"])
+            for key, value in raw.get("platform_differences", {}).items()
+        }
+        for key in differences:
+            shape, _, collector = key.partition("/")
+            if shape not in renderings or (collector and collector not in renderings[shape]):
+                raise PackError(path, f"case '{raw['name']}': platform_differences names '{key}', which the case has no events for")
+        cases.append(
+            Case(path, raw["name"], raw["description"], raw["source"], match, no_match, events, renderings, differences,
+                 isinstance(raw["events"], list))
+        )
     return FixtureFile(path, owner, tuple(cases))
+
+
+def case_renderings(raw: dict) -> dict[str, dict[str, list[dict]]]:
+    """A case's events on each shape, per collector: ``{shape: {collector: [documents]}}``.
+
+    One variant per collector any of the case's events has on the shape (an event without
+    that collector keeps its usual one); a shape some event has no collector for gets none.
+    ``collectors`` narrows a shape to the named collectors, ``recorded`` replaces a shape's
+    variants by its hand-written events, ``skip`` leaves a shape out (with why). Raises ValueError for an event no renderer knows.
+    """
+    events = raw["events"]
+    if isinstance(events, dict):  # written per shape
+        return {shape: {"written": docs} for shape, docs in events.items()}
+    pinned = raw.get("collectors", {})
+    out: dict[str, dict[str, list[dict]]] = {}
+    for shape in target_shapes():
+        if shape in raw.get("recorded", {}):
+            out[shape] = {"recorded": raw["recorded"][shape]["events"]}
+            continue
+        if shape in raw.get("skip", {}):
+            continue
+        per_event = [tuple(c for c in shape_renderers.collectors(e, shape) if c not in shape_renderers.PENDING)
+                     for e in events]
+        if not all(per_event):
+            continue
+        names: list[str] = []
+        for options in per_event:
+            names.extend(n for n in options if n not in names)
+        if shape in pinned:
+            unknown = [n for n in pinned[shape] if n not in names]
+            if unknown:
+                raise ValueError(f"no event of the case has collector '{unknown[0]}' on {shape} ({', '.join(names)})")
+            names = list(pinned[shape])
+        variants: dict[str, list[dict]] = {}
+        seen: set[str] = set()
+        for name in names:
+            docs = [d for e, options in zip(events, per_event, strict=True)
+                    for d in shape_renderers.render(e, shape, name if name in options else options[0])]
+            key = json.dumps(docs, sort_keys=True, default=str)
+            if key not in seen:
+                seen.add(key)
+                variants[name] = docs
+        out[shape] = variants
+    return out
 
 
 def load_fixtures(pack: Pack, dirs: Iterable[Path] | None = None) -> list[FixtureFile]:

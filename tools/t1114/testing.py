@@ -8,12 +8,14 @@ target how many rules are verified at query level, how many are not, and why.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Iterable
 from xml.etree import ElementTree as ET
 
 from t1114 import engine
+from t1114.events import Event, flatten
 from t1114.fixtures import FixtureFile
 from t1114.loader import Pack
 from t1114.targets import Target, applicable_rules
@@ -32,12 +34,29 @@ class CaseResult:
     passed: bool
     reason: str
     matched_events: tuple[int, ...]
+    collector: str = ""  # the rendering's collector ("written": a case written per shape)
+    difference: str = ""  # the platform difference the case documents for this rendering
 
 
 @dataclass
 class TestReport:
     results: list[CaseResult]
     queries: QueryReport = field(default_factory=QueryReport)
+    corpus: CorpusAgreement | None = None
+
+    def disagreements(self) -> list[tuple[str, str, str, list[CaseResult]]]:
+        """(rule, file, case, results) of every case whose renderings got different verdicts."""
+        groups: dict[tuple[str, str, str], list[CaseResult]] = {}
+        for r in self.results:
+            groups.setdefault((r.rule_name, r.file, r.case), []).append(r)
+        return [(*key, rs) for key, rs in sorted(groups.items()) if len({bool(r.matched_events) for r in rs}) > 1]
+
+    def coverage(self) -> dict[str, list[str]]:
+        """Per rule, the ``target/collector`` renderings its cases ran on."""
+        out: dict[str, set[str]] = {}
+        for r in self.results:
+            out.setdefault(r.rule_name, set()).add(f"{r.target}/{r.collector}")
+        return {rule: sorted(v) for rule, v in sorted(out.items())}
 
     @property
     def passed(self) -> int:
@@ -49,7 +68,7 @@ class TestReport:
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and bool(self.results) and self.queries.ok
+        return self.failed == 0 and bool(self.results) and self.queries.ok and (self.corpus is None or self.corpus.ok)
 
 
 def run_tests(
@@ -59,51 +78,66 @@ def run_tests(
     rule_filter: set[str] | None = None,
     queries: bool = True,
     tuning: dict | None = None,
+    corpus_events: int = 0,
 ) -> TestReport:
     """``tuning``: the lists to evaluate with; by default those the fixtures are written for
-    (fixtures/tuning.yml), so the fixtures hold whatever the pack's own tuning file says."""
+    (fixtures/tuning.yml), so the fixtures hold whatever the pack's own tuning file says.
+    ``corpus_events``: also compare the verdicts over a generated corpus of that many raw
+    events rendered to every target's shape (``corpus_agreement``)."""
     if tuning is None:
         tuning = load_tuning(pack.project.fixture_tuning_file)
     targets = list(targets)
     results: list[CaseResult] = []
+    # The queries are checked on each case's first rendering per shape (Case.events).
+    reference: dict[tuple, tuple[int, ...]] = {}
     for target in targets:
         applicable = applicable_rules(target, pack)
         ids = {r.id for r in applicable}
         compiled = {r.id: r for r in engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline(tuning))}
         for fixture in fixtures:
             for case in fixture.cases:
-                events = case.events.get(target.shape)
-                if events is None:
-                    continue
                 wanted = [
                     rid for rid in case.match + case.no_match if rid in ids and (not rule_filter or rid in rule_filter)
                 ]
                 if not wanted:
                     continue
-                hits = engine.run([compiled[rid] for rid in wanted if rid in compiled], list(events), target.timestamp_fields)
-                for rid in wanted:
-                    rule = pack.find(rid)
-                    assert rule is not None  # the fixture's ids were resolved against the pack
-                    matched = tuple(sorted({i for h in hits if h.rule_id == rid for i in h.event_indices}))
-                    expected = case.expectation(rid)
-                    results.append(_verdict(rule.id, rule.name, target.name, case, pack, expected, matched))
+                for n, (collector, events) in enumerate(case.renderings.get(target.shape, {}).items()):
+                    hits = engine.run([compiled[rid] for rid in wanted if rid in compiled], list(events), target.timestamp_fields)
+                    for rid in wanted:
+                        rule = pack.find(rid)
+                        assert rule is not None  # the fixture's ids were resolved against the pack
+                        matched = tuple(sorted({i for h in hits if h.rule_id == rid for i in h.event_indices}))
+                        result = _verdict(rule, target, case, pack, case.expectation(rid), matched, collector)
+                        results.append(result)
+                        if n == 0:
+                            reference[(rid, target.name, result.file, case.name)] = matched
     results.sort(key=lambda r: (r.rule_name, r.target, r.case))
     report = TestReport(results)
     if queries:
-        reference = {(r.rule_id, r.target, r.file, r.case): r.matched_events for r in results}
         report.queries = check_queries(pack, fixtures, targets, reference, rule_filter, tuning)
+    if corpus_events:
+        report.corpus = corpus_agreement(pack, targets, corpus_events, tuning=tuning)
     return report
 
 
-def _verdict(rule_id, rule_name, target, case, pack, expected, matched) -> CaseResult:
-    if expected == "match":
+def _verdict(rule, target, case, pack, expected, matched, collector) -> CaseResult:
+    """A rendering's verdict against the case's expectation; where the case documents a
+    platform difference for the rendering, the verdict must be the other one."""
+    difference = case.difference(target.shape, collector, rule.id) or ""
+    agrees = bool(matched) == (expected == "match")
+    if difference:
+        passed = not agrees
+        reason = (f"documented platform difference: {difference}" if passed
+                  else f"the documented platform difference ({difference}) did not occur: the verdict agrees")
+    elif expected == "match":
         passed = bool(matched)
         reason = f"matched events {list(matched)}" if passed else "expected a match and got none"
     else:
         passed = not matched
         reason = "no match, as expected" if passed else f"expected no match, but events {list(matched)} matched"
     return CaseResult(
-        rule_id, rule_name, target, case.name, pack.project.relative(case.file), expected, passed, reason, matched
+        rule.id, rule.name, target.name, case.name, pack.project.relative(case.file), expected, passed, reason, matched,
+        collector, difference,
     )
 
 
@@ -112,14 +146,29 @@ def format_text(report: TestReport, verbose: bool = False) -> str:
     for r in report.results:
         if verbose or not r.passed:
             status = "PASS" if r.passed else "FAIL"
-            lines.append(f"{status} {r.rule_name} [{r.target}] {r.case} ({r.file}): {r.reason}")
+            lines.append(f"{status} {r.rule_name} [{r.target} {r.collector}] {r.case} ({r.file}): {r.reason}")
     by_target: dict[str, list[CaseResult]] = {}
     for r in report.results:
         by_target.setdefault(r.target, []).append(r)
     for target, rs in sorted(by_target.items()):
         ok = sum(r.passed for r in rs)
         lines.append(f"{target}: {ok} passed, {len(rs) - ok} failed")
+    disagreements = report.disagreements()
+    documented = [d for d in disagreements if all(r.passed for r in d[3])]
+    for rule, file, case, rs in disagreements:
+        if verbose or not all(r.passed for r in rs):
+            verdicts = ", ".join(f"{r.target}/{r.collector}={'match' if r.matched_events else 'no match'}" for r in rs)
+            lines.append(f"VERDICTS {rule} {case} ({file}): {verdicts}")
+    lines.append(
+        f"cross-target verdicts: {len(disagreements) - len(documented)} unexplained disagreements, "
+        f"{len(documented)} documented platform differences"
+    )
+    if verbose:
+        for rule, covered in report.coverage().items():
+            lines.append(f"COVERAGE {rule}: {', '.join(covered)}")
     lines.extend(format_query_text(report.queries, verbose))
+    if report.corpus is not None:
+        lines.extend(format_corpus_text(report.corpus))
     lines.append(f"{report.passed} passed, {report.failed} failed")
     return "\n".join(lines) + "\n"
 
@@ -149,6 +198,13 @@ def format_json(report: TestReport) -> str:
         "passed": report.passed,
         "failed": report.failed,
         "results": [asdict(r) for r in report.results],
+        "coverage": report.coverage(),
+        "disagreements": [
+            {"rule": rule, "file": file, "case": case, "documented": all(r.passed for r in rs),
+             "verdicts": {f"{r.target}/{r.collector}": bool(r.matched_events) for r in rs}}
+            for rule, file, case, rs in report.disagreements()
+        ],
+        "corpus": asdict(report.corpus) if report.corpus is not None else None,
         "queries": {
             "ok": report.queries.ok,
             "rules": [asdict(r) for r in report.queries.rules()],
@@ -168,7 +224,9 @@ def format_junit(report: TestReport) -> str:
             suites, "testsuite", name=rule_name, tests=str(len(rs)), failures=str(sum(not r.passed for r in rs))
         )
         for r in rs:
-            case = ET.SubElement(suite, "testcase", classname=f"{rule_name}.{r.target}", name=r.case, file=r.file)
+            case = ET.SubElement(
+                suite, "testcase", classname=f"{rule_name}.{r.target}", name=f"{r.case}[{r.collector}]", file=r.file
+            )
             if not r.passed:
                 ET.SubElement(case, "failure", message=r.reason).text = r.reason
     query_rules = report.queries.rules()
@@ -186,3 +244,87 @@ def format_junit(report: TestReport) -> str:
 
 
 FORMATS = {"text": format_text, "json": format_json, "junit": format_junit}
+
+
+# --- one verdict per event over a generated corpus ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class CorpusDisagreement:
+    rule_name: str
+    target: str
+    only_native: tuple[int, ...]  # raw events the rule matched natively only
+    only_target: tuple[int, ...]  # raw events it matched on the target only
+
+
+@dataclass
+class CorpusAgreement:
+    events: int
+    matched: int  # (rule, raw event) verdicts compared that matched
+    disagreements: list[CorpusDisagreement]
+
+    @property
+    def ok(self) -> bool:
+        return not self.disagreements
+
+
+def corpus_agreement(
+    pack: Pack, targets: Iterable[Target], count: int, seed: int = 1114, tuning: dict | None = None
+) -> CorpusAgreement:
+    """The generated corpus's raw events, rendered to each target's shape, must get the same
+    verdict from every rule on every target that runs the rule; raw events a target has no
+    collector for are compared only where they are rendered."""
+    from t1114.corpus import Corpus, Mix, render_default
+    from t1114.targets.renderers import RAW
+
+    if tuning is None:
+        tuning = load_tuning(pack.project.fixture_tuning_file)
+    corpus = Corpus(pack, RAW, seed=seed, mix=Mix(attack=0.02))
+    raw = list(itertools.islice(corpus.raw_events(), count))
+    verdicts: dict[str, dict[str, set[int]]] = {}
+    rendered_on: dict[str, set[int]] = {}
+    for target in targets:
+        docs, owner = [], []
+        for i, event in enumerate(raw):
+            for doc in render_default(event, target.shape):
+                docs.append(doc)
+                owner.append(i)
+        rendered_on[target.name] = set(owner)
+        events = [Event(n, flatten(doc)) for n, doc in enumerate(docs)]
+        applicable = applicable_rules(target, pack)
+        compiled = engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline(tuning))
+        hits = engine.run(compiled, events, target.timestamp_fields)
+        per_rule: dict[str, set[int]] = {r.id: set() for r in applicable}
+        for hit in hits:
+            per_rule.setdefault(hit.rule_id, set()).update(owner[i] for i in hit.event_indices)
+        verdicts[target.name] = per_rule
+    native = next((t.name for t in targets if t.shape == RAW), None)
+    disagreements, matched = [], 0
+    if native is not None:
+        for name, per_rule in verdicts.items():
+            if name == native:
+                continue
+            common = rendered_on[name] & rendered_on[native]
+            for rule_id, rule_hits in per_rule.items():
+                rule = pack.find(rule_id)
+                if rule is None or rule_id not in verdicts[native]:
+                    continue
+                mine, theirs = rule_hits & common, verdicts[native][rule_id] & common
+                matched += len(mine)
+                if mine != theirs:
+                    disagreements.append(CorpusDisagreement(
+                        rule.name, name, tuple(sorted(theirs - mine)), tuple(sorted(mine - theirs))))
+    return CorpusAgreement(len(raw), matched, sorted(disagreements, key=lambda d: (d.rule_name, d.target)))
+
+
+def format_corpus_text(agreement: CorpusAgreement) -> list[str]:
+    lines = [
+        f"DISAGREE corpus {d.rule_name} [{d.target}]: raw events {list(d.only_native)[:10]} matched natively only, "
+        f"{list(d.only_target)[:10]} on {d.target} only"
+        for d in agreement.disagreements
+    ]
+    lines.append(
+        f"corpus of {agreement.events} raw events: {agreement.matched} matched verdicts compared, "
+        f"{len(agreement.disagreements)} cross-target disagreements"
+    )
+    return lines

@@ -82,7 +82,13 @@ def run_fixture_checks(pack: Pack, fixtures: list[FixtureFile] | None = None) ->
         return [Finding(pack.project.relative(x.path or ""), "fixtures", x.message) for x in e.errors]
     targets = list(all_targets().values())
     shapes = sorted({t.shape for t in targets})
-    return [
+    findings = [
+        Finding(pack.project.relative(case.file), "fixture_written_once",
+                f"case '{case.name}' writes its events once per shape; write them once, in their raw form "
+                "(fixtures/README.md), and let the shape renderers derive the rest")
+        for f in fixtures for case in f.cases if not case.written_once
+    ]
+    return findings + [
         Finding(pack.project.relative(g.path or ""), "fixture_coverage", g.message)
         for g in coverage_gaps(pack, fixtures, shapes, exempt_from_coverage(pack, targets))
     ]

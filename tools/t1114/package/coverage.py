@@ -15,6 +15,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from t1114.attack import load_attack
+from t1114.audit.mitigation import mitigation_coverage, technique_note
 from t1114.output import write_text
 
 DETECTION_STRATEGY = "DET0476"
@@ -77,6 +78,8 @@ def model(manifest: dict, results: list[dict]) -> dict:
         "shipped_targets": shipped,
         "analytics": analytics,
         "techniques": _technique_scores(analytics),
+        # Mitigations the pack implements beside its rules (M1047: t1114 audit).
+        "mitigations": mitigation_coverage(),
     }
 
 
@@ -109,7 +112,8 @@ def navigator_layer(cov: dict) -> dict:
             entry = {
                 "techniqueID": tid,
                 "score": len(info["rules"]),
-                "comment": ("Rules: " + ", ".join(info["rules"])) if info["rules"] else "No rule in the pack",
+                "comment": "; ".join(filter(None, [("Rules: " + ", ".join(info["rules"])) if info["rules"]
+                                                   else "No rule in the pack", technique_note(tid)])),
                 "enabled": True,
                 "metadata": [{"name": "rule", "value": r} for r in info["rules"]],
                 "showSubtechniques": "." not in tid,

@@ -15,7 +15,8 @@ from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, elastic_pipeline
 from t1114 import schema
 from t1114.compiled import CompiledQuery
 from t1114.schema import analysed_fields, index_datasets
-from t1114.synthetic import iso, native_event, windows_event
+from t1114.synthetic import native_event
+from t1114.targets import renderers as shapes
 from t1114.targets.base import Target, detection_fields, logsources_of
 from t1114.targets.elastic.eql import PackEqlBackend
 from t1114.targets.elastic.esql import PackEsqlBackend
@@ -26,24 +27,9 @@ from t1114.verify.base import Context
 __all__ = ["TARGET", "ElasticTarget", "PackEqlBackend", "PackEsqlBackend", "lucene_regex"]
 
 def corpus_event(f: dict, at: dt.datetime) -> dict:
-    """A synthetic event as the integrations index it (t1114.corpus)."""
-    if f["kind"] == "audit":
-        audit = native_event(f, at)
-        for key in ("Parameters", "OperationProperties"):
-            if key in audit:
-                audit[key] = {p["Name"]: p["Value"] for p in audit[key]}
-        return {"@timestamp": iso(at), "data_stream": {"dataset": "o365.audit", "namespace": "default", "type": "logs"},
-                "event": {"action": f["operation"], "provider": f["workload"], "kind": "event", "outcome": "success"},
-                "user": {"id": f["user"]}, "source": {"ip": f["ip"]}, "o365": {"audit": audit}}
-    channel, _, event_id, data = windows_event(f, at)
-    dataset = "windows.sysmon_operational" if channel.startswith("Microsoft") else "system.security"
-    doc = {"@timestamp": iso(at), "data_stream": {"dataset": dataset, "namespace": "default", "type": "logs"},
-           "event": {"code": str(event_id), "kind": "event"}, "host": {"name": f"{f['host']}.contoso.local"},
-           "winlog": {"channel": channel, "event_data": data}}
-    if f["kind"] == "process":
-        doc["process"] = {"executable": f["image"], "command_line": f["command"], "pid": f["pid"],
-                          "parent": {"executable": f["parent"]}}
-    return doc
+    """A synthetic event as the integrations index it (t1114.corpus): its source's record, rendered
+    by t1114.targets.renderers with the usual collector."""
+    return shapes.render(native_event(f, at), "elastic")[0]
 
 
 _COUNTING = (SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT)

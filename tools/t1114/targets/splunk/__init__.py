@@ -12,7 +12,8 @@ from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES, macros, splunk_pipeline
 from sigma.pipelines.t1114.splunk_cim import CIM_SOURCES
 
 from t1114.compiled import CompiledQuery
-from t1114.synthetic import iso, native_event, windows_event
+from t1114.synthetic import native_event
+from t1114.targets import renderers as shapes
 from t1114.targets.base import Target, logsources_of
 from t1114.targets.splunk.backend import PackSplunkBackend
 from t1114.targets.splunk.fields import sourcetypes, unknown_fields
@@ -29,18 +30,9 @@ def verification_context(target: Target, compiled: CompiledQuery) -> Context:
 
 
 def corpus_event(f: dict, at: dt.datetime) -> dict:
-    """A synthetic event as the add-ons index it (t1114.corpus)."""
-    if f["kind"] == "audit":
-        doc = native_event(f, at)
-        for key, field in (("Parameters", "Parameters{}"), ("OperationProperties", "OperationProperties{}")):
-            if key in doc:
-                pairs = doc.pop(key)
-                doc[f"{field}.Name"] = [p["Name"] for p in pairs]
-                doc[f"{field}.Value"] = [p["Value"] for p in pairs]
-        return {"_time": iso(at), "sourcetype": "o365:management:activity", "source": "o365:management:activity", **doc}
-    channel, _, event_id, data = windows_event(f, at)
-    return {"_time": iso(at), "host": f["host"], "source": f"XmlWinEventLog:{channel}", "sourcetype": "XmlWinEventLog",
-            "EventCode": event_id, "Computer": f"{f['host']}.contoso.local", **data}
+    """A synthetic event as the add-ons index it (t1114.corpus): its source's record, rendered
+    by t1114.targets.renderers with the usual collector."""
+    return shapes.render(native_event(f, at), "splunk")[0]
 
 
 class SplunkTarget(Target):

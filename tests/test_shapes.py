@@ -1,0 +1,130 @@
+"""Shape renderers: each family recognises its raw events and names its collectors; renderings
+keep the facts the pack's rules read, whatever collector delivered the event."""
+
+from __future__ import annotations
+
+import pytest
+
+from t1114.targets import renderers as shapes
+from t1114.events import flatten
+
+SYSMON_1 = {"Event": {
+    "System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}}, "EventID": 1,
+               "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "WS01.contoso.local",
+               "TimeCreated": {"#attributes": {"SystemTime": "2026-11-20T09:00:00.000Z"}}},
+    "EventData": {"ProcessId": 4100, "Image": "C:\\Windows\\System32\\robocopy.exe", "CommandLine": "robocopy a b *.ost",
+                  "User": "CONTOSO\\bob", "ParentImage": "C:\\Windows\\explorer.exe", "ParentCommandLine": "explorer.exe"}}}
+EXCHANGE = {"Event": {
+    "System": {"Provider": {"#attributes": {"Name": "MSExchange CmdletLogs"}}, "EventID": {"#attributes": {"Qualifiers": 16384}, "#text": 1},
+               "Channel": "MSExchange Management", "Computer": "EXCH01.contoso.local",
+               "TimeCreated": {"#attributes": {"SystemTime": "2026-11-20T09:00:00.000Z"}}},
+    "EventData": {"Data": {"#text": ["New-MailboxExportRequest", "-Mailbox 'bob' -FilePath '\\\\srv\\c$\\x.pst'",
+                                     "contoso.local/Users/exadmin", "S-1", "S-1", "Local-PowerShell"]}, "Binary": None}}}
+O365 = {"CreationTime": "2026-11-20T10:05:00", "Operation": "New-InboxRule", "RecordType": 1, "UserType": 2,
+        "Workload": "Exchange", "UserId": "alice@contoso.com", "ClientIP": "203.0.113.24:51234", "ResultStatus": "True",
+        "Parameters": [{"Name": "ForwardTo", "Value": "x@evil.example"}, {"Name": "From", "Value": ""}],
+        "OperationProperties": [{"Name": "RuleName", "Value": "Invoices"}]}
+REPORTS = {"kind": "admin#reports#activity", "id": {"time": "2026-11-24T12:00:00.000Z", "applicationName": "user_accounts"},
+           "actor": {"callerType": "USER", "email": "bob@contoso.com"}, "ipAddress": "203.0.113.60",
+           "events": [{"type": "email_forwarding_change", "name": "email_forwarding_out_of_domain",
+                       "parameters": [{"name": "email_forwarding_destination_address", "value": "me@gmail.example"}]}]}
+AUDIT = {"auditd_records": [
+    'type=SYSCALL msg=audit(1795166043.512:4410): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c items=1 '
+    'ppid=24388 pid=24410 auid=1002 uid=1002 gid=1002 euid=1002 tty=pts0 ses=4 comm="cat" exe="/usr/bin/cat" '
+    'key="t1114_mail_store"',
+    'type=PATH msg=audit(1795166043.512:4410): item=0 name="/var/mail/alice" nametype=NORMAL']}
+ES_EXEC = {"event_type": 9, "time": "2026-11-20T14:00:00.000Z", "host": {"hostname": "MBP-JDOE"},
+           "process": {"executable": {"path": "/bin/zsh"}, "audit_token": {"pid": 5098}},
+           "event": {"exec": {"args": ["ditto", "-c", "/Users/jdoe/Library/Mail", "/tmp/m.zip"], "cwd": {"path": "/Users/jdoe"},
+                              "target": {"executable": {"path": "/usr/bin/ditto"}, "audit_token": {"pid": 5101}, "ppid": 5098}}}}
+
+
+@pytest.mark.parametrize("raw, family", [(SYSMON_1, "windows"), (EXCHANGE, "windows"), (O365, "microsoft"),
+                                         (REPORTS, "google"), (AUDIT, "linux"), (ES_EXEC, "macos")])
+def test_every_raw_form_has_a_family_and_a_collector_per_target(raw, family):
+    assert shapes.family_of(raw).__name__.endswith(family)
+    for target in shapes.TARGETS:
+        names = shapes.collectors(raw, target)
+        assert names, target
+        for name in names:
+            assert all(isinstance(d, dict) and d for d in shapes.render(raw, target, name))
+
+
+def test_unknown_event_and_unknown_collector_are_errors():
+    with pytest.raises(shapes.UnknownShape, match="no shape renderer recognises"):
+        shapes.render({"foo": 1}, "splunk")
+    with pytest.raises(shapes.UnknownShape, match="does not record this event"):
+        shapes.render(O365, "elastic", "endpoint")
+
+
+def test_native_default_is_the_raw_event_itself():
+    assert shapes.render(SYSMON_1, "native") == [SYSMON_1]
+    assert shapes.render(SYSMON_1, "native") is not [SYSMON_1]
+
+
+def test_sysmon_process_start_on_every_elastic_collector():
+    for collector in ("windows.sysmon_operational", "windows.forwarded", "endpoint"):
+        (doc,) = shapes.render(SYSMON_1, "elastic", collector)
+        flat = flatten(doc)
+        assert flat["process.executable"] == "C:\\Windows\\System32\\robocopy.exe", collector
+        assert flat["process.command_line"] == "robocopy a b *.ost", collector
+        assert flat["process.parent.executable"] == "C:\\Windows\\explorer.exe", collector
+    assert flatten(shapes.render(SYSMON_1, "elastic", "endpoint")[0])["data_stream.dataset"] == "endpoint.events.process"
+
+
+def test_flat_eventdata_has_system_and_eventdata_names_side_by_side():
+    (flat,) = shapes.render(SYSMON_1, "native", "eventdata_flat")
+    assert flat["Channel"] == "Microsoft-Windows-Sysmon/Operational" and flat["EventID"] == 1
+    assert flat["Image"].endswith("robocopy.exe") and "Event" not in flat
+    assert shapes.collectors(flat, "native") == ("eventdata_flat",)
+
+
+def test_exchange_management_rendered_message_carries_cmdlet_and_parameters():
+    (flat,) = shapes.render(EXCHANGE, "native", "rendered_message")
+    assert "param1" not in flat
+    assert flat["Message"].startswith("Cmdlet suceeded. Cmdlet New-MailboxExportRequest, parameters -Mailbox 'bob'")
+    (splunk,) = shapes.render(EXCHANGE, "splunk")
+    assert splunk["Message"] == flat["Message"] and splunk["source"] == "WinEventLog:MSExchange Management"
+    (elastic,) = shapes.render(EXCHANGE, "elastic")
+    assert elastic["winlog"]["event_data"]["param1"] == "New-MailboxExportRequest"
+
+
+def test_o365_on_splunk_and_elastic():
+    (splunk,) = shapes.render(O365, "splunk")
+    assert splunk["ForwardTo"] == "x@evil.example" and "From" not in splunk  # no empty field on Splunk
+    assert splunk["Parameters{}.Name"] == ["ForwardTo", "From"]
+    (elastic,) = shapes.render(O365, "elastic")
+    audit = elastic["o365"]["audit"]
+    assert audit["Parameters"] == {"ForwardTo": "x@evil.example", "From": ""}
+    assert audit["OperationProperties"] == [{"Name": "RuleName", "Value": "Invoices"}]
+    assert audit["RecordType"] == "1" and "ClientIP" not in audit
+    assert elastic["client"]["address"] == "203.0.113.24:51234" and elastic["source"]["ip"] == "203.0.113.24"
+
+
+def test_reports_activity_and_its_cloud_logging_entry_read_alike():
+    (entry,) = shapes.render(REPORTS, "native", "cloud_logging")
+    assert entry["protoPayload"]["metadata"]["event"][0]["eventName"] == "email_forwarding_out_of_domain"
+    direct, via_cloud = flatten(REPORTS), flatten(entry)
+    for name in ("id.applicationName", "events.name", "events.type", "actor.email", "ipAddress",
+                 "events.parameters.email_forwarding_destination_address"):
+        assert via_cloud[name] == direct[name], name
+    assert shapes.collectors(entry, "native") == ("cloud_logging",)
+    assert shapes.collectors(entry, "elastic") == ()  # gcp.audit is not rendered (docs/collectors.md)
+
+
+def test_audit_event_is_one_splunk_event_per_record_and_one_elastic_document():
+    splunk = shapes.render(AUDIT, "splunk")
+    assert [d["type"] for d in splunk] == ["SYSCALL", "PATH"]
+    assert splunk[0]["key"] == "t1114_mail_store" and splunk[0]["syscall"] == "257"
+    (doc,) = shapes.render(AUDIT, "elastic")
+    assert doc["tags"] == ["t1114_mail_store"] and doc["process"]["executable"] == "/usr/bin/cat"
+    assert doc["auditd"]["paths"][0]["name"] == "/var/mail/alice" and doc["auditd"]["message_type"] == "syscall"
+
+
+def test_endpoint_security_exec_as_flat_taxonomy():
+    (flat,) = shapes.render(ES_EXEC, "native", "sigma_taxonomy")
+    assert flat == {"UtcTime": "2026-11-20T14:00:00.000Z", "Computer": "MBP-JDOE", "EventID": 1,
+                    "Image": "/usr/bin/ditto", "CommandLine": "ditto -c /Users/jdoe/Library/Mail /tmp/m.zip",
+                    "CurrentDirectory": "/Users/jdoe", "ProcessId": 5101, "ParentImage": "/bin/zsh"}
+    (defend,) = shapes.render(ES_EXEC, "elastic", "endpoint")
+    assert defend["process"]["parent"]["pid"] == 5098 and defend["host"]["hostname"] == "MBP-JDOE"

@@ -1,0 +1,276 @@
+"""Windows event logs: the EVTX record (``Event.System`` / ``Event.EventData`` JSON, as the
+``evtx`` package and Zircolite write it) and what each collector makes of it.
+
+Native: ``evtx`` (nested, as recorded) and ``eventdata_flat`` (System and EventData names side
+by side in one object, as NXLog or a forwarder flattening EventData writes them); the
+MSExchange Management log also as ``rendered_message`` (the forwarder keeps only the rendered
+text, as a classic WinEventLog forwarder does). Splunk: the Windows and Sysmon add-ons'
+``XmlWinEventLog`` extraction (EventData names as fields, the CIM fields the add-ons add) and,
+for the MSExchange Management log, the classic ``WinEventLog`` rendering whose only text is
+``Message``. Elastic: the Windows and System integrations' data streams, forwarded events
+(``windows.forwarded``) and Elastic Defend (``endpoint``) for process and file events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from t1114.events import UNNAMED_VALUE_PREFIX, _unwrap_windows_event
+
+SYSMON = "Microsoft-Windows-Sysmon/Operational"
+POWERSHELL = "Microsoft-Windows-PowerShell/Operational"
+SECURITY = "Security"
+EXCHANGE = "MSExchange Management"
+_SYSTEM_KEYS = ("Channel", "EventID", "Computer", "Provider_Name", "TimeCreated_SystemTime", "EventRecordID")
+
+
+def recognise(raw: dict) -> bool:
+    event = raw.get("Event")
+    if isinstance(event, dict) and isinstance(event.get("System"), dict):
+        return str(event["System"].get("Channel", "")).startswith(("Microsoft-Windows-", "Security", "MSExchange"))
+    return isinstance(raw.get("Channel"), str) and raw["Channel"].startswith(("Microsoft-Windows-", "Security", "MSExchange"))
+
+
+def _facts(raw: dict) -> dict[str, Any]:
+    return _unwrap_windows_event(raw) if "Event" in raw else dict(raw)
+
+
+def _key(facts: dict) -> tuple[str, int]:
+    return facts.get("Channel", ""), int(facts.get("EventID", 0))
+
+
+_ELASTIC = {
+    (SYSMON, 1): ("windows.sysmon_operational", "windows.forwarded", "endpoint"),
+    (SYSMON, 3): ("windows.sysmon_operational", "windows.forwarded"),
+    (SYSMON, 11): ("windows.sysmon_operational", "windows.forwarded", "endpoint"),
+    (SYSMON, 13): ("windows.sysmon_operational", "windows.forwarded"),
+    (SECURITY, 4688): ("system.security", "windows.forwarded", "endpoint"),
+    (SECURITY, 4663): ("system.security", "windows.forwarded"),
+    (POWERSHELL, 4104): ("windows.powershell_operational", "windows.forwarded"),
+}
+
+
+def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
+    facts = _facts(raw)
+    channel, event_id = _key(facts)
+    native = ("evtx", "eventdata_flat") if "Event" in raw else ("eventdata_flat",)
+    if channel == EXCHANGE:
+        return {"native": native + ("rendered_message",), "splunk": ("WinEventLog",), "elastic": ("windows.forwarded",)}
+    default = {SYSMON: ("windows.sysmon_operational", "windows.forwarded"), SECURITY: ("system.security", "windows.forwarded"),
+               POWERSHELL: ("windows.powershell_operational", "windows.forwarded")}.get(channel, ("windows.forwarded",))
+    return {"native": native, "splunk": ("XmlWinEventLog",), "elastic": _ELASTIC.get((channel, event_id), default)}
+
+
+def render(raw: dict, target: str, collector: str) -> dict:
+    facts = _facts(raw)
+    if target == "native":
+        return _native(facts, collector)
+    if target == "splunk":
+        return _splunk(facts)
+    return _elastic(facts, collector)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def basename(path: str) -> str:
+    return str(path).replace("/", "\\").rsplit("\\", 1)[-1]
+
+
+def _split_user(user: str) -> dict:
+    domain, sep, name = str(user).rpartition("\\")
+    # The integrations set user.name/user.domain only from a DOMAIN\name value.
+    return {"name": name, "domain": domain} if sep else {}
+
+
+def _time(facts: dict) -> str:
+    return str(facts.get("TimeCreated_SystemTime") or facts.get("UtcTime", "")).replace(" ", "T")
+
+
+def _event_data(facts: dict) -> dict:
+    return {k: v for k, v in facts.items() if k not in _SYSTEM_KEYS and not k.startswith(("TimeCreated", "Provider_", "Execution", "Security_", "Level", "Task", "Opcode", "Keywords", "Version", "Correlation", "#"))}
+
+
+def exchange_message(facts: dict) -> str:
+    """The rendered text of an MSExchange Management event (its message template filled in)."""
+    outcome = "failed" if int(facts.get("EventID", 1)) == 6 else "suceeded"  # sic: the log's own spelling
+    p = [facts.get(f"{UNNAMED_VALUE_PREFIX}{n}", "") for n in range(1, 7)]
+    return f"Cmdlet {outcome}. Cmdlet {p[0]}, parameters {p[1]}.\r\nCaller: {p[2]}\r\nClient: {p[5]}"
+
+
+# --- native -----------------------------------------------------------------------------------
+
+
+def _native(facts: dict, collector: str) -> dict:
+    if collector == "rendered_message":
+        keep = {k: facts[k] for k in ("Channel", "EventID", "Computer", "Provider_Name", "TimeCreated_SystemTime") if k in facts}
+        return {**keep, "Message": exchange_message(facts)}
+    return facts  # eventdata_flat: System and EventData names side by side
+
+
+# --- Splunk -----------------------------------------------------------------------------------
+
+
+def _splunk(facts: dict) -> dict:
+    channel, event_id = _key(facts)
+    host = str(facts.get("Computer", ""))
+    base = {"_time": _time(facts), "host": host.split(".")[0]}
+    if channel == EXCHANGE:
+        return {**base, "source": f"WinEventLog:{channel}", "sourcetype": "WinEventLog", "LogName": channel,
+                "SourceName": facts.get("Provider_Name", "MSExchange CmdletLogs"), "EventCode": event_id,
+                "EventType": 2 if event_id == 6 else 4, "ComputerName": host, "TaskCategory": "General",
+                "Message": exchange_message(facts)}
+    data = _event_data(facts)
+    doc = {**base, "source": f"XmlWinEventLog:{channel}", "sourcetype": "XmlWinEventLog", "EventCode": event_id,
+           "Computer": host, **data}
+    doc.update(_splunk_cim(channel, event_id, data, host))
+    return doc
+
+
+def _splunk_cim(channel: str, event_id: int, d: dict, host: str) -> dict:
+    """The CIM fields (and Endpoint data model tags) the Windows and Sysmon add-ons add."""
+    if (channel, event_id) in ((SYSMON, 1), (SECURITY, 4688)):
+        image = d.get("Image") or d.get("NewProcessName", "")
+        parent = d.get("ParentImage") or d.get("ParentProcessName", "")
+        cim = {"process": d.get("CommandLine", ""), "process_name": basename(image), "process_path": image,
+               "parent_process_name": basename(parent), "parent_process_path": parent, "dest": host,
+               "tag": ["process", "report"]}
+        if "ParentCommandLine" in d:
+            cim["parent_process"] = d["ParentCommandLine"]
+        if "ProcessId" in d:
+            cim["process_id"] = d["ProcessId"]
+        if "User" in d:
+            cim["user"] = d["User"]
+        if d.get("OriginalFileName"):
+            cim["original_file_name"] = d["OriginalFileName"]
+        return cim
+    if (channel, event_id) == (SYSMON, 11):
+        return {"file_path": d.get("TargetFilename"), "file_name": basename(d.get("TargetFilename", "")),
+                "process_name": basename(d.get("Image", "")), "process_id": d.get("ProcessId"), "action": "created",
+                "user": d.get("User"), "dest": host, "tag": ["endpoint", "filesystem", "change"]}
+    if (channel, event_id) == (SYSMON, 3):
+        return {"dest_ip": d.get("DestinationIp"), "dest_port": d.get("DestinationPort"),
+                "process_name": basename(d.get("Image", ""))}
+    if (channel, event_id) == (SYSMON, 13):
+        return {"registry_path": d.get("TargetObject"), "registry_value_data": d.get("Details")}
+    if (channel, event_id) == (SECURITY, 4663):
+        return {"object_file_path": d.get("ObjectName"), "process_name": basename(d.get("ProcessName", ""))}
+    return {}
+
+
+# --- Elastic ----------------------------------------------------------------------------------
+
+
+def _hex_int(value: Any) -> Any:
+    try:
+        return int(str(value), 16) if str(value).startswith("0x") else int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _dword_strings(details: str) -> list[str]:
+    if str(details).startswith("DWORD (0x"):
+        return [str(int(details[len("DWORD (0x") : -1], 16))]
+    return [str(details)]
+
+
+def _elastic(facts: dict, collector: str) -> dict:
+    channel, event_id = _key(facts)
+    host = str(facts.get("Computer", ""))
+    d = _event_data(facts)
+    doc: dict[str, Any] = {"@timestamp": _time(facts), "host": {"name": host},
+                           "data_stream": {"dataset": collector if collector != "endpoint" else "", "namespace": "default", "type": "logs"}}
+    if collector == "endpoint":
+        return _defend(doc, channel, event_id, d, host)
+    provider = facts.get("Provider_Name", "")
+    doc["event"] = {"code": str(event_id), "kind": "event", "provider": provider}
+    doc["winlog"] = {"channel": channel, "event_id": str(event_id), "computer_name": host, "provider_name": provider}
+    if collector == "windows.forwarded":
+        doc["host"]["os"] = {"type": "windows", "family": "windows"}
+    if channel == SYSMON:
+        _sysmon(doc, event_id, d)
+    elif (channel, event_id) == (SECURITY, 4688):
+        # The System integration names the process from NewProcessName and keeps EventData.
+        doc["process"] = {"executable": d.get("NewProcessName"), "name": basename(d.get("NewProcessName", "")),
+                          "command_line": d.get("CommandLine"), "pid": _hex_int(d.get("NewProcessId")),
+                          "parent": {"executable": d.get("ParentProcessName"), "name": basename(d.get("ParentProcessName", ""))}}
+        doc["event"].update({"action": "created-process", "category": ["process"], "type": ["start"]})
+        doc["user"] = {"name": d.get("SubjectUserName"), "domain": d.get("SubjectDomainName")}
+        doc["winlog"]["event_data"] = {k: str(v) for k, v in d.items()}
+    elif channel == SECURITY:
+        # 4663: the System integration keeps the EventData under winlog.event_data only (no
+        # process.* and no user.* are set from it: test-4663 vector).
+        doc["winlog"]["event_data"] = {k: str(v) for k, v in d.items()}
+    elif channel == POWERSHELL:
+        doc["event"].update({"category": ["process"], "type": ["info"]})
+        doc["powershell"] = {"file": {"script_block_text": d.get("ScriptBlockText"), "script_block_id": d.get("ScriptBlockId")},
+                             "sequence": int(d.get("MessageNumber", 1)), "total": int(d.get("MessageTotal", 1))}
+        if d.get("Path"):
+            doc["file"] = {"path": d["Path"]}
+    elif channel == EXCHANGE:
+        doc["message"] = exchange_message(facts)
+        doc["winlog"]["event_data"] = {k: v for k, v in d.items() if k.startswith(UNNAMED_VALUE_PREFIX)}
+    else:
+        doc["winlog"]["event_data"] = d
+    return doc
+
+
+def _sysmon(doc: dict, event_id: int, d: dict) -> None:
+    doc["event"]["module"] = "sysmon"
+    proc = {"executable": d.get("Image"), "name": basename(d.get("Image", "")), "pid": d.get("ProcessId")}
+    if user := _split_user(d.get("User", "")):
+        doc["user"] = user
+    if event_id == 1:
+        doc["event"].update({"category": ["process"], "type": ["start"]})
+        proc.update({"command_line": d.get("CommandLine"), "working_directory": d.get("CurrentDirectory"),
+                     "parent": {"executable": d.get("ParentImage"), "name": basename(d.get("ParentImage", "")),
+                                "command_line": d.get("ParentCommandLine"), "pid": d.get("ParentProcessId")}})
+        if d.get("OriginalFileName"):
+            proc["pe"] = {"original_file_name": d["OriginalFileName"]}
+    elif event_id == 11:
+        target = str(d.get("TargetFilename", ""))
+        directory, _, name = target.rpartition("\\")
+        doc["event"].update({"category": ["file"], "type": ["creation"]})
+        doc["file"] = {"path": target, "name": name, "directory": directory, "extension": name.rpartition(".")[2]}
+    elif event_id == 3:
+        doc["event"].update({"category": ["network"], "type": ["connection", "start"]})
+        doc["source"] = {"ip": d.get("SourceIp"), "port": d.get("SourcePort")}
+        doc["destination"] = {"ip": d.get("DestinationIp"), "port": d.get("DestinationPort"), "domain": d.get("DestinationHostname")}
+        doc["network"] = {"transport": d.get("Protocol"), "direction": "egress"}
+    elif event_id == 13:
+        target = str(d.get("TargetObject", ""))
+        full = target.replace("HKU\\", "HKEY_USERS\\", 1).replace("HKLM\\", "HKEY_LOCAL_MACHINE\\", 1)
+        details = str(d.get("Details", ""))
+        doc["event"].update({"category": ["registry"], "type": ["change"]})
+        doc["registry"] = {"path": full, "value": full.rsplit("\\", 1)[-1],
+                           "data": {"strings": _dword_strings(details), "type": "SZ_DWORD" if details.startswith("DWORD") else "SZ"}}
+    doc["process"] = proc
+
+
+def _defend(doc: dict, channel: str, event_id: int, d: dict, host: str) -> dict:
+    """Elastic Defend's own record of the same process start or file write."""
+    doc["host"]["os"] = {"type": "windows"}
+    doc["host"]["hostname"] = host.split(".")[0]
+    if user := _split_user(d.get("User", "") or f"{d.get('SubjectDomainName', '')}\\{d.get('SubjectUserName', '')}"):
+        doc["user"] = user
+    if event_id in (1, 4688):
+        image = d.get("Image") or d.get("NewProcessName", "")
+        parent = d.get("ParentImage") or d.get("ParentProcessName", "")
+        proc = {"executable": image, "name": basename(image), "command_line": d.get("CommandLine"),
+                "pid": _hex_int(d.get("ProcessId") or d.get("NewProcessId")), "parent": {"executable": parent, "name": basename(parent)}}
+        if "ParentCommandLine" in d:
+            proc["parent"]["command_line"] = d["ParentCommandLine"]
+        if d.get("OriginalFileName"):
+            proc["pe"] = {"original_file_name": d["OriginalFileName"]}
+        doc["process"] = proc
+        doc["data_stream"]["dataset"] = "endpoint.events.process"
+        doc["event"] = {"action": "start", "type": ["start"], "category": ["process"], "kind": "event",
+                        "module": "endpoint", "dataset": "endpoint.events.process"}
+    else:
+        target = str(d.get("TargetFilename", ""))
+        name = basename(target)
+        doc["file"] = {"path": target, "name": name, "extension": name.rpartition(".")[2]}
+        doc["process"] = {"executable": d.get("Image"), "name": basename(d.get("Image", "")), "pid": d.get("ProcessId")}
+        doc["data_stream"]["dataset"] = "endpoint.events.file"
+        doc["event"] = {"action": "creation", "type": ["creation"], "category": ["file"], "kind": "event", "module": "endpoint"}
+    return doc
