@@ -16,7 +16,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 
 from conftest import spark_test
 from t1114.spark.backend import convert
-from t1114.spark.tables import INDEX, Filters, read_files
+from t1114.spark.tables import INDEX, Filters, read_files_locally
 
 pytestmark = spark_test
 
@@ -41,7 +41,7 @@ def events_file(tmp_path):
 
 def ours(spark, detection: str, path: str) -> list[int]:
     (rule,) = convert(_rule(detection), ProcessingPipeline())
-    table = read_files(spark, [path], sorted(rule.fields), ("@timestamp",), Filters())
+    table = read_files_locally(spark, [path], sorted(rule.fields), ("@timestamp",), Filters())
     return sorted(
         r[INDEX]
         for r in table.filter(f"coalesce(({rule.condition}), false)").select(INDEX).collect()
@@ -53,7 +53,7 @@ def scan_verdict(detection: str, path: str) -> list[int]:
     from pathlib import Path
 
     from t1114 import engine
-    from t1114.events import read_events
+    from t1114.inputs import read_events
 
     rules = engine.compile_sql(_rule(detection), ProcessingPipeline())
     return sorted(

@@ -1,7 +1,9 @@
 """t1114 hunt (t1114.spark.hunt) against scan: the same hit records, line for line.
 
-Batched so the whole proof takes one Spark pass per target: every fixture case's events are
-one file of one directory, read as one event table, each rule's condition evaluated once."""
+Batched so the whole proof takes one Spark pass per target: every fixture case's events are in
+one directory, read as one event table, each rule's condition evaluated once. Cases share files
+in groups of eight, and all of them one more file, so correlations also meet other cases' events
+(as in tests/test_scan_differential.py), and scan, which correlates file by file, stays quick."""
 
 from __future__ import annotations
 
@@ -14,12 +16,14 @@ from conftest import spark_test
 from t1114.cli import main
 from t1114.corpus import Corpus, fixture_cases, write_jsonl
 from t1114.scan import Scanner
-from t1114.spark.hunt import CompiledPack, event_table, hunt, write_events
+from t1114.spark.hunt import CompiledPack, event_table, hunt
 from t1114.spark.tables import Filters
 from t1114.targets import all_targets
 
 pytestmark = spark_test
-CORPUS_EVENTS = 20_000
+CORPUS_EVENTS = 3_000
+# The CLI's session is the tests' (one JVM per process): keep the tests' one shuffle partition.
+CLI_CONF = ["--conf", "spark.sql.shuffle.partitions=1"]
 
 
 def _hunt(spark, pack, target, sources, filters: Filters | None = None):
@@ -36,13 +40,17 @@ def _scan(pack, target, paths):
 
 @pytest.fixture(scope="module")
 def case_files(pack, tmp_path_factory):
-    """Per fixture shape: a directory holding every case's events, one file per case."""
+    """Per fixture shape: a directory holding every case's events."""
     out = {}
     for shape in sorted({t.shape for t in all_targets().values()}):
         directory = tmp_path_factory.mktemp(f"cases-{shape}")
         cases = fixture_cases(pack, shape)
-        for n, events in enumerate(cases.positive + cases.negative):
-            write_jsonl(directory / f"case{n:04d}.jsonl", events)
+        every = cases.positive + cases.negative
+        for i in range(0, len(every), 8):
+            write_jsonl(
+                directory / f"cases{i:04d}.jsonl", [e for ev in every[i : i + 8] for e in ev]
+            )
+        write_jsonl(directory / "all.jsonl", [e for events in every for e in events])
         out[shape] = directory
     return out
 
@@ -66,50 +74,48 @@ def corpus(pack, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def corpus_hunt(spark, pack, corpus):
-    return _hunt(spark, pack, all_targets()["native"], [corpus])
+def corpus_scan(pack, corpus):
+    hits = _scan(pack, all_targets()["native"], [corpus])
+    assert any(hit["group"] for hit in hits), "planted attacks fire correlations"
+    assert any(not hit["group"] for hit in hits)
+    return hits
 
 
-def test_generated_corpus_json_lines_and_parquet_copy_give_scans_hits(
-    spark, pack, corpus, corpus_hunt, tmp_path
+def _by_event(record: dict) -> tuple:
+    return record["file"], record["event_index"], record["rule_id"], record["event_indices"]
+
+
+def test_cli_hunts_json_lines_and_its_parquet_copy_giving_scans_hits(
+    spark, corpus, corpus_scan, tmp_path, capsys
 ):
-    target = all_targets()["native"]
-    expected = _scan(pack, target, [corpus])
-    assert any(hit["group"] for hit in expected), "planted attacks fire correlations"
-    assert corpus_hunt == expected
-    compiled = CompiledPack(pack, target)
-    whole, _ = event_table(spark, compiled, [str(corpus)], Filters(), every_field=True)
-    copy = tmp_path / "copy.parquet"
-    write_events(whole, copy)
-    assert _hunt(spark, pack, target, [copy]) == expected
+    """End to end: `t1114 hunt` over the generated JSON Lines writes scan's records and a
+    Parquet copy of the events; hunting the copy writes the same hits, as Parquet."""
+    copy = tmp_path / "events.parquet"
+    argv = ["hunt", "--target", "native", *CLI_CONF]
+    assert main([*argv, "--events-out", str(copy), str(corpus)]) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(line) for line in out.splitlines()] == corpus_scan
+    assert f"{len(corpus_scan)} hits in {CORPUS_EVENTS} events" in err
+    hits = tmp_path / "hits.parquet"
+    assert main([*argv, "--format", "parquet", "--out", str(hits), str(copy)]) == 0
+    as_parquet = [
+        dict(r, group={k: None if v is None else str(v) for k, v in r["group"].items()})
+        for r in corpus_scan
+    ]
+    written = [row.asDict() for row in spark.read.parquet(str(hits)).collect()]
+    assert sorted(written, key=_by_event) == sorted(as_parquet, key=_by_event)
 
 
-def test_time_range_keeps_scans_hits_inside_it(spark, pack, corpus, corpus_hunt):
+def test_time_range_keeps_scans_hits_inside_it(spark, pack, corpus, corpus_scan):
     target = all_targets()["native"]
-    hits = corpus_hunt
     since = "2026-01-01T00:05:00Z"
     inside = _hunt(spark, pack, target, [corpus], Filters(since=since))
-    assert inside and len(inside) < len(hits)
-    single = [h for h in hits if not h["group"]]
+    assert inside and len(inside) < len(corpus_scan)
+    single = [h for h in corpus_scan if not h["group"]]
     single_inside = [h for h in inside if not h["group"]]
     # Events before the range are not read: every remaining single-event hit is one of the
     # full run's, and none of the early ones is left.
     assert set(map(json.dumps, single_inside)) < set(map(json.dumps, single))
-
-
-def test_cli_writes_scans_records_and_parquet(spark, pack, case_files, tmp_path, capsys):
-    directory = case_files["native"]
-    assert main(["hunt", "--target", "native", str(directory)]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [json.loads(line) for line in lines] == _scan(pack, all_targets()["native"], [directory])
-    out = tmp_path / "hits.parquet"
-    assert (
-        main(
-            ["hunt", "--target", "native", "--format", "parquet", "--out", str(out), str(directory)]
-        )
-        == 0
-    )
-    assert spark.read.parquet(str(out)).count() == len(lines)
 
 
 @pytest.mark.parametrize(

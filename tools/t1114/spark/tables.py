@@ -131,8 +131,6 @@ def read_files(
     filters: Filters,
 ):
     """The event table of event files; ``fields`` None keeps every field (for a copy)."""
-    from pyspark.sql import functions as F
-
     timestamp_fields = tuple(timestamp_fields)
     wanted = None if fields is None else tuple(sorted(fields))
 
@@ -143,7 +141,28 @@ def read_files(
     # keep every core busy while big files are still read whole by one task.
     slices = max(1, min(len(paths), spark.sparkContext.defaultParallelism * 4))
     rdd = spark.sparkContext.parallelize(list(paths), slices).flatMap(rows)
-    raw = spark.createDataFrame(rdd, _schema())
+    return _event_table(spark.createDataFrame(rdd, _schema()), wanted)
+
+
+def read_files_locally(
+    spark,
+    paths: Sequence[str],
+    fields: Sequence[str] | None,
+    timestamp_fields: Sequence[str],
+    filters: Filters,
+):
+    """``read_files``' table with the rows made in the driver: for a handful of events, where
+    starting Python workers would cost more than reading them."""
+    timestamp_fields = tuple(timestamp_fields)
+    wanted = None if fields is None else tuple(sorted(fields))
+    rows = [row for p in paths for row in file_rows(p, wanted, timestamp_fields, filters)]
+    return _event_table(spark.createDataFrame(rows, _schema()), wanted)
+
+
+def _event_table(raw, wanted: tuple[str, ...] | None):
+    """The event table of raw rows: one column per field (every field when ``wanted`` is None)."""
+    from pyspark.sql import functions as F
+
     names: list[str] = list(wanted) if wanted is not None else []
     if wanted is None:
         names = sorted(
