@@ -78,35 +78,56 @@ def test_not_over_a_missing_field_keeps_the_event(spark, events_file):
     assert ours(spark, detection, path) == scan_verdict(detection, path) == [0]
 
 
-def test_flat_names_with_dots_are_columns(spark, events_file):
-    detection = "sel: {'Parameters.ForwardTo': x@evil.example}\ncondition: sel"
-    path = events_file([{"Parameters.ForwardTo": "X@evil.example"}, {"Parameters.ForwardTo": "y"}])
-    with pytest.raises(Exception, match="(?i)parameters"):  # read as a struct path: no such column
-        stock(spark, detection, path)
-    assert ours(spark, detection, path) == scan_verdict(detection, path) == [0]
+# Each defect: a detection, events, what the stock query raises on them, and the events both
+# ours and scan match.
+DEFECTS = {
+    "flat names with dots are columns, not struct paths": (
+        "sel: {'Parameters.ForwardTo': x@evil.example}\ncondition: sel",
+        [{"Parameters.ForwardTo": "X@evil.example"}, {"Parameters.ForwardTo": "y"}],
+        (Exception, "(?i)parameters"),  # read as a struct path: no such column
+        [0],
+    ),
+    "cased matches case-sensitively": (
+        "sel: {'A|cased': Xy*}\ncondition: sel",
+        [{"A": "Xyz"}, {"A": "xyz"}],
+        (NotImplementedError, "Case-sensitive"),
+        [0],
+    ),
+    "cidr in Spark functions": (
+        "sel: {'ip|cidr': 10.0.0.0/9}\ncondition: sel",
+        [{"ip": "10.127.0.1"}, {"ip": "10.128.0.1"}, {"ip": "not an address"}, {"ip": "9.0.0.1"}],
+        (Exception, "(?i)ip_cidr_contains|UNRESOLVED_ROUTINE"),
+        [0],
+    ),
+    "Python regex syntax runs in Java": (
+        "sel: {'A|re': '(?P<q>[a-z])-(?P=q)'}\ncondition: sel",
+        [{"A": "x-x"}, {"A": "x-y"}],
+        (Exception, "(?i)pattern|regex|P<"),
+        [0],
+    ),
+    # As in scan: numbers compare as numbers, other text as text ("n/a" sorts after "500").
+    "typed comparison cannot fail the query under ANSI mode": (
+        "sel: {'N|gte': 500}\ncondition: sel",
+        [{"N": "n/a"}, {"N": 600}, {"N": "499"}, {"M": 1}],
+        (Exception, "(?i)cast|n/a"),
+        [0, 1],
+    ),
+}
 
 
-def test_cased_matches_case_sensitively(spark, events_file):
-    detection = "sel: {'A|cased': Xy*}\ncondition: sel"
-    path = events_file([{"A": "Xyz"}, {"A": "xyz"}])
-    with pytest.raises(NotImplementedError, match="Case-sensitive"):
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_stock_fails_where_ours_matches_as_scan(spark, events_file, defect):
+    assert spark.conf.get("spark.sql.ansi.enabled") == "true"
+    detection, events, (error, message), expected = DEFECTS[defect]
+    path = events_file(events)
+    with pytest.raises(error, match=message):
         stock(spark, detection, path)
-    assert ours(spark, detection, path) == scan_verdict(detection, path) == [0]
+    assert ours(spark, detection, path) == scan_verdict(detection, path) == expected
 
 
 def test_case_folding_and_multivalue_any_match(spark, events_file):
     detection = "sel: {A: needle}\ncondition: sel"
     path = events_file([{"A": ["hay", "NEEDLE"]}, {"A": "hay"}])
-    assert ours(spark, detection, path) == scan_verdict(detection, path) == [0]
-
-
-def test_cidr_in_spark_functions(spark, events_file):
-    detection = "sel: {'ip|cidr': 10.0.0.0/9}\ncondition: sel"
-    path = events_file(
-        [{"ip": "10.127.0.1"}, {"ip": "10.128.0.1"}, {"ip": "not an address"}, {"ip": "9.0.0.1"}]
-    )
-    with pytest.raises(Exception, match="(?i)ip_cidr_contains|UNRESOLVED_ROUTINE"):
-        stock(spark, detection, path)
     assert ours(spark, detection, path) == scan_verdict(detection, path) == [0]
 
 
@@ -117,24 +138,6 @@ def test_cidr_reads_addresses_not_prefixes(spark, events_file):
     path = events_file([{"ip": "10.1.2.300"}, {"ip": "10.1.2.3"}])
     assert ours(spark, detection, path) == [1]
     assert scan_verdict(detection, path) == [0, 1]
-
-
-def test_python_regex_syntax_runs_in_java(spark, events_file):
-    detection = "sel: {'A|re': '(?P<q>[a-z])-(?P=q)'}\ncondition: sel"
-    path = events_file([{"A": "x-x"}, {"A": "x-y"}])
-    with pytest.raises(Exception, match="(?i)pattern|regex|P<"):
-        stock(spark, detection, path)
-    assert ours(spark, detection, path) == scan_verdict(detection, path) == [0]
-
-
-def test_typed_comparison_cannot_fail_the_query_under_ansi(spark, events_file):
-    assert spark.conf.get("spark.sql.ansi.enabled") == "true"
-    detection = "sel: {'N|gte': 500}\ncondition: sel"
-    path = events_file([{"N": "n/a"}, {"N": 600}, {"N": "499"}, {"M": 1}])
-    with pytest.raises(Exception, match="(?i)cast|n/a"):
-        stock(spark, detection, path)
-    # As in scan: numbers compare as numbers, other text as text ("n/a" sorts after "500").
-    assert ours(spark, detection, path) == scan_verdict(detection, path) == [0, 1]
 
 
 def test_numbers_compare_as_numbers_like_scan(spark, events_file):
