@@ -27,6 +27,7 @@ from pathlib import Path
 
 from t1114.corpus import Corpus, write_jsonl
 from t1114.loader import Pack
+from t1114.targets import DEFAULT_EVENT_TARGET, get_target
 
 RESULTS = "bench-spark.json"
 PARTS = 8
@@ -133,15 +134,13 @@ def measure_size(
 
 
 def _shape(target: str) -> str:
-    from t1114.targets import get_target
-
     return get_target(target).shape
 
 
 def run_spark_bench(
     pack: Pack,
     out: Path,
-    target: str = "native",
+    target: str = DEFAULT_EVENT_TARGET,
     scales: list[int] | None = None,
     seed: int = 1114,
     log: Callable[[str], None] = print,
