@@ -20,6 +20,8 @@ from sigma.processing.transformations import (
     FieldPrefixMappingTransformation,
 )
 
+from sigma.pipelines.t1114.transformations import SubstringFieldTransformation
+
 
 @dataclass(frozen=True)
 class LogSource:
@@ -61,6 +63,9 @@ class SourceMapping:
     fields: dict = field(default_factory=dict)
     # Sigma field prefix -> platform prefix, for open-ended field families (O365 Parameters.*).
     prefixes: dict = field(default_factory=dict)
+    # Free-text field -> the Sigma fields some collectors only render into it (the MSExchange
+    # Management log's rendered message): matched there as substrings.
+    rendered_into: dict = field(default_factory=dict)
 
     def item_id(self, what: str) -> str:
         return f"t1114_{self.logsource.key}_{what}"
@@ -85,6 +90,20 @@ def bind(sources: dict[str, LogSource], mappings: dict[str, M], complete: bool =
         for key, source in sources.items()
         if key in mappings
     }
+
+
+def rendered_into_items(source: SourceMapping, keep_field: bool) -> list[ProcessingItem]:
+    """``rendered_into`` as substring matches on the free-text field; ``keep_field``: also on
+    the field itself (an OR of both), where some collectors name it and others only render it.
+    They go before the field mappings, which then map the kept field."""
+    return [
+        ProcessingItem(
+            identifier=source.item_id("rendered_into_" + target.lower()),
+            transformation=SubstringFieldTransformation(tuple(fields), target, keep_field=keep_field),
+            rule_conditions=[source.logsource.condition()],
+        )
+        for target, fields in sorted(source.rendered_into.items())
+    ]
 
 
 def field_mapping_items(source: SourceMapping) -> list[ProcessingItem]:

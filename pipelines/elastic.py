@@ -8,7 +8,13 @@ from sigma.processing.conditions import IncludeFieldCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import ConvertTypeTransformation, RuleFailureTransformation, SetStateTransformation
 
-from sigma.pipelines.t1114.base import SourceMapping, bind, field_mapping_items, source_condition_item
+from sigma.pipelines.t1114.base import (
+    SourceMapping,
+    bind,
+    field_mapping_items,
+    rendered_into_items,
+    source_condition_item,
+)
 from sigma.pipelines.t1114.sources import (
     MSEXCHANGE_MANAGEMENT_CHANNEL,
     POWERSHELL_CHANNEL,
@@ -74,6 +80,7 @@ _O365_FIELDS = {
             "ExternalAccess",
             "LogonType",
             "MailboxOwnerUPN",
+            "Name",
             "ObjectId",
             "OperationCount",
             "OrganizationName",
@@ -136,20 +143,32 @@ def _defend_source(os_type: str, dataset: str, conditions: dict, fields: dict) -
     )
 
 
-def _linux_source(defend_dataset: str, defend_conditions: dict, sysmon_code: str, fields: dict) -> ElasticSource:
+def _linux_source(
+    defend_dataset: str, defend_conditions: dict, sysmon_code: str, fields: dict, audit: dict | None = None
+) -> ElasticSource:
     """Linux events from Elastic Defend or from Sysmon for Linux (the sysmon_linux
-    integration: the Windows Sysmon pipeline over syslog). Both name the process alike; the
-    host is host.hostname in both (sysmon_linux sets no host.name of the event's machine: the
-    test-sysmon vector), so correlations group by the same key whichever delivered the event.
-    sysmon_linux sets no user.* (a Linux User has no DOMAIN\\ part to split)."""
+    integration: the Windows Sysmon pipeline over syslog), and, given ``audit`` (its Sigma
+    fields where auditd_manager names them otherwise), from auditd_manager's documents of the
+    same syscalls. All name the process alike; the host is host.hostname in all (sysmon_linux
+    sets no host.name of the event's machine: the test-sysmon vector), so correlations group by
+    the same key whichever delivered the event. sysmon_linux sets no user.* (a Linux User has
+    no DOMAIN\\ part to split)."""
+    datasets: tuple[str, ...] = (defend_dataset, "sysmon_linux.log")
+    conditions = [
+        {"data_stream.dataset": defend_dataset, "host.os.type": "linux", **defend_conditions},
+        {"data_stream.dataset": "sysmon_linux.log", "event.code": sysmon_code},
+    ]
+    fields = {**fields, "Computer": "host.hostname"}
+    if audit is not None:
+        datasets += ("auditd_manager.auditd",)
+        conditions.append({"data_stream.dataset": "auditd_manager.auditd", "event.action": "executed"})
+        # A Sigma field any of whose platform fields may hold it (each stream sets one).
+        fields.update({name: [fields[name], *others] for name, others in audit.items()})
     return ElasticSource(
-        datasets=(defend_dataset, "sysmon_linux.log"),
-        integrations=("endpoint", "sysmon_linux"),
-        conditions=[
-            {"data_stream.dataset": defend_dataset, "host.os.type": "linux", **defend_conditions},
-            {"data_stream.dataset": "sysmon_linux.log", "event.code": sysmon_code},
-        ],
-        fields={**fields, "Computer": "host.hostname"},
+        datasets=datasets,
+        integrations=("endpoint", "sysmon_linux") + (("auditd_manager",) if audit is not None else ()),
+        conditions=conditions,
+        fields=fields,
     )
 
 
@@ -213,11 +232,13 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
             ],
             fields={
                 # The System integration keeps 4663's EventData under winlog.event_data and sets
-                # no process.* or user.* from it (test-4663 vector).
+                # no process.* or user.* from it (test-4663 vector); 5145 and 4624/4776 keep
+                # theirs there too (IpAddress and WorkstationName stay in winlog.event_data).
                 **{
                     name: f"winlog.event_data.{name}"
                     for name in ("ObjectName", "ObjectType", "ObjectServer", "AccessMask", "AccessList",
-                                 "ProcessName", "SubjectUserName", "SubjectDomainName")
+                                 "ProcessName", "SubjectUserName", "SubjectDomainName", "ShareName",
+                                 "RelativeTargetName", "WorkstationName", "IpAddress")
                 },
                 **_WINLOG,
             },
@@ -247,6 +268,9 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                 "Caller": "winlog.event_data.param3",
                 **_WINLOG,
             },
+            # A forwarder that flattens EventData leaves only the rendered text in message
+            # (match_only_text: such rules go to ES|QL, whose LIKE reads the value).
+            rendered_into={"message": ("CmdletName", "CmdletParameters", "Caller")},
         ),
         "m365_exchange": ElasticSource(
             datasets=("o365.audit",),
@@ -355,8 +379,9 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                 "SYSCALL": "auditd.data.syscall",
                 "pid": "process.pid",
                 "ppid": "process.parent.pid",
-                "auid": "user.audit.id",
-                "AUID": "user.audit.name",
+                # The integration's pipeline moves user.audit under auditd. (test-useradd vector).
+                "auid": "auditd.user.audit.id",
+                "AUID": "auditd.user.audit.name",
                 "uid": "user.id",
                 "UID": "user.name",
                 "euid": "user.effective.id",
@@ -376,8 +401,11 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                 "a3": "process.args",
             },
         ),
+        # auditd_manager has no command line: the process title (the argument vector as the
+        # kernel keeps it, 128 bytes at most) stands in for it.
         "linux_process_creation": _linux_source(
-            "endpoint.events.process", {"event.action": "exec"}, "1", _DEFEND_PROCESS_FIELDS
+            "endpoint.events.process", {"event.action": "exec"}, "1", _DEFEND_PROCESS_FIELDS,
+            audit={"CommandLine": ["process.title"]},
         ),
         "linux_file_event": _linux_source(
             "endpoint.events.file", {"event.action": ["creation", "rename"]}, "11", _ECS_FILE
@@ -422,6 +450,7 @@ def elastic_pipeline(tuning: dict | None = None) -> ProcessingPipeline:
                 )
             )
             continue
+        items += rendered_into_items(source, keep_field=True)
         items += field_mapping_items(source)
         items += source_condition_item(source)
         items.append(index_item(source))

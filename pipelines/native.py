@@ -10,11 +10,16 @@ its fields are mapped as on any other platform.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
-from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.pipeline import ProcessingPipeline
 
-from sigma.pipelines.t1114.base import SourceMapping, bind, field_mapping_items, source_condition_item
+from sigma.pipelines.t1114.base import (
+    SourceMapping,
+    bind,
+    field_mapping_items,
+    rendered_into_items,
+    source_condition_item,
+)
 from sigma.pipelines.t1114.sources import (
     LINUX_SYSMON_CHANNEL,
     MSEXCHANGE_MANAGEMENT_CHANNEL,
@@ -23,7 +28,6 @@ from sigma.pipelines.t1114.sources import (
     SOURCES,
     SYSMON_CHANNEL,
 )
-from sigma.pipelines.t1114.transformations import SubstringFieldTransformation
 from sigma.pipelines.t1114.tuning import tuning_item, tuning_vars
 
 # Endpoint Security messages as eslogger writes them (and Jamf Protect telemetry v2 forwards
@@ -41,24 +45,6 @@ def _event_log(event_id: int, channel: str = SYSMON_CHANNEL) -> SourceMapping:
     return SourceMapping(conditions={"Channel": channel, "EventID": event_id})
 
 
-@dataclass(frozen=True)
-class NativeSource(SourceMapping):
-    # Free-text field -> the Sigma fields some collectors only render into it: matched there
-    # as substrings, besides their own fields.
-    rendered_into: dict = field(default_factory=dict)
-
-
-def rendered_alternative_items(source: SourceMapping) -> list[ProcessingItem]:
-    return [
-        ProcessingItem(
-            identifier=source.item_id("rendered_into_" + target.lower()),
-            transformation=SubstringFieldTransformation(tuple(fields), target, keep_field=True),
-            rule_conditions=[source.logsource.condition()],
-        )
-        for target, fields in sorted(getattr(source, "rendered_into", {}).items())
-    ]
-
-
 NATIVE_SOURCES: dict[str, SourceMapping] = bind(
     SOURCES,
     {
@@ -73,7 +59,7 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
         "windows_registry_set": _event_log(13),
         "windows_security": SourceMapping(conditions={"Channel": SECURITY_CHANNEL}),
         "windows_ps_script": _event_log(4104, POWERSHELL_CHANNEL),
-        "windows_msexchange_management": NativeSource(
+        "windows_msexchange_management": SourceMapping(
             conditions={"Channel": MSEXCHANGE_MANAGEMENT_CHANNEL},
             # The log's EventData values are unnamed; the reader numbers them param1.. as
             # Winlogbeat does (t1114.events).
@@ -116,8 +102,8 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
                 # copy of the parent.
                 "ParentImage": ["process.executable.path", "ParentImage"],
                 "ProcessId": ["event.exec.target.audit_token.pid", "ProcessId"],
-                # One field: a correlation groups by one name per platform (a flat record's
-                # Computer is not it; docs/collectors.md).
+                # One field: a correlation groups by one name per platform; the reader gives a
+                # flat record's Computer this name as well (t1114.events).
                 "Computer": "host.hostname",
             },
         ),
@@ -138,8 +124,8 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
                 ],
                 "Image": ["process.executable.path", "Image"],
                 "ProcessId": ["process.audit_token.pid", "ProcessId"],
-                # One field: a correlation groups by one name per platform (a flat record's
-                # Computer is not it; docs/collectors.md).
+                # One field: a correlation groups by one name per platform; the reader gives a
+                # flat record's Computer this name as well (t1114.events).
                 "Computer": "host.hostname",
             },
         ),
@@ -151,7 +137,7 @@ def native_pipeline(tuning: dict | None = None) -> ProcessingPipeline:
     """``tuning``: the tuning lists to use instead of the defaults (see tuning.py)."""
     items = [tuning_item()]
     for source in NATIVE_SOURCES.values():
-        items += rendered_alternative_items(source)
+        items += rendered_into_items(source, keep_field=True)
         items += field_mapping_items(source)
         items += source_condition_item(source)
     return ProcessingPipeline(

@@ -58,6 +58,7 @@ _EXCHANGE_AUDIT_FIELDS = (
     "OperationProperties.ServerRule",
     "OrganizationName",
     "Parameters.AccessRights",
+    "Parameters.ActiveSyncAllowedDeviceIDs",
     "Parameters.AddToRecipients",
     "Parameters.AutoForwardEnabled",
     "Parameters.AutoForwardingMode",
@@ -69,6 +70,7 @@ _EXCHANGE_AUDIT_FIELDS = (
     "Parameters.ForwardTo",
     "Parameters.ForwardingAddress",
     "Parameters.ForwardingSmtpAddress",
+    "Parameters.GrantSendOnBehalfTo",
     "Parameters.Identity",
     "Parameters.Mailbox",
     "Parameters.MarkAsRead",
@@ -89,6 +91,7 @@ _EXCHANGE_AUDIT_FIELDS = (
 # Exchange's): the common schema plus the few parameters rules use.
 _UNIFIED_AUDIT_FIELDS = (
     "ClientIP",
+    "Name",
     "ObjectId",
     "Operation",
     "Parameters.TargetMailbox",
@@ -204,19 +207,23 @@ _NETWORK_CONNECTION_FIELDS = (
 # Sysmon event 13 (RegistryEvent, value set).
 _REGISTRY_SET_FIELDS = ("Computer", "Details", "Image", "ProcessId", "TargetObject", "User")
 
-# Security log EventData names of the events rules read (4663 object access here); rules
-# on this source name the EventID.
+# Security log EventData names of the events rules read (4663 object access, 5145 network
+# share access, 4624/4625 logons); rules on this source name the EventID.
 _SECURITY_FIELDS = (
     "AccessList",
     "AccessMask",
     "Computer",
     "EventID",
+    "IpAddress",
     "ObjectName",
     "ObjectServer",
     "ObjectType",
     "ProcessName",
+    "RelativeTargetName",
+    "ShareName",
     "SubjectDomainName",
     "SubjectUserName",
+    "WorkstationName",
 )
 
 # PowerShell Operational 4104 (script block logging).

@@ -18,7 +18,13 @@ from sigma.processing.transformations import (
     ValueListPlaceholderTransformation,
 )
 
-from sigma.pipelines.t1114.base import SourceMapping, bind, field_mapping_items, source_condition_item
+from sigma.pipelines.t1114.base import (
+    SourceMapping,
+    bind,
+    field_mapping_items,
+    rendered_into_items,
+    source_condition_item,
+)
 from sigma.pipelines.t1114.sources import (
     MSEXCHANGE_MANAGEMENT_CHANNEL,
     POWERSHELL_CHANNEL,
@@ -26,7 +32,7 @@ from sigma.pipelines.t1114.sources import (
     SOURCES,
     SYSMON_CHANNEL,
 )
-from sigma.pipelines.t1114.transformations import NameValueListTransformation, SubstringFieldTransformation
+from sigma.pipelines.t1114.transformations import NameValueListTransformation
 from sigma.pipelines.t1114.tuning import tuning_item, tuning_vars
 
 
@@ -42,9 +48,6 @@ class SplunkSource(SourceMapping):
     add_on: str = ""
     # Sigma field prefix -> (name field, value field) of a flattened Name/Value list.
     name_value_lists: dict = field(default_factory=dict)
-    # Free-text field -> the Sigma fields the add-on only renders into it (matched as
-    # substrings there, see SubstringFieldTransformation).
-    rendered_into: dict = field(default_factory=dict)
 
     def macro_definition(self) -> str:
         return "(" + " OR ".join(f'{self.selector_field}="{v}"' for v in self.selector_values) + ")"
@@ -127,9 +130,15 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = bind(
         "windows_msexchange_management": SplunkSource(
             macro="t1114_msexchange_management",
             selector_field="source",
-            selector_values=(f"WinEventLog:{MSEXCHANGE_MANAGEMENT_CHANNEL}",),
+            # Classic (WinEventLog) or XML (XmlWinEventLog) rendering: the add-on extracts no
+            # unnamed <Data> value (eventdata_xml_data needs a Name attribute), so both carry
+            # the cmdlet only in Message (classic text, or RenderingInfo's rendering_info_xml_data).
+            selector_values=(
+                f"WinEventLog:{MSEXCHANGE_MANAGEMENT_CHANNEL}",
+                f"XmlWinEventLog:{MSEXCHANGE_MANAGEMENT_CHANNEL}",
+            ),
             add_on="Splunk Add-on for Microsoft Windows",
-            fields={"Computer": "ComputerName", "EventID": "EventCode"},
+            fields={"Computer": ["ComputerName", "Computer"], "EventID": "EventCode"},
             rendered_into={"Message": ("CmdletName", "CmdletParameters", "Caller")},
         ),
         # The add-on turns each Parameters / OperationProperties entry into a field named after
@@ -231,15 +240,7 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = bind(
 
 
 def _source_items(source: SplunkSource) -> list[ProcessingItem]:
-    items = field_mapping_items(source)
-    for target, fields in sorted(source.rendered_into.items()):
-        items.append(
-            ProcessingItem(
-                identifier=source.item_id("rendered_into_" + target.lower()),
-                transformation=SubstringFieldTransformation(tuple(fields), target),
-                rule_conditions=[source.logsource.condition()],
-            )
-        )
+    items = rendered_into_items(source, keep_field=False) + field_mapping_items(source)
     for prefix, (name_field, value_field) in sorted(source.name_value_lists.items()):
         items.append(
             ProcessingItem(

@@ -39,7 +39,7 @@ def pack(project):
 @pytest.fixture
 def pack_copy(tmp_path) -> Path:
     """A copy of the pack's inputs in a temporary directory, safe to break."""
-    for name in ("sigma", "fixtures", "config"):
+    for name in ("sigma", "fixtures", "config", "procedures"):
         shutil.copytree(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path

@@ -98,3 +98,12 @@ def test_unnamed_event_data_values_are_numbered_like_winlogbeat():
     flat = flatten(doc)
     assert (flat["param1"], flat["param2"], flat["param3"]) == ("Set-Mailbox", '-Identity "a"', "caller")
     assert flat["EventID"] == 1 and "Data.#text" not in flat
+
+
+def test_flat_taxonomy_record_names_its_host_as_endpoint_security_does():
+    flat = flatten({"UtcTime": "2026-11-20T14:00:00.000Z", "Computer": "MBP-JDOE", "EventID": 1, "Image": "/usr/bin/ditto"})
+    assert flat["host.hostname"] == "MBP-JDOE" and flat["Computer"] == "MBP-JDOE"
+    # Not a taxonomy record: event log records, Splunk and Elastic renderings keep their own names.
+    for other in ({"Channel": "Linux-Sysmon/Operational", "Computer": "mx01", "Image": "/usr/bin/tar"},
+                  {"sourcetype": "sysmon:linux", "Computer": "mx01", "Image": "/usr/bin/tar"}):
+        assert "host.hostname" not in flatten(other)

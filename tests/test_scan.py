@@ -120,7 +120,13 @@ def _strip_file(hits):
 def test_scan_of_evtx_and_gzip_directory_equals_plain_json_lines(pack, tmp_path):
     native = all_targets()["native"]
     windows = _windows_events(pack, 60)
-    exchange = [json.loads(json.dumps(d)) for d in Corpus(pack, "native", seed=4, mix=Mix(attack=0.05)).events(400)]
+    # The correlation's own fixture case is planted first, as _windows_events plants the
+    # exports: which positive cases a seeded corpus draws changes whenever fixtures are added.
+    fixture = json.loads((pack.project.fixtures_dir / "m365" / "m365_forwarding_rule_and_mailbox_sync.json").read_text())
+    correlated = next(c for c in fixture["cases"] if c["name"] == "rule_then_sync_same_user")["events"]
+    exchange = correlated + [
+        json.loads(json.dumps(d)) for d in Corpus(pack, "native", seed=4, mix=Mix(attack=0.05)).events(400)
+    ]
     mixed, plain = tmp_path / "mixed", tmp_path / "plain"
     mixed.mkdir()
     plain.mkdir()

@@ -89,6 +89,20 @@ def test_exchange_management_rendered_message_carries_cmdlet_and_parameters():
     assert elastic["winlog"]["event_data"]["param1"] == "New-MailboxExportRequest"
 
 
+def test_exchange_management_structured_and_flattened_on_every_target():
+    assert shapes.collectors(EXCHANGE, "splunk") == ("WinEventLog", "XmlWinEventLog")
+    assert shapes.collectors(EXCHANGE, "elastic") == ("windows.forwarded", "rendered_message")
+    (xml,) = shapes.render(EXCHANGE, "splunk", "XmlWinEventLog")
+    # The add-on names no unnamed <Data> value: the cmdlet is in the EventData block and Message only.
+    assert xml["source"] == "XmlWinEventLog:MSExchange Management" and xml["EventCode"] == 1
+    assert "param1" not in xml and "New-MailboxExportRequest" not in {str(v) for v in xml.values()}
+    assert xml["EventData_Xml"].startswith("<Data>New-MailboxExportRequest</Data><Data>-Mailbox 'bob'")
+    assert "Cmdlet New-MailboxExportRequest" in xml["Message"]
+    (flat,) = shapes.render(EXCHANGE, "elastic", "rendered_message")
+    assert "event_data" not in flat["winlog"] and flat["data_stream"]["dataset"] == "windows.forwarded"
+    assert flat["message"].startswith("Cmdlet suceeded. Cmdlet New-MailboxExportRequest")
+
+
 def test_o365_on_splunk_and_elastic():
     (splunk,) = shapes.render(O365, "splunk")
     assert splunk["ForwardTo"] == "x@evil.example" and "From" not in splunk  # no empty field on Splunk
@@ -109,7 +123,19 @@ def test_reports_activity_and_its_cloud_logging_entry_read_alike():
                  "events.parameters.email_forwarding_destination_address"):
         assert via_cloud[name] == direct[name], name
     assert shapes.collectors(entry, "native") == ("cloud_logging",)
-    assert shapes.collectors(entry, "elastic") == ()  # gcp.audit is not rendered (docs/collectors.md)
+    assert shapes.collectors(entry, "elastic") == ("gcp.audit",)
+
+
+def test_cloud_logging_entry_on_elastic_keeps_the_envelope_only():
+    """gcp.audit drops protoPayload.metadata: the method names the event, nothing holds its parameters."""
+    assert shapes.collectors(REPORTS, "elastic") == ("google_workspace.user_accounts", "gcp.audit")
+    (doc,) = shapes.render(REPORTS, "elastic", "gcp.audit")
+    flat = flatten(doc)
+    assert flat["event.action"] == "google.login.LoginService.emailForwardingOutOfDomain"
+    assert flat["service.name"] == "login.googleapis.com" and flat["client.user.email"] == "bob@contoso.com"
+    assert flat["source.ip"] == "203.0.113.60" and flat["data_stream.dataset"] == "gcp.audit"
+    assert not [k for k, v in flat.items() if v == "me@gmail.example" or "email_forwarding" in str(v)]
+    assert shapes.blind("elastic", "gcp.audit") and shapes.blind("elastic", "google_workspace.user_accounts") is None
 
 
 def test_audit_event_is_one_splunk_event_per_record_and_one_elastic_document():
@@ -119,6 +145,29 @@ def test_audit_event_is_one_splunk_event_per_record_and_one_elastic_document():
     (doc,) = shapes.render(AUDIT, "elastic")
     assert doc["tags"] == ["t1114_mail_store"] and doc["process"]["executable"] == "/usr/bin/cat"
     assert doc["auditd"]["paths"][0]["name"] == "/var/mail/alice" and doc["auditd"]["message_type"] == "syscall"
+
+
+LINUX_EXEC = {"Event": {
+    "System": {"Provider": {"#attributes": {"Name": "Linux-Sysmon"}}, "EventID": 1, "Channel": "Linux-Sysmon/Operational",
+               "Computer": "mx01", "TimeCreated": {"#attributes": {"SystemTime": "2026-11-20T09:00:00.000Z"}}},
+    "EventData": {"ProcessId": 4100, "Image": "/usr/bin/a-very-long-tool-name", "User": "alice",
+                  "CommandLine": "tar czf /tmp/m.tgz " + " ".join(f"/var/mail/user{n:03d}" for n in range(12)),
+                  "CurrentDirectory": "/home/alice", "ParentImage": "/bin/bash", "ParentProcessId": 4000}}}
+
+
+def test_linux_exec_as_auditd_manager_records_it():
+    assert shapes.collectors(LINUX_EXEC, "elastic") == ("endpoint", "sysmon_linux.log", "auditd_manager.auditd")
+    (doc,) = shapes.render(LINUX_EXEC, "elastic", "auditd_manager.auditd")
+    flat = flatten(doc)
+    assert doc["event"]["action"] == "executed" and doc["event"]["category"] == ["process"]
+    assert flat["process.args"][:3] == ["tar", "czf", "/tmp/m.tgz"] and flat["process.args_count"] == 15
+    # The kernel keeps 128 bytes of the title and 15 characters of the command name, and no parent image.
+    assert flat["process.title"] == LINUX_EXEC["Event"]["EventData"]["CommandLine"][:128]
+    assert flat["process.name"] == "a-very-long-too"
+    assert "process.parent.executable" not in flat and flat["process.parent.pid"] == 4000
+    assert flat["user.name"] == "alice" and flat["host.hostname"] == "mx01"
+    file_event = {"Event": {**LINUX_EXEC["Event"], "System": {**LINUX_EXEC["Event"]["System"], "EventID": 11}}}
+    assert "auditd_manager.auditd" not in shapes.collectors(file_event, "elastic")
 
 
 def test_endpoint_security_exec_as_flat_taxonomy():

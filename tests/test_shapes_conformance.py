@@ -205,10 +205,24 @@ def test_google_workspace_cloud_logging_reads_back_as_the_reports_activity():
     assert fields["events.name"] == "email_forwarding_out_of_domain"
     assert fields["events.parameters.email_forwarding_destination_address"] == "test-user@google.com"
     assert fields["actor.email"] == "test-user@example.com"
+    # The activity's entry names its method as Google does.
+    (derived,) = shapes.render(google.from_cloud_logging(entry), "native", "cloud_logging")
+    assert derived["protoPayload"]["methodName"] == entry["protoPayload"]["methodName"]
     # Rendered back from the activity it carries, it is the same entry on the fields read.
     (again,) = shapes.render(google.from_cloud_logging(entry), "native", "cloud_logging")
     assert {k: flatten(again)[k] for k in fields if k.startswith(("events.", "actor.", "id.applicationName"))} == {
         k: v for k, v in fields.items() if k.startswith(("events.", "actor.", "id.applicationName"))}
+
+
+def test_gcp_audit_keeps_no_workspace_metadata():
+    """Elastic's gcp.audit pipeline vectors, where present: a document holds no protoPayload.metadata."""
+    pairs = _pairs("gcp/audit/test-audit.log")
+    for source, expected in pairs:
+        entry = json.loads(source["message"]) if isinstance(source.get("message"), str) else source
+        (rendered,) = shapes.render(entry, "elastic", "gcp.audit") if google.is_cloud_logging(entry) else (None,)
+        assert "metadata" not in json.dumps(expected.get("gcp", {}).get("audit", {}))
+        if rendered is not None:
+            assert_fields(rendered, expected, ["event.action", "service.name", "client.user.email", "source.ip"])
 
 
 # --- Linux ------------------------------------------------------------------------------------
@@ -234,8 +248,9 @@ def test_auditd_manager_event_from_its_records():
     sample = json.loads(_vector("auditd_manager/auditd/sample_event.json").read_text())
     (rendered,) = shapes.render({"auditd_records": sample["auditd"]["messages"]}, "elastic", "auditd_manager.auditd")
     assert_fields(rendered, sample, ["auditd.message_type", "process.executable", "process.name", "process.pid",
-                                     "process.parent.pid", "user.id", "user.group.id", "auditd.data.a0",
-                                     "auditd.data.a1", "auditd.data.exit", "auditd.data.tty", "event.outcome"])
+                                     "process.parent.pid", "process.title", "user.id", "user.group.id",
+                                     "auditd.data.a0", "auditd.data.a1", "auditd.data.exit", "auditd.data.tty",
+                                     "event.outcome"])
 
 
 def test_auditd_manager_user_space_records():
@@ -245,7 +260,28 @@ def test_auditd_manager_user_space_records():
         records = source["event"]["original"]
         (rendered,) = shapes.render({"auditd_records": records if isinstance(records, list) else [records]},
                                     "elastic", "auditd_manager.auditd")
-        assert_fields(rendered, expected, ["auditd.message_type", "auditd.session", "process.executable", "process.pid"])
+        # The login uid is auditd.user.audit: the integration's pipeline moves user.audit there.
+        assert_fields(rendered, expected, ["auditd.message_type", "auditd.session", "process.executable", "process.pid",
+                                           "auditd.user.audit.id", "user.audit"])
+    assert any(_get(e, "auditd.user.audit.id") is not _MISSING for _, e in pairs)
+
+
+def test_auditd_manager_exec_event():
+    """An execve event as auditd_manager indexes it: the fields the Linux process-creation
+    rules read there (the argument vector, the title standing in for the command line)."""
+    pairs = [(s, e) for f in sorted(_vector("auditd_manager/auditd/sample_event.json").parent.glob("test-*.json"))
+             if not f.name.endswith("-expected.json") and f.with_name(f.name + "-expected.json").is_file()
+             for s, e in _pairs(f"auditd_manager/auditd/{f.name}") if _get(e, "event.action") == "executed"]
+    if not pairs:
+        pytest.skip(f"no auditd_manager vector with an execve event under {VECTORS / 'auditd_manager'} "
+                    "(none among the vectors collected: SOURCES.md)")
+    for source, expected in pairs:
+        records = source["event"]["original"]
+        (rendered,) = shapes.render({"auditd_records": records if isinstance(records, list) else records.splitlines()},
+                                    "elastic", "auditd_manager.auditd")
+        assert_fields(rendered, expected, ["event.action", "event.category", "event.type", "process.executable",
+                                           "process.args", "process.title", "process.working_directory",
+                                           "process.pid", "auditd.data.syscall"])
 
 
 # --- Elastic Defend ---------------------------------------------------------------------------

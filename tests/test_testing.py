@@ -69,6 +69,24 @@ def test_a_wrong_expectation_fails_with_the_reason(pack):
     assert "expected no match" in reasons
 
 
+def test_a_match_on_a_collector_documented_blind_fails(pack, monkeypatch):
+    """A collector declared to lack the rules' fields must never match; the declaration is checked."""
+    from t1114.targets import renderers
+
+    rule = pack.find("gws_email_forwarding_out_of_domain")
+    fixtures = [f for f in load_fixtures(pack) if f.rule_id == rule.id]
+    elastic = [all_targets()["elastic"]]
+    report = run_tests(pack, fixtures, elastic, {rule.id}, queries=False)
+    blind = [r for r in report.results if r.collector == "gcp.audit"]
+    assert blind and all(r.passed and not r.matched_events for r in blind)
+    assert any(r.difference for r in blind)  # the positive cases: documented, not unexplained
+    monkeypatch.setitem(renderers.BLIND, ("elastic", "google_workspace.user_accounts"), "pretend it lacks the fields")
+    report = run_tests(pack, fixtures, elastic, {rule.id}, queries=False)
+    failed = [r for r in report.results if not r.passed]
+    assert failed and all(r.collector == "google_workspace.user_accounts" and "documented to lack" in r.reason
+                          for r in failed)
+
+
 def test_report_formats(pack):
     report = run_tests(pack, load_fixtures(pack), [all_targets()["splunk"]], {pack.find("m365_inbox_rule_forwarding").id})
     text = format_text(report, verbose=True)
@@ -125,13 +143,20 @@ def test_report_lists_targets_and_collectors_per_rule(pack):
     assert json.loads(format_json(report))["coverage"] == coverage
 
 
-def test_corpus_verdicts_agree_and_a_lossy_renderer_is_caught(pack, monkeypatch):
+def test_corpus_verdicts_agree_on_every_collector_and_a_lossy_renderer_is_caught(pack, monkeypatch):
+    """The corpus check compares every collector's rendering (not only each target's usual
+    one) and reports zero disagreements; a renderer that loses a field is caught."""
     from t1114.targets import renderers as shapes
     from t1114.testing import corpus_agreement
 
     targets = [all_targets()[n] for n in ("native", "splunk", "elastic")]
-    agreement = corpus_agreement(pack, targets, 1500, seed=7)
-    assert agreement.ok and agreement.matched > 0
+    agreement = corpus_agreement(pack, targets, 600, seed=7)
+    assert agreement.ok and agreement.matched > 0, agreement.disagreements[:3]
+    for rendering in ("native/eventdata_flat", "native/sigma_taxonomy", "native/cloud_logging",
+                      "native/rendered_message", "splunk/XmlWinEventLog", "splunk/WinEventLog",
+                      "elastic/auditd_manager.auditd", "elastic/sysmon_linux.log", "elastic/endpoint",
+                      "elastic/rendered_message", "elastic/gcp.audit"):
+        assert rendering in agreement.renderings
     real = shapes.render
 
     def lossy(raw, target, collector=None):
@@ -142,5 +167,17 @@ def test_corpus_verdicts_agree_and_a_lossy_renderer_is_caught(pack, monkeypatch)
         return docs
 
     monkeypatch.setattr(shapes, "render", lossy)
-    broken = corpus_agreement(pack, targets, 1500, seed=7)
+    broken = corpus_agreement(pack, targets, 600, seed=7)
     assert not broken.ok and all(d.target == "splunk" for d in broken.disagreements)
+    monkeypatch.setattr(shapes, "render", real)
+    # A collector wrongly declared to lack the fields: its matches are disagreements.
+    monkeypatch.setitem(shapes.BLIND, ("elastic", "endpoint"), "pretend it lacks the fields")
+    pretended = corpus_agreement(pack, [all_targets()["native"], all_targets()["elastic"]], 600, seed=7)
+    assert pretended.disagreements and {d.collector for d in pretended.disagreements} == {"endpoint"}
+
+
+def test_fixture_cases_have_no_unexplained_cross_target_disagreement(pack):
+    report = run_tests(pack, load_fixtures(pack), all_targets().values(), queries=False)
+    unexplained = [(rule, case) for rule, _, case, rs in report.disagreements() if not all(r.passed for r in rs)]
+    assert unexplained == [] and report.results
+    assert report.disagreements()  # the documented ones are there, counted as documented

@@ -22,8 +22,14 @@ def edit(pack_copy, rule_rel, old, new):
 @pytest.mark.parametrize(
     "old, new, expected",
     [
-        ("level: medium", "", "missing required metadata 'level'"),
-        ("falsepositives:\n  - Users forwarding their own mail to a colleague or a shared mailbox\n", "", "'falsepositives'"),
+        ("level: low", "", "missing required metadata 'level'"),
+        (
+            "falsepositives:\n  - Users forwarding their own mail to a colleague or a shared mailbox, which is routine;"
+            " forwarding\n    outside the organisation alerts in m365_forwarding_external_recipient, so this rule"
+            " is a hunting\n    signal and the base of m365_forwarding_rule_and_mailbox_sync\n",
+            "",
+            "'falsepositives'",
+        ),
         ("  - attack.collection\n", "", "missing tag 'attack.collection'"),
         ("  - attack.t1114.003\n", "  - attack.t1078\n", "needs a T1114 technique"),
         ("analytic: AN1312", "analytic: AN9999", "'analytic' must be one of"),

@@ -122,6 +122,37 @@ def object_access(e, when, record):
         "ProcessId": "0x1f3c", "ProcessName": e["process"], "ResourceAttributes": "S:AI"})
 
 
+def _security(e, when, record, event_id, data):
+    """A Security-log event; ``data`` is its EventData."""
+    host = e.get("host", "FS01.contoso.local")
+    return _native("Microsoft-Windows-Security-Auditing", event_id, "Security", host, when, record, data)
+
+
+def share_access(e, when, record):
+    domain, name = _user(e.get("user", "CONTOSO\\bob"))
+    ip = e.get("ip", "10.1.2.40")
+    data = {"SubjectUserSid": "S-1-5-21-1004336348-1177238915-682003330-1104", "SubjectUserName": name,
+            "SubjectDomainName": domain, "SubjectLogonId": "0x8d2f11", "ObjectType": "File", "IpAddress": ip,
+            "IpPort": "50211", "ShareName": e["share"], "ShareLocalPath": e.get("local", "\\??\\C:\\"),
+            "RelativeTargetName": e["target"], "AccessMask": "0x120089", "AccessList": "%%1538 %%1541 %%4416 %%4419 %%4423"}
+    return _security(e, when, record, 5145, data)
+
+
+def logon(e, when, record):
+    event_id = 4625 if e.get("failed") else 4624
+    domain, name = _user(e.get("user", "CONTOSO\\bob"))
+    ip, workstation = e.get("ip", "203.0.113.77"), e["workstation"]
+    data = {"SubjectUserSid": "S-1-0-0", "SubjectUserName": "-", "SubjectDomainName": "-", "SubjectLogonId": "0x0",
+            "TargetUserName": name, "TargetDomainName": domain, "LogonType": e.get("logon_type", "3"),
+            "LogonProcessName": "NtLmSsp ", "AuthenticationPackageName": "NTLM", "WorkstationName": workstation,
+            "IpAddress": ip, "IpPort": "0", "ProcessName": "-"}
+    if event_id == 4624:
+        data.update({"TargetLogonId": "0x9a1c44", "LmPackageName": "NTLM V2", "KeyLength": "128"})
+    else:
+        data.update({"Status": "0xc000006d", "SubStatus": "0xc000006a", "FailureReason": "%%2313"})
+    return _security(e, when, record, event_id, data)
+
+
 def script_block(e, when, record):
     native = _native("Microsoft-Windows-PowerShell", 4104, PS_CHANNEL, e.get("host", "WS01.contoso.local"), when, record, {
         "MessageNumber": 1, "MessageTotal": 1, "ScriptBlockText": e["text"],
@@ -143,11 +174,13 @@ def exchange_cmdlet(e, when, record):
 
 
 RENDERERS = {"process": process, "file": file, "network": network, "registry": registry,
-             "object_access": object_access, "script_block": script_block, "exchange_cmdlet": exchange_cmdlet}
+             "object_access": object_access, "script_block": script_block, "exchange_cmdlet": exchange_cmdlet,
+             "share_access": share_access, "logon": logon}
 WHAT = {"process": "Sysmon 1 / Security 4688 process creation", "file": "Sysmon 11 file creation",
         "network": "Sysmon 3 network connection", "registry": "Sysmon 13 registry value set",
         "object_access": "Security 4663 object access", "script_block": "PowerShell 4104 script block",
-        "exchange_cmdlet": "MSExchange Management cmdlet event"}
+        "exchange_cmdlet": "MSExchange Management cmdlet event",
+        "share_access": "Security 5145 network share access", "logon": "Security 4624/4625 logon"}
 
 
 def render_case(case: dict, record_base: int) -> dict:
@@ -176,18 +209,20 @@ def render_case(case: dict, record_base: int) -> dict:
 
 
 def render_all() -> dict[Path, str]:
-    from windows_fixture_cases import FIXTURES
+    from windows_fixture_cases import FIXTURES, VARIANTS
 
-    files = {}
+    # Variants added to a rule later are numbered after every other case, so adding one
+    # leaves the record numbers (and files) of the other rules as they were.
+    rendered: dict[str, list] = {rule: [] for rule in FIXTURES}
     record = 100000
-    for rule, cases in FIXTURES.items():
-        rendered = []
+    for rule, cases in [*FIXTURES.items(), *VARIANTS.items()]:
         for case in cases:
-            rendered.append(render_case(case, record))
+            rendered[rule].append(render_case(case, record))
             record += 100
-        payload = {"rule": rule, "cases": rendered}
-        files[ROOT / "fixtures" / "windows" / f"{rule}.json"] = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
-    return files
+    return {
+        ROOT / "fixtures" / "windows" / f"{rule}.json": json.dumps({"rule": rule, "cases": cases}, indent=2, ensure_ascii=False) + "\n"
+        for rule, cases in rendered.items()
+    }
 
 
 def main() -> int:

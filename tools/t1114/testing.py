@@ -19,6 +19,7 @@ from t1114.events import Event, flatten
 from t1114.fixtures import FixtureFile
 from t1114.loader import Pack
 from t1114.targets import Target, applicable_rules
+from t1114.targets import renderers as shape_renderers
 from t1114.tuning import load_tuning
 from t1114.verify.differential import QueryReport, check_queries
 
@@ -125,7 +126,14 @@ def _verdict(rule, target, case, pack, expected, matched, collector) -> CaseResu
     platform difference for the rendering, the verdict must be the other one."""
     difference = case.difference(target.shape, collector, rule.id) or ""
     agrees = bool(matched) == (expected == "match")
-    if difference:
+    blind = shape_renderers.blind(target.shape, collector)
+    if blind:
+        # The collector lacks the rule's fields: no match, whatever the case expects.
+        passed = not matched
+        difference = blind if expected == "match" else ""
+        reason = (f"events {list(matched)} matched on a collector documented to lack the rules' fields ({blind})"
+                  if matched else f"documented platform difference: {blind}" if difference else "no match, as expected")
+    elif difference:
         passed = not agrees
         reason = (f"documented platform difference: {difference}" if passed
                   else f"the documented platform difference ({difference}) did not occur: the verdict agrees")
@@ -255,6 +263,7 @@ class CorpusDisagreement:
     target: str
     only_native: tuple[int, ...]  # raw events the rule matched natively only
     only_target: tuple[int, ...]  # raw events it matched on the target only
+    collector: str = ""  # the rendering compared (a collector of the target)
 
 
 @dataclass
@@ -262,69 +271,100 @@ class CorpusAgreement:
     events: int
     matched: int  # (rule, raw event) verdicts compared that matched
     disagreements: list[CorpusDisagreement]
+    # "target/collector" renderings compared with the raw events' verdicts
+    renderings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.disagreements
 
 
-def corpus_agreement(
-    pack: Pack, targets: Iterable[Target], count: int, seed: int = 1114, tuning: dict | None = None
-) -> CorpusAgreement:
-    """The generated corpus's raw events, rendered to each target's shape, must get the same
-    verdict from every rule on every target that runs the rule; raw events a target has no
-    collector for are compared only where they are rendered."""
-    from t1114.corpus import Corpus, Mix, render_default
-    from t1114.targets.renderers import RAW
+def _corpus_verdicts(
+    pack: Pack, target: Target, raw: list[dict], tuning: dict
+) -> dict[str, tuple[set[int], set[int], dict[str, set[int]]]]:
+    """Per collector of the target, the corpus as an index holding that collector's documents
+    (the raw events it does not record come from their usual collector, so a correlation
+    keeps all its events): the raw events rendered, those the collector itself rendered, and
+    per rule the raw events that matched."""
+    from t1114.targets import renderers
 
-    if tuning is None:
-        tuning = load_tuning(pack.project.fixture_tuning_file)
-    corpus = Corpus(pack, RAW, seed=seed, mix=Mix(attack=0.02))
-    raw = list(itertools.islice(corpus.raw_events(), count))
-    verdicts: dict[str, dict[str, set[int]]] = {}
-    rendered_on: dict[str, set[int]] = {}
-    for target in targets:
-        docs, owner = [], []
-        for i, event in enumerate(raw):
-            for doc in render_default(event, target.shape):
+    applicable = applicable_rules(target, pack)
+    compiled = engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline(tuning))
+    options = [tuple(c for c in renderers.collectors(e, target.shape) if c not in renderers.PENDING) for e in raw]
+    out: dict[str, tuple[set[int], set[int], dict[str, set[int]]]] = {}
+    # "" first: every event from its usual collector (natively: the raw events as they are).
+    for name in dict.fromkeys(["", *(c for names in options for c in names)]):
+        if name and all(names[0] == name for names in options if name in names):
+            # The events' usual collector: the same index as "".
+            out[name] = (out[""][0], {i for i, names in enumerate(options) if name in names}, out[""][2])
+            continue
+        docs, owner, own = [], [], set()
+        for i, (event, names) in enumerate(zip(raw, options, strict=True)):
+            if not names:
+                continue
+            if name in names:
+                own.add(i)
+            for doc in renderers.render(event, target.shape, name if name in names else names[0]):
                 docs.append(doc)
                 owner.append(i)
-        rendered_on[target.name] = set(owner)
-        events = [Event(n, flatten(doc)) for n, doc in enumerate(docs)]
-        applicable = applicable_rules(target, pack)
-        compiled = engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline(tuning))
-        hits = engine.run(compiled, events, target.timestamp_fields)
+        hits = engine.run(compiled, [Event(n, flatten(d)) for n, d in enumerate(docs)], target.timestamp_fields)
         per_rule: dict[str, set[int]] = {r.id: set() for r in applicable}
         for hit in hits:
             per_rule.setdefault(hit.rule_id, set()).update(owner[i] for i in hit.event_indices)
-        verdicts[target.name] = per_rule
-    native = next((t.name for t in targets if t.shape == RAW), None)
-    disagreements, matched = [], 0
+        out[name] = (set(owner), own, per_rule)
+    return out
+
+
+def corpus_agreement(
+    pack: Pack, targets: Iterable[Target], count: int, seed: int = 1114, tuning: dict | None = None
+) -> CorpusAgreement:
+    """The generated corpus's raw events, rendered by every collector of every target, must get
+    the same verdict from every rule there as from the same rule on the raw events natively;
+    raw events a collector does not record are compared only where it renders them. A
+    collector documented to lack the rules' fields (``renderers.BLIND``) must match nothing."""
+    from t1114.corpus import Corpus, Mix
+    from t1114.targets import renderers
+
+    if tuning is None:
+        tuning = load_tuning(pack.project.fixture_tuning_file)
+    targets = list(targets)
+    corpus = Corpus(pack, renderers.RAW, seed=seed, mix=Mix(attack=0.02))
+    raw = list(itertools.islice(corpus.raw_events(), count))
+    verdicts = {t.name: _corpus_verdicts(pack, t, raw, tuning) for t in targets}
+    native = next((t for t in targets if t.shape == renderers.RAW), None)
+    disagreements, matched, compared = [], 0, []
     if native is not None:
-        for name, per_rule in verdicts.items():
-            if name == native:
-                continue
-            common = rendered_on[name] & rendered_on[native]
-            for rule_id, rule_hits in per_rule.items():
-                rule = pack.find(rule_id)
-                if rule is None or rule_id not in verdicts[native]:
+        rendered_natively, _, reference = verdicts[native.name][""]
+        for target in targets:
+            for name, (rendered, own, per_rule) in sorted(verdicts[target.name].items()):
+                if not name:
                     continue
-                mine, theirs = rule_hits & common, verdicts[native][rule_id] & common
-                matched += len(mine)
-                if mine != theirs:
-                    disagreements.append(CorpusDisagreement(
-                        rule.name, name, tuple(sorted(theirs - mine)), tuple(sorted(mine - theirs))))
-    return CorpusAgreement(len(raw), matched, sorted(disagreements, key=lambda d: (d.rule_name, d.target)))
+                compared.append(f"{target.name}/{name}")
+                blind = own if renderers.blind(target.shape, name) else set()
+                common = rendered & rendered_natively
+                for rule_id, rule_hits in per_rule.items():
+                    rule = pack.find(rule_id)
+                    if rule is None or rule_id not in reference:
+                        continue
+                    mine = rule_hits & common
+                    theirs = (reference[rule_id] & common) - blind
+                    matched += len(mine)
+                    if mine != theirs:
+                        disagreements.append(CorpusDisagreement(
+                            rule.name, target.name, tuple(sorted(theirs - mine)),
+                            tuple(sorted(mine - theirs)), name))
+    return CorpusAgreement(len(raw), matched, sorted(disagreements, key=lambda d: (d.rule_name, d.target, d.collector)),
+                           compared)
 
 
 def format_corpus_text(agreement: CorpusAgreement) -> list[str]:
     lines = [
-        f"DISAGREE corpus {d.rule_name} [{d.target}]: raw events {list(d.only_native)[:10]} matched natively only, "
-        f"{list(d.only_target)[:10]} on {d.target} only"
+        f"DISAGREE corpus {d.rule_name} [{d.target} {d.collector}]: raw events {list(d.only_native)[:10]} matched "
+        f"natively only, {list(d.only_target)[:10]} on {d.target}/{d.collector} only"
         for d in agreement.disagreements
     ]
     lines.append(
-        f"corpus of {agreement.events} raw events: {agreement.matched} matched verdicts compared, "
-        f"{len(agreement.disagreements)} cross-target disagreements"
+        f"corpus of {agreement.events} raw events in {len(agreement.renderings)} collector renderings: "
+        f"{agreement.matched} matched verdicts compared, {len(agreement.disagreements)} cross-target disagreements"
     )
     return lines

@@ -118,5 +118,27 @@ def run_schema_checks(pack: Pack) -> list[Finding]:
     return findings
 
 
+def run_procedure_checks(pack: Pack) -> list[Finding]:
+    """The procedure catalogue's claims against the rules and fixtures (when the pack has one)."""
+    from t1114 import procedures
+
+    path = pack.project.root / procedures.CATALOGUE
+    if not path.is_file():
+        return []
+    try:
+        procedures.load_checked(pack)
+    except PackError as e:
+        return [Finding(pack.project.relative(e.path or path), "procedures", e.message)]
+    except PackErrors as e:
+        return [Finding(pack.project.relative(x.path or path), "procedures", x.message) for x in e.errors]
+    return []
+
+
 def validate(pack: Pack) -> list[Finding]:
-    return run_sigma_validators(pack) + run_conventions(pack) + run_fixture_checks(pack) + run_schema_checks(pack)
+    return (
+        run_sigma_validators(pack)
+        + run_conventions(pack)
+        + run_fixture_checks(pack)
+        + run_schema_checks(pack)
+        + run_procedure_checks(pack)
+    )

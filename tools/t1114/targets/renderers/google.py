@@ -7,8 +7,13 @@ integration (one document per activity event: ``event.action`` the event name,
 ``event.provider`` the application, ``google_workspace.actor.type``,
 ``google_workspace.event.type``, the actor's address as ``source.user.email`` and the
 parameters as ``google_workspace.<application>.*``: test-login vector and the user_accounts
-sample event). Native: the Reports API activity (``reports_api``) or its Cloud Logging entry
-(``cloud_logging``); ``from_cloud_logging`` reads the latter back as the former.
+sample event) and, for the Cloud Logging entry of an activity, the gcp integration's audit
+data stream (``gcp.audit``), whose pipeline keeps the Cloud Audit envelope (``methodName`` as
+``event.action``, ``serviceName`` as ``service.name``, the principal as ``client.user.email``,
+``callerIp`` as ``source.ip``) and drops ``protoPayload.metadata``: the Workspace event's name,
+type and parameters are not indexed there. Native: the Reports API activity (``reports_api``)
+or its Cloud Logging entry (``cloud_logging``); ``from_cloud_logging`` reads the latter back as
+the former.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import datetime as dt
 from typing import Any
 
 _ACTIVITY_TYPE = "type.googleapis.com/ccc_hosted_reporting.ActivityProto"
+GCP_AUDIT = "gcp.audit"
 _SERVICE = {"admin": "admin.googleapis.com", "user_accounts": "login.googleapis.com", "login": "login.googleapis.com"}
 # Reports API event types of the user_accounts application; Cloud Logging files them, with
 # login events, under login.googleapis.com.
@@ -54,16 +60,19 @@ def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
         return {"native": ("bigquery_export",), "splunk": ("gws:gmail",), "elastic": ("google_workspace.gmail",)}
     app = _application(raw if kind == "reports" else from_cloud_logging(raw))
     if kind == "cloud_logging":
-        # On Splunk and Elastic a Cloud Logging entry arrives through the Google Cloud add-on
-        # and integration (gcp.audit), whose shapes this pack does not render (docs/collectors.md).
-        return {"native": ("cloud_logging",)}
-    return {"native": ("reports_api", "cloud_logging"), "splunk": (f"gws:reports:{app}",), "elastic": (f"google_workspace.{app}",)}
+        # On Splunk a Cloud Logging entry arrives through the Google Cloud add-on, whose shape
+        # this pack does not render (docs/collectors.md).
+        return {"native": ("cloud_logging",), "elastic": (GCP_AUDIT,)}
+    return {"native": ("reports_api", "cloud_logging"), "splunk": (f"gws:reports:{app}",),
+            "elastic": (f"google_workspace.{app}", GCP_AUDIT)}
 
 
 def render(raw: dict, target: str, collector: str) -> dict:
     kind = _kind(raw)
     if kind == "gmail":
         return _gmail_splunk(raw) if target == "splunk" else _gmail_elastic(raw)
+    if collector == GCP_AUDIT:
+        return gcp_audit(raw if kind == "cloud_logging" else to_cloud_logging(raw))
     activity = raw
     if target == "native":
         return to_cloud_logging(activity)
@@ -112,18 +121,53 @@ def to_cloud_logging(activity: dict) -> dict:
         events.append({"eventName": event.get("name"), "eventType": event.get("type"), "status": {"success": True},
                        "parameter": parameters})
     actor = activity.get("actor") or {}
+    service = _SERVICE.get(app, f"{app}.googleapis.com")
+    prefix = service.split(".", 1)[0]
+    first = str((_events(activity) or [{}])[0].get("name") or "")
     return {"protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog",
                              "authenticationInfo": {"principalEmail": actor.get("email")},
                              "requestMetadata": {"callerIp": activity.get("ipAddress")},
-                             "serviceName": _SERVICE.get(app, f"{app}.googleapis.com"),
-                             "methodName": f"google.{app}.{app.title()}Service",
+                             "serviceName": service,
+                             # google.login.LoginService.emailForwardingOutOfDomain (sample entry)
+                             "methodName": f"google.{prefix}.{prefix.title()}Service.{_camel(first)}",
                              "resourceName": f"organizations/{(activity.get('id') or {}).get('customerId', '0')}",
                              "metadata": {"@type": _ACTIVITY_TYPE, "event": events,
                                           "activityId": {"uniqQualifier": (activity.get("id") or {}).get("uniqueQualifier"),
                                                          "timeUsec": str(int(moment.timestamp() * 1_000_000)) if moment else None}}},
-            "resource": {"type": "audited_resource", "labels": {"service": _SERVICE.get(app, f"{app}.googleapis.com")}},
+            "resource": {"type": "audited_resource", "labels": {"service": service}},
             "timestamp": when, "severity": "NOTICE",
             "logName": "organizations/0/logs/cloudaudit.googleapis.com%2Fdata_access"}
+
+
+def _camel(name: str) -> str:
+    """email_forwarding_out_of_domain -> emailForwardingOutOfDomain; CHANGE_GMAIL_SETTING ->
+    changeGmailSetting."""
+    head, *rest = name.lower().split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def gcp_audit(entry: dict) -> dict:
+    """A Cloud Logging entry as the gcp integration's audit pipeline indexes it: the envelope
+    only (its cleanup removes the parsed entry, protoPayload.metadata with it)."""
+    payload = entry.get("protoPayload") or {}
+    log_name = str(entry.get("logName", ""))
+    doc: dict[str, Any] = {
+        "@timestamp": entry.get("timestamp"),
+        "data_stream": {"dataset": GCP_AUDIT, "namespace": "default", "type": "logs"},
+        "cloud": {"provider": "gcp"},
+        "event": {"action": payload.get("methodName"), "kind": "event", "outcome": "unknown",
+                  "provider": log_name.rpartition("%2F")[2] or None, "id": entry.get("insertId")},
+        "log": {"logger": log_name, "level": entry.get("severity")},
+        "service": {"name": payload.get("serviceName")},
+        "gcp": {"audit": {"type": payload.get("@type"), "resource_name": payload.get("resourceName")}},
+    }
+    email = (payload.get("authenticationInfo") or {}).get("principalEmail")
+    if email:
+        doc["client"] = {"user": {"email": email}}
+    ip = (payload.get("requestMetadata") or {}).get("callerIp")
+    if ip:
+        doc["source"] = {"ip": ip}
+    return doc
 
 
 def from_cloud_logging(entry: dict) -> dict:

@@ -9,7 +9,12 @@ the sysmon_linux integration (``sysmon_linux.log``: the Windows Sysmon pipeline 
 image, and no ``user.*``: a Linux ``User`` has no ``DOMAIN\\`` part the pipeline splits:
 test-sysmon vector), Elastic Defend (``endpoint``) and auditd_manager (one document per audit
 event: the rule key in ``tags``, EXECVE arguments as ``process.args``, SYSCALL arguments as
-``auditd.data.a0..``, PATH items as ``auditd.paths``).
+``auditd.data.a0..``, PATH items as ``auditd.paths``, the login uid moved to
+``auditd.user.audit`` by the integration's pipeline).
+
+A Sysmon for Linux process creation is also rendered as auditd_manager records the same exec
+(an ``execve`` audit rule): what the kernel's audit records hold of it. The kernel keeps no
+parent image or command line, cuts the process title to 128 bytes and the command name to 15.
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ from t1114 import auditd
 from t1114.events import AUDITD_RECORDS, _unwrap_windows_event
 
 CHANNEL = "Linux-Sysmon/Operational"
+AUDITD_MANAGER = "auditd_manager.auditd"
+# The kernel's limits on what an audit event keeps of a process (MAX_PROCTITLE_AUDIT_LEN,
+# TASK_COMM_LEN less its NUL).
+PROCTITLE_BYTES = 128
+COMM_CHARS = 15
 
 
 def _kind(raw: dict) -> str | None:
@@ -38,8 +48,15 @@ def recognise(raw: dict) -> bool:
 def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
     if _kind(raw) == "auditd":
         return {"native": ("audit_log",), "splunk": ("linux:audit",), "elastic": ("auditd_manager.auditd",)}
-    return {"native": ("evtx", "eventdata_flat"), "splunk": ("sysmon:linux",),
-            "elastic": ("endpoint", "sysmon_linux.log")}
+    elastic: tuple[str, ...] = ("endpoint", "sysmon_linux.log")
+    if _event_id(raw) == 1:
+        elastic += (AUDITD_MANAGER,)
+    return {"native": ("evtx", "eventdata_flat"), "splunk": ("sysmon:linux",), "elastic": elastic}
+
+
+def _event_id(raw: dict) -> int:
+    value = raw["Event"]["System"].get("EventID")
+    return int(value["#text"] if isinstance(value, dict) else value or 0)
 
 
 def render(raw: dict, target: str, collector: str) -> dict | list[dict]:
@@ -50,6 +67,8 @@ def render(raw: dict, target: str, collector: str) -> dict | list[dict]:
         return facts
     if target == "splunk":
         return _sysmon_splunk(facts)
+    if collector == AUDITD_MANAGER:
+        return _auditd_exec(facts)
     return _sysmon_elastic(facts) if collector == "sysmon_linux.log" else _defend(facts)
 
 
@@ -151,6 +170,40 @@ def _defend(facts: dict) -> dict:
     return doc
 
 
+# How Auditbeat's normalisation names an execve syscall.
+_EXEC_EVENT = {"action": "executed", "category": ["process"], "type": ["start"]}
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def _auditd_exec(facts: dict) -> dict:
+    """The exec as auditd_manager indexes its SYSCALL/EXECVE/CWD/PROCTITLE records."""
+    d = _data(facts)
+    host = facts.get("Computer")
+    image = str(d.get("Image", ""))
+    args = _split(str(d.get("CommandLine", "")))
+    doc: dict[str, Any] = {
+        "@timestamp": _time(facts), "agent": {"type": "auditbeat"},
+        "data_stream": {"dataset": AUDITD_MANAGER, "namespace": "default", "type": "logs"},
+        # host.name is the agent's (sample event); host.hostname comes from the agent's host
+        # metadata, not from the audit records.
+        "host": {"name": host, "hostname": host},
+        "auditd": {"message_type": "syscall", "result": "success",
+                   "data": {"syscall": "execve", "argc": len(args)},
+                   "summary": {"how": image, "object": {"type": "file", "primary": image}}},
+        "process": {"executable": image, "name": _name(image)[:COMM_CHARS], "args": args,
+                    "args_count": len(args), "title": _truncate(" ".join(args), PROCTITLE_BYTES),
+                    "working_directory": d.get("CurrentDirectory"), "pid": _int(d.get("ProcessId")),
+                    "parent": {"pid": _int(d.get("ParentProcessId"))}},
+        "user": {"name": d.get("User")},
+    }
+    doc["event"] = {"module": "auditd", "dataset": AUDITD_MANAGER, "outcome": "success", "kind": "event",
+                    **_EXEC_EVENT}
+    return doc
+
+
 # --- Linux audit ------------------------------------------------------------------------------
 
 
@@ -209,13 +262,15 @@ def _audit_elastic(records: list[str]) -> dict:
     if "ARCH" in syscall:
         data["arch"] = syscall["ARCH"]
     if "argc" in execve:
-        data["argc"] = execve["argc"]
+        data["argc"] = _int(execve["argc"])
     doc: dict[str, Any] = {"@timestamp": _epoch_iso(float(event["timestamp"])), "agent": {"type": "auditbeat"},
                            "data_stream": {"dataset": "auditd_manager.auditd", "namespace": "default", "type": "logs"},
                            "event": {"module": "auditd", "dataset": "auditd_manager.auditd",
                                      "outcome": "success" if syscall.get("success") == "yes" else "failure"},
                            "auditd": {"message_type": types[0].lower(), "sequence": int(event["msg"].split(":")[1].rstrip(")")),
                                       "data": data}}
+    if data.get("syscall") in ("execve", "execveat"):
+        doc["event"].update(_EXEC_EVENT)
     if "node" in event:
         doc["host"] = {"name": event["node"], "hostname": event["node"]}
     if "key" in syscall:
@@ -244,8 +299,7 @@ def _audit_elastic(records: list[str]) -> dict:
     if process:
         doc["process"] = process
     user: dict[str, Any] = {}
-    for low, high, path in (("uid", "UID", ()), ("auid", "AUID", ("audit",)), ("euid", "EUID", ("effective",)),
-                            ("gid", "GID", ("group",))):
+    for low, high, path in (("uid", "UID", ()), ("euid", "EUID", ("effective",)), ("gid", "GID", ("group",))):
         node = user
         for part in path:
             node = node.setdefault(part, {})
@@ -255,4 +309,8 @@ def _audit_elastic(records: list[str]) -> dict:
             node["name"] = syscall[high]
     if user:
         doc["user"] = user
+    # The integration's pipeline moves user.audit to auditd.user.audit (test-useradd vector).
+    audit_user = {k: syscall[key] for key, k in (("auid", "id"), ("AUID", "name")) if key in syscall}
+    if audit_user:
+        doc["auditd"]["user"] = {"audit": audit_user}
     return doc

@@ -55,7 +55,8 @@ def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
     channel, event_id = _key(facts)
     native = ("evtx", "eventdata_flat") if "Event" in raw else ("eventdata_flat",)
     if channel == EXCHANGE:
-        return {"native": native + ("rendered_message",), "splunk": ("WinEventLog",), "elastic": ("windows.forwarded",)}
+        return {"native": native + ("rendered_message",), "splunk": ("WinEventLog", "XmlWinEventLog"),
+                "elastic": ("windows.forwarded", "rendered_message")}
     default = {SYSMON: ("windows.sysmon_operational", "windows.forwarded"), SECURITY: ("system.security", "windows.forwarded"),
                POWERSHELL: ("windows.powershell_operational", "windows.forwarded")}.get(channel, ("windows.forwarded",))
     return {"native": native, "splunk": ("XmlWinEventLog",), "elastic": _ELASTIC.get((channel, event_id), default)}
@@ -66,7 +67,7 @@ def render(raw: dict, target: str, collector: str) -> dict:
     if target == "native":
         return _native(facts, collector)
     if target == "splunk":
-        return _splunk(facts)
+        return _splunk(facts, collector)
     return _elastic(facts, collector)
 
 
@@ -111,10 +112,18 @@ def _native(facts: dict, collector: str) -> dict:
 # --- Splunk -----------------------------------------------------------------------------------
 
 
-def _splunk(facts: dict) -> dict:
+def _splunk(facts: dict, collector: str) -> dict:
     channel, event_id = _key(facts)
     host = str(facts.get("Computer", ""))
     base = {"_time": _time(facts), "host": host.split(".")[0]}
+    if channel == EXCHANGE and collector == "XmlWinEventLog":
+        # eventdata_xml_data extracts only <Data Name=...>: the log's unnamed values stay in
+        # the EventData_Xml block; Message is RenderingInfo's (rendering_info_xml_data).
+        values = [facts.get(f"{UNNAMED_VALUE_PREFIX}{n}") for n in range(1, 7)]
+        return {**base, "source": f"XmlWinEventLog:{channel}", "sourcetype": "XmlWinEventLog", "EventCode": event_id,
+                "EventID": event_id, "Computer": host, "Channel": channel,
+                "Name": facts.get("Provider_Name", "MSExchange CmdletLogs"), "Message": _xml_text(exchange_message(facts)),
+                "EventData_Xml": "".join(f"<Data>{_xml_text(v)}</Data>" for v in values if v is not None)}
     if channel == EXCHANGE:
         return {**base, "source": f"WinEventLog:{channel}", "sourcetype": "WinEventLog", "LogName": channel,
                 "SourceName": facts.get("Provider_Name", "MSExchange CmdletLogs"), "EventCode": event_id,
@@ -125,6 +134,10 @@ def _splunk(facts: dict) -> dict:
            "Computer": host, **data}
     doc.update(_splunk_cim(channel, event_id, data, host))
     return doc
+
+
+def _xml_text(value: Any) -> str:
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _splunk_cim(channel: str, event_id: int, d: dict, host: str) -> dict:
@@ -178,14 +191,15 @@ def _elastic(facts: dict, collector: str) -> dict:
     channel, event_id = _key(facts)
     host = str(facts.get("Computer", ""))
     d = _event_data(facts)
+    dataset = {"endpoint": "", "rendered_message": "windows.forwarded"}.get(collector, collector)
     doc: dict[str, Any] = {"@timestamp": _time(facts), "host": {"name": host},
-                           "data_stream": {"dataset": collector if collector != "endpoint" else "", "namespace": "default", "type": "logs"}}
+                           "data_stream": {"dataset": dataset, "namespace": "default", "type": "logs"}}
     if collector == "endpoint":
         return _defend(doc, channel, event_id, d, host)
     provider = facts.get("Provider_Name", "")
     doc["event"] = {"code": str(event_id), "kind": "event", "provider": provider}
     doc["winlog"] = {"channel": channel, "event_id": str(event_id), "computer_name": host, "provider_name": provider}
-    if collector == "windows.forwarded":
+    if dataset == "windows.forwarded":
         doc["host"]["os"] = {"type": "windows", "family": "windows"}
     if channel == SYSMON:
         _sysmon(doc, event_id, d)
@@ -209,7 +223,8 @@ def _elastic(facts: dict, collector: str) -> dict:
             doc["file"] = {"path": d["Path"]}
     elif channel == EXCHANGE:
         doc["message"] = exchange_message(facts)
-        doc["winlog"]["event_data"] = {k: v for k, v in d.items() if k.startswith(UNNAMED_VALUE_PREFIX)}
+        if collector != "rendered_message":  # a forwarder flattening EventData keeps only message
+            doc["winlog"]["event_data"] = {k: v for k, v in d.items() if k.startswith(UNNAMED_VALUE_PREFIX)}
     else:
         doc["winlog"]["event_data"] = d
     return doc
