@@ -16,7 +16,7 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup
 # After it, LINT_MODE=strict checks the tree itself (format and lint).
 LINT_MODE ?= pending
 
-.PHONY: all build test lint docs validate bench clean distclean
+.PHONY: all build test lint docs validate bench bench-spark clean distclean
 
 all: build
 
@@ -64,6 +64,10 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/t1114 bench --out $(OUT)
+
+# t1114 hunt beside scan, JSON Lines and Parquet (docs/hunt.md); results in $(OUT)/bench-spark.json
+bench-spark: $(STAMP)
+	$(BIN)/t1114 bench --engine spark --scale 1M 10M --out $(OUT)
 
 clean:
 	rm -rf $(OUT) build *.egg-info tools/*.egg-info .pytest_cache .hypothesis

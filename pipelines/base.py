@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from sigma.processing.conditions import LogsourceCondition
+from sigma.processing.conditions import IsSigmaCorrelationRuleCondition, LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem
 from sigma.processing.transformations import (
     AddConditionTransformation,
@@ -66,6 +66,10 @@ class SourceMapping:
     # Free-text field -> the Sigma fields some collectors only render into it (the MSExchange
     # Management log's rendered message): matched there as substrings.
     rendered_into: dict = field(default_factory=dict)
+    # Sigma field -> the one platform field a correlation groups by, for a field that ``fields``
+    # maps to several (one per collector): a key per mapped name would leave every event
+    # with a missing key, so no group would ever form.
+    group_by_fields: dict = field(default_factory=dict)
 
     def item_id(self, what: str) -> str:
         return f"t1114_{self.logsource.key}_{what}"
@@ -108,6 +112,15 @@ def rendered_into_items(source: SourceMapping, keep_field: bool) -> list[Process
 
 def field_mapping_items(source: SourceMapping) -> list[ProcessingItem]:
     items = []
+    if source.group_by_fields:
+        items.append(
+            ProcessingItem(
+                identifier=source.item_id("group_by_fields"),
+                transformation=FieldMappingTransformation(dict(source.group_by_fields)),
+                rule_conditions=[source.logsource.condition(), IsSigmaCorrelationRuleCondition()],
+                rule_condition_linking=all,
+            )
+        )
     if source.fields:
         items.append(
             ProcessingItem(

@@ -139,6 +139,8 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = bind(
             ),
             add_on="Splunk Add-on for Microsoft Windows",
             fields={"Computer": ["ComputerName", "Computer"], "EventID": "EventCode"},
+            # Both renderings set the event's host from the computer name.
+            group_by_fields={"Computer": "host"},
             rendered_into={"Message": ("CmdletName", "CmdletParameters", "Caller")},
         ),
         # The add-on turns each Parameters / OperationProperties entry into a field named after

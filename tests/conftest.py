@@ -91,3 +91,56 @@ def compiled(pack):
     for q in compile_queries(pack, build_targets().values()):
         found.setdefault(q.rule_name, {})[q.target] = q
     return found
+
+
+# --- Spark (t1114 hunt): one SparkSession, hence one JVM, per test run ------------------------
+# Spark tests carry `spark_test` (marks.py-style list below): skipped with the reason when
+# pyspark cannot be imported, and grouped on one pytest-xdist worker.
+
+
+def _spark_unavailable() -> str | None:
+    from t1114.spark.session import available
+
+    return available()
+
+
+spark_test = [
+    pytest.mark.skipif(_spark_unavailable() is not None, reason=f"Spark tests need pyspark: {_spark_unavailable()}"),
+    pytest.mark.xdist_group("spark"),
+]
+
+
+# The tests' data is a few thousand events: one core (the other xdist worker has the other), one
+# shuffle partition, no adaptive re-planning, and expressions interpreted rather than compiled
+# (compiling the pack's wide plans costs seconds a query; they then run over few rows).
+SPARK_TEST_CONF = {
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "1",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from t1114.spark.session import get_session
+
+    return get_session("local[1]", conf=SPARK_TEST_CONF)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """--dist loadgroup under pytest 9: pytest-xdist 3.8 tags a grouped test by rewriting
+    ``item._nodeid``, which pytest 9 no longer reads (the id lives in ``item._id``), so every
+    group was spread over both workers (two JVMs for the Spark tests). Tag it where pytest reads it."""
+    if not hasattr(config, "workerinput") or not config.getvalue("loadgroup"):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                         for m in item.iter_markers("xdist_group")})
+        suffix = "@" + "_".join(groups)
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)

@@ -262,11 +262,20 @@ def test_temporal_correlation_over_a_text_field_rule_is_esql_with_a_flag_per_rul
     ]
 
 
-def test_ordered_correlation_over_a_text_field_rule_is_refused_clearly():
+def test_ordered_correlation_over_a_text_field_rule_is_esql_first_then_last():
+    """ES|QL has no sequences: two rules in order are "the first's earliest event is not after
+    the second's latest" in a window; three cannot be said that way and are refused clearly."""
     from t1114.errors import PackError
 
     script = _signal(1, "ScriptBlockText|contains", "Outlook.Application", "{product: windows, category: ps_script}")
     network = _signal(2, "DestinationPort", 587, "{product: windows, category: network_connection}")
     ordered = _k_of_n(["signal_1", "signal_2"], 2).replace("type: temporal", "type: temporal_ordered").replace("  condition: {gte: 2}\n", "")
-    with pytest.raises(PackError, match="ordered correlation in ES\\|QL"):
-        _compile_text("elastic", "---".join([script, network, ordered]), "0f9d7a10-2222-4c1a-9a51-000000000009")
+    q = _compile_text("elastic", "---".join([script, network, ordered]), "0f9d7a10-2222-4c1a-9a51-000000000009")
+    assert q.language == "esql" and len(q.queries) == 1
+    text = q.queries[0]
+    assert "signal_1_first=min(signal_1_at), signal_2_last=max(signal_2_at)" in text
+    assert text.rstrip().endswith("| where signal_1_first <= signal_2_last")
+    third = _signal(3, "DestinationPort", 465, "{product: windows, category: network_connection}")
+    longer = ordered.replace("[signal_1, signal_2]", "[signal_1, signal_2, signal_3]")
+    with pytest.raises(PackError, match="ordered correlation of more than two rules in ES\\|QL"):
+        _compile_text("elastic", "---".join([script, network, third, longer]), "0f9d7a10-2222-4c1a-9a51-000000000009")

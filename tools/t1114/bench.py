@@ -194,6 +194,11 @@ def run_bench(pack: Pack, out: Path, target: str = DEFAULT_EVENT_TARGET, scales:
     from t1114.loader import load_pack
     from t1114.project import Project
 
+    if target != DEFAULT_EVENT_TARGET:
+        from t1114.errors import PackError
+
+        raise PackError(None, f"the scan benchmark's corpora are {DEFAULT_EVENT_TARGET} events: --target {target} "
+                              "is for --engine spark")
     root = pack.project.root
     scales = sorted(set(scales or DEFAULT_SCALES))
     out.mkdir(parents=True, exist_ok=True)

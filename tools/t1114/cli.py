@@ -159,6 +159,15 @@ def cmd_scan(args) -> int:
     return EXIT_RECORDS_SKIPPED if scanner.stats.skipped else 0
 
 
+def cmd_hunt(args) -> int:
+    from t1114.spark.hunt import run_command
+    from t1114.spark.tables import Filters
+
+    filters = Filters(since=args.since, until=args.until, host=args.host, user=args.user)
+    return run_command(_pack(args), args.target, args.sources, filters, fmt=args.format, out=args.out,
+                       events_out=args.events_out, master=args.master, conf=args.conf, summary=args.summary)
+
+
 def cmd_audit(args) -> int:
     from t1114.audit.cli import pack_tuning, run
 
@@ -168,6 +177,14 @@ def cmd_audit(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    if args.engine == "spark":
+        from t1114.spark.bench import render, run_spark_bench
+
+        results = run_spark_bench(_pack(args), Path(args.out), target=args.target, scales=args.scale or [1_000_000],
+                                  seed=args.seed, log=lambda msg: print(msg, file=sys.stderr))
+        sys.stdout.write(render(results))
+        return 0
+
     from t1114.bench import format_results, record_run, run_bench
 
     pack = _pack(args)
@@ -253,13 +270,31 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--rules", type=int, default=1000, help="also compile with this many generated rules (default: 1000)")
     m.add_argument("--jobs", type=_count, help="scan's --jobs (default: scan's default)")
     m.add_argument("--profile", nargs="+", choices=["realistic", "worst_case"], help="corpora (default: both)")
-    m.add_argument("--target", default=DEFAULT_EVENT_TARGET, choices=[DEFAULT_EVENT_TARGET],
-                   help="event shape (the corpora are written in the default event target's shape)")
+    m.add_argument("--target", default=DEFAULT_EVENT_TARGET, choices=every,
+                   help="event shape (scan's corpora are written in the default event target's shape)")
     m.add_argument("--seed", type=int, default=1114)
     m.add_argument("--out", default="dist", help="where bench.json goes (default: dist)")
     m.add_argument("--record", action="store_true",
                    help="also record the run in docs/data/bench.json, which docs/performance.md is generated from")
+    m.add_argument("--engine", choices=["scan", "spark"], default="scan",
+                   help="spark: t1114 hunt beside scan, JSON Lines and Parquet (dist/bench-spark.json)")
     m.set_defaults(func=cmd_bench)
+
+    h = sub.add_parser("hunt", help="run the pack on Apache Spark over event files, Parquet or a table")
+    h.add_argument("--target", required=True, help="shape of the events: any target (native, splunk, splunk_cim, elastic)")
+    h.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl", help="hit output (default: jsonl)")
+    h.add_argument("--out", help="write hits here (required for parquet; default: stdout)")
+    h.add_argument("--since", help="only events at or after this time (ISO 8601, UTC unless given)")
+    h.add_argument("--until", help="only events at or before this time")
+    h.add_argument("--host", help="only events of this host (Computer, host.name, ...; case-insensitive)")
+    h.add_argument("--user", help="only events of this user (User, UserId, user.name, ...; case-insensitive)")
+    h.add_argument("--events-out", metavar="DIR", help="also write the event table as Parquet (hunt it again later)")
+    h.add_argument("--master", help="Spark master URL (default: local[*], loopback only)")
+    h.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="Spark configuration; repeatable")
+    h.add_argument("--summary", action="store_true", help="print hits per rule on stderr at the end")
+    h.add_argument("sources", nargs="+",
+                   help="event files or directories (as scan reads), or one Parquet file/directory, or table:NAME")
+    h.set_defaults(func=cmd_hunt)
     return p
 
 

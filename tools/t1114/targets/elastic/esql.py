@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from sigma.backends.elasticsearch import ESQLBackend
+from sigma.correlations import SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.types import SigmaRegularExpressionFlag, SigmaString, SpecialChars
 
@@ -99,10 +100,19 @@ class PackEsqlBackend(ESQLBackend):
 
     # --- correlations -----------------------------------------------------------------------
 
+    temporal_ordered_correlation_query = {"stats": "{search}\n{typing}\n{aggregate}\n{condition}"}
+    first_seen_suffix = "_first"
+    last_seen_suffix = "_last"
+
     def convert_correlation_temporal_ordered_rule(self, rule, output_format=None, method="stats"):
-        raise SigmaFeatureNotSupportedByBackendError(
-            "an ordered correlation in ES|QL (it has no sequences); the referenced rules need ES|QL"
-        )
+        # ES|QL has no sequences. For two rules "an event of the first, then one of the second,
+        # in one window" is exactly "the first rule's earliest event is not after the second's
+        # latest" in that window; a longer chain is not a min/max question.
+        if len(rule.referenced_rules) != 2:
+            raise SigmaFeatureNotSupportedByBackendError(
+                "an ordered correlation of more than two rules in ES|QL (it has no sequences)"
+            )
+        return self.convert_correlation_rule_from_template(rule, "temporal_ordered", method)
 
     def convert_correlation_search_field_normalization_expression(self, aliases, rule_reference):
         if len(aliases):
@@ -142,12 +152,23 @@ class PackEsqlBackend(ESQLBackend):
         name = str(reference.rule.name or reference.rule.id)
         return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "`" + name.replace("`", "``") + "`"
 
+    def _seen_at(self, reference, suffix: str) -> str:
+        """The column holding when an event of one referenced rule was seen."""
+        return self._rule_flag(reference).strip("`") + suffix
+
     def convert_correlation_typing(self, rule):
         flags = []
         for reference in rule.referenced_rules:
             condition = " or ".join(str(q) for q in reference.rule.get_conversion_result())
             flags.append(f"{self._rule_flag(reference)}=case({condition}, 1, 0)")
-        return "| eval " + ", ".join(flags)
+        typing = "| eval " + ", ".join(flags)
+        if rule.type == SigmaCorrelationType.TEMPORAL_ORDERED:
+            first, then = rule.referenced_rules
+            typing += (
+                f"\n| eval {self._seen_at(first, '_at')}=case({self._rule_flag(first)} == 1, @timestamp),"
+                f" {self._seen_at(then, '_at')}=case({self._rule_flag(then)} == 1, @timestamp)"
+            )
+        return typing
 
     def convert_correlation_aggregation_groupby_from_template(self, group_by, method):
         if not group_by:
@@ -156,7 +177,17 @@ class PackEsqlBackend(ESQLBackend):
         return f" by {self.window_field}, {keys}"
 
     def convert_correlation_aggregation_from_template(self, rule, correlation_type, method, search):
-        if correlation_type == "temporal":
+        if correlation_type == "temporal_ordered":
+            first, then = rule.referenced_rules
+            fields = self.convert_correlation_aggregation_fields_from_template(
+                rule.fields, rule.referenced_rules, rule.group_by, method
+            )
+            aggregate = (
+                f"| stats {self._seen_at(first, self.first_seen_suffix)}=min({self._seen_at(first, '_at')}),"
+                f" {self._seen_at(then, self.last_seen_suffix)}=max({self._seen_at(then, '_at')}){fields}"
+                + self.convert_correlation_aggregation_groupby_from_template(rule.group_by, method)
+            )
+        elif correlation_type == "temporal":
             seen = ", ".join(f"{flag}=max({flag})" for flag in map(self._rule_flag, rule.referenced_rules))
             fields = self.convert_correlation_aggregation_fields_from_template(
                 rule.fields, rule.referenced_rules, rule.group_by, method
@@ -169,6 +200,12 @@ class PackEsqlBackend(ESQLBackend):
         return "\n".join(filter(None, [self._group_keys(rule), self._window(rule), aggregate]))
 
     def convert_correlation_condition_from_template(self, cond, referenced_rules, correlation_type, method):
+        if correlation_type == "temporal_ordered":
+            first, then = referenced_rules
+            return (
+                f"| where {self._seen_at(first, self.first_seen_suffix)}"
+                f" <= {self._seen_at(then, self.last_seen_suffix)}"
+            )
         if correlation_type != "temporal":
             return super().convert_correlation_condition_from_template(cond, referenced_rules, correlation_type, method)
         # Sigma's temporal condition counts distinct rules; without one, all of them.
