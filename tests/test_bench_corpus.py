@@ -27,6 +27,13 @@ def test_realistic_volumes(pack):
 
 def test_worst_case_events_cannot_be_judged_by_the_prefilter(pack):
     _, events = _sample(pack, "worst_case", 2000)
-    background = [e for e in events if "UserDisplayName" in e or "UserDisplayName" in e.get("Event", {}).get("EventData", {})]
+    background = [
+        e
+        for e in events
+        if "UserDisplayName" in e or "UserDisplayName" in e.get("Event", {}).get("EventData", {})
+    ]
     assert len(background) > 0.99 * len(events)
-    assert all(not (e.get("UserDisplayName") or e["Event"]["EventData"]["UserDisplayName"]).isascii() for e in background)
+    assert all(
+        not (e.get("UserDisplayName") or e["Event"]["EventData"]["UserDisplayName"]).isascii()
+        for e in background
+    )

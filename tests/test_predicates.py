@@ -19,13 +19,43 @@ from t1114.predicates import Dispatch, Row, compile_trees
 from test_prefilter import RULE
 
 EVENTS = [
-    {"F": "Hello World"}, {"F": "hello world"}, {"F": "HELLO"}, {"F": "\u212aelvin"}, {"F": "kelvin"},
-    {"F": 4688}, {"F": "4688"}, {"F": "4688.0"}, {"F": " 4688 "}, {"F": 4688.5}, {"F": True}, {"F": None},
-    {"F": ["a", "Hello World", "b"]}, {"F": ["x", 4688]}, {"F": []}, {"F": "100%_done\\x"}, {"F": "a%b"},
-    {"F": "10.1.2.3"}, {"F": "10.2.0.1"}, {"F": "192.168.1.1"}, {"G": "Hello World"}, {"F": "Hello", "G": "hello"},
-    {"F": "Hello World", "G": "world"}, {"F": "abc", "G": "ABC"}, {"f": "hello world"}, {"F": "x", "f": "Hello World"},
-    {"F": {"n": "Hello World"}}, {"F": "  "}, {"F": ""}, {"F": 1}, {"F": 0}, {"F": "true"}, {"F": 5000}, {"F": "499"},
-    {"F": ["1", "600"]}, {"F": "ab\ncd"}, {"F": "ẞtraße"},
+    {"F": "Hello World"},
+    {"F": "hello world"},
+    {"F": "HELLO"},
+    {"F": "\u212aelvin"},
+    {"F": "kelvin"},
+    {"F": 4688},
+    {"F": "4688"},
+    {"F": "4688.0"},
+    {"F": " 4688 "},
+    {"F": 4688.5},
+    {"F": True},
+    {"F": None},
+    {"F": ["a", "Hello World", "b"]},
+    {"F": ["x", 4688]},
+    {"F": []},
+    {"F": "100%_done\\x"},
+    {"F": "a%b"},
+    {"F": "10.1.2.3"},
+    {"F": "10.2.0.1"},
+    {"F": "192.168.1.1"},
+    {"G": "Hello World"},
+    {"F": "Hello", "G": "hello"},
+    {"F": "Hello World", "G": "world"},
+    {"F": "abc", "G": "ABC"},
+    {"f": "hello world"},
+    {"F": "x", "f": "Hello World"},
+    {"F": {"n": "Hello World"}},
+    {"F": "  "},
+    {"F": ""},
+    {"F": 1},
+    {"F": 0},
+    {"F": "true"},
+    {"F": 5000},
+    {"F": "499"},
+    {"F": ["1", "600"]},
+    {"F": "ab\ncd"},
+    {"F": "ẞtraße"},
 ]
 
 DETECTIONS = [
@@ -69,7 +99,9 @@ DETECTIONS = [
 
 
 def _both(detection: str, docs: list[dict]) -> tuple[list[int], list[int]]:
-    rules = engine.compile_sql(SigmaCollection.from_yaml(RULE.format(detection=detection)), ProcessingPipeline())
+    rules = engine.compile_sql(
+        SigmaCollection.from_yaml(RULE.format(detection=detection)), ProcessingPipeline()
+    )
     events = [Event(i, flatten(d)) for i, d in enumerate(docs)]
     oracle = sorted(h.event_indices[0] for h in engine.run(rules, events, ()))
     compiled = compile_trees([r.tree for r in rules])
@@ -78,7 +110,11 @@ def _both(detection: str, docs: list[dict]) -> tuple[list[int], list[int]]:
     mine = []
     for event in events:
         row = Row(event.fields)
-        mine.extend(event.index for n in dispatch.admit(row, tuple(range(len(compiled.functions)))) if compiled.functions[n](row))
+        mine.extend(
+            event.index
+            for n in dispatch.admit(row, tuple(range(len(compiled.functions))))
+            if compiled.functions[n](row)
+        )
     return oracle, sorted(mine)
 
 
@@ -90,21 +126,33 @@ def test_each_kind_of_condition_matches_as_the_oracle(detection):
 
 def test_the_edges_are_exercised():
     # The comparisons above are not vacuous: the oracle finds matches and misses in each group.
-    for detection in ("  sel:\n    F: 4688\n  condition: sel", "  sel:\n    F|cidr: 10.0.0.0/14\n  condition: sel",
-                      "  sel:\n    G|contains: world\n  condition: not sel"):
+    for detection in (
+        "  sel:\n    F: 4688\n  condition: sel",
+        "  sel:\n    F|cidr: 10.0.0.0/14\n  condition: sel",
+        "  sel:\n    G|contains: world\n  condition: not sel",
+    ):
         oracle, _ = _both(detection, EVENTS)
         assert 0 < len(oracle) < len(EVENTS)
 
 
-_values = st.one_of(st.text(st.sampled_from(list("aAkK\u212a%_\\* 0129.-")), max_size=6), st.integers(-3, 700),
-                    st.floats(allow_nan=False, allow_infinity=False, width=16), st.booleans(), st.none())
+_values = st.one_of(
+    st.text(st.sampled_from(list("aAkK\u212a%_\\* 0129.-")), max_size=6),
+    st.integers(-3, 700),
+    st.floats(allow_nan=False, allow_infinity=False, width=16),
+    st.booleans(),
+    st.none(),
+)
 _patterns = st.text(st.sampled_from(list("aAk%_* 0129.")), min_size=1, max_size=5)
 _modifiers = st.sampled_from(["", "|contains", "|startswith", "|endswith", "|cased", "|gte", "|lt"])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(modifier=_modifiers, pattern=_patterns, negate=st.booleans(),
-       values=st.lists(st.one_of(_values, st.lists(_values, max_size=3)), min_size=1, max_size=6))
+@given(
+    modifier=_modifiers,
+    pattern=_patterns,
+    negate=st.booleans(),
+    values=st.lists(st.one_of(_values, st.lists(_values, max_size=3)), min_size=1, max_size=6),
+)
 def test_generated_conditions_match_as_the_oracle(modifier, pattern, negate, values):
     value = str(sum(map(ord, pattern)) % 700) if modifier in ("|gte", "|lt") else repr(pattern)
     detection = f"  sel:\n    F{modifier}: {value}\n  condition: {'not ' if negate else ''}sel"
@@ -119,9 +167,15 @@ _KEYS = st.sampled_from(["a", "A", "b", "a.b", "A.B", "b.c", "Name", "Value", "x
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["", "v", "W"]))
 _VALUES = st.recursive(
     _SCALARS,
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=3),
-                            st.lists(st.fixed_dictionaries({"Name": st.sampled_from(["a", "B", "b"]), "Value": inner}),
-                                     min_size=1, max_size=2)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(_KEYS, inner, max_size=3),
+        st.lists(
+            st.fixed_dictionaries({"Name": st.sampled_from(["a", "B", "b"]), "Value": inner}),
+            min_size=1,
+            max_size=2,
+        ),
+    ),
     max_leaves=8,
 )
 

@@ -36,7 +36,9 @@ def test_the_compiled_engine_takes_every_rule_of_the_pack(pack, target_name):
     """No rule of the pack falls back to the SQLite engine (which would be correct, but slow)."""
     scanner = Scanner(pack, all_targets()[target_name])
     assert scanner.compiled.unsupported == {}
-    assert len(scanner.compiled.streamed) == sum(1 for r in scanner.rules.values() if r.plan is not None)
+    assert len(scanner.compiled.streamed) == sum(
+        1 for r in scanner.rules.values() if r.plan is not None
+    )
 
 
 def _write_lines(path, docs):
@@ -50,8 +52,12 @@ def test_every_fixture_case_gives_the_reference_hits(pack, tmp_path, target_name
     cases = fixture_cases(pack, target.shape)
     every = cases.positive + cases.negative
     # Cases in groups of eight, and all in one file: correlations also meet other cases' events.
-    files = [_write_lines(tmp_path / f"cases{i:03d}.jsonl", [e for events in every[i:i + 8] for e in events])
-             for i in range(0, len(every), 8)]
+    files = [
+        _write_lines(
+            tmp_path / f"cases{i:03d}.jsonl", [e for events in every[i : i + 8] for e in events]
+        )
+        for i in range(0, len(every), 8)
+    ]
     files.append(_write_lines(tmp_path / "all.jsonl", [e for events in every for e in events]))
     new, _ = _scan(pack, target, files)
     assert new == reference_hits(pack, target, files)
@@ -83,13 +89,25 @@ def _perturb(doc, rng):
 def _escaping_letters(value, rng) -> str:
     """JSON text with some ASCII letters written as \\u escapes, as JSON allows."""
     if isinstance(value, dict):
-        return "{" + ",".join(_escaping_letters(k, rng) + ":" + _escaping_letters(v, rng) for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ",".join(
+                _escaping_letters(k, rng) + ":" + _escaping_letters(v, rng)
+                for k, v in value.items()
+            )
+            + "}"
+        )
     if isinstance(value, list):
         return "[" + ",".join(_escaping_letters(v, rng) for v in value) + "]"
     if isinstance(value, str):
-        return '"' + "".join(
-            f"\\u{ord(c):04x}" if c.isalpha() and rng.random() < 0.3 else json.dumps(c)[1:-1] for c in value
-        ) + '"'
+        return (
+            '"'
+            + "".join(
+                f"\\u{ord(c):04x}" if c.isalpha() and rng.random() < 0.3 else json.dumps(c)[1:-1]
+                for c in value
+            )
+            + '"'
+        )
     return json.dumps(value)
 
 
@@ -133,7 +151,9 @@ def test_generated_corpus_gives_the_reference_hits(pack, tmp_path, target_name):
     assert corpus.planted > 5 and len(new) > corpus.planted
     if scanner.compiled.streamed:
         assert any(len(h["event_indices"]) > 1 for h in new), "correlations fired"
-    assert scanner.stats.evaluated < 0.9 * scanner.stats.events, "the prefilter spared the engine events"
+    assert scanner.stats.evaluated < 0.9 * scanner.stats.events, (
+        "the prefilter spared the engine events"
+    )
     parallel, _ = _scan(pack, target, files, chunk_bytes=8192, jobs=2)
     assert parallel == expected
 
@@ -145,7 +165,7 @@ def test_a_file_out_of_time_order_gives_the_reference_hits(pack, tmp_path, targe
     target = all_targets()[target_name]
     corpus = Corpus(pack, target.shape, seed=11, mix=Mix(attack=0.03, mean_step_ms=5000.0))
     docs = list(corpus.events(1500))
-    blocks = [docs[i:i + 300] for i in range(0, len(docs), 300)]
+    blocks = [docs[i : i + 300] for i in range(0, len(docs), 300)]
     path = _write_lines(tmp_path / "reversed.jsonl", [d for b in reversed(blocks) for d in b])
     new, scanner = _scan(pack, target, [path], chunk_bytes=16384)
     assert new == reference_hits(pack, target, [path])

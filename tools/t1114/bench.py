@@ -94,17 +94,31 @@ sys.exit(os.waitstatus_to_exitcode(status) % 256)
 
 
 def measure(command: list[str], cwd: Path | None = None, stdout_to_null: bool = False) -> Run:
-    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
         peak_file = Path(tmp) / "peak"
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", _LAUNCHER, str(peak_file), *command], cwd=cwd,
-                              stdout=subprocess.DEVNULL if stdout_to_null else out, stderr=err)
+        proc = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(peak_file), *command],
+            cwd=cwd,
+            stdout=subprocess.DEVNULL if stdout_to_null else out,
+            stderr=err,
+        )
         seconds = time.perf_counter() - started
         peak_kb = int(peak_file.read_text()) if peak_file.exists() else 0
         out.seek(0)
         err.seek(0)
-        return Run(command, seconds, peak_kb / 1024.0, proc.returncode,
-                   out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+        return Run(
+            command,
+            seconds,
+            peak_kb / 1024.0,
+            proc.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
 
 
 DEFAULT_SCALES = (1_000_000, 10_000_000)
@@ -121,26 +135,54 @@ def _require(run: Run, what: str) -> Run:
     return run
 
 
-def scan_result(root: Path, target: str, corpus: Path, events: int, extra: list[str] | None = None) -> dict:
+def scan_result(
+    root: Path, target: str, corpus: Path, events: int, extra: list[str] | None = None
+) -> dict:
     command = _t1114(root, "scan", "--target", target, "--summary", *(extra or []), str(corpus))
     run = _require(measure(command, stdout_to_null=True), "scan")
     lines = run.stderr.strip().splitlines()
     hits = int(lines[-1].split()[0])
     # The summary's last line: "F files, N events, E evaluated by the engine, H hits".
     evaluated = int(lines[-2].split(", ")[2].split()[0].replace(",", ""))
-    return {"events": events, "seconds": round(run.seconds, 3), "events_per_second": round(events / run.seconds),
-            "peak_rss_mb": round(run.peak_rss_mb, 1), "hits": hits, "evaluated_share": round(evaluated / events, 4)}
+    return {
+        "events": events,
+        "seconds": round(run.seconds, 3),
+        "events_per_second": round(events / run.seconds),
+        "peak_rss_mb": round(run.peak_rss_mb, 1),
+        "hits": hits,
+        "evaluated_share": round(evaluated / events, 4),
+    }
 
 
 def baseline_result(root: Path, target: str, corpus: Path, events: int) -> dict:
-    run = _require(measure([sys.executable, "-m", "t1114.baseline", "--root", str(root), "--target", target, str(corpus)]),
-                   "baseline")
+    run = _require(
+        measure(
+            [
+                sys.executable,
+                "-m",
+                "t1114.baseline",
+                "--root",
+                str(root),
+                "--target",
+                target,
+                str(corpus),
+            ]
+        ),
+        "baseline",
+    )
     report = json.loads(run.stdout.strip().splitlines()[-1])
-    return {"events": events, "seconds": round(run.seconds, 3), "events_per_second": round(events / run.seconds),
-            "peak_rss_mb": round(run.peak_rss_mb, 1), "hits": report["hits"]}
+    return {
+        "events": events,
+        "seconds": round(run.seconds, 3),
+        "events_per_second": round(events / run.seconds),
+        "peak_rss_mb": round(run.peak_rss_mb, 1),
+        "hits": report["hits"],
+    }
 
 
-def write_corpus(pack: Pack, profile: str, sizes: list[int], workdir: Path, seed: int) -> dict[int, Path]:
+def write_corpus(
+    pack: Pack, profile: str, sizes: list[int], workdir: Path, seed: int
+) -> dict[int, Path]:
     """One corpus of the largest size; smaller sizes are its first events."""
     from t1114.bench_corpus import TelemetryCorpus
 
@@ -183,13 +225,26 @@ def compile_seconds(pack: Pack, target: str) -> float:
 
 
 def machine() -> dict:
-    return {"python": platform.python_version(), "platform": platform.platform(), "cores": os.cpu_count(),
-            "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cores": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
-def run_bench(pack: Pack, out: Path, target: str = DEFAULT_EVENT_TARGET, scales: list[int] | None = None,
-              baseline_events: int = 1_000_000, rules: int = 1000, jobs: int | None = None, seed: int = 1114,
-              profiles: tuple[str, ...] | None = None, log=print) -> dict:
+def run_bench(
+    pack: Pack,
+    out: Path,
+    target: str = DEFAULT_EVENT_TARGET,
+    scales: list[int] | None = None,
+    baseline_events: int = 1_000_000,
+    rules: int = 1000,
+    jobs: int | None = None,
+    seed: int = 1114,
+    profiles: tuple[str, ...] | None = None,
+    log=print,
+) -> dict:
     from t1114.bench_corpus import PROFILES
     from t1114.loader import load_pack
     from t1114.project import Project
@@ -197,24 +252,41 @@ def run_bench(pack: Pack, out: Path, target: str = DEFAULT_EVENT_TARGET, scales:
     if target != DEFAULT_EVENT_TARGET:
         from t1114.errors import PackError
 
-        raise PackError(None, f"the scan benchmark's corpora are {DEFAULT_EVENT_TARGET} events: --target {target} "
-                              "is for --engine spark")
+        raise PackError(
+            None,
+            f"the scan benchmark's corpora are {DEFAULT_EVENT_TARGET} events: --target {target} "
+            "is for --engine spark",
+        )
     root = pack.project.root
     scales = sorted(set(scales or DEFAULT_SCALES))
     out.mkdir(parents=True, exist_ok=True)
     results: dict = {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine(),
-        "target": target, "seed": seed, "rules": len(pack.rules), "jobs": jobs or "default", "corpora": {}, "scales": [],
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(),
+        "target": target,
+        "seed": seed,
+        "rules": len(pack.rules),
+        "jobs": jobs or "default",
+        "corpora": {},
+        "scales": [],
         "peak_memory": "process_tree",
     }
     scan_args = ["--jobs", str(jobs)] if jobs else []
     with tempfile.TemporaryDirectory(prefix="t1114-bench-") as tmp:
         work = Path(tmp)
         log(f"compiling the pack, and with {rules:,} generated rules ...")
-        results["compile"] = {"pack_rules": len(pack.rules), "pack_seconds": compile_seconds(pack, target)}
+        results["compile"] = {
+            "pack_rules": len(pack.rules),
+            "pack_seconds": compile_seconds(pack, target),
+        }
         if rules:
             bigger = load_pack(Project(project_with_generated_rules(root, rules, work, seed)))
-            results["compile"].update({"generated_rules": rules, "with_generated_seconds": compile_seconds(bigger, target)})
+            results["compile"].update(
+                {
+                    "generated_rules": rules,
+                    "with_generated_seconds": compile_seconds(bigger, target),
+                }
+            )
         for profile in profiles or PROFILES:
             log(f"generating a {profile} corpus of {scales[-1]:,} events ...")
             started = time.perf_counter()
@@ -222,18 +294,26 @@ def run_bench(pack: Pack, out: Path, target: str = DEFAULT_EVENT_TARGET, scales:
             log(f"  written in {time.perf_counter() - started:.0f} s")
             for size in scales:
                 log(f"scanning {size:,} {profile} events ...")
-                row = {"corpus": profile, "events": size, "bytes": paths[size].stat().st_size,
-                       "scan": scan_result(root, target, paths[size], size, scan_args)}
+                row = {
+                    "corpus": profile,
+                    "events": size,
+                    "bytes": paths[size].stat().st_size,
+                    "scan": scan_result(root, target, paths[size], size, scan_args),
+                }
                 if size <= baseline_events:
                     log(f"baseline over {size:,} {profile} events ...")
                     row["baseline"] = baseline_result(root, target, paths[size], size)
-                    row["ratio"] = round(row["scan"]["events_per_second"] / row["baseline"]["events_per_second"], 2)
+                    row["ratio"] = round(
+                        row["scan"]["events_per_second"] / row["baseline"]["events_per_second"], 2
+                    )
                 results["scales"].append(row)
                 if profile not in results["corpora"]:
                     results["corpora"][profile] = {k: v for k, v in row.items() if k != "corpus"}
             for path in paths.values():
                 path.unlink()
-    (out / "bench.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out / "bench.json").write_text(
+        json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return results
 
 
@@ -249,8 +329,10 @@ def record_run(root: Path, results: dict, command: str) -> Path:
 
 
 def format_results(results: dict) -> str:
-    lines = [f"{results['date']}, {results['machine']['cores']} cores, load average at start "
-             f"{results['machine']['load_average_at_start']}"]
+    lines = [
+        f"{results['date']}, {results['machine']['cores']} cores, load average at start "
+        f"{results['machine']['load_average_at_start']}"
+    ]
     compiled = results.get("compile", {})
     if compiled:
         line = f"compile: {compiled['pack_rules']} rules in {compiled['pack_seconds']} s"
@@ -259,11 +341,15 @@ def format_results(results: dict) -> str:
         lines.append(line)
     for row in results["scales"]:
         scan = row["scan"]
-        line = (f"{row['corpus']:<10} {row['events']:>11,} events  scan {scan['events_per_second']:>9,} events/s  "
-                f"peak {scan['peak_rss_mb']:>6,.0f} MB  {scan['hits']:,} hits")
+        line = (
+            f"{row['corpus']:<10} {row['events']:>11,} events  scan {scan['events_per_second']:>9,} events/s  "
+            f"peak {scan['peak_rss_mb']:>6,.0f} MB  {scan['hits']:,} hits"
+        )
         if "baseline" in row:
             base = row["baseline"]
-            line += (f"  | baseline {base['events_per_second']:>7,} events/s  peak {base['peak_rss_mb']:>6,.0f} MB"
-                     f"  | scan is {row['ratio']}x the baseline")
+            line += (
+                f"  | baseline {base['events_per_second']:>7,} events/s  peak {base['peak_rss_mb']:>6,.0f} MB"
+                f"  | scan is {row['ratio']}x the baseline"
+            )
         lines.append(line)
     return "\n".join(lines) + "\n"

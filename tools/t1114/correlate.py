@@ -79,7 +79,11 @@ def plan_seconds(iso: str | None) -> float | None:
         return None
     if _connection is None or _connection[0] != os.getpid():  # one per process
         _connection = (os.getpid(), sqlite3.connect(":memory:"))
-    row = _connection[1].execute("SELECT ROUND((julianday(?) - 2440587.5) * 86400000) / 1000.0", (iso,)).fetchone()
+    row = (
+        _connection[1]
+        .execute("SELECT ROUND((julianday(?) - 2440587.5) * 86400000) / 1000.0", (iso,))
+        .fetchone()
+    )
     return row[0]
 
 
@@ -112,8 +116,13 @@ class Correlation:
     def slot_ids(self) -> frozenset:
         return frozenset(s.rule_id for s in self.slots)
 
-    def matches(self, row: Row, candidates: frozenset, matched: set | None = None,
-                evaluated: dict | None = None) -> list[tuple]:
+    def matches(
+        self,
+        row: Row,
+        candidates: frozenset,
+        matched: set | None = None,
+        evaluated: dict | None = None,
+    ) -> list[tuple]:
         """(slot, group key, value) for each referenced rule the event matches (of those the
         prefilter left possible). A rule the scan evaluated as an event rule (``evaluated``
         holds its id) is not evaluated again: ``matched`` says whether it matched."""
@@ -166,12 +175,14 @@ def compile_correlation(rule: engine.SqlRule) -> Correlation:
             for r, f in a.mapping.items()
             if r.reference in (ref.reference, ref.rule.name, str(ref.rule.id))
         }
-        slots.append(Slot(
-            str(ref.rule.id),
-            tuple(compiled.functions),
-            tuple(mapping.get(f, f).lower() for f in group),
-            mapping.get(fieldref, fieldref).lower() if fieldref else None,
-        ))
+        slots.append(
+            Slot(
+                str(ref.rule.id),
+                tuple(compiled.functions),
+                tuple(mapping.get(f, f).lower() for f in group),
+                mapping.get(fieldref, fieldref).lower() if fieldref else None,
+            )
+        )
     op = _OPERATORS[sigma.condition.op]
     clauses: list = [((), tuple(range(len(slots))))]
     if sigma.type == SigmaCorrelationType.TEMPORAL_ORDERED and op in (operator.gt, operator.ge):
@@ -182,7 +193,16 @@ def compile_correlation(rule: engine.SqlRule) -> Correlation:
         for subset in itertools.combinations(references, required):
             present = tuple(sorted({names[x] for x in subset}))
             clauses.append((present, present))
-    return Correlation(rule, sigma.type, span, op, sigma.condition.count, tuple(group), tuple(slots), tuple(clauses))
+    return Correlation(
+        rule,
+        sigma.type,
+        span,
+        op,
+        sigma.condition.count,
+        tuple(group),
+        tuple(slots),
+        tuple(clauses),
+    )
 
 
 # --- state ------------------------------------------------------------------------------------
@@ -291,12 +311,20 @@ class CorrelationState:
             if not qualified:
                 return
         indices = tuple(sorted(evidence))
-        hit = engine.Hit(c.rule.id, c.rule.title, c.rule.level, indices,
-                         dict(zip(c.group_names, key, strict=False)), correlation=True)
+        hit = engine.Hit(
+            c.rule.id,
+            c.rule.title,
+            c.rule.level,
+            indices,
+            dict(zip(c.group_names, key, strict=False)),
+            correlation=True,
+        )
         self.alerts.append(((indices[-1], c.rule.id, indices, end, key), hit))
 
 
-def _ordered_choice(window: list[tuple], required: tuple, ordered: tuple, present: set) -> set | None:
+def _ordered_choice(
+    window: list[tuple], required: tuple, ordered: tuple, present: set
+) -> set | None:
     """The events an ordered window reports for one clause, or None when it does not hold."""
     if any(s not in present for s in required):
         return None

@@ -40,7 +40,10 @@ class Event:
 # The keys that carry a value in a name/value entry: O365 lists use Name/Value (an entry may
 # have no Value at all, as Outlook's RuleName often has none); Google's Reports API uses
 # name/value, boolValue, intValue or multiValue.
-_VALUE_KEYS = {"Name": ("Value",), "name": ("value", "boolValue", "intValue", "multiValue", "multiIntValue")}
+_VALUE_KEYS = {
+    "Name": ("Value",),
+    "name": ("value", "boolValue", "intValue", "multiValue", "multiIntValue"),
+}
 
 
 def _name_key(value: list) -> str | None:
@@ -49,7 +52,9 @@ def _name_key(value: list) -> str | None:
         return None
     for key, value_keys in _VALUE_KEYS.items():
         if all(
-            isinstance(v.get(key), str) and set(v) - {key} <= set(value_keys) and len(set(v) - {key}) <= 1
+            isinstance(v.get(key), str)
+            and set(v) - {key} <= set(value_keys)
+            and len(set(v) - {key}) <= 1
             for v in value
         ) and any(len(v) == 2 for v in value):
             return key
@@ -157,8 +162,11 @@ _NOT_FLAT_TAXONOMY = ("Channel", "event_type", "sourcetype", "data_stream", "Eve
 
 
 def _is_flat_taxonomy(document: dict) -> bool:
-    return ("Computer" in document and ("Image" in document or "TargetFilename" in document)
-            and not any(k in document for k in _NOT_FLAT_TAXONOMY))
+    return (
+        "Computer" in document
+        and ("Image" in document or "TargetFilename" in document)
+        and not any(k in document for k in _NOT_FLAT_TAXONOMY)
+    )
 
 
 def _audit_event(records: Any) -> dict[str, Any]:
@@ -169,7 +177,9 @@ def _audit_event(records: Any) -> dict[str, Any]:
         raise ValueError(f"not an audit record: {bad[0][:80]!r}")
     events = list(auditd.group_records(records))
     if len(events) != 1:
-        raise ValueError(f"'{AUDITD_RECORDS}' must hold the records of one audit event, not {len(events)}")
+        raise ValueError(
+            f"'{AUDITD_RECORDS}' must hold the records of one audit event, not {len(events)}"
+        )
     return events[0]
 
 
@@ -210,7 +220,7 @@ def _unwrap_windows_event(document: dict) -> dict:
             text = _text_of(value)
             if text is not value:
                 out[key] = text
-            for attr, attr_value in (attrs.items() if isinstance(attrs, dict) else []):
+            for attr, attr_value in attrs.items() if isinstance(attrs, dict) else []:
                 out[f"{key}_{attr}"] = attr_value
             for sub, sub_value in value.items():
                 if sub not in ("#attributes", "#text", "text") and not isinstance(sub_value, dict):
@@ -243,7 +253,9 @@ def _unwrap_windows_event(document: dict) -> dict:
 # --- export wrappers ------------------------------------------------------------------------
 
 
-def documents_from_json(value: Any, on_stray: Callable[[Any], None] | None = None) -> Iterator[dict]:
+def documents_from_json(
+    value: Any, on_stray: Callable[[Any], None] | None = None
+) -> Iterator[dict]:
     """The events inside one parsed JSON value, whatever export wraps them. A value where an
     event belongs that is no object holds none; ``on_stray`` hears of each one."""
     if isinstance(value, list):

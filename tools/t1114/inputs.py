@@ -72,8 +72,14 @@ class Record:
 
     __slots__ = ("text", "doc", "flat", "line", "approximate")  # millions are made, cheaply
 
-    def __init__(self, text: bytes | None, doc: dict | None = None, flat: bool = False, line: int = 0,
-                 approximate: bool = False):
+    def __init__(
+        self,
+        text: bytes | None,
+        doc: dict | None = None,
+        flat: bool = False,
+        line: int = 0,
+        approximate: bool = False,
+    ):
         self.text = text
         self.doc = doc
         self.flat = flat  # doc already holds field -> value (an audit event)
@@ -109,7 +115,11 @@ class BadRecord:
     detail: str = ""  # more about it, after the location
 
     def message(self, number: int | None = None) -> str:
-        where = f" on {self.unit} {self.number if number is None else number}" if self.unit != "file" else ""
+        where = (
+            f" on {self.unit} {self.number if number is None else number}"
+            if self.unit != "file"
+            else ""
+        )
         return f"{self.problem}{where}{self.detail}"
 
 
@@ -135,7 +145,10 @@ def event_files(paths: Iterable[Path | str]) -> list[Path]:
 
 
 def _is_event_file(path: Path) -> bool:
-    return path.name.lower().endswith(EVENT_FILE_SUFFIXES) or AUDIT_LOG_NAME.fullmatch(path.name) is not None
+    return (
+        path.name.lower().endswith(EVENT_FILE_SUFFIXES)
+        or AUDIT_LOG_NAME.fullmatch(path.name) is not None
+    )
 
 
 def read_records(path: Path) -> Iterator[Record]:
@@ -197,7 +210,9 @@ def _next_line_start(fh: IO[bytes]) -> int | None:
             return at + nl + 1
 
 
-def read_items(path: Path, start: int = 0, end: int | None = None, position: dict | None = None) -> Iterator[Item]:
+def read_items(
+    path: Path, start: int = 0, end: int | None = None, position: dict | None = None
+) -> Iterator[Item]:
     """Events and bad records of one file (or of one byte range a split point starts).
     ``position["lines"]`` ends as the number of lines a JSON Lines range held."""
     position = {} if position is None else position
@@ -206,7 +221,7 @@ def read_items(path: Path, start: int = 0, end: int | None = None, position: dic
         yield from _evtx_records(path)
         return
     try:
-        with (gzip.open(path, "rb") if kind == "gzip" else open(path, "rb")) as fh:
+        with gzip.open(path, "rb") if kind == "gzip" else open(path, "rb") as fh:
             if start:
                 fh.seek(start)
                 yield from _line_records(fh, end - start if end is not None else None, position)
@@ -221,7 +236,12 @@ def read_items(path: Path, start: int = 0, end: int | None = None, position: dic
             else:
                 yield from _line_records(fh, end, position)
     except (gzip.BadGzipFile, zlib.error, EOFError) as e:
-        yield BadRecord("file", 0, "not a readable gzip stream", f" ({e or 'it ends early'}); the rest of the file is skipped")
+        yield BadRecord(
+            "file",
+            0,
+            "not a readable gzip stream",
+            f" ({e or 'it ends early'}); the rest of the file is skipped",
+        )
     except OSError as e:
         raise PackError(path, f"cannot read file: {e.strerror or e}") from None
 
@@ -272,7 +292,12 @@ def line_batches(path: Path, size: int) -> Iterator[LineBatch | BadRecord]:
     except (gzip.BadGzipFile, zlib.error, EOFError) as e:
         if parts:
             yield LineBatch(b"".join(parts), tuple(too_long))
-        yield BadRecord("file", 0, "not a readable gzip stream", f" ({e or 'it ends early'}); the rest of the file is skipped")
+        yield BadRecord(
+            "file",
+            0,
+            "not a readable gzip stream",
+            f" ({e or 'it ends early'}); the rest of the file is skipped",
+        )
         return
     except OSError as e:
         raise PackError(path, f"cannot read file: {e.strerror or e}") from None
@@ -282,7 +307,10 @@ def line_batches(path: Path, size: int) -> Iterator[LineBatch | BadRecord]:
 
 def batch_items(batch: LineBatch, position: dict) -> Iterator[Item]:
     """The events and bad records of a LineBatch, lines numbered from the batch's start."""
-    skipped = [BadRecord("line", n, "line too long", f" (over {MAX_LINE_BYTES:,} bytes)") for n in batch.too_long]
+    skipped = [
+        BadRecord("line", n, "line too long", f" (over {MAX_LINE_BYTES:,} bytes)")
+        for n in batch.too_long
+    ]
     for item in _line_records(io.BytesIO(batch.data), None, position):
         where = item.number if isinstance(item, BadRecord) else item.line
         while skipped and skipped[0].number < where:
@@ -376,11 +404,11 @@ def _lines(fh: IO[bytes], limit: int | None) -> Iterator[bytes | object]:
                 skipping = False
                 yield _TOO_LONG
             elif pending:
-                line = pending + block[at:nl + 1]
+                line = pending + block[at : nl + 1]
                 pending = b""
                 yield line if len(line) <= MAX_LINE_BYTES + 1 else _TOO_LONG
             else:
-                yield block[at:nl + 1] if nl + 1 - at <= MAX_LINE_BYTES + 1 else _TOO_LONG
+                yield block[at : nl + 1] if nl + 1 - at <= MAX_LINE_BYTES + 1 else _TOO_LONG
             at = nl + 1
         if not skipping:
             pending += block[at:]
@@ -426,7 +454,12 @@ def _line_records(fh: IO[bytes], limit: int | None, position: dict) -> Iterator[
                 for doc in documents_from_json(json.loads(line), on_stray=strays.append):
                     yield Record(line, doc, line=lineno)
                 if strays:
-                    yield BadRecord("line", lineno, "not a JSON object", f" ({len(strays)} values that are not events)")
+                    yield BadRecord(
+                        "line",
+                        lineno,
+                        "not a JSON object",
+                        f" ({len(strays)} values that are not events)",
+                    )
             else:
                 yield BadRecord("line", lineno, "not a JSON object", f" (a JSON {_kind(value)})")
     position["lines"] = lineno
@@ -496,9 +529,16 @@ def _items(values, unit: str) -> Iterator[Item]:
         for n, value in enumerate(values, 1):
             yield from _records_of(value, unit, n)
     except ijson.JSONError as e:
-        yield BadRecord(unit, n + 1, "invalid JSON", f": {_ijson_message(e)}; the rest of the file is skipped")
+        yield BadRecord(
+            unit, n + 1, "invalid JSON", f": {_ijson_message(e)}; the rest of the file is skipped"
+        )
     except RecursionError:
-        yield BadRecord(unit, n + 1, "nested too deeply", f" (over {MAX_DEPTH} levels); the rest of the file is skipped")
+        yield BadRecord(
+            unit,
+            n + 1,
+            "nested too deeply",
+            f" (over {MAX_DEPTH} levels); the rest of the file is skipped",
+        )
 
 
 def _ijson_message(e: Exception) -> str:
@@ -545,8 +585,11 @@ def _wrapper_kinds(fh: IO[bytes], first_value_only: bool = False) -> dict[str, s
         elif first_value_only and prefix == "" and event == "end_map":
             break
     if first_value_only:
-        wrapped = (kinds.get("hits") == "start_map" and kinds.get("hits.hits") == "start_array") or \
-            kinds.get("_source") == "start_map" or kinds.get("results") == "start_array"
+        wrapped = (
+            (kinds.get("hits") == "start_map" and kinds.get("hits.hits") == "start_array")
+            or kinds.get("_source") == "start_map"
+            or kinds.get("results") == "start_array"
+        )
         return kinds if wrapped else {}
     return kinds
 
@@ -578,7 +621,9 @@ def _dumps(value: dict) -> bytes | None:
 
 
 def _audit_records(fh: IO[bytes]) -> Iterator[Record]:
-    lines = (line.decode("utf-8", errors="replace") for line in _lines(fh, None) if line is not _TOO_LONG)
+    lines = (
+        line.decode("utf-8", errors="replace") for line in _lines(fh, None) if line is not _TOO_LONG
+    )
     for n, fields in enumerate(auditd.group_records(lines), 1):
         # Audit values arrive hex-encoded; the prefilter reads the decoded fields' JSON.
         yield Record(_dumps(fields), fields, flat=True, line=n)
@@ -606,9 +651,16 @@ def _evtx_records(path: Path) -> Iterator[Item]:
             return
         except (RuntimeError, OSError, ValueError) as e:  # a damaged chunk or record
             errors += 1
-            yield BadRecord("record", n, "damaged EVTX record", f": {str(e).splitlines()[0] if str(e) else e!r}")
+            yield BadRecord(
+                "record", n, "damaged EVTX record", f": {str(e).splitlines()[0] if str(e) else e!r}"
+            )
             if errors >= MAX_EVTX_ERRORS:
-                yield BadRecord("record", n + 1, "too many damaged EVTX records", "; the rest of the file is skipped")
+                yield BadRecord(
+                    "record",
+                    n + 1,
+                    "too many damaged EVTX records",
+                    "; the rest of the file is skipped",
+                )
                 return
             continue
         errors = 0

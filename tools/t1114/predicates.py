@@ -301,14 +301,21 @@ class _Codegen:
         # The order is pySigma's dispatch (conversion/base.py): cased strings first.
         cell = self.cell(field)
         if isinstance(value, SigmaCasedString):
-            pattern = self._sql_text(self.backend.convert_value_str(value, self.state, no_quote=True, glob_wildcards=True))
+            pattern = self._sql_text(
+                self.backend.convert_value_str(
+                    value, self.state, no_quote=True, glob_wildcards=True
+                )
+            )
             return f"glob({cell}, {self.const(engine._glob_regex(pattern))})"
         if isinstance(value, SigmaString):
             return self.string(cell, value)
         if isinstance(value, SigmaNumber):
             return self.literal_compare(cell, str(value), "EQ")
         if isinstance(value, SigmaBool):
-            sql_values = (self.backend.bool_values[value.boolean], self.backend.bool_numeric_values[value.boolean])
+            sql_values = (
+                self.backend.bool_values[value.boolean],
+                self.backend.bool_numeric_values[value.boolean],
+            )
             tests = [self.literal_compare(cell, self._sql_literal(v), "EQ") for v in sql_values]
             return "(" + " or ".join(tests) + ")"
         if isinstance(value, SigmaRegularExpression):
@@ -343,10 +350,17 @@ class _Codegen:
         """The literal of a value the backend compares with "=" (a plain string, a number)."""
         if isinstance(value, SigmaNumber):
             return str(value)
-        if not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString) or value.contains_special():
+        if (
+            not isinstance(value, SigmaString)
+            or isinstance(value, SigmaCasedString)
+            or value.contains_special()
+        ):
             return None
         backend = self.backend
-        if any(c in str(value) for c in (backend.wildcard_multi, backend.wildcard_single, backend.escape_char)):
+        if any(
+            c in str(value)
+            for c in (backend.wildcard_multi, backend.wildcard_single, backend.escape_char)
+        ):
             return None
         return self._sql_text(backend.convert_value_str(value, self.state, no_quote=True))
 
@@ -411,7 +425,9 @@ class Dispatch:
         for opts in options:
             for f, k in opts:
                 self.numbers[f] = self.numbers.get(f, False) or any(key[0] == "n" for key in k)
-            self.conditions.append(tuple(sorted(opts, key=lambda o: (-popularity[o[0]], len(o[1]), o[0]))))
+            self.conditions.append(
+                tuple(sorted(opts, key=lambda o: (-popularity[o[0]], len(o[1]), o[0])))
+            )
         self._plans: dict[tuple[int, ...], tuple[list, list]] = {}
 
     @staticmethod
@@ -471,7 +487,9 @@ class Dispatch:
                 if trees:
                     found.extend(trees)
                 if numbers[field]:
-                    number = float(part) if part.isdigit() and part.isascii() else engine._number(part)
+                    number = (
+                        float(part) if part.isdigit() and part.isascii() else engine._number(part)
+                    )
                     if number is not None and (trees := index.get(("n", number))):
                         found.extend(trees)
         admitted = []

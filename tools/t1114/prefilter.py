@@ -154,7 +154,9 @@ def necessary_condition(cond) -> Formula:
         if isinstance(value, SigmaNull) or (isinstance(value, SigmaExists) and not value.exists):
             return TRUE  # true when the field is absent
         name = name_words(cond.field)
-        return name if isinstance(value, SigmaExists) else conjunction([name, value_condition(value)])
+        return (
+            name if isinstance(value, SigmaExists) else conjunction([name, value_condition(value)])
+        )
     if isinstance(cond, ConditionValueExpression):
         return value_condition(cond.value)
     return TRUE
@@ -175,7 +177,11 @@ def field_name_words(trees: Iterable) -> frozenset:
 
 def name_words(field: str | None) -> Formula:
     """Words of a field name the event's JSON text holds when the field has a value."""
-    if not field or _MADE_UP_NAME.fullmatch(field.rsplit(".", 1)[-1]) or field.lower() in MADE_UP_FIELDS:
+    if (
+        not field
+        or _MADE_UP_NAME.fullmatch(field.rsplit(".", 1)[-1])
+        or field.lower() in MADE_UP_FIELDS
+    ):
         return TRUE
     return words_of_piece(field, _NAME_PARTS)
 
@@ -194,13 +200,17 @@ def value_condition(value) -> Formula:
 
 # A condition atom that is a relaxed regex rather than a word (no word holds a NUL).
 REGEX_ATOM = "\x00"
-_REGEX_FLAGS = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_DOTALL
+_REGEX_FLAGS = (
+    hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_DOTALL
+)
 
 
 @lru_cache(maxsize=1024)
 def _compiles(pattern: str) -> bool:
     try:
-        hyperscan.Database().compile(expressions=[pattern.encode()], ids=[0], elements=1, flags=[_REGEX_FLAGS])
+        hyperscan.Database().compile(
+            expressions=[pattern.encode()], ids=[0], elements=1, flags=[_REGEX_FLAGS]
+        )
         return True
     except hyperscan.error:
         return False
@@ -259,15 +269,30 @@ class Prefilter:
                 continue
             # A few text clauses, the most selective (fewest alternatives, longest words), say
             # nearly as much as all of them for a fraction of the searching.
-            text_clauses = sorted((c for c in rule.formula if not c.isdisjoint(poor_anchors)
-                                   and not any(w.startswith(REGEX_ATOM) for w in c)), key=_selectivity)
+            text_clauses = sorted(
+                (
+                    c
+                    for c in rule.formula
+                    if not c.isdisjoint(poor_anchors)
+                    and not any(w.startswith(REGEX_ATOM) for w in c)
+                ),
+                key=_selectivity,
+            )
             text = tuple(tuple(sorted(w.encode() for w in c)) for c in text_clauses[:_TEXT_CLAUSES])
             clauses = scanned[rule.rule_id]
             if not clauses:
                 self._text_only.append((rule.rule_id, text))
                 continue
-            anchor = min(clauses, key=lambda c: (
-                max(users[w] for w in c) >= _SHARED_WORD, -min(map(len, c)), max(users[w] for w in c), len(c), sorted(c)))
+            anchor = min(
+                clauses,
+                key=lambda c: (
+                    max(users[w] for w in c) >= _SHARED_WORD,
+                    -min(map(len, c)),
+                    max(users[w] for w in c),
+                    len(c),
+                    sorted(c),
+                ),
+            )
             rest = tuple(frozenset(word_id[w] for w in c) for c in clauses if c != anchor)
             for w in anchor:
                 self._checks.setdefault(word_id[w], []).append((rule.rule_id, rest, text))
@@ -275,10 +300,14 @@ class Prefilter:
         self._escape_id = len(words)
         markers = [_UNICODE_ESCAPE, _literal_regex(_DECODED_DOCUMENT.decode())]
         anchors = sorted(self._checks)
-        self._anchor_db = _database([_atom_regex(words[i]) for i in anchors] + markers,
-                                    anchors + [self._escape_id] * 2,
-                                    [_flags(words[i]) for i in anchors] + [hyperscan.HS_FLAG_SINGLEMATCH] * 2)
-        self._db = _database([_atom_regex(w) for w in words], list(range(len(words))), [_flags(w) for w in words])
+        self._anchor_db = _database(
+            [_atom_regex(words[i]) for i in anchors] + markers,
+            anchors + [self._escape_id] * 2,
+            [_flags(words[i]) for i in anchors] + [hyperscan.HS_FLAG_SINGLEMATCH] * 2,
+        )
+        self._db = _database(
+            [_atom_regex(w) for w in words], list(range(len(words))), [_flags(w) for w in words]
+        )
         self._anchor_scratch = hyperscan.Scratch(self._anchor_db)
         self._scratch = hyperscan.Scratch(self._db)
         self._found: list[int] = []
@@ -314,7 +343,11 @@ class Prefilter:
             checks = self._checks
             for word in anchors:
                 for rule_id, rest, clauses in checks.get(word, ()):
-                    if rule_id not in result and all(not c.isdisjoint(present) for c in rest) and _holds(clauses, lowered):
+                    if (
+                        rule_id not in result
+                        and all(not c.isdisjoint(present) for c in rest)
+                        and _holds(clauses, lowered)
+                    ):
                         result.add(rule_id)
             return frozenset(result)
         finally:
@@ -341,13 +374,17 @@ def _flags(atom: str) -> int:
 def _database(expressions: list[bytes], ids: list[int], flags: list[int]) -> hyperscan.Database:
     db = hyperscan.Database()
     if not expressions:  # Hyperscan compiles no empty database: one pattern nothing matches
-        expressions, ids, flags = [b"\\x00\\x00t1114-none\\x00\\x00"], [1 << 30], [hyperscan.HS_FLAG_SINGLEMATCH]
+        expressions, ids, flags = (
+            [b"\\x00\\x00t1114-none\\x00\\x00"],
+            [1 << 30],
+            [hyperscan.HS_FLAG_SINGLEMATCH],
+        )
     db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
     return db
 
 
 def _atom_regex(atom: str) -> bytes:
-    return atom[len(REGEX_ATOM):].encode() if atom.startswith(REGEX_ATOM) else _literal_regex(atom)
+    return atom[len(REGEX_ATOM) :].encode() if atom.startswith(REGEX_ATOM) else _literal_regex(atom)
 
 
 def _literal_regex(word: str) -> bytes:

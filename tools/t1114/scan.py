@@ -128,10 +128,16 @@ class CompiledPack:
         # holds the referenced rules (as event rules they may not be), not the correlation.
         filters = {r.id: r.prefilter for r in rules if r.id not in self.streamed_ids}
         for correlation in self.streamed:
-            for slot, trees in zip(correlation.slots, correlation.rule.referenced_trees, strict=False):
+            for slot, trees in zip(
+                correlation.slots, correlation.rule.referenced_trees, strict=False
+            ):
                 filters.setdefault(slot.rule_id, disjunction(necessary_condition(t) for t in trees))
-        trees = [r.tree for r in rules] + [t for r in rules for ts in r.referenced_trees if ts for t in ts]
-        self.prefilter = Prefilter((RulePrefilter(i, f) for i, f in sorted(filters.items())), field_name_words(trees))
+        trees = [r.tree for r in rules] + [
+            t for r in rules for ts in r.referenced_trees if ts for t in ts
+        ]
+        self.prefilter = Prefilter(
+            (RulePrefilter(i, f) for i, f in sorted(filters.items())), field_name_words(trees)
+        )
         self.every_rule = frozenset(filters)
         self._entry_lists: dict[frozenset, tuple[int, ...]] = {}
 
@@ -191,8 +197,14 @@ def _piece_items(piece: Piece, position: dict) -> Iterable:
     return read_items(piece.path, piece.start, piece.end, position)
 
 
-def evaluate_chunk(pack: CompiledPack, path: Path, items: Iterable, position: dict, strict: bool,
-                   only: Correlation | None = None) -> ChunkResult:
+def evaluate_chunk(
+    pack: CompiledPack,
+    path: Path,
+    items: Iterable,
+    position: dict,
+    strict: bool,
+    only: Correlation | None = None,
+) -> ChunkResult:
     """Evaluate one piece's items. ``only``: just that correlation's matches (a second pass)."""
     result = ChunkResult()
     candidates = pack.prefilter.candidates
@@ -228,7 +240,9 @@ def evaluate_chunk(pack: CompiledPack, path: Path, items: Iterable, position: di
             for entry in dispatch.admit(row, pack.entries_for(rules)):
                 predicate = predicates[entry]
                 if predicate is None:
-                    matched = _sqlite_matches(pack.entries[entry], index, row.fields(), pack.timestamp_fields)
+                    matched = _sqlite_matches(
+                        pack.entries[entry], index, row.fields(), pack.timestamp_fields
+                    )
                 else:
                     matched = predicate(row)
                 if matched:
@@ -282,8 +296,14 @@ def _evaluate_job(job: tuple) -> ChunkResult:
 class Scanner:
     """The pack compiled for one target, ready to scan any number of files."""
 
-    def __init__(self, pack: Pack, target: Target, jobs: int = 1, strict: bool = False,
-                 chunk_bytes: int = CHUNK_BYTES):
+    def __init__(
+        self,
+        pack: Pack,
+        target: Target,
+        jobs: int = 1,
+        strict: bool = False,
+        chunk_bytes: int = CHUNK_BYTES,
+    ):
         rules = compile_pack(pack, target)
         self.rules = {r.id: r for r in rules}
         self.compiled = CompiledPack(rules, target.timestamp_fields)
@@ -292,7 +312,9 @@ class Scanner:
         self.chunk_bytes = chunk_bytes
         self.stats = ScanStats()
 
-    def scan(self, paths: Iterable[Path], progress: Callable[[ScanStats], None] | None = None) -> Iterator[dict]:
+    def scan(
+        self, paths: Iterable[Path], progress: Callable[[ScanStats], None] | None = None
+    ) -> Iterator[dict]:
         files = event_files(paths)
         jobs = ((piece, self.strict) for path in files for piece in pieces(path, self.chunk_bytes))
         current: _FileScan | None = None
@@ -398,12 +420,23 @@ class _FileScan:
                 for rule in self.compiled.fallback:
                     for hit in engine.run_rule(self.db, rule):
                         record = hit_record(hit, self.path)
-                        alerts.append(((record["event_index"], hit.rule_id, tuple(record["event_indices"])), hit))
+                        alerts.append(
+                            (
+                                (
+                                    record["event_index"],
+                                    hit.rule_id,
+                                    tuple(record["event_indices"]),
+                                ),
+                                hit,
+                            )
+                        )
             finally:
                 self.db.close()
         alerts.sort(key=lambda a: a[0])
         stats = self.scanner.stats
-        for record in heapq.merge(self._event_hits(), (hit_record(h, self.path) for _, h in alerts), key=_order):
+        for record in heapq.merge(
+            self._event_hits(), (hit_record(h, self.path) for _, h in alerts), key=_order
+        ):
             stats.hits += 1
             stats.by_rule[record["rule_id"]] = stats.by_rule.get(record["rule_id"], 0) + 1
             yield record
@@ -413,7 +446,9 @@ class _FileScan:
         nothing dropped (exact, at the cost of holding the file's matches)."""
         self.scanner.stats.second_passes += 1
         state = CorrelationState(correlation, lateness=float("inf"))
-        result = evaluate_chunk(self.compiled, self.path, read_items(self.path), {}, False, only=correlation)
+        result = evaluate_chunk(
+            self.compiled, self.path, read_items(self.path), {}, False, only=correlation
+        )
         for _, ts, index, slot, key, value in result.matches:
             state.add(ts, index, slot, key, value)
         return state
@@ -422,8 +457,15 @@ class _FileScan:
         entries, path, hits = self.compiled.entries, str(self.path), self.hits
         for n in range(0, len(hits), 2):
             index, rule = hits[n], entries[hits[n + 1]]
-            yield {"rule_id": rule.id, "rule_title": rule.title, "level": rule.level, "file": path,
-                   "event_index": index, "event_indices": [index], "group": {}}
+            yield {
+                "rule_id": rule.id,
+                "rule_title": rule.title,
+                "level": rule.level,
+                "file": path,
+                "event_index": index,
+                "event_indices": [index],
+                "group": {},
+            }
 
 
 def _order(record: dict) -> tuple:
@@ -444,6 +486,8 @@ def hit_record(hit: engine.Hit, path: Path) -> dict:
     }
 
 
-def scan(pack: Pack, target: Target, paths: Iterable[Path], progress=None, jobs: int = 1) -> Iterator[dict]:
+def scan(
+    pack: Pack, target: Target, paths: Iterable[Path], progress=None, jobs: int = 1
+) -> Iterator[dict]:
     """Every hit of the pack in the files, file by file."""
     return Scanner(pack, target, jobs=jobs).scan(paths, progress)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Iterable, TextIO
+from collections.abc import Iterable
+from typing import TextIO
 
 from t1114.loader import Pack
 from t1114.scan import HIT_FIELDS, ScanStats
@@ -41,7 +42,10 @@ def write_skipped(stats: ScanStats, out: TextIO) -> None:
     rest = stats.skipped - len(stats.reported)
     if rest:
         out.write(f"warning: skipped {rest:,} more bad records\n")
-    problems = ", ".join(f"{n:,} {p}" for p, n in sorted(stats.skipped_by_problem.items(), key=lambda kv: (-kv[1], kv[0])))
+    problems = ", ".join(
+        f"{n:,} {p}"
+        for p, n in sorted(stats.skipped_by_problem.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
     out.write(f"warning: {stats.skipped:,} bad records skipped in all ({problems})\n")
 
 

@@ -15,7 +15,10 @@ GOALS = {
     "worst_case": {"events_per_second": 60_000, "ratio": 15.0},
 }
 PEAK_MB_LIMIT = 200
-_TITLES = {"realistic": "Realistic telemetry", "worst_case": "Worst case (every event reaches the engine)"}
+_TITLES = {
+    "realistic": "Realistic telemetry",
+    "worst_case": "Worst case (every event reaches the engine)",
+}
 
 
 def _met(ok: bool) -> str:
@@ -44,10 +47,21 @@ def _table(run: dict) -> list[str]:
     ]
     for row in run.get("scales", []):
         scan, base = row["scan"], row.get("baseline")
-        cells = [row["corpus"], f"{row['events']:,}", f"{scan['events_per_second']:,}", f"{scan['peak_rss_mb']:.0f}",
-                 f"{scan['hits']:,}", f"{scan.get('evaluated_share', 0):.1%}"]
+        cells = [
+            row["corpus"],
+            f"{row['events']:,}",
+            f"{scan['events_per_second']:,}",
+            f"{scan['peak_rss_mb']:.0f}",
+            f"{scan['hits']:,}",
+            f"{scan.get('evaluated_share', 0):.1%}",
+        ]
         if base:
-            cells += [f"{base['events_per_second']:,}", f"{base['peak_rss_mb']:.0f}", f"{base['hits']:,}", f"{row['ratio']}×"]
+            cells += [
+                f"{base['events_per_second']:,}",
+                f"{base['peak_rss_mb']:.0f}",
+                f"{base['hits']:,}",
+                f"{row['ratio']}×",
+            ]
         else:
             cells += ["not run", "", "", ""]
         lines.append("| " + " | ".join(cells) + " |")
@@ -62,8 +76,10 @@ def _goals(run: dict) -> list[str]:
             lines.append(f"- {_TITLES[profile]}: not recorded.")
             continue
         rate = corpus["scan"]["events_per_second"]
-        text = (f"- {_TITLES[profile]}, {corpus['events']:,} events: {rate:,} events/s against a goal of "
-                f"{goal['events_per_second']:,} ({_met(rate >= goal['events_per_second'])})")
+        text = (
+            f"- {_TITLES[profile]}, {corpus['events']:,} events: {rate:,} events/s against a goal of "
+            f"{goal['events_per_second']:,} ({_met(rate >= goal['events_per_second'])})"
+        )
         if "ratio" in corpus:
             text += f"; {corpus['ratio']}× the baseline against {goal['ratio']:g}× ({_met(corpus['ratio'] >= goal['ratio'])})"
         else:
@@ -87,8 +103,10 @@ def _compile(run: dict) -> list[str]:
     compiled = run.get("compile")
     if not compiled:
         return []
-    text = (f"Compiling the pack's {compiled['pack_rules']} rules for `{run.get('target', '?')}` (SQLite oracle form, "
-            f"prefilter, generated predicates): {compiled['pack_seconds']} s.")
+    text = (
+        f"Compiling the pack's {compiled['pack_rules']} rules for `{run.get('target', '?')}` (SQLite oracle form, "
+        f"prefilter, generated predicates): {compiled['pack_seconds']} s."
+    )
     if "generated_rules" in compiled:
         text += f" With {compiled['generated_rules']:,} generated rules added: {compiled['with_generated_seconds']} s."
     return ["", text]
@@ -99,7 +117,16 @@ def render(sources: Sources) -> str:
     if record is None:
         return f"No bench run is recorded yet ({BENCH_RECORD})."
     recorded, run = record["recorded"], record["run"]
-    lines = [*_header(recorded, run), "", *_table(run), "", "Goals:", "", *_goals(run), *_compile(run)]
+    lines = [
+        *_header(recorded, run),
+        "",
+        *_table(run),
+        "",
+        "Goals:",
+        "",
+        *_goals(run),
+        *_compile(run),
+    ]
     return "\n".join(lines)
 
 
