@@ -30,6 +30,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from t1114.corpus import generated_rules, write_jsonl
 from t1114.loader import Pack
@@ -260,7 +261,7 @@ def run_bench(
     root = pack.project.root
     scales = sorted(set(scales or DEFAULT_SCALES))
     out.mkdir(parents=True, exist_ok=True)
-    results: dict = {
+    results: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine(),
         "target": target,
@@ -294,7 +295,7 @@ def run_bench(
             log(f"  written in {time.perf_counter() - started:.0f} s")
             for size in scales:
                 log(f"scanning {size:,} {profile} events ...")
-                row = {
+                row: dict[str, Any] = {
                     "corpus": profile,
                     "events": size,
                     "bytes": paths[size].stat().st_size,

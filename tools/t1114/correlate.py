@@ -42,7 +42,7 @@ from sigma.correlations import (
 )
 
 from t1114 import engine
-from t1114.predicates import Predicate, Row, Unsupported, compile_trees
+from t1114.predicates import AnyRow, Predicate, Unsupported, compile_trees
 
 LATENESS = 3600.0  # seconds a file's matches may come out of time order and stay streamed
 _SWEEP_EVERY = 4096  # matches between passes over every group (idle groups shrink too)
@@ -118,7 +118,7 @@ class Correlation:
 
     def matches(
         self,
-        row: Row,
+        row: AnyRow,
         candidates: frozenset,
         matched: set | None = None,
         evaluated: dict | None = None,
@@ -130,7 +130,7 @@ class Correlation:
         for n, slot in enumerate(self.slots):
             if slot.rule_id not in candidates:
                 continue
-            if matched is not None and slot.rule_id in evaluated:
+            if matched is not None and evaluated is not None and slot.rule_id in evaluated:
                 hit = slot.rule_id in matched
             else:
                 hit = any(p(row) for p in slot.predicates)
@@ -178,7 +178,7 @@ def compile_correlation(rule: engine.SqlRule) -> Correlation:
         slots.append(
             Slot(
                 str(ref.rule.id),
-                tuple(compiled.functions),
+                tuple(f for f in compiled.functions if f is not None),  # none is (checked above)
                 tuple(mapping.get(f, f).lower() for f in group),
                 mapping.get(fieldref, fieldref).lower() if fieldref else None,
             )

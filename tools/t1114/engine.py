@@ -112,7 +112,7 @@ def compile_sql(collection: SigmaCollection, pipeline: ProcessingPipeline) -> li
             None
             if isinstance(ref.rule, SigmaCorrelationRule)
             else tuple(trees.get(id(ref.rule), ()))
-            for ref in rule.rules
+            for ref in rule.rules or ()
         )
 
     rules = json.loads(backend.convert(collection, "zircolite", callback=remember))

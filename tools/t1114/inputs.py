@@ -38,7 +38,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import ijson
 import orjson
@@ -95,7 +95,7 @@ class Record:
     def document(self) -> dict:
         if self.approximate:
             self.approximate = False
-            if _LONG_DIGITS in self.text.translate(_DIGITS_AS_ZERO):
+            if self.text is not None and _LONG_DIGITS in self.text.translate(_DIGITS_AS_ZERO):
                 self.doc = None
         if self.doc is not None:
             return self.doc
@@ -184,7 +184,8 @@ def split_points(path: Path, size: int) -> list[tuple[int, int | None]]:
             if _layout(fh) != "lines":
                 return [(0, None)]
             total = path.stat().st_size
-            ranges, start = [], 0
+            ranges: list[tuple[int, int | None]] = []
+            start = 0
             while start + size < total:
                 fh.seek(start + size)
                 cut = _next_line_start(fh)
@@ -221,7 +222,8 @@ def read_items(
         yield from _evtx_records(path)
         return
     try:
-        with gzip.open(path, "rb") if kind == "gzip" else open(path, "rb") as fh:
+        with gzip.open(path, "rb") if kind == "gzip" else open(path, "rb") as opened:
+            fh = cast(IO[bytes], opened)
             if start:
                 fh.seek(start)
                 yield from _line_records(fh, end - start if end is not None else None, position)
@@ -252,8 +254,8 @@ def is_line_stream(path: Path) -> bool:
     if file_kind(path) != "gzip":
         return False
     try:
-        with gzip.open(path, "rb") as fh:
-            return _layout(fh) == "lines"
+        with gzip.open(path, "rb") as opened:
+            return _layout(cast(IO[bytes], opened)) == "lines"
     except (gzip.BadGzipFile, zlib.error, EOFError):
         return False  # read whole, where the error is reported
     except OSError as e:
@@ -276,8 +278,8 @@ def line_batches(path: Path, size: int) -> Iterator[LineBatch | BadRecord]:
     too_long: list[int] = []
     held = lines = 0
     try:
-        with gzip.open(path, "rb") as fh:
-            for raw in _lines(fh, None):
+        with gzip.open(path, "rb") as opened:
+            for raw in _lines(cast(IO[bytes], opened), None):
                 lines += 1
                 if raw is _TOO_LONG:
                     too_long.append(lines)
@@ -375,10 +377,11 @@ def _is_single_document(head: bytes, fh: IO[bytes]) -> bool:
 # --- JSON Lines -----------------------------------------------------------------------------
 
 
-_TOO_LONG = object()
+# A distinct bytes object (compared by identity), so every line is typed as bytes.
+_TOO_LONG = bytes(bytearray(b"<line over the limit>"))
 
 
-def _lines(fh: IO[bytes], limit: int | None) -> Iterator[bytes | object]:
+def _lines(fh: IO[bytes], limit: int | None) -> Iterator[bytes]:
     """Lines of at most MAX_LINE_BYTES (longer ones as _TOO_LONG), up to ``limit`` bytes."""
     pending = b""
     skipping = False
@@ -450,7 +453,7 @@ def _line_records(fh: IO[bytes], limit: int | None, position: dict) -> Iterator[
                 if _depth(value) > MAX_DEPTH:
                     yield _too_deep("line", lineno)
                     continue
-                strays = []
+                strays: list[object] = []
                 for doc in documents_from_json(json.loads(line), on_stray=strays.append):
                     yield Record(line, doc, line=lineno)
                 if strays:

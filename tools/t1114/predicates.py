@@ -394,7 +394,9 @@ class _Codegen:
         return token[1:-1].replace("''", "'") if token.startswith("'") else token
 
 
-Predicate = Callable[[Row], bool]
+# What a predicate reads: cells by lower-case field name, made on demand either way.
+AnyRow = Row | DocumentRow
+Predicate = Callable[[AnyRow], bool]
 
 
 # --- dispatch: which trees an event can satisfy at all --------------------------------------
@@ -460,14 +462,14 @@ class Dispatch:
         if not literals or any(lit is None for lit in literals):
             return []
         keys = set()
-        for literal in literals:
+        for literal in filter(None, literals):
             keys.add(_text_key(literal))
             number = engine._number(literal)
             if number is not None:  # compared as a number (eq_number)
                 keys.add(("n", number))
         return [(tree.field.lower(), frozenset(keys))]
 
-    def admit(self, row: Row, entries: tuple[int, ...]) -> list[int]:
+    def admit(self, row: AnyRow, entries: tuple[int, ...]) -> list[int]:
         """Of ``entries`` (ascending), the trees whose every condition the event's cells can
         meet, ascending. Trees are found through the cell of their first condition's field
         (one lookup per field, whatever the number of trees); only those found have their

@@ -249,7 +249,9 @@ def evaluate_chunk(
                     hits.append(index)
                     hits.append(entry)
                     matched_rules.add(entries[entry].id)
-        ts = False  # not looked up yet: most candidates match no referenced rule
+        ts: float | bool | None = (
+            False  # not looked up yet: most candidates match no referenced rule
+        )
         for n, correlation in enumerate(streamed):
             if not correlation.slot_ids.isdisjoint(rules):
                 found = correlation.matches(row, rules, matched_rules, pack.entries_by_id)
@@ -290,6 +292,7 @@ _WORKER_PACK: CompiledPack | None = None  # set before the pool forks: workers i
 
 def _evaluate_job(job: tuple) -> ChunkResult:
     piece, strict = job
+    assert _WORKER_PACK is not None, "the pool's initialiser sets the pack"
     return evaluate_piece(_WORKER_PACK, piece, strict)
 
 
@@ -375,7 +378,8 @@ class _FileScan:
         self.lines = 0
         self.hits = array("q")
         self.states = [CorrelationState(c) for c in self.compiled.streamed]
-        self.store = None  # the SQLite table of fallback correlations' candidate events
+        # the SQLite table of fallback correlations' candidate events
+        self.store: engine.EventTable | None = None
 
     def add(self, result: ChunkResult) -> None:
         stats = self.scanner.stats
