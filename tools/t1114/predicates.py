@@ -462,7 +462,7 @@ class Dispatch:
         if not literals or any(lit is None for lit in literals):
             return []
         keys = set()
-        for literal in filter(None, literals):
+        for literal in (lit for lit in literals if lit is not None):
             keys.add(_text_key(literal))
             number = engine._number(literal)
             if number is not None:  # compared as a number (eq_number)
