@@ -45,7 +45,9 @@ class LogSource:
         )
 
     def condition(self) -> LogsourceCondition:
-        return LogsourceCondition(product=self.product, category=self.category, service=self.service)
+        return LogsourceCondition(
+            product=self.product, category=self.category, service=self.service
+        )
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,9 @@ class SourceMapping:
 M = TypeVar("M")  # a frozen dataclass with a ``logsource`` field
 
 
-def bind(sources: dict[str, LogSource], mappings: dict[str, M], complete: bool = True) -> dict[str, M]:
+def bind(
+    sources: dict[str, LogSource], mappings: dict[str, M], complete: bool = True
+) -> dict[str, M]:
     """A platform's mappings keyed by source key, each given the source declared under its key
     (in the declaration's order). A key that names no declared source is a bug in the module,
     and so is a declared source a ``complete`` platform leaves unmapped: adding a source asks
@@ -103,7 +107,9 @@ def rendered_into_items(source: SourceMapping, keep_field: bool) -> list[Process
     return [
         ProcessingItem(
             identifier=source.item_id("rendered_into_" + target.lower()),
-            transformation=SubstringFieldTransformation(tuple(fields), target, keep_field=keep_field),
+            transformation=SubstringFieldTransformation(
+                tuple(fields), target, keep_field=keep_field
+            ),
             rule_conditions=[source.logsource.condition()],
         )
         for target, fields in sorted(source.rendered_into.items())
@@ -140,7 +146,9 @@ def field_mapping_items(source: SourceMapping) -> list[ProcessingItem]:
     return items
 
 
-def source_condition_item(source: SourceMapping, conditions: dict | list | None = None) -> list[ProcessingItem]:
+def source_condition_item(
+    source: SourceMapping, conditions: dict | list | None = None
+) -> list[ProcessingItem]:
     conditions = source.conditions if conditions is None else conditions
     if not conditions:
         return []

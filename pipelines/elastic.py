@@ -6,7 +6,11 @@ from dataclasses import dataclass
 
 from sigma.processing.conditions import IncludeFieldCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
-from sigma.processing.transformations import ConvertTypeTransformation, RuleFailureTransformation, SetStateTransformation
+from sigma.processing.transformations import (
+    ConvertTypeTransformation,
+    RuleFailureTransformation,
+    SetStateTransformation,
+)
 
 from sigma.pipelines.t1114.base import (
     SourceMapping,
@@ -110,7 +114,9 @@ _GWS_ACTIVITY_FIELDS = {
 }
 
 
-def _gws_source(stream: str, parameters: dict | None = None, prefixes: dict | None = None) -> ElasticSource:
+def _gws_source(
+    stream: str, parameters: dict | None = None, prefixes: dict | None = None
+) -> ElasticSource:
     """A data stream of the google_workspace integration; Reports API streams share the
     activity fields, each adds its parameters."""
     fields = {**_GWS_ACTIVITY_FIELDS, **parameters} if parameters is not None else {}
@@ -144,7 +150,11 @@ def _defend_source(os_type: str, dataset: str, conditions: dict, fields: dict) -
 
 
 def _linux_source(
-    defend_dataset: str, defend_conditions: dict, sysmon_code: str, fields: dict, audit: dict | None = None
+    defend_dataset: str,
+    defend_conditions: dict,
+    sysmon_code: str,
+    fields: dict,
+    audit: dict | None = None,
 ) -> ElasticSource:
     """Linux events from Elastic Defend or from Sysmon for Linux (the sysmon_linux
     integration: the Windows Sysmon pipeline over syslog), and, given ``audit`` (its Sigma
@@ -161,12 +171,15 @@ def _linux_source(
     fields = {**fields, "Computer": "host.hostname"}
     if audit is not None:
         datasets += ("auditd_manager.auditd",)
-        conditions.append({"data_stream.dataset": "auditd_manager.auditd", "event.action": "executed"})
+        conditions.append(
+            {"data_stream.dataset": "auditd_manager.auditd", "event.action": "executed"}
+        )
         # A Sigma field any of whose platform fields may hold it (each stream sets one).
         fields.update({name: [fields[name], *others] for name, others in audit.items()})
     return ElasticSource(
         datasets=datasets,
-        integrations=("endpoint", "sysmon_linux") + (("auditd_manager",) if audit is not None else ()),
+        integrations=("endpoint", "sysmon_linux")
+        + (("auditd_manager",) if audit is not None else ()),
         conditions=conditions,
         fields=fields,
     )
@@ -194,8 +207,16 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
             conditions=[
                 {"data_stream.dataset": "windows.sysmon_operational", "event.code": "1"},
                 {"data_stream.dataset": "system.security", "event.code": "4688"},
-                {"data_stream.dataset": "windows.forwarded", "winlog.channel": SYSMON_CHANNEL, "event.code": "1"},
-                {"data_stream.dataset": "windows.forwarded", "winlog.channel": SECURITY_CHANNEL, "event.code": "4688"},
+                {
+                    "data_stream.dataset": "windows.forwarded",
+                    "winlog.channel": SYSMON_CHANNEL,
+                    "event.code": "1",
+                },
+                {
+                    "data_stream.dataset": "windows.forwarded",
+                    "winlog.channel": SECURITY_CHANNEL,
+                    "event.code": "4688",
+                },
                 {"data_stream.dataset": "endpoint.events.process", "event.type": "start"},
             ],
             fields={**_ECS_PROCESS, **_WINLOG, "OriginalFileName": "process.pe.original_file_name"},
@@ -205,7 +226,12 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
             integrations=("windows", "endpoint"),
             conditions=_windows_channel("windows.sysmon_operational", SYSMON_CHANNEL, "11")
             # Elastic Defend reports a copy's destination as a creation, an overwrite or a rename.
-            + [{"data_stream.dataset": "endpoint.events.file", "event.action": ["creation", "overwrite", "rename"]}],
+            + [
+                {
+                    "data_stream.dataset": "endpoint.events.file",
+                    "event.action": ["creation", "overwrite", "rename"],
+                }
+            ],
             fields=_ECS_FILE,
         ),
         "windows_network_connection": _sysmon_source(
@@ -221,7 +247,8 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
             },
         ),
         "windows_registry_set": _sysmon_source(
-            "13", {"TargetObject": "registry.path", "Details": "registry.data.strings", **_ECS_ACTOR}
+            "13",
+            {"TargetObject": "registry.path", "Details": "registry.data.strings", **_ECS_ACTOR},
         ),
         "windows_security": ElasticSource(
             datasets=("system.security", "windows.forwarded"),
@@ -236,9 +263,20 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                 # theirs there too (IpAddress and WorkstationName stay in winlog.event_data).
                 **{
                     name: f"winlog.event_data.{name}"
-                    for name in ("ObjectName", "ObjectType", "ObjectServer", "AccessMask", "AccessList",
-                                 "ProcessName", "SubjectUserName", "SubjectDomainName", "ShareName",
-                                 "RelativeTargetName", "WorkstationName", "IpAddress")
+                    for name in (
+                        "ObjectName",
+                        "ObjectType",
+                        "ObjectServer",
+                        "AccessMask",
+                        "AccessList",
+                        "ProcessName",
+                        "SubjectUserName",
+                        "SubjectDomainName",
+                        "ShareName",
+                        "RelativeTargetName",
+                        "WorkstationName",
+                        "IpAddress",
+                    )
                 },
                 **_WINLOG,
             },
@@ -246,7 +284,9 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
         "windows_ps_script": ElasticSource(
             datasets=("windows.powershell_operational", "windows.forwarded"),
             integrations=("windows",),
-            conditions=_windows_channel("windows.powershell_operational", POWERSHELL_CHANNEL, "4104"),
+            conditions=_windows_channel(
+                "windows.powershell_operational", POWERSHELL_CHANNEL, "4104"
+            ),
             fields={
                 "ScriptBlockText": "powershell.file.script_block_text",
                 "ScriptBlockId": "powershell.file.script_block_id",
@@ -261,7 +301,10 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
             # integration; Winlogbeat names the log's unnamed EventData values param1...
             datasets=("windows.forwarded",),
             integrations=("windows",),
-            conditions={"data_stream.dataset": "windows.forwarded", "winlog.channel": MSEXCHANGE_MANAGEMENT_CHANNEL},
+            conditions={
+                "data_stream.dataset": "windows.forwarded",
+                "winlog.channel": MSEXCHANGE_MANAGEMENT_CHANNEL,
+            },
             fields={
                 "CmdletName": "winlog.event_data.param1",
                 "CmdletParameters": "winlog.event_data.param2",
@@ -325,7 +368,10 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
         "azure_auditlogs": ElasticSource(
             datasets=("o365.audit",),
             integrations=("o365",),
-            conditions={"data_stream.dataset": "o365.audit", "event.provider": "AzureActiveDirectory"},
+            conditions={
+                "data_stream.dataset": "o365.audit",
+                "event.provider": "AzureActiveDirectory",
+            },
             fields={
                 "activityDisplayName": "event.action",
                 "initiatedBy.user.userPrincipalName": "user.id",
@@ -404,7 +450,10 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
         # auditd_manager has no command line: the process title (the argument vector as the
         # kernel keeps it, 128 bytes at most) stands in for it.
         "linux_process_creation": _linux_source(
-            "endpoint.events.process", {"event.action": "exec"}, "1", _DEFEND_PROCESS_FIELDS,
+            "endpoint.events.process",
+            {"event.action": "exec"},
+            "1",
+            _DEFEND_PROCESS_FIELDS,
             audit={"CommandLine": ["process.title"]},
         ),
         "linux_file_event": _linux_source(
@@ -414,7 +463,10 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
             "macos", "endpoint.events.process", {"event.action": "exec"}, _DEFEND_PROCESS_FIELDS
         ),
         "macos_file_event": _defend_source(
-            "macos", "endpoint.events.file", {"event.action": ["creation", "modification", "rename"]}, _ECS_FILE
+            "macos",
+            "endpoint.events.file",
+            {"event.action": ["creation", "modification", "rename"]},
+            _ECS_FILE,
         ),
     },
 )
@@ -445,7 +497,9 @@ def elastic_pipeline(tuning: dict | None = None) -> ProcessingPipeline:
             items.append(
                 ProcessingItem(
                     identifier=source.item_id("unavailable"),
-                    transformation=RuleFailureTransformation(f"log source {source.logsource.key}: {source.unavailable}"),
+                    transformation=RuleFailureTransformation(
+                        f"log source {source.logsource.key}: {source.unavailable}"
+                    ),
                     rule_conditions=[source.logsource.condition()],
                 )
             )

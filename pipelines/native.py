@@ -10,7 +10,6 @@ its fields are mapped as on any other platform.
 
 from __future__ import annotations
 
-
 from sigma.processing.pipeline import ProcessingPipeline
 
 from sigma.pipelines.t1114.base import (
@@ -52,7 +51,10 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
             # Sysmon 1 and Security 4688 carry the same CommandLine field name.
             conditions={"Channel": [SYSMON_CHANNEL, SECURITY_CHANNEL], "EventID": [1, 4688]},
             # Security 4688 names the image and its parent differently.
-            fields={"Image": ["Image", "NewProcessName"], "ParentImage": ["ParentImage", "ParentProcessName"]},
+            fields={
+                "Image": ["Image", "NewProcessName"],
+                "ParentImage": ["ParentImage", "ParentProcessName"],
+            },
         ),
         "windows_file_event": _event_log(11),
         "windows_network_connection": _event_log(3),
@@ -71,7 +73,9 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
         "m365_exchange": SourceMapping(conditions={"Workload": "Exchange"}),
         # Every Management Activity API record names its workload; nothing else here does.
         "m365_audit": SourceMapping(conditions={"Workload|exists": True}),
-        "m365_message_trace": SourceMapping(conditions={"event_id|exists": True, "recipient_address|exists": True}),
+        "m365_message_trace": SourceMapping(
+            conditions={"event_id|exists": True, "recipient_address|exists": True}
+        ),
         # Microsoft Graph signIn and directoryAudit resources.
         "azure_signinlogs": SourceMapping(
             conditions={"createdDateTime|exists": True, "userPrincipalName|exists": True}
@@ -81,8 +85,12 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
         ),
         # Admin SDK Reports API activities carry their application in id.applicationName.
         "google_workspace_admin": SourceMapping(conditions={"id.applicationName": "admin"}),
-        "google_workspace_user_accounts": SourceMapping(conditions={"id.applicationName": "user_accounts"}),
-        "google_workspace_gmail": SourceMapping(conditions={"event_info.mail_event_type|exists": True}),
+        "google_workspace_user_accounts": SourceMapping(
+            conditions={"id.applicationName": "user_accounts"}
+        ),
+        "google_workspace_gmail": SourceMapping(
+            conditions={"event_info.mail_event_type|exists": True}
+        ),
         # One event per audit event, grouped from the raw records by t1114.auditd; the reader
         # gives every such event msg=audit(<time>:<serial>).
         "linux_auditd": SourceMapping(conditions={"msg|startswith": "audit("}),
@@ -92,7 +100,10 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
         # (Image, CommandLine...: as many agents and converters write them), which carry no
         # event log channel and no ES event type.
         "macos_process_creation": SourceMapping(
-            conditions=[{"event_type": ES_NOTIFY_EXEC}, {"CommandLine|exists": True, **_FLAT_TAXONOMY}],
+            conditions=[
+                {"event_type": ES_NOTIFY_EXEC},
+                {"CommandLine|exists": True, **_FLAT_TAXONOMY},
+            ],
             fields={
                 "Image": ["event.exec.target.executable.path", "Image"],
                 # The argument vector: each CommandLine condition matches within one argument.

@@ -172,7 +172,9 @@ _GWS_ADMIN_FIELDS = _GWS_ACTIVITY_FIELDS + (
     "events.parameters.SETTING_NAME",
     "events.parameters.USER_EMAIL",
 )
-_GWS_USER_ACCOUNTS_FIELDS = _GWS_ACTIVITY_FIELDS + ("events.parameters.email_forwarding_destination_address",)
+_GWS_USER_ACCOUNTS_FIELDS = _GWS_ACTIVITY_FIELDS + (
+    "events.parameters.email_forwarding_destination_address",
+)
 
 # Gmail logs (the BigQuery export schema, which the Splunk and Elastic integrations keep).
 _GMAIL_FIELDS = (
@@ -188,7 +190,14 @@ _GMAIL_FIELDS = (
 # Windows / Exchange Server (AN1309).
 
 # Sysmon event 11 (FileCreate); Elastic Defend file events carry the same facts.
-_WINDOWS_FILE_EVENT_FIELDS = ("Computer", "CreationUtcTime", "Image", "ProcessId", "TargetFilename", "User")
+_WINDOWS_FILE_EVENT_FIELDS = (
+    "Computer",
+    "CreationUtcTime",
+    "Image",
+    "ProcessId",
+    "TargetFilename",
+    "User",
+)
 
 # Sysmon event 3 (NetworkConnect).
 _NETWORK_CONNECTION_FIELDS = (
@@ -227,7 +236,14 @@ _SECURITY_FIELDS = (
 )
 
 # PowerShell Operational 4104 (script block logging).
-_PS_SCRIPT_FIELDS = ("Computer", "MessageNumber", "MessageTotal", "Path", "ScriptBlockId", "ScriptBlockText")
+_PS_SCRIPT_FIELDS = (
+    "Computer",
+    "MessageNumber",
+    "MessageTotal",
+    "Path",
+    "ScriptBlockId",
+    "ScriptBlockText",
+)
 
 # MSExchange Management log (provider MSExchange CmdletLogs; event 1 cmdlet succeeded, 6
 # failed). Its EventData values are unnamed: the first is the cmdlet, the second its
@@ -310,9 +326,13 @@ LINUX_SYSMON_CHANNEL = "Linux-Sysmon/Operational"
 
 # Each source once; a platform module maps every key (sigma.pipelines.t1114.base.bind).
 SOURCES: dict[str, LogSource] = {
-    "windows_process_creation": LogSource("windows", "process_creation", fields=_PROCESS_CREATION_FIELDS),
+    "windows_process_creation": LogSource(
+        "windows", "process_creation", fields=_PROCESS_CREATION_FIELDS
+    ),
     "windows_file_event": LogSource("windows", "file_event", fields=_WINDOWS_FILE_EVENT_FIELDS),
-    "windows_network_connection": LogSource("windows", "network_connection", fields=_NETWORK_CONNECTION_FIELDS),
+    "windows_network_connection": LogSource(
+        "windows", "network_connection", fields=_NETWORK_CONNECTION_FIELDS
+    ),
     "windows_registry_set": LogSource("windows", "registry_set", fields=_REGISTRY_SET_FIELDS),
     "windows_security": LogSource("windows", service="security", fields=_SECURITY_FIELDS),
     "windows_ps_script": LogSource("windows", "ps_script", fields=_PS_SCRIPT_FIELDS),
@@ -324,15 +344,21 @@ SOURCES: dict[str, LogSource] = {
     "m365_message_trace": LogSource("m365", service="message_trace", fields=_MESSAGE_TRACE_FIELDS),
     "azure_signinlogs": LogSource("azure", service="signinlogs", fields=_ENTRA_SIGNIN_FIELDS),
     "azure_auditlogs": LogSource("azure", service="auditlogs", fields=_ENTRA_AUDIT_FIELDS),
-    "google_workspace_admin": LogSource("google_workspace", service="admin", fields=_GWS_ADMIN_FIELDS),
+    "google_workspace_admin": LogSource(
+        "google_workspace", service="admin", fields=_GWS_ADMIN_FIELDS
+    ),
     "google_workspace_user_accounts": LogSource(
         "google_workspace", service="user_accounts", fields=_GWS_USER_ACCOUNTS_FIELDS
     ),
     "google_workspace_gmail": LogSource("google_workspace", service="gmail", fields=_GMAIL_FIELDS),
     "linux_auditd": LogSource("linux", service="auditd", fields=_LINUX_AUDITD_FIELDS),
-    "linux_process_creation": LogSource("linux", "process_creation", fields=_LINUX_PROCESS_CREATION_FIELDS),
+    "linux_process_creation": LogSource(
+        "linux", "process_creation", fields=_LINUX_PROCESS_CREATION_FIELDS
+    ),
     "linux_file_event": LogSource("linux", "file_event", fields=_FILE_EVENT_FIELDS),
-    "macos_process_creation": LogSource("macos", "process_creation", fields=_MACOS_PROCESS_CREATION_FIELDS),
+    "macos_process_creation": LogSource(
+        "macos", "process_creation", fields=_MACOS_PROCESS_CREATION_FIELDS
+    ),
     "macos_file_event": LogSource(
         "macos", "file_event", fields=tuple(f for f in _FILE_EVENT_FIELDS if f != "User")
     ),

@@ -71,7 +71,9 @@ def _gws_reports_source(service: str) -> SplunkSource:
         selector_values=(f"gws:reports:{service}",),
         add_on="Splunk Add-on for Google Workspace",
         fields={"events.name": "event.name", "events.type": "event.type"},
-        name_value_lists={"events.parameters.": ("event.parameters{}.name", "event.parameters{}.value")},
+        name_value_lists={
+            "events.parameters.": ("event.parameters{}.name", "event.parameters{}.value")
+        },
     )
 
 
@@ -173,7 +175,9 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = bind(
             selector_values=("azure:monitor:aad",),
             add_on="Splunk Add-on for Microsoft Cloud Services",
             conditions={"category": ["SignInLogs", "NonInteractiveUserSignInLogs"]},
-            fields=_under_properties("azure_signinlogs", {"riskEventTypes_v2": "properties.riskEventTypes_v2{}"}),
+            fields=_under_properties(
+                "azure_signinlogs", {"riskEventTypes_v2": "properties.riskEventTypes_v2{}"}
+            ),
         ),
         "azure_auditlogs": SplunkSource(
             macro="t1114_azure_monitor_aad",
@@ -258,7 +262,8 @@ def _source_items(source: SplunkSource) -> list[ProcessingItem]:
         ProcessingItem(
             identifier=source.item_id("selector"),
             transformation=AddConditionTransformation(
-                {f"{source.selector_field}|expand": f"%{source.macro}%"}, name=f"_{source.item_id('selector')}"
+                {f"{source.selector_field}|expand": f"%{source.macro}%"},
+                name=f"_{source.item_id('selector')}",
             ),
             rule_conditions=[source.logsource.condition()],
         )
@@ -278,12 +283,17 @@ def splunk_pipeline(macros: bool = True, tuning: dict | None = None) -> Processi
         placeholder = QueryExpressionPlaceholderTransformation(expression="`{id}`", include=names)
     else:
         placeholder = ValueListPlaceholderTransformation(include=names)
-    items.append(ProcessingItem(identifier="t1114_splunk_source_macros", transformation=placeholder))
+    items.append(
+        ProcessingItem(identifier="t1114_splunk_source_macros", transformation=placeholder)
+    )
     return ProcessingPipeline(
         name="T1114 pack: Splunk add-on field names and source macros",
         priority=20,
         items=items,
-        vars={**tuning_vars(tuning), **{s.macro: list(s.selector_values) for s in SPLUNK_SOURCES.values()}},
+        vars={
+            **tuning_vars(tuning),
+            **{s.macro: list(s.selector_values) for s in SPLUNK_SOURCES.values()},
+        },
         allowed_backends=frozenset({"splunk", "sqlite"}),
     )
 

@@ -70,12 +70,25 @@ CIM_SOURCES: dict[str, CimSource] = bind(
                 "User": "user",
                 "Computer": "dest",
             },
-            by=("dest", "user", "parent_process_name", "process_name", "original_file_name", "process", "process_id"),
+            by=(
+                "dest",
+                "user",
+                "parent_process_name",
+                "process_name",
+                "original_file_name",
+                "process",
+                "process_id",
+            ),
         ),
         "windows_file_event": CimSource(
             "Endpoint.Filesystem",
             tags=("endpoint", "filesystem"),
-            fields={"TargetFilename": "file_path", "ProcessId": "process_id", "User": "user", "Computer": "dest"},
+            fields={
+                "TargetFilename": "file_path",
+                "ProcessId": "process_id",
+                "User": "user",
+                "Computer": "dest",
+            },
             image_name_field="process_name",
             by=("dest", "user", "process_name", "process_id", "file_path", "action"),
         ),
@@ -106,7 +119,9 @@ def _items(source: CimSource, query: bool) -> list[ProcessingItem]:
         ),
         ProcessingItem(
             identifier=source.item_id("fields"),
-            transformation=FieldMappingTransformation({k: prefix + v for k, v in source.fields.items()}),
+            transformation=FieldMappingTransformation(
+                {k: prefix + v for k, v in source.fields.items()}
+            ),
             rule_conditions=condition(),
         ),
     ]

@@ -33,11 +33,13 @@ class NameValueListTransformation(DetectionItemTransformation):
         field = detection_item.field
         if not field or not field.startswith(self.prefix):
             return None
-        name = field[len(self.prefix):]
+        name = field[len(self.prefix) :]
         name_item = SigmaDetectionItem(self.name_field, [], [SigmaString(name)])
         values = detection_item.value
         if any(isinstance(v, SigmaExists) for v in values):
-            if detection_item.negated or not all(isinstance(v, SigmaExists) and v.exists for v in values):
+            if detection_item.negated or not all(
+                isinstance(v, SigmaExists) and v.exists for v in values
+            ):
                 raise SigmaTransformationError(
                     f"'{field}|exists: false' cannot be expressed on the {self.name_field} list"
                 )
@@ -138,7 +140,9 @@ class ImageNameTransformation(DetectionItemTransformation):
                 )
             names.append(SigmaString(parts[1][1:]))
         values: list[SigmaType] = list(names)
-        return SigmaDetectionItem(self.target, [], values, value_linking=detection_item.value_linking)
+        return SigmaDetectionItem(
+            self.target, [], values, value_linking=detection_item.value_linking
+        )
 
 
 @dataclass

@@ -9,7 +9,7 @@ own (``sigma convert -p t1114_splunk``); ``t1114`` passes the values of the pack
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from sigma.processing.pipeline import ProcessingItem
 from sigma.processing.transformations import ValueListPlaceholderTransformation

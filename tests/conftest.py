@@ -105,7 +105,9 @@ def _spark_unavailable() -> str | None:
 
 
 spark_test = [
-    pytest.mark.skipif(_spark_unavailable() is not None, reason=f"Spark tests need pyspark: {_spark_unavailable()}"),
+    pytest.mark.skipif(
+        _spark_unavailable() is not None, reason=f"Spark tests need pyspark: {_spark_unavailable()}"
+    ),
     pytest.mark.xdist_group("spark"),
 ]
 
@@ -139,8 +141,12 @@ def pytest_collection_modifyitems(config, items):
     from _pytest.nodeid import NodeId
 
     for item in items:
-        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                         for m in item.iter_markers("xdist_group")})
+        groups = sorted(
+            {
+                str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                for m in item.iter_markers("xdist_group")
+            }
+        )
         suffix = "@" + "_".join(groups)
         if groups and not item.nodeid.endswith(suffix):
             item._id = NodeId.parse(item.nodeid + suffix)

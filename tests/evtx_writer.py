@@ -121,7 +121,7 @@ class _Chunk:
 
 def write_evtx(path: Path, events: list[dict], start: dt.datetime | None = None) -> None:
     chunk = _Chunk()
-    written = start or dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    written = start or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     last = CHUNK_HEADER
     for number, event in enumerate(events, 1):
         last = chunk.record(number, written + dt.timedelta(seconds=number), event_xml(event))
@@ -132,9 +132,13 @@ def write_evtx(path: Path, events: list[dict], start: dt.datetime | None = None)
     header = bytearray(CHUNK_HEADER)
     struct.pack_into("<8sQQQQIII", header, 0, b"ElfChnk\x00", 1, n, 1, n, 128, last, free)
     struct.pack_into("<I", header, 52, zlib.crc32(chunk.buf[CHUNK_HEADER:free]))
-    struct.pack_into("<I", header, 124, zlib.crc32(bytes(header[:120]) + bytes(header[128:CHUNK_HEADER])))
+    struct.pack_into(
+        "<I", header, 124, zlib.crc32(bytes(header[:120]) + bytes(header[128:CHUNK_HEADER]))
+    )
     body = bytes(header) + bytes(chunk.buf[CHUNK_HEADER:]) + bytes(CHUNK_SIZE - free)
     file_header = bytearray(FILE_HEADER)
-    struct.pack_into("<8sQQQIHHHH", file_header, 0, b"ElfFile\x00", 0, 0, n + 1, 128, 1, 3, FILE_HEADER, 1)
+    struct.pack_into(
+        "<8sQQQIHHHH", file_header, 0, b"ElfFile\x00", 0, 0, n + 1, 128, 1, 3, FILE_HEADER, 1
+    )
     struct.pack_into("<I", file_header, 124, zlib.crc32(bytes(file_header[:120])))
     Path(path).write_bytes(bytes(file_header) + body)

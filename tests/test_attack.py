@@ -22,6 +22,11 @@ def test_validators_load_attack_without_network(monkeypatch):
 
 def test_pack_data_covers_the_detection_strategy():
     data = load_attack()
-    assert set(data.detection_strategies["DET0476"]["analytics"]) == {"AN1309", "AN1310", "AN1311", "AN1312"}
+    assert set(data.detection_strategies["DET0476"]["analytics"]) == {
+        "AN1309",
+        "AN1310",
+        "AN1311",
+        "AN1312",
+    }
     assert data.technique_for_tag("attack.t1114.001").name == "Local Email Collection"
     assert data.tactic_for_tag("attack.collection").id == "TA0009"

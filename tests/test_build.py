@@ -37,5 +37,7 @@ def test_a_rule_with_several_queries_has_one_file_each(dist):
         "queries/elastic/m365_forwarding_rule_and_mailbox_sync.1.eql",
         "queries/elastic/m365_forwarding_rule_and_mailbox_sync.2.eql",
     ]
-    first, second = [(dist / p).read_text() for p in several["m365_forwarding_rule_and_mailbox_sync"]]
+    first, second = [
+        (dist / p).read_text() for p in several["m365_forwarding_rule_and_mailbox_sync"]
+    ]
     assert first.startswith("sequence") and second.startswith("sequence") and first != second

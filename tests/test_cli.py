@@ -10,7 +10,9 @@ import pytest
 
 def tree_digest(root: Path) -> dict[str, str]:
     return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -51,7 +53,11 @@ def test_broken_rule_fails_build_without_touching_dist(cli, pack_copy, dist):
     shutil.copytree(dist, out)  # a previous build's output
     before = tree_digest(out)
     rule = pack_copy / "sigma" / "m365" / "m365_inbox_rule_forwarding.yml"
-    rule.write_text(rule.read_text().replace("condition: (selection and forwarding)", "condition: (selection and ("))
+    rule.write_text(
+        rule.read_text().replace(
+            "condition: (selection and forwarding)", "condition: (selection and ("
+        )
+    )
     result = cli("build", "--out", str(out), cwd=pack_copy)
     assert_clean_failure(result, "m365_inbox_rule_forwarding.yml")
     assert tree_digest(out) == before
@@ -62,12 +68,16 @@ def test_broken_rule_fails_validate_and_test(cli, pack_copy):
     rule = pack_copy / "sigma" / "windows" / "win_exchange_new_mailbox_export_request.yml"
     rule.write_text(rule.read_text().replace("CommandLine|re|i:", "CommandLine|re|ii|contans:"))
     for command in ("validate", "test"):
-        assert_clean_failure(cli(command, cwd=pack_copy), "win_exchange_new_mailbox_export_request.yml")
+        assert_clean_failure(
+            cli(command, cwd=pack_copy), "win_exchange_new_mailbox_export_request.yml"
+        )
 
 
 def test_duplicate_id_fails_validate(cli, pack_copy):
     src = pack_copy / "sigma" / "m365" / "m365_mailbox_sync_access.yml"
-    text = src.read_text().replace("4e2a9c71-6b3d-4a08-8f15-2d7c9e0b3a43", "8d6f0e2b-1c47-4f3e-a5d2-7b9e4c1a0f32")
+    text = src.read_text().replace(
+        "4e2a9c71-6b3d-4a08-8f15-2d7c9e0b3a43", "8d6f0e2b-1c47-4f3e-a5d2-7b9e4c1a0f32"
+    )
     src.write_text(text)
     result = cli("validate", cwd=pack_copy)
     assert_clean_failure(result, "m365_mailbox_sync_access.yml", "is already used by")
@@ -76,23 +86,39 @@ def test_duplicate_id_fails_validate(cli, pack_copy):
 def test_broken_fixture_fails_test(cli, pack_copy):
     fixture = pack_copy / "fixtures" / "m365" / "m365_mailbox_sync_access.json"
     fixture.write_text(fixture.read_text()[:-20])
-    assert_clean_failure(cli("test", cwd=pack_copy), "m365_mailbox_sync_access.json", "invalid JSON")
+    assert_clean_failure(
+        cli("test", cwd=pack_copy), "m365_mailbox_sync_access.json", "invalid JSON"
+    )
 
 
 def test_fixture_naming_unknown_rule_fails(cli, pack_copy):
     fixture = pack_copy / "fixtures" / "m365" / "m365_mailbox_sync_access.json"
-    fixture.write_text(fixture.read_text().replace('"rule": "m365_mailbox_sync_access"', '"rule": "ghost_rule"'))
-    assert_clean_failure(cli("test", cwd=pack_copy), "m365_mailbox_sync_access.json", "unknown rule 'ghost_rule'")
+    fixture.write_text(
+        fixture.read_text().replace('"rule": "m365_mailbox_sync_access"', '"rule": "ghost_rule"')
+    )
+    assert_clean_failure(
+        cli("test", cwd=pack_copy), "m365_mailbox_sync_access.json", "unknown rule 'ghost_rule'"
+    )
 
 
 def test_a_failing_fixture_case_is_reported(cli, pack_copy):
     fixture = pack_copy / "fixtures" / "windows" / "win_exchange_new_mailbox_export_request.json"
-    fixture.write_text(fixture.read_text().replace("New-MailboxExportRequest -Mailbox ceo", "Get-Mailbox -Identity ceo"))
+    fixture.write_text(
+        fixture.read_text().replace(
+            "New-MailboxExportRequest -Mailbox ceo", "Get-Mailbox -Identity ceo"
+        )
+    )
     result = cli("test", "--rule", "win_exchange_new_mailbox_export_request", cwd=pack_copy)
     assert result.returncode == 1
     # The case's one raw event changed: it fails on every target's rendering of it.
-    assert "FAIL win_exchange_new_mailbox_export_request [native evtx] export_to_unc_share" in result.stdout
-    assert "FAIL win_exchange_new_mailbox_export_request [elastic endpoint] export_to_unc_share" in result.stdout
+    assert (
+        "FAIL win_exchange_new_mailbox_export_request [native evtx] export_to_unc_share"
+        in result.stdout
+    )
+    assert (
+        "FAIL win_exchange_new_mailbox_export_request [elastic endpoint] export_to_unc_share"
+        in result.stdout
+    )
     assert "expected a match and got none" in result.stdout
 
 
@@ -100,7 +126,9 @@ def test_unreadable_rule_file(cli, pack_copy):
     rule = pack_copy / "sigma" / "m365" / "m365_mailbox_sync_access.yml"
     rule.unlink()
     rule.symlink_to(pack_copy / "sigma" / "does-not-exist.yml")
-    assert_clean_failure(cli("validate", cwd=pack_copy), "m365_mailbox_sync_access.yml", "cannot read")
+    assert_clean_failure(
+        cli("validate", cwd=pack_copy), "m365_mailbox_sync_access.yml", "cannot read"
+    )
 
 
 def test_unknown_rule_filter(cli):
@@ -108,19 +136,39 @@ def test_unknown_rule_filter(cli):
 
 
 BAD_INPUTS = {
-    "malformed_yaml": ("sigma/m365/m365_mailbox_sync_access.yml", lambda t: t + "\n  - : [\n", "invalid YAML"),
-    "unknown_modifier": ("sigma/m365/m365_mailbox_sync_access.yml", lambda t: t.replace("Operation: MailItemsAccessed", "Operation|startwith: MailItemsAccessed"), "startwith"),
+    "malformed_yaml": (
+        "sigma/m365/m365_mailbox_sync_access.yml",
+        lambda t: t + "\n  - : [\n",
+        "invalid YAML",
+    ),
+    "unknown_modifier": (
+        "sigma/m365/m365_mailbox_sync_access.yml",
+        lambda t: t.replace(
+            "Operation: MailItemsAccessed", "Operation|startwith: MailItemsAccessed"
+        ),
+        "startwith",
+    ),
     "duplicate_id": (
         "sigma/m365/m365_mailbox_sync_access.yml",
-        lambda t: t.replace("4e2a9c71-6b3d-4a08-8f15-2d7c9e0b3a43", "3b1c7a52-8e0f-4d2a-9b61-5c0e7d9f2a11"),
+        lambda t: t.replace(
+            "4e2a9c71-6b3d-4a08-8f15-2d7c9e0b3a43", "3b1c7a52-8e0f-4d2a-9b61-5c0e7d9f2a11"
+        ),
         "is already used by",
     ),
     "fixture_unknown_rule": (
         "fixtures/m365/m365_mailbox_sync_access.json",
-        lambda t: t.replace('"match": [\n        "m365_mailbox_sync_access"', '"match": [\n        "no_such_rule"', 1),
+        lambda t: t.replace(
+            '"match": [\n        "m365_mailbox_sync_access"',
+            '"match": [\n        "no_such_rule"',
+            1,
+        ),
         "unknown rule 'no_such_rule'",
     ),
-    "fixture_broken_json": ("fixtures/m365/m365_mailbox_sync_access.json", lambda t: t.replace("{", "{{", 1), "invalid JSON"),
+    "fixture_broken_json": (
+        "fixtures/m365/m365_mailbox_sync_access.json",
+        lambda t: t.replace("{", "{{", 1),
+        "invalid JSON",
+    ),
 }
 
 

@@ -37,7 +37,14 @@ _OFFICE_ACTIVITY_NAMES = {
     "Logon_Type": "LogonType",
     "OfficeId": "Id",
 }
-_OFFICE_ACTIVITY_JSON = ("Parameters", "OperationProperties", "Item", "Folders", "ModifiedProperties", "ExtendedProperties")
+_OFFICE_ACTIVITY_JSON = (
+    "Parameters",
+    "OperationProperties",
+    "Item",
+    "Folders",
+    "ModifiedProperties",
+    "ExtendedProperties",
+)
 _OFFICE_ACTIVITY_TIME = ("TimeGenerated [UTC]", "TimeGenerated")
 
 
@@ -68,7 +75,9 @@ def office_activity_to_record(row: dict) -> dict:
 def audit_logs_to_directory_audit(row: dict) -> dict:
     record = {}
     for column, value in row.items():
-        if column in ("InitiatedBy", "TargetResources", "AdditionalDetails") and isinstance(value, str):
+        if column in ("InitiatedBy", "TargetResources", "AdditionalDetails") and isinstance(
+            value, str
+        ):
             value = json.loads(value)
         record[column[0].lower() + column[1:]] = value
     return record
@@ -94,20 +103,38 @@ def _write(directory: Path, name: str, records: list[dict]) -> None:
 @pytest.fixture(scope="module")
 def recordings(tmp_path_factory) -> Path:
     if not CORPUS.is_dir():
-        pytest.skip(f"no shared corpus at {CORPUS} (set T1114_SHARED to the shared directory to run this test)")
+        pytest.skip(
+            f"no shared corpus at {CORPUS} (set T1114_SHARED to the shared directory to run this test)"
+        )
     out = tmp_path_factory.mktemp("corpus")
     purview = _read_csv(CORPUS / "huntress-ctf-2023-rogue-inbox/forensics/Rogue-Inbox/purview.csv")
     _write(out, "purview.jsonl", [json.loads(r["AuditData"]) for r in purview])
     lab = CORPUS / "azure-sentinel-training-lab/Artifacts/Telemetry"
     for name in ("office_activity", "office_activity_inbox_rule"):
-        _write(out, f"{name}.jsonl", [office_activity_to_record(r) for r in _read_csv(lab / f"{name}.csv")])
+        _write(
+            out,
+            f"{name}.jsonl",
+            [office_activity_to_record(r) for r in _read_csv(lab / f"{name}.csv")],
+        )
     golden = CORPUS / "otrf-security-datasets/datasets/compound/GoldenSAMLADFSMailAccess"
-    _write(out, "otrf_office_activity.jsonl", [office_activity_to_record(r) for r in _zip_lines(golden / "OfficeActivityEvents.Zip")])
-    _write(out, "otrf_aad_audit.jsonl", [audit_logs_to_directory_audit(r) for r in _zip_lines(golden / "AADAuditEvents.Zip")])
+    _write(
+        out,
+        "otrf_office_activity.jsonl",
+        [office_activity_to_record(r) for r in _zip_lines(golden / "OfficeActivityEvents.Zip")],
+    )
+    _write(
+        out,
+        "otrf_aad_audit.jsonl",
+        [audit_logs_to_directory_audit(r) for r in _zip_lines(golden / "AADAuditEvents.Zip")],
+    )
     _write(
         out,
         "otrf_m365d_raw.jsonl",
-        [r["RawEventData"] for r in _zip_lines(golden / "Microsoft365DefenderEvents.Zip") if r.get("RawEventData")],
+        [
+            r["RawEventData"]
+            for r in _zip_lines(golden / "Microsoft365DefenderEvents.Zip")
+            if r.get("RawEventData")
+        ],
     )
     sekoia = CORPUS / "sekoia-intake-formats"
     for test in sorted(sekoia.rglob("tests/*.json")):
@@ -130,25 +157,37 @@ def hits(recordings) -> dict[tuple[str, int], set[str]]:
     found: dict[tuple[str, int], set[str]] = {}
     for line in result.stdout.splitlines():
         hit = json.loads(line)
-        found.setdefault((Path(hit["file"]).name, hit["event_index"]), set()).add(pack.find(hit["rule_id"]).name)
+        found.setdefault((Path(hit["file"]).name, hit["event_index"]), set()).add(
+            pack.find(hit["rule_id"]).name
+        )
     return found
 
 
 def _index(recordings: Path, file: str, **where) -> int:
     """Position of the one record of a converted file with the given top-level values."""
     lines = (recordings / file).read_text(encoding="utf-8").splitlines()
-    found = [i for i, line in enumerate(lines) if all(json.loads(line).get(k) == v for k, v in where.items())]
+    found = [
+        i
+        for i, line in enumerate(lines)
+        if all(json.loads(line).get(k) == v for k, v in where.items())
+    ]
     assert len(found) == 1, (file, where, found)
     return found[0]
 
 
-FORWARDING = {"m365_inbox_rule_forwarding", "m365_forwarding_external_recipient", "m365_forwarding_change"}
+FORWARDING = {
+    "m365_inbox_rule_forwarding",
+    "m365_forwarding_external_recipient",
+    "m365_forwarding_change",
+}
 
 
 def test_forwarding_rules_are_flagged(hits):
     # New-InboxRule with ForwardTo and RedirectTo that also deletes, marks read and moves the
     # message to the (French) Conversation History folder.
-    assert hits[("sekoia_o365_inbox_rule.json", 0)] == FORWARDING | {"m365_hidden_forwarding_inbox_rule"}
+    assert hits[("sekoia_o365_inbox_rule.json", 0)] == FORWARDING | {
+        "m365_hidden_forwarding_inbox_rule"
+    }
     # Outlook's UpdateInboxRules: a Forward action for every message to four recipients (one
     # RuleName entry without a Value), and a narrow rule forwarding one sender's mail.
     assert hits[("sekoia_o365_operation_properties_01.json", 0)] == FORWARDING
@@ -156,7 +195,9 @@ def test_forwarding_rules_are_flagged(hits):
 
 
 def test_google_workspace_forwarding_is_flagged(hits):
-    assert hits[("sekoia_google-report_test_user_accounts.json", 0)] == {"gws_email_forwarding_out_of_domain"}
+    assert hits[("sekoia_google-report_test_user_accounts.json", 0)] == {
+        "gws_email_forwarding_out_of_domain"
+    }
 
 
 def test_mail_read_by_applications_is_flagged(hits, recordings):
@@ -169,12 +210,19 @@ def test_mail_read_by_applications_is_flagged(hits, recordings):
     assert hits[("sekoia_o365_clientipadress.json", 0)] == app_read
     assert hits[("sekoia_microsoft-365-defender_test_cloud_app3.json", 0)] == app_read
     # Sentinel training lab: the one MailItemsAccessed over REST (the two OWA reads are not).
-    rest = _index(recordings, "office_activity.jsonl", Operation="MailItemsAccessed", ClientInfoString="Client=REST;Client=RESTSystem;;")
+    rest = _index(
+        recordings,
+        "office_activity.jsonl",
+        Operation="MailItemsAccessed",
+        ClientInfoString="Client=REST;Client=RESTSystem;;",
+    )
     assert hits[("office_activity.jsonl", rest)] == app_read
 
 
 def test_mail_permission_grant_is_flagged(hits, recordings):
-    grant = _index(recordings, "otrf_aad_audit.jsonl", operationName="Add delegated permission grant")
+    grant = _index(
+        recordings, "otrf_aad_audit.jsonl", operationName="Add delegated permission grant"
+    )
     assert hits[("otrf_aad_audit.jsonl", grant)] == {"entra_mail_access_oauth_grant"}
 
 
@@ -194,8 +242,20 @@ def test_nothing_else_is_flagged(hits, recordings):
         ("otrf_m365d_raw.jsonl", 0),
         ("sekoia_o365_clientipadress.json", 0),
         ("sekoia_microsoft-365-defender_test_cloud_app3.json", 0),
-        ("office_activity.jsonl", _index(recordings, "office_activity.jsonl", ClientInfoString="Client=REST;Client=RESTSystem;;")),
-        ("otrf_aad_audit.jsonl", _index(recordings, "otrf_aad_audit.jsonl", operationName="Add delegated permission grant")),
+        (
+            "office_activity.jsonl",
+            _index(
+                recordings,
+                "office_activity.jsonl",
+                ClientInfoString="Client=REST;Client=RESTSystem;;",
+            ),
+        ),
+        (
+            "otrf_aad_audit.jsonl",
+            _index(
+                recordings, "otrf_aad_audit.jsonl", operationName="Add delegated permission grant"
+            ),
+        ),
     }
     assert set(hits) == expected
     assert not any(file == "purview.jsonl" for file, _ in hits)
@@ -206,6 +266,8 @@ def test_the_conversions_kept_the_records(recordings):
     purview = [json.loads(line) for line in (recordings / "purview.jsonl").read_text().splitlines()]
     assert sum(r["Operation"] == "New-InboxRule" for r in purview) == 38
     assert sum(r["Operation"] == "Set-Mailbox" for r in purview) == 8
-    lab = [json.loads(line) for line in (recordings / "office_activity.jsonl").read_text().splitlines()]
+    lab = [
+        json.loads(line) for line in (recordings / "office_activity.jsonl").read_text().splitlines()
+    ]
     assert sum(r.get("Operation") == "MailItemsAccessed" for r in lab) == 3
     assert all("Workload" in r and "CreationTime" in r for r in lab)

@@ -22,8 +22,14 @@ from t1114.targets import all_targets
 
 CORPUS = SHARED / "corpus"
 EVTX = [
-    CORPUS / "evtx-attack-samples" / "Persistence" / "persist_turla_outlook_backdoor_comhijack.evtx",
-    CORPUS / "evtx-to-mitre-attack" / "TA0003-Persistence" / "T1505-Server Software Component"
+    CORPUS
+    / "evtx-attack-samples"
+    / "Persistence"
+    / "persist_turla_outlook_backdoor_comhijack.evtx",
+    CORPUS
+    / "evtx-to-mitre-attack"
+    / "TA0003-Persistence"
+    / "T1505-Server Software Component"
     / "ID6-Failed to install an Exchange transport agent.evtx",
 ]
 REGRESSION = CORPUS / "sigmahq-regression-data" / "regression_data"
@@ -38,7 +44,9 @@ def recordings(tmp_path_factory) -> dict[str, list[dict]]:
     evtx = pytest.importorskip("evtx")
     out = {}
     for path in EVTX:
-        out[path.name] = [json.loads(r["data"]) for r in evtx.PyEvtxParser(str(path)).records_json()]
+        out[path.name] = [
+            json.loads(r["data"]) for r in evtx.PyEvtxParser(str(path)).records_json()
+        ]
     out["regression"] = [doc for p in sorted(REGRESSION.rglob("*.json")) for doc in _documents(p)]
     return out
 
@@ -84,7 +92,9 @@ def test_collection_in_the_real_events_own_shape_is_flagged(pack, recordings, tm
     exchange = copy.deepcopy(recordings[EVTX[1].name][0])
     values = exchange["Event"]["EventData"]["Data"]["#text"]
     values[0] = "New-MailboxExportRequest"
-    values[1] = '-Mailbox "ceo" -FilePath "\\\\127.0.0.1\\c$\\inetpub\\wwwroot\\aspnet_client\\x.aspx"'
+    values[1] = (
+        '-Mailbox "ceo" -FilePath "\\\\127.0.0.1\\c$\\inetpub\\wwwroot\\aspnet_client\\x.aspx"'
+    )
     registry = copy.deepcopy(recordings[EVTX[0].name][0])
     data = registry["Event"]["EventData"]
     data["TargetObject"] = data["TargetObject"].split("_CLASSES")[0] + (

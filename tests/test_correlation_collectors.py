@@ -35,7 +35,9 @@ def correlation_cases(pack):
 
 
 def _collectors(raw_case: dict, events: list[dict], shape: str) -> list[str]:
-    per_event = [[c for c in renderers.collectors(e, shape) if c not in renderers.PENDING] for e in events]
+    per_event = [
+        [c for c in renderers.collectors(e, shape) if c not in renderers.PENDING] for e in events
+    ]
     if not all(per_event):
         return []
     names = list(dict.fromkeys(n for options in per_event for n in options))
@@ -60,8 +62,12 @@ def test_correlations_hold_across_collectors(pack, correlation_cases, target_nam
     target = all_targets()[target_name]
     tuning = load_tuning(pack.project.fixture_tuning_file)
     applicable = {r.id for r in applicable_rules(target, pack)}
-    compiled = {r.id: r for r in engine.compile_sql(pack.collection(applicable_rules(target, pack)),
-                                                       target.evaluation_pipeline(tuning))}
+    compiled = {
+        r.id: r
+        for r in engine.compile_sql(
+            pack.collection(applicable_rules(target, pack)), target.evaluation_pipeline(tuning)
+        )
+    }
     shape, checked, problems = target.shape, 0, []
     for case, raw_case, rules in correlation_cases:
         rules = [rid for rid in rules if rid in applicable and rid in compiled]
@@ -72,17 +78,26 @@ def test_correlations_hold_across_collectors(pack, correlation_cases, target_nam
         for rid in rules:
             seen: dict[tuple[int, ...], list[str]] = {}
             for first, second in itertools.product(names, repeat=2):
-                if any(renderers.blind(shape, c) or case.difference(shape, c, rid) for c in (first, second)):
+                if any(
+                    renderers.blind(shape, c) or case.difference(shape, c, rid)
+                    for c in (first, second)
+                ):
                     continue
                 mixed, owner = _mix(events, shape, first, second)
                 hits = engine.run([compiled[rid]], mixed, target.timestamp_fields)
-                matched = tuple(sorted({owner[i] for h in hits if h.rule_id == rid for i in h.event_indices}))
+                matched = tuple(
+                    sorted({owner[i] for h in hits if h.rule_id == rid for i in h.event_indices})
+                )
                 seen.setdefault(matched, []).append(f"{first}+{second}")
                 checked += 1
                 if bool(matched) != (case.expectation(rid) == "match"):
-                    problems.append(f"{case.name} [{first}+{second}]: {pack.find(rid).name} "
-                                    f"{'matched ' + str(list(matched)) if matched else 'did not match'}")
+                    problems.append(
+                        f"{case.name} [{first}+{second}]: {pack.find(rid).name} "
+                        f"{'matched ' + str(list(matched)) if matched else 'did not match'}"
+                    )
             if len(seen) > 1:
-                problems.append(f"{case.name}: {pack.find(rid).name} matched different raw events by mix: {seen}")
+                problems.append(
+                    f"{case.name}: {pack.find(rid).name} matched different raw events by mix: {seen}"
+                )
     assert problems == []
     assert checked > 0

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from t1114.docs import Generator, Sources, generators, stale, write
-from t1114.docs import performance, rules
+from t1114.docs import Generator, Sources, generators, performance, rules, stale, write
 from t1114.errors import PackError
 from t1114.loader import load_pack
 from t1114.project import Project
@@ -31,7 +30,12 @@ def test_generated_docs_are_up_to_date(sources):
 
 def test_every_generator_has_its_block_in_a_document():
     found = generators()
-    assert {g.name for g in found} >= {"rule-catalogue", "coverage-matrix", "command-reference", "performance"}
+    assert {g.name for g in found} >= {
+        "rule-catalogue",
+        "coverage-matrix",
+        "command-reference",
+        "performance",
+    }
     for gen in found:
         text = (ROOT / gen.document).read_text()
         assert text.count(gen.start) == text.count(gen.end) == 1, gen.document
@@ -77,35 +81,86 @@ def test_docs_end_to_end(cli, tmp_path):
 
 def test_the_catalogue_lists_every_rule_with_its_own_techniques(pack):
     text = (ROOT / "docs" / "rules.md").read_text()
-    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \|(?:[^|]*\|){2}([^|]*)\|", text, re.M)}
+    rows = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r"^\| `(\w+)` \|(?:[^|]*\|){2}([^|]*)\|", text, re.M)
+    }
     assert set(rows) == {r.name for r in pack.rules}
     for rule in pack.rules:
-        tagged = sorted(t[len("attack.") :].upper() for t in rule.tags if re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", t))
-        assert rows[rule.name].strip() == ", ".join(tagged) == ", ".join(rules.techniques(rule)), rule.name
+        tagged = sorted(
+            t[len("attack.") :].upper()
+            for t in rule.tags
+            if re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", t)
+        )
+        assert rows[rule.name].strip() == ", ".join(tagged) == ", ".join(rules.techniques(rule)), (
+            rule.name
+        )
 
 
-def test_the_performance_page_reads_both_bench_shapes(pack):
-    run = {"machine": {"platform": "p", "python": "3", "cpus": 2}}
-    recorded = {"date": "d", "command": "c"}
-    old = {**run, "scan": {"events": 10, "events_per_second": 5, "peak_rss_mb": 1.0, "hits": 2},
-           "baseline": {"events": 10, "events_per_second": 1, "peak_rss_mb": 9.0, "hits": 2}, "ratio": 5.0}
-    new = {**run, "corpora": {"realistic": {"events": 10, "scan": old["scan"], "baseline": old["baseline"], "ratio": 5.0},
-                              "worst_case": {"events": 3, "scan": {**old["scan"], "events": 3}}}}
-    for body, corpora in ((old, ["synthetic"]), (new, ["realistic", "worst_case"])):
-        source = Sources(pack)
-        source.__dict__["bench"] = {"recorded": recorded, "run": body}
-        page = performance.render(source)
-        assert page.startswith("Recorded d with `c` on p, Python 3, 2 CPUs.")
-        for name in corpora:
-            assert f"| {name}: scan | " in page
-        assert "5.0×" in page
+def _bench(rate=300_000, ratio=25.0, peak=120.0, events=10_000_000):
+    row = {
+        "events": events,
+        "scan": {"events_per_second": rate, "peak_rss_mb": peak, "hits": 3, "evaluated_share": 0.5},
+        "baseline": {"events_per_second": 1000, "peak_rss_mb": 900.0, "hits": 3},
+        "ratio": ratio,
+    }
+    run = {
+        "date": "d",
+        "jobs": 2,
+        "peak_memory": "process_tree",
+        "target": "native",
+        "seed": 1,
+        "rules": 59,
+        "machine": {
+            "platform": "p",
+            "python": "3",
+            "cores": 2,
+            "load_average_at_start": [1.0, 2.0, 3.0],
+        },
+        "corpora": {"realistic": row, "worst_case": row},
+        "scales": [{"corpus": "realistic", **row}],
+        "compile": {
+            "pack_rules": 59,
+            "pack_seconds": 1.5,
+            "generated_rules": 1000,
+            "with_generated_seconds": 9.5,
+        },
+    }
+    return {"recorded": {"date": "d", "command": "c"}, "run": run}
+
+
+def test_the_performance_page_states_the_recorded_figures_and_the_goals(pack):
+    source = Sources(pack)
+    source.__dict__["bench"] = _bench()
+    page = performance.render(source)
+    assert page.startswith(
+        "Recorded d with `c` on p, Python 3, 2 cores, load average at start 1.0, 2.0, 3.0"
+    )
+    assert (
+        "| realistic | 10,000,000 | 300,000 | 120 | 3 | 50.0% | 1,000 | 900 | 3 | 25.0× |" in page
+    )
+    assert (
+        "300,000 events/s against a goal of 250,000 (met); 25.0× the baseline against 20× (met)"
+        in page
+    )
+    assert "With 1,000 generated rules added: 9.5 s" in page
+    source.__dict__["bench"] = _bench(rate=1000, ratio=1.5, peak=250.0, events=1_000_000)
+    slow = performance.render(source)
+    assert "1,000 events/s against a goal of 250,000 (**not met**)" in slow
+    assert (
+        "(workers included) at 1,000,000 events: 250 MB; the limit is 200 MB at 10,000,000 events (not measured"
+        in slow
+    )
+    assert "at 10,000,000 events: 120 MB; the limit is 200 MB at 10,000,000 events (met)" in page
 
 
 def test_the_readme_is_short_and_its_links_resolve():
     text = (ROOT / "README.md").read_text()
     assert len(text.splitlines()) <= 200
     links = re.findall(r"\]\(([^)#]+)[^)]*\)", text)
-    assert {"docs/rules.md", "docs/coverage.md", "docs/commands.md", "docs/performance.md"} <= set(links)
+    assert {"docs/rules.md", "docs/coverage.md", "docs/commands.md", "docs/performance.md"} <= set(
+        links
+    )
     for link in links:
         assert (ROOT / link).is_file(), link
     for doc in (ROOT / "docs").glob("*.md"):

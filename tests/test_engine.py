@@ -35,7 +35,9 @@ def test_equality_is_case_insensitive():
 
 def test_contains_is_case_insensitive_and_unicode_aware():
     r = rule("  sel:\n    CommandLine|contains: NEW-MAILBOXEXPORTREQUEST\n  condition: sel")
-    assert matches(r, [{"CommandLine": "x new-MailboxExportRequest y"}, {"CommandLine": "other"}]) == [0]
+    assert matches(
+        r, [{"CommandLine": "x new-MailboxExportRequest y"}, {"CommandLine": "other"}]
+    ) == [0]
 
 
 def test_cased_modifier_stays_case_sensitive():
@@ -45,13 +47,18 @@ def test_cased_modifier_stays_case_sensitive():
 
 def test_multivalue_field_matches_any_value():
     r = rule("  sel:\n    Parameters{}.Name: ForwardTo\n  condition: sel")
-    docs = [{"Parameters{}.Name": ["Identity", "forwardto"]}, {"Parameters{}.Name": ["Identity", "Name"]}]
+    docs = [
+        {"Parameters{}.Name": ["Identity", "forwardto"]},
+        {"Parameters{}.Name": ["Identity", "Name"]},
+    ]
     assert matches(r, docs) == [0]
 
 
 def test_numbers_compare_numerically():
     r = rule("  sel:\n    OperationCount|gte: 100\n  condition: sel")
-    assert matches(r, [{"OperationCount": 50}, {"OperationCount": "250"}, {"OperationCount": 100}]) == [1, 2]
+    assert matches(
+        r, [{"OperationCount": 50}, {"OperationCount": "250"}, {"OperationCount": 100}]
+    ) == [1, 2]
 
 
 def test_integer_value_matches_string_field():
@@ -65,15 +72,21 @@ def test_absent_field_is_null_for_not_and_exists():
 
 
 def test_regex_and_wildcards():
-    r = rule("  sel:\n    P|re: '^C:\\\\Users\\\\[^\\\\]+\\\\.+\\.pst$'\n  w:\n    Q: 'a?c*'\n  condition: sel or w")
+    r = rule(
+        "  sel:\n    P|re: '^C:\\\\Users\\\\[^\\\\]+\\\\.+\\.pst$'\n  w:\n    Q: 'a?c*'\n  condition: sel or w"
+    )
     docs = [{"P": "C:\\Users\\bob\\x.pst"}, {"Q": "ABCdef"}, {"Q": "abd"}]
     assert matches(r, docs) == [0, 1]
 
 
 @pytest.mark.parametrize("gap_minutes, expected", [(30, True), (90, False)])
 def test_temporal_correlation_window(gap_minutes, expected):
-    a = rule("  sel:\n    K: a\n  condition: sel", name="ra", id="11111111-1111-4111-8111-111111111112")
-    b = rule("  sel:\n    K: b\n  condition: sel", name="rb", id="11111111-1111-4111-8111-111111111113")
+    a = rule(
+        "  sel:\n    K: a\n  condition: sel", name="ra", id="11111111-1111-4111-8111-111111111112"
+    )
+    b = rule(
+        "  sel:\n    K: b\n  condition: sel", name="rb", id="11111111-1111-4111-8111-111111111113"
+    )
     corr = """
 title: C
 id: 11111111-1111-4111-8111-111111111114
@@ -86,11 +99,21 @@ level: high
 """
     docs = [
         {"K": "a", "U": "Alice", "ts": "2026-01-01T10:00:00Z"},
-        {"K": "b", "U": "alice", "ts": f"2026-01-01T{10 + gap_minutes // 60:02d}:{gap_minutes % 60:02d}:00Z"},
+        {
+            "K": "b",
+            "U": "alice",
+            "ts": f"2026-01-01T{10 + gap_minutes // 60:02d}:{gap_minutes % 60:02d}:00Z",
+        },
         {"K": "b", "U": "bob", "ts": "2026-01-01T10:05:00Z"},
     ]
-    rules = engine.compile_sql(SigmaCollection.from_yaml("---".join([a, b, corr])), ProcessingPipeline())
-    hits = [h for h in engine.run(rules, [Event(i, flatten(d)) for i, d in enumerate(docs)], ["ts"]) if h.correlation]
+    rules = engine.compile_sql(
+        SigmaCollection.from_yaml("---".join([a, b, corr])), ProcessingPipeline()
+    )
+    hits = [
+        h
+        for h in engine.run(rules, [Event(i, flatten(d)) for i, d in enumerate(docs)], ["ts"])
+        if h.correlation
+    ]
     assert bool(hits) is expected
     if expected:
         assert hits[0].event_indices == (0, 1)

@@ -56,14 +56,20 @@ def test_broken_json(tmp_path, pack):
 
 
 def test_unknown_rule(tmp_path, pack):
-    payload = {"rule": "m365_inbox_rule_forwarding", "cases": [dict(GOOD_CASE, match=["no_such_rule"])]}
+    payload = {
+        "rule": "m365_inbox_rule_forwarding",
+        "cases": [dict(GOOD_CASE, match=["no_such_rule"])],
+    }
     with pytest.raises(PackError, match="unknown rule 'no_such_rule'") as e:
         load_fixture(fixture_file(tmp_path, payload), pack)
     assert str(tmp_path / "f.json") in str(e.value)
 
 
 def test_schema_violation_names_the_place(tmp_path, pack):
-    payload = {"rule": "m365_inbox_rule_forwarding", "cases": [dict(GOOD_CASE, events={"qradar": [{}]})]}
+    payload = {
+        "rule": "m365_inbox_rule_forwarding",
+        "cases": [dict(GOOD_CASE, events={"qradar": [{}]})],
+    }
     with pytest.raises(PackError, match=r"malformed fixture at cases/0/events"):
         load_fixture(fixture_file(tmp_path, payload), pack)
 
@@ -71,7 +77,9 @@ def test_schema_violation_names_the_place(tmp_path, pack):
 def test_case_without_expectation(tmp_path, pack):
     case = {k: v for k, v in GOOD_CASE.items() if k != "match"}
     with pytest.raises(PackError, match="names no rule"):
-        load_fixture(fixture_file(tmp_path, {"rule": "m365_inbox_rule_forwarding", "cases": [case]}), pack)
+        load_fixture(
+            fixture_file(tmp_path, {"rule": "m365_inbox_rule_forwarding", "cases": [case]}), pack
+        )
 
 
 def test_all_fixture_errors_are_collected(tmp_path, pack):
@@ -90,41 +98,80 @@ def test_windows_fixtures_match_their_generator():
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run(
         [sys.executable, str(root / "tools" / "gen_windows_fixtures.py"), "--check"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
 
 
 # --- written once: raw events, rendered per collector -----------------------------------------
 
-SYSMON_FILE = {"Event": {
-    "System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}}, "EventID": 11,
-               "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "WS01.contoso.local",
-               "TimeCreated": {"#attributes": {"SystemTime": "2026-11-20T09:00:00.000Z"}}},
-    "EventData": {"ProcessId": 5100, "Image": "C:\\Windows\\System32\\Robocopy.exe",
-                  "TargetFilename": "C:\\ProgramData\\pkg\\bob.ost", "User": "CONTOSO\\bob"}}}
+SYSMON_FILE = {
+    "Event": {
+        "System": {
+            "Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}},
+            "EventID": 11,
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "Computer": "WS01.contoso.local",
+            "TimeCreated": {"#attributes": {"SystemTime": "2026-11-20T09:00:00.000Z"}},
+        },
+        "EventData": {
+            "ProcessId": 5100,
+            "Image": "C:\\Windows\\System32\\Robocopy.exe",
+            "TargetFilename": "C:\\ProgramData\\pkg\\bob.ost",
+            "User": "CONTOSO\\bob",
+        },
+    }
+}
 RULE = "win_outlook_data_file_created_by_non_outlook"
 
 
 def written_once(tmp_path, pack, **case):
-    payload = {"rule": RULE, "cases": [{"name": "c", "description": "d", "source": "s", "match": [RULE],
-                                        "events": [SYSMON_FILE], **case}]}
+    payload = {
+        "rule": RULE,
+        "cases": [
+            {
+                "name": "c",
+                "description": "d",
+                "source": "s",
+                "match": [RULE],
+                "events": [SYSMON_FILE],
+                **case,
+            }
+        ],
+    }
     return load_fixture(fixture_file(tmp_path, payload), pack).cases[0]
 
 
 def test_a_case_written_once_is_rendered_for_every_collector(tmp_path, pack):
     case = written_once(tmp_path, pack)
     assert case.written_once
-    assert list(case.renderings["elastic"]) == ["windows.sysmon_operational", "windows.forwarded", "endpoint"]
+    assert list(case.renderings["elastic"]) == [
+        "windows.sysmon_operational",
+        "windows.forwarded",
+        "endpoint",
+    ]
     assert list(case.renderings["splunk"]) == ["XmlWinEventLog"]
     assert case.events["elastic"] == case.renderings["elastic"]["windows.sysmon_operational"]
-    assert case.renderings["elastic"]["endpoint"][0].fields["data_stream.dataset"] == "endpoint.events.file"
+    assert (
+        case.renderings["elastic"]["endpoint"][0].fields["data_stream.dataset"]
+        == "endpoint.events.file"
+    )
 
 
 def test_collectors_pin_skip_and_recorded(tmp_path, pack):
-    recorded = {"events": [{"sourcetype": "custom"}], "why": "the platform writes something else entirely"}
-    case = written_once(tmp_path, pack, collectors={"elastic": ["endpoint"]}, skip={"native": "not recorded natively here"},
-                        recorded={"splunk": recorded})
+    recorded = {
+        "events": [{"sourcetype": "custom"}],
+        "why": "the platform writes something else entirely",
+    }
+    case = written_once(
+        tmp_path,
+        pack,
+        collectors={"elastic": ["endpoint"]},
+        skip={"native": "not recorded natively here"},
+        recorded={"splunk": recorded},
+    )
     assert list(case.renderings["elastic"]) == ["endpoint"]
     assert "native" not in case.renderings
     assert list(case.renderings["splunk"]) == ["recorded"]
@@ -133,8 +180,14 @@ def test_collectors_pin_skip_and_recorded(tmp_path, pack):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        ({"collectors": {"elastic": ["o365.audit"]}}, "no event of the case has collector 'o365.audit' on elastic"),
-        ({"platform_differences": {"elastic/o365.audit": "the field is not there at all"}}, "platform_differences names"),
+        (
+            {"collectors": {"elastic": ["o365.audit"]}},
+            "no event of the case has collector 'o365.audit' on elastic",
+        ),
+        (
+            {"platform_differences": {"elastic/o365.audit": "the field is not there at all"}},
+            "platform_differences names",
+        ),
         ({"recorded": {"splunk": {"events": [{"a": 1}], "why": "x"}}}, "malformed fixture"),
         ({"events": [{"no": "known shape"}]}, "no shape renderer recognises"),
     ],

@@ -29,9 +29,20 @@ EXPORTS = {
     "lines.jsonl": "\n".join(json.dumps(d) for d in DOCS) + "\n",
     "crlf_and_blank.jsonl": "\r\n".join(json.dumps(d) for d in DOCS) + "\r\n\r\n   \n",
     "array.json": json.dumps(DOCS, indent=2),
-    "hits.json": json.dumps({"took": 3, "hits": {"total": {"value": 3}, "hits": [{"_id": str(i), "_source": d} for i, d in enumerate(DOCS)]}}, indent=1),
+    "hits.json": json.dumps(
+        {
+            "took": 3,
+            "hits": {
+                "total": {"value": 3},
+                "hits": [{"_id": str(i), "_source": d} for i, d in enumerate(DOCS)],
+            },
+        },
+        indent=1,
+    ),
     "hits_one_line.json": json.dumps({"hits": {"hits": [{"_source": d} for d in DOCS]}}),
-    "splunk_results.json": json.dumps({"preview": False, "fields": [{"name": "a"}], "results": DOCS}, indent=1),
+    "splunk_results.json": json.dumps(
+        {"preview": False, "fields": [{"name": "a"}], "results": DOCS}, indent=1
+    ),
     "splunk_lines.json": "\n".join(json.dumps({"preview": False, "result": d}) for d in DOCS),
     "es_lines.ndjson": "\n".join(json.dumps({"_index": "i", "_source": d}) for d in DOCS),
     "mixed_lines.jsonl": json.dumps({"results": DOCS[:2]}) + "\n" + json.dumps(DOCS[2]) + "\n",
@@ -80,8 +91,11 @@ def test_a_document_bigger_than_the_probe_is_streamed(tmp_path, monkeypatch):
 
 def test_evtx_records_are_the_parsers_json(tmp_path):
     event = {
-        "System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}}, "EventID": "1",
-                   "Channel": "Microsoft-Windows-Sysmon/Operational"},
+        "System": {
+            "Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}},
+            "EventID": "1",
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+        },
         "EventData": {"CommandLine": "cmd /c echo ü", "Image": "C:\\Windows\\cmd.exe"},
     }
     path = tmp_path / "s.evtx"
@@ -96,7 +110,7 @@ def test_evtx_records_are_the_parsers_json(tmp_path):
     "name, data, message",
     [
         ("bad.jsonl", '{"a": 1}\n{broken\n', "invalid JSON on line 2"),
-        ("scalar.jsonl", '{"a": 1}\n42\n', "line 2 is not a JSON object"),
+        ("scalar.jsonl", '{"a": 1}\n42\n', "not a JSON object on line 2"),
         ("latin1.jsonl", b'{"a": 1}\n{"a": "\xe9"}\n', "not UTF-8 text"),
         ("latin1.json", b'{"a": "\xe9"}', "invalid JSON: lexical error"),
         ("bom.jsonl", b'\xef\xbb\xbf{"a": 1}\n', "invalid JSON on line 1"),
@@ -120,3 +134,126 @@ def test_directories_are_searched_for_every_supported_format(tmp_path):
     assert found == ["a.jsonl", "b.json.gz", "c.evtx", "e.JSONL.GZ", "sub/d.ndjson"]
     with pytest.raises(PackError, match="no such file"):
         event_files([tmp_path / "missing"])
+
+
+# --- hostile input: each bad record is skipped, located and described; reading goes on ---------
+
+
+def items(path):
+    from t1114.inputs import BadRecord
+
+    found = list(__import__("t1114.inputs", fromlist=["read_items"]).read_items(path))
+    return (
+        [i.document() for i in found if not isinstance(i, BadRecord)],
+        [i.message() for i in found if isinstance(i, BadRecord)],
+    )
+
+
+GOOD = json.dumps({"a": 1})
+
+
+@pytest.mark.parametrize(
+    "name, data, problem",
+    [
+        ("json.jsonl", f"{GOOD}\n{{broken\n{GOOD}\n", "invalid JSON on line 2, column 2"),
+        (
+            "utf8.jsonl",
+            f"{GOOD}\n".encode() + b'{"a": "\xff"}\n' + f"{GOOD}\n".encode(),
+            "not UTF-8 text on line 2",
+        ),
+        ("scalar.jsonl", f"{GOOD}\n42\n{GOOD}\n", "not a JSON object on line 2 (a JSON number)"),
+        (
+            "deep.jsonl",
+            f"{GOOD}\n" + "[" * 100_000 + "]" * 100_000 + f"\n{GOOD}\n",
+            "nested too deeply on line 2",
+        ),
+        (
+            "deep_object.jsonl",
+            f"{GOOD}\n" + '{"a":' * 300 + "1" + "}" * 300 + f"\n{GOOD}\n",
+            "nested too deeply on line 2",
+        ),
+    ],
+)
+def test_a_bad_line_is_skipped_and_named_and_the_rest_is_read(tmp_path, name, data, problem):
+    docs, bad = items(_write(tmp_path, name, data))
+    assert docs == [{"a": 1}, {"a": 1}]
+    assert len(bad) == 1 and bad[0].startswith(problem), bad
+
+
+def test_a_json_array_of_numbers_is_reported_not_silently_empty(tmp_path):
+    docs, bad = items(_write(tmp_path, "numbers.json", '[1, 2, {"a": 1}, 3]'))
+    assert docs == [{"a": 1}]
+    assert bad == [
+        "not a JSON object on item 1 (a JSON number)",
+        "not a JSON object on item 2 (a JSON number)",
+        "not a JSON object on item 4 (a JSON number)",
+    ]
+
+
+def test_a_line_over_the_limit_is_skipped_as_it_streams(tmp_path, monkeypatch):
+    import t1114.inputs as inputs
+
+    monkeypatch.setattr(inputs, "MAX_LINE_BYTES", 4096)
+    monkeypatch.setattr(inputs, "BLOCK_BYTES", 1000)
+    long_line = json.dumps({"a": "x" * 50_000})
+    docs, bad = items(_write(tmp_path, "long.jsonl", f"{GOOD}\n{long_line}\n{GOOD}\n{long_line}"))
+    assert docs == [{"a": 1}, {"a": 1}]
+    assert bad == [
+        "line too long on line 2 (over 4,096 bytes)",
+        "line too long on line 4 (over 4,096 bytes)",
+    ]
+
+
+def test_a_truncated_gzip_keeps_what_came_before(tmp_path):
+    whole = gzip.compress(
+        "".join(json.dumps({"n": n, "pad": "y" * 200}) + "\n" for n in range(2000)).encode()
+    )
+    docs, bad = items(_write(tmp_path, "cut.jsonl.gz", whole[: len(whole) // 2]))
+    assert 0 < len(docs) < 2000 and docs == [{"n": n, "pad": "y" * 200} for n in range(len(docs))]
+    assert (
+        len(bad) == 1
+        and bad[0].startswith("not a readable gzip stream")
+        and "rest of the file is skipped" in bad[0]
+    )
+
+
+def test_a_corrupt_gzip_is_one_bad_record(tmp_path):
+    docs, bad = items(_write(tmp_path, "bad.gz", b"\x1f\x8b\x08\x00garbage-garbage-garbage"))
+    assert docs == [] and len(bad) == 1 and bad[0].startswith("not a readable gzip stream")
+
+
+def test_a_damaged_evtx_record_is_skipped_and_the_others_read(tmp_path):
+    from evtx_writer import CHUNK_HEADER, FILE_HEADER
+
+    event = {
+        "System": {
+            "Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}},
+            "EventID": "1",
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+        },
+        "EventData": {"CommandLine": "cmd /c echo x", "Image": "C:\\Windows\\cmd.exe"},
+    }
+    path = tmp_path / "damaged.evtx"
+    write_evtx(path, [event] * 5)
+    data = bytearray(path.read_bytes())
+    at = FILE_HEADER + CHUNK_HEADER + 300  # inside the first record
+    data[at : at + 40] = b"\xff" * 40
+    path.write_bytes(bytes(data))
+    docs, bad = items(path)
+    assert len(docs) == 4
+    assert len(bad) == 1 and bad[0].startswith("damaged EVTX record on record 1")
+
+
+def test_split_points_start_lines_and_cover_the_file(tmp_path):
+    from t1114.inputs import read_items, split_points
+
+    lines = [json.dumps({"n": n}) for n in range(500)]
+    path = _write(tmp_path, "many.jsonl", "\n".join(lines) + "\n")
+    ranges = split_points(path, 1000)
+    assert len(ranges) > 5 and ranges[0][0] == 0 and ranges[-1][1] is None
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    read = [r.document()["n"] for start, end in ranges for r in read_items(path, start, end)]
+    assert read == list(range(500))
+    assert split_points(_write(tmp_path, "a.json", json.dumps([{"n": 1}] * 300)), 100) == [
+        (0, None)
+    ]

@@ -38,7 +38,9 @@ def load_error(pack_copy, name, text):
 def test_the_pack_loads(pack):
     names = [r.name for r in pack.rules]
     assert "win_exchange_new_mailbox_export_request" in names
-    assert names.index("m365_forwarding_rule_and_mailbox_sync") > names.index("m365_inbox_rule_forwarding")
+    assert names.index("m365_forwarding_rule_and_mailbox_sync") > names.index(
+        "m365_inbox_rule_forwarding"
+    )
 
 
 def test_malformed_yaml(pack_copy):
@@ -59,9 +61,12 @@ def test_one_rule_per_file(pack_copy):
 
 
 def test_correlation_to_unknown_rule(pack_copy):
-    corr = RULE.split("logsource:")[0].replace("test_rule", "test_corr").replace(
-        "11111111-2222-4333-8444-555555555555", "11111111-2222-4333-8444-555555555556"
-    ) + "correlation:\n  type: temporal\n  rules: [test_rule, nowhere_rule]\n  group-by: [User]\n  timespan: 1h\nfalsepositives: [x]\nlevel: low\n"
+    corr = (
+        RULE.split("logsource:")[0]
+        .replace("test_rule", "test_corr")
+        .replace("11111111-2222-4333-8444-555555555555", "11111111-2222-4333-8444-555555555556")
+        + "correlation:\n  type: temporal\n  rules: [test_rule, nowhere_rule]\n  group-by: [User]\n  timespan: 1h\nfalsepositives: [x]\nlevel: low\n"
+    )
     (pack_copy / "sigma" / "test_rule.yml").write_text(RULE)
     assert "unknown rule 'nowhere_rule'" in load_error(pack_copy, "test_corr.yml", corr)
 

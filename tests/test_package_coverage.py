@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def tagged(rule) -> set[str]:
-    return {t.split(".", 1)[1].upper() for t in rule.tags if re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", t)}
+    return {
+        t.split(".", 1)[1].upper()
+        for t in rule.tags
+        if re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", t)
+    }
 
 
 def test_coverage_files_are_written(dist):
@@ -34,14 +38,18 @@ def test_navigator_layer_scores_t1114_by_rules(pack, dist):
     # Counted here from the rules' tags: a sub-technique by the rules naming it, T1114 by the
     # rules naming it or any of its sub-techniques.
     expected = Counter(tid for rule in pack.rules for tid in tagged(rule))
-    expected["T1114"] = sum(1 for rule in pack.rules if any(t.startswith("T1114") for t in tagged(rule)))
+    expected["T1114"] = sum(
+        1 for rule in pack.rules if any(t.startswith("T1114") for t in tagged(rule))
+    )
     for tid in ("T1114", "T1114.001", "T1114.002", "T1114.003"):
         assert scores[tid] == expected.get(tid, 0), tid
     attack = load_attack()
     for entry in layer["techniques"]:
         assert entry["tactic"] in attack.techniques[entry["techniqueID"]].tactics
         assert len(entry["metadata"]) == entry["score"]
-    assert {e["tactic"] for e in layer["techniques"] if e["techniqueID"].startswith("T1114")} == {"collection"}
+    assert {e["tactic"] for e in layer["techniques"] if e["techniqueID"].startswith("T1114")} == {
+        "collection"
+    }
 
 
 def test_matrix_lists_every_analytic_and_rule(pack, dist):
@@ -51,8 +59,12 @@ def test_matrix_lists_every_analytic_and_rule(pack, dist):
     md = (dist / "coverage" / "matrix.md").read_text()
     for a in cov["analytics"]:
         assert a["platform"] == strategy[a["id"]]["platform"]
-        assert re.search(rf"^\| {a['id']} \| {re.escape(a['platform'])} \| {len(a['rules'])} \|", md, re.M)
-        assert {r["name"] for r in a["rules"]} == {r.name for r in pack.rules if r.analytic == a["id"]}
+        assert re.search(
+            rf"^\| {a['id']} \| {re.escape(a['platform'])} \| {len(a['rules'])} \|", md, re.M
+        )
+        assert {r["name"] for r in a["rules"]} == {
+            r.name for r in pack.rules if r.analytic == a["id"]
+        }
     for rule in pack.rules:
         row = next(line for line in md.splitlines() if f"`{rule.name}`" in line)
         cells = [c.strip() for c in row.strip("|").split("|")]
@@ -65,20 +77,34 @@ def test_matrix_lists_every_analytic_and_rule(pack, dist):
             if target in cov["shipped_targets"]:
                 assert cell.startswith("✓ ") == (target in queries), (rule.name, target, cell)
             m = re.search(r"(\d+)/(\d+)", cell)
-            assert (m is None and cell in ("—", "✗ no cases")) or m.group(1) == m.group(2), (rule.name, target, cell)
+            assert (m is None and cell in ("—", "✗ no cases")) or m.group(1) == m.group(2), (
+                rule.name,
+                target,
+                cell,
+            )
 
 
 def test_fixture_verdicts_and_missing_queries_show(pack):
     rule = pack.find("m365_mailbox_sync_access")
     manifest = {
         "rules": [
-            {"id": rule.id, "name": rule.name, "title": rule.title, "analytic": rule.analytic, "tags": rule.tags,
-             "queries": {"splunk": "queries/splunk/x.spl"}}
+            {
+                "id": rule.id,
+                "name": rule.name,
+                "title": rule.title,
+                "analytic": rule.analytic,
+                "tags": rule.tags,
+                "queries": {"splunk": "queries/splunk/x.spl"},
+            }
         ]
     }
     results = [
         {"rule_id": rule.id, "target": t, "file": "f.json", "case": c, "expected": e, "passed": p}
-        for t, c, e, p in [("splunk", "a", "match", True), ("splunk", "b", "no_match", False), ("elastic", "a", "match", True)]
+        for t, c, e, p in [
+            ("splunk", "a", "match", True),
+            ("splunk", "b", "no_match", False),
+            ("elastic", "a", "match", True),
+        ]
     ]
     cov = coverage.model(manifest, results)
     row = cov["analytics"][-1]["rules"][0]

@@ -21,7 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 KIBANA_SCHEMA = json.loads((ROOT / "tools/t1114/data/schemas/kibana_rule.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(KIBANA_SCHEMA)
 # Kibana's severity bands for risk_score (RiskScore in its schema).
-BANDS = {"low": range(0, 22), "medium": range(22, 48), "high": range(48, 74), "critical": range(74, 101)}
+BANDS = {
+    "low": range(0, 22),
+    "medium": range(22, 48),
+    "high": range(48, 74),
+    "critical": range(74, 101),
+}
 
 
 def rules(dist) -> list[dict]:
@@ -69,7 +74,11 @@ def test_every_line_is_a_kibana_rule(dist):
 
 def test_a_broken_rule_fails_the_schema(dist):
     rule = rules(dist)[0]
-    for broken in ({**rule, "severity": "severe"}, {**rule, "risk_score": 101}, {k: v for k, v in rule.items() if k != "rule_id"}):
+    for broken in (
+        {**rule, "severity": "severe"},
+        {**rule, "risk_score": 101},
+        {k: v for k, v in rule.items() if k != "rule_id"},
+    ):
         assert list(VALIDATOR.iter_errors(broken))
 
 
@@ -100,7 +109,9 @@ def test_rule_ids_are_stable_from_the_sigma_ids_and_unique(pack, dist, compiled)
 
 
 def test_a_correlation_compiled_to_several_queries_ships_each_as_a_rule(pack, dist, compiled):
-    several = [(rule, q, i, doc) for rule, q, i, doc in shipped(pack, dist, compiled) if len(q.queries) > 1]
+    several = [
+        (rule, q, i, doc) for rule, q, i, doc in shipped(pack, dist, compiled) if len(q.queries) > 1
+    ]
     if not several:
         pytest.skip("no rule of the pack compiles to several Elastic queries")
     for rule, q, i, doc in several:
@@ -138,8 +149,13 @@ def test_correlations_look_back_over_their_window(pack, dist, compiled):
 
 
 def test_attack_references_take_elastic_s_form(dist):
-    references = re.findall(r'"reference": "([^"]+)"', (dist / "elastic" / "rules.ndjson").read_text())
-    assert references and all(re.fullmatch(r"https://attack\.mitre\.org/(tactics/TA\d{4}|techniques/T\d{4}(/\d{3})?)/", r) for r in references)
+    references = re.findall(
+        r'"reference": "([^"]+)"', (dist / "elastic" / "rules.ndjson").read_text()
+    )
+    assert references and all(
+        re.fullmatch(r"https://attack\.mitre\.org/(tactics/TA\d{4}|techniques/T\d{4}(/\d{3})?)/", r)
+        for r in references
+    )
     assert "https://attack.mitre.org/techniques/T1114/002/" in references
     assert "https://attack.mitre.org/tactics/TA0009/" in references
     assert elastic.attack_reference("T1114.002") == "https://attack.mitre.org/techniques/T1114/002/"
@@ -148,13 +164,21 @@ def test_attack_references_take_elastic_s_form(dist):
 def test_threat_names_the_tagged_techniques(pack, dist, compiled):
     attack = load_attack()
     for rule, _, _, doc in shipped(pack, dist, compiled):
-        tagged = {t.split(".", 1)[1].upper() for t in rule.tags if re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", t)}
+        tagged = {
+            t.split(".", 1)[1].upper()
+            for t in rule.tags
+            if re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", t)
+        }
         mapped = set()
         for threat in doc["threat"]:
             assert threat["framework"] == "MITRE ATT&CK"
             tactic = next(t for t in attack.tactics.values() if t.id == threat["tactic"]["id"])
             # Elastic's form: ATT&CK's own address with a trailing slash.
-            assert threat["tactic"] == {"id": tactic.id, "name": tactic.name, "reference": tactic.url + "/"}
+            assert threat["tactic"] == {
+                "id": tactic.id,
+                "name": tactic.name,
+                "reference": tactic.url + "/",
+            }
             for technique in threat["technique"]:
                 assert technique["name"] == attack.techniques[technique["id"]].name
                 assert technique["reference"] == attack.techniques[technique["id"]].url + "/"
@@ -187,7 +211,12 @@ def bundle_for(pack, compiled_queries):
 
 def test_an_esql_rule_has_no_index_and_passes_the_schema(pack, compiled):
     rule = pack.find("m365_forwarding_rule_and_mailbox_sync")
-    q = replace(compiled[rule.name]["elastic"], language="esql", extension="esql", text="FROM logs-o365.audit-* | LIMIT 1\n")
+    q = replace(
+        compiled[rule.name]["elastic"],
+        language="esql",
+        extension="esql",
+        text="FROM logs-o365.audit-* | LIMIT 1\n",
+    )
     doc = elastic.kibana_rule(bundle_for(pack, [q]), rule, q)
     assert (doc["type"], doc["language"]) == ("esql", "esql") and "index" not in doc
     assert not list(VALIDATOR.iter_errors(doc))
@@ -211,17 +240,23 @@ def test_a_field_missing_from_the_schema_is_an_error(pack, compiled):
 
 def test_rules_under_a_non_generating_correlation_are_building_blocks(pack_copy):
     from t1114.build import compile_queries
-    from t1114.targets.splunk import package as splunk
     from t1114.project import Project
     from t1114.targets import build_targets
+    from t1114.targets.splunk import package as splunk
 
     path = pack_copy / "sigma" / "m365" / "m365_forwarding_rule_and_mailbox_sync.yml"
     path.write_text(path.read_text().replace("generate: true", "generate: false"))
     copy = load_pack(Project(pack_copy))
     bundle = bundle_for(copy, compile_queries(copy, build_targets().values()))
-    docs = {json.loads(line)["name"]: json.loads(line) for line in elastic.ndjson(bundle).splitlines()}
+    docs = {
+        json.loads(line)["name"]: json.loads(line) for line in elastic.ndjson(bundle).splitlines()
+    }
     searches = splunk.savedsearches_conf(bundle)
-    for name in ("m365_inbox_rule_forwarding", "m365_mailbox_sync_access", "m365_forwarding_rule_and_mailbox_sync"):
+    for name in (
+        "m365_inbox_rule_forwarding",
+        "m365_mailbox_sync_access",
+        "m365_forwarding_rule_and_mailbox_sync",
+    ):
         rule = copy.find(name)
         block = name != "m365_forwarding_rule_and_mailbox_sync"
         mine = [d for title, d in docs.items() if title.startswith(rule.title)]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from addonfactory_splunk_conf_parser_lib import TABConfigParser
-from sigma.pipelines.t1114.splunk import macros as source_macros
 
+from sigma.pipelines.t1114.splunk import macros as source_macros
 from t1114.package import metadata
 from t1114.package.archive import ENTRY_MTIME, write_tgz
 from t1114.targets.splunk.package import APP_ID, FILTER_DEFINITION, filter_macro, stanza_name
@@ -40,7 +40,10 @@ def conf_parser(path: Path) -> TABConfigParser:
 
 def parse_conf(path: Path) -> dict[str, dict[str, str]]:
     parser = conf_parser(path)
-    return {name: {k: v for k, v in parser.items(name) if not k.startswith("__")} for name in parser.sections()}
+    return {
+        name: {k: v for k, v in parser.items(name) if not k.startswith("__")}
+        for name in parser.sections()
+    }
 
 
 def normalise(spl: str) -> str:
@@ -49,7 +52,12 @@ def normalise(spl: str) -> str:
 
 def test_every_conf_file_parses(dist):
     confs = sorted(app_dir(dist).rglob("*.conf")) + sorted(app_dir(dist).rglob("*.meta"))
-    assert {p.name for p in confs} == {"app.conf", "savedsearches.conf", "macros.conf", "default.meta"}
+    assert {p.name for p in confs} == {
+        "app.conf",
+        "savedsearches.conf",
+        "macros.conf",
+        "default.meta",
+    }
     for path in confs:
         assert parse_conf(path), path
 
@@ -58,7 +66,10 @@ def test_metadata_shares_the_app_objects_read_only(dist):
     path = app_dir(dist) / "metadata" / "default.meta"
     meta = parse_conf(path)
     for kind in ("savedsearches", "macros"):
-        assert meta[kind] == {"access": "read : [ * ], write : [ admin, sc_admin ]", "export": "system"}
+        assert meta[kind] == {
+            "access": "read : [ * ], write : [ admin, sc_admin ]",
+            "export": "system",
+        }
     # The parser has no name for the global stanza "[]" and keeps its lines apart.
     assert [line.strip() for line in conf_parser(path).fields_outside_stanza] == [
         "[]",
@@ -73,7 +84,9 @@ def test_app_conf_carries_the_pyproject_version(dist):
     assert app["launcher"]["version"] == version
     assert app["id"] == {"name": APP_ID, "version": version}
     assert app["package"]["id"] == APP_ID
-    assert json.loads((app_dir(dist) / "app.manifest").read_text())["info"]["id"]["version"] == version
+    assert (
+        json.loads((app_dir(dist) / "app.manifest").read_text())["info"]["id"]["version"] == version
+    )
 
 
 def stanzas(pack, compiled):
@@ -105,9 +118,15 @@ def test_a_complete_disabled_stanza_per_rule(pack, dist, compiled):
         annotations = json.loads(s["action.correlationsearch.annotations"])
         assert annotations["analytic"] == [rule.analytic]
         assert annotations["detection_strategy"] == ["DET0476"]
-        tagged = sorted(t.split(".", 1)[1].upper() for t in rule.tags if re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", t))
+        tagged = sorted(
+            t.split(".", 1)[1].upper()
+            for t in rule.tags
+            if re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", t)
+        )
         assert annotations["mitre_attack"] == tagged
-        assert json.loads(s["action.correlationsearch.metadata"])["detection_id"] == variant.id_for(rule)
+        assert json.loads(s["action.correlationsearch.metadata"])["detection_id"] == variant.id_for(
+            rule
+        )
         assert s["action.notable"] == "1"
         assert s["action.notable.param.severity"] == level.notable == rule.level
         assert s["action.notable.param.rule_title"] == rule.title + variant.suffix
@@ -146,7 +165,9 @@ def test_the_app_touches_nothing_of_other_apps(pack, dist, compiled):
     assert not (app / "local").exists()
     text = (app / "default" / "savedsearches.conf").read_text()
     assert "[default]" not in text
-    assert sorted(parse_conf(app / "default" / "savedsearches.conf")) == sorted(n for *_, n in stanzas(pack, compiled))
+    assert sorted(parse_conf(app / "default" / "savedsearches.conf")) == sorted(
+        n for *_, n in stanzas(pack, compiled)
+    )
     assert all(name.startswith("t1114_") for name in parse_conf(app / "default" / "macros.conf"))
 
 
@@ -161,7 +182,10 @@ def test_archive_is_the_app_and_reproducible(dist, tmp_path):
         for m in members:
             if m.isfile():
                 assert tar.extractfile(m).read() == (app_dir(dist).parent / m.name).read_bytes()
-    assert {n for n in names if not n.endswith("/")} >= {f"{APP_ID}/default/savedsearches.conf", f"{APP_ID}/README.md"}
+    assert {n for n in names if not n.endswith("/")} >= {
+        f"{APP_ID}/default/savedsearches.conf",
+        f"{APP_ID}/README.md",
+    }
     # The same files copied elsewhere (new inode times, another order on disk) pack identically.
     copy = tmp_path / APP_ID
     shutil.copytree(app_dir(dist), copy)
@@ -190,8 +214,22 @@ execute()
 
 def appinspect(package: Path, report: Path) -> tuple[dict, subprocess.CompletedProcess]:
     done = subprocess.run(
-        [sys.executable, "-c", APPINSPECT, "inspect", str(package), "--mode", "precert", "--included-tags", "cloud",
-         "--skip-trusted-libraries-update", "--data-format", "json", "--output-file", str(report)],
+        [
+            sys.executable,
+            "-c",
+            APPINSPECT,
+            "inspect",
+            str(package),
+            "--mode",
+            "precert",
+            "--included-tags",
+            "cloud",
+            "--skip-trusted-libraries-update",
+            "--data-format",
+            "json",
+            "--output-file",
+            str(report),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -237,6 +275,8 @@ def test_a_title_that_cannot_be_a_stanza_is_refused(pack):
     from t1114.loader import PackRule
 
     rule = pack.find("m365_mailbox_sync_access")
-    broken = PackRule(rule.path, SigmaRule.from_dict({**rule.doc, "title": "Bad ] title"}), rule.doc)
+    broken = PackRule(
+        rule.path, SigmaRule.from_dict({**rule.doc, "title": "Bad ] title"}), rule.doc
+    )
     with pytest.raises(PackError, match=r"m365_mailbox_sync_access.yml: .*stanza name"):
         stanza_name(broken)

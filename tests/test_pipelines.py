@@ -16,11 +16,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_pipelines_are_discovered_as_plugins():
-    found = InstalledSigmaPlugins.autodiscover(include_backends=False, include_validators=False).pipelines
+    found = InstalledSigmaPlugins.autodiscover(
+        include_backends=False, include_validators=False
+    ).pipelines
     assert {"t1114_native", "t1114_splunk", "t1114_elastic"} <= set(found)
 
 
-@pytest.mark.parametrize("table", [NATIVE_SOURCES, SPLUNK_SOURCES, ELASTIC_SOURCES], ids=["native", "splunk", "elastic"])
+@pytest.mark.parametrize(
+    "table", [NATIVE_SOURCES, SPLUNK_SOURCES, ELASTIC_SOURCES], ids=["native", "splunk", "elastic"]
+)
 def test_every_platform_maps_every_log_source(table):
     assert set(SOURCES) <= set(table)
     for key, source in table.items():
@@ -29,7 +33,10 @@ def test_every_platform_maps_every_log_source(table):
 
 def test_each_log_source_is_declared_once():
     # Platforms map source keys (base.bind); only sources.py spells out a LogSource.
-    counts = {p.name: p.read_text(encoding="utf-8").count("LogSource(") for p in (ROOT / "pipelines").glob("*.py")}
+    counts = {
+        p.name: p.read_text(encoding="utf-8").count("LogSource(")
+        for p in (ROOT / "pipelines").glob("*.py")
+    }
     assert counts.pop("sources.py") == len(SOURCES)
     assert set(counts.values()) == {0}
 
@@ -41,7 +48,9 @@ def test_a_mapping_of_an_undeclared_or_missing_source_is_refused():
         bind(SOURCES, {**{k: SourceMapping() for k in SOURCES}, "nope": SourceMapping()})
     with pytest.raises(KeyError, match="no mapping for the log sources linux_auditd"):
         bind(SOURCES, {k: SourceMapping() for k in SOURCES if k != "linux_auditd"})
-    assert list(bind(SOURCES, {"linux_auditd": SourceMapping()}, complete=False)) == ["linux_auditd"]
+    assert list(bind(SOURCES, {"linux_auditd": SourceMapping()}, complete=False)) == [
+        "linux_auditd"
+    ]
 
 
 def test_every_rule_logsource_is_a_known_source(pack):
@@ -60,7 +69,15 @@ def test_macros_have_sourcetype_definitions():
 def test_sigma_cli_converts_with_the_pipeline():
     rule = ROOT / "sigma" / "m365" / "m365_inbox_rule_forwarding.yml"
     out = subprocess.run(
-        [str(Path(sys.executable).parent / "sigma"), "convert", "-t", "splunk", "-p", "t1114_splunk", str(rule)],
+        [
+            str(Path(sys.executable).parent / "sigma"),
+            "convert",
+            "-t",
+            "splunk",
+            "-p",
+            "t1114_splunk",
+            str(rule),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -77,7 +94,9 @@ def _splunk(rule_yaml: str) -> str:
 
     from sigma.pipelines.t1114.splunk import splunk_pipeline
 
-    return SplunkBackend(processing_pipeline=splunk_pipeline(macros=True)).convert(SigmaCollection.from_yaml(rule_yaml))[0]
+    return SplunkBackend(processing_pipeline=splunk_pipeline(macros=True)).convert(
+        SigmaCollection.from_yaml(rule_yaml)
+    )[0]
 
 
 GWS_RULE = """
@@ -102,12 +121,20 @@ def test_a_name_value_pair_cannot_express_absence():
     from sigma.exceptions import SigmaTransformationError
 
     with pytest.raises(SigmaTransformationError, match="cannot be expressed"):
-        _splunk(GWS_RULE.replace("events.parameters.SETTING_NAME|contains: ROUTE", "events.parameters.SETTING_NAME|exists: false"))
+        _splunk(
+            GWS_RULE.replace(
+                "events.parameters.SETTING_NAME|contains: ROUTE",
+                "events.parameters.SETTING_NAME|exists: false",
+            )
+        )
 
 
 def test_o365_parameters_become_the_add_ons_fields_on_splunk():
-    query = _splunk(GWS_RULE.replace("google_workspace, service: admin", "m365, service: exchange").replace(
-        "events.parameters.SETTING_NAME", "Parameters.ForwardingSmtpAddress"))
+    query = _splunk(
+        GWS_RULE.replace("google_workspace, service: admin", "m365, service: exchange").replace(
+            "events.parameters.SETTING_NAME", "Parameters.ForwardingSmtpAddress"
+        )
+    )
     assert 'ForwardingSmtpAddress="*ROUTE*"' in query and "Parameters" not in query
 
 
@@ -116,8 +143,31 @@ def test_o365_parameters_become_the_add_ons_fields_on_splunk():
 # Splunk indexes one event per audit record, so a condition on fields of two record types
 # (PATH's name and SYSCALL's exe) can never hold there; the grouped shapes would hide that.
 AUDIT_RECORD_FIELDS = {
-    "SYSCALL": {"type", "key", "exe", "comm", "syscall", "SYSCALL", "success", "exit", "pid", "ppid", "auid", "AUID",
-                "uid", "UID", "euid", "EUID", "gid", "tty", "ses", "a0", "a1", "a2", "a3"},
+    "SYSCALL": {
+        "type",
+        "key",
+        "exe",
+        "comm",
+        "syscall",
+        "SYSCALL",
+        "success",
+        "exit",
+        "pid",
+        "ppid",
+        "auid",
+        "AUID",
+        "uid",
+        "UID",
+        "euid",
+        "EUID",
+        "gid",
+        "tty",
+        "ses",
+        "a0",
+        "a1",
+        "a2",
+        "a3",
+    },
     "EXECVE": {"type", "argc", "a0", "a1", "a2", "a3"},
     "PATH": {"type", "name", "nametype"},
     "CWD": {"type", "cwd"},
@@ -133,7 +183,10 @@ def test_linux_auditd_rules_read_one_record_type(pack):
     assert rules
     for rule in rules:
         fields = detection_fields(rule.sigma)
-        assert any(fields <= record for record in AUDIT_RECORD_FIELDS.values()), (rule.name, sorted(fields))
+        assert any(fields <= record for record in AUDIT_RECORD_FIELDS.values()), (
+            rule.name,
+            sorted(fields),
+        )
 
 
 def test_record_field_sets_cover_the_auditd_taxonomy():

@@ -25,7 +25,9 @@ level: low
 
 
 def compiled(detection: str) -> engine.SqlRule:
-    return engine.compile_sql(SigmaCollection.from_yaml(RULE.format(detection=detection)), ProcessingPipeline())[0]
+    return engine.compile_sql(
+        SigmaCollection.from_yaml(RULE.format(detection=detection)), ProcessingPipeline()
+    )[0]
 
 
 def words(detection: str) -> list[list[str]]:
@@ -40,10 +42,13 @@ def test_values_give_words_lower_cased_and_split_where_json_escapes():
         ["new-mailboxexportrequest"]
     ]
     assert words("  sel:\n    I|endswith: '\\Windows\\System32\\cmd.exe'\n  condition: sel") == [
-        ["cmd.exe"], ["system32"], ["windows"]
+        ["cmd.exe"],
+        ["system32"],
+        ["windows"],
     ]
     assert words("  sel:\n    C: 'Microsoft-Windows-Sysmon/Operational'\n  condition: sel") == [
-        ["microsoft-windows-sysmon"], ["operational"]
+        ["microsoft-windows-sysmon"],
+        ["operational"],
     ]
 
 
@@ -83,7 +88,10 @@ def test_an_or_with_an_unconstrained_branch_is_true():
 
 
 def test_field_names_give_their_parts():
-    assert words("  sel:\n    Parameters.ForwardTo|exists: true\n  condition: sel") == [["forwardto"], ["parameters"]]
+    assert words("  sel:\n    Parameters.ForwardTo|exists: true\n  condition: sel") == [
+        ["forwardto"],
+        ["parameters"],
+    ]
     assert words("  sel:\n    EventID: 4688\n  condition: sel") == [["eventid"]]
     assert words("  sel:\n    Provider_Name: x\n  condition: sel") == [["name"], ["provider"]]
     assert words("  sel:\n    param1: abcd\n  condition: sel") == [["abcd"]]  # a made-up name
@@ -92,7 +100,10 @@ def test_field_names_give_their_parts():
 def test_prefilter_candidates():
     prefilter = Prefilter(
         [
-            RulePrefilter("a", frozenset({frozenset({"exchange"}), frozenset({"new-inboxrule", "set-inboxrule"})})),
+            RulePrefilter(
+                "a",
+                frozenset({frozenset({"exchange"}), frozenset({"new-inboxrule", "set-inboxrule"})}),
+            ),
             RulePrefilter("b", frozenset({frozenset({"sysmon"})})),
         ]
     )
@@ -102,20 +113,26 @@ def test_prefilter_candidates():
     # Text the prefilter cannot judge: every rule stays possible.
     assert prefilter.candidates('{"w":"exchangé"}'.encode()) is None
     assert prefilter.candidates(b'{"w":"\\u0065xchange"}') is None
-    assert prefilter.candidates(b'{"w":"C:\\\\users"}') == frozenset()  # an escaped backslash, not \u
+    assert (
+        prefilter.candidates(b'{"w":"C:\\\\users"}') == frozenset()
+    )  # an escaped backslash, not \u
     assert prefilter.candidates(None) is None
 
 
 def test_a_rule_without_words_is_always_a_candidate():
-    prefilter = Prefilter([RulePrefilter("a", TRUE), RulePrefilter("b", frozenset({frozenset({"zzz"})}))])
+    prefilter = Prefilter(
+        [RulePrefilter("a", TRUE), RulePrefilter("b", frozenset({frozenset({"zzz"})}))]
+    )
     assert prefilter.candidates(b'{"x":1}') == {"a"}
 
 
 # --- soundness: whatever the engine matches, the prefilter lets through ------------------------
 
-_alphabet = st.sampled_from(list("abcXYZ-_./\\\"09 :éK") + ["\u212a", "\u017f", "ß", "\x1f"])
+_alphabet = st.sampled_from(list('abcXYZ-_./\\"09 :éK') + ["\u212a", "\u017f", "ß", "\x1f"])
 _text = st.text(_alphabet, min_size=0, max_size=12)
-_modifier = st.sampled_from(["", "|contains", "|startswith", "|endswith", "|cased", "|contains|all"])
+_modifier = st.sampled_from(
+    ["", "|contains", "|startswith", "|endswith", "|cased", "|contains|all"]
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -127,9 +144,16 @@ _modifier = st.sampled_from(["", "|contains", "|startswith", "|endswith", "|case
     ascii_only=st.booleans(),
     field=st.sampled_from(["F", "Long_Name", "Outer.Inner"]),
 )
-def test_prefilter_never_drops_an_event_the_engine_matches(pattern, modifier, value, mutate, ascii_only, field):
-    stored = {"same": pattern, "upper": pattern.upper(), "lower": pattern.lower(), "swap": pattern.swapcase(),
-              "wrap": value + pattern + value}[mutate]
+def test_prefilter_never_drops_an_event_the_engine_matches(
+    pattern, modifier, value, mutate, ascii_only, field
+):
+    stored = {
+        "same": pattern,
+        "upper": pattern.upper(),
+        "lower": pattern.lower(),
+        "swap": pattern.swapcase(),
+        "wrap": value + pattern + value,
+    }[mutate]
     rule = compiled(f"  sel:\n    {field}{modifier}: {json.dumps(pattern)}\n  condition: sel")
     outer, _, inner = field.partition(".")
     doc = {outer: {inner: stored} if inner else stored, "G": value}
@@ -148,9 +172,30 @@ def test_a_scan_where_every_pattern_reported_is_complete():
     assert prefilter.candidates(b'{"F":"abc"}') == {"r"}
 
 
-_regex_token = st.sampled_from(["a", "B", "k", "s", "-", "/", '"', "\\\\", ".", "[a-c]", "\\d", "x?", "(y|z)",
-                                "^", "$", "[^a]", "\\w+", " ", "(?:ab)*"])
-_value_alphabet = st.sampled_from(list("aAbBkKsSxyz-/\"\\ 09.") + ["\u212a", "\u017f", "é"])
+_regex_token = st.sampled_from(
+    [
+        "a",
+        "B",
+        "k",
+        "s",
+        "-",
+        "/",
+        '"',
+        "\\\\",
+        ".",
+        "[a-c]",
+        "\\d",
+        "x?",
+        "(y|z)",
+        "^",
+        "$",
+        "[^a]",
+        "\\w+",
+        " ",
+        "(?:ab)*",
+    ]
+)
+_value_alphabet = st.sampled_from(list('aAbBkKsSxyz-/"\\ 09.') + ["\u212a", "\u017f", "é"])
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -160,11 +205,15 @@ _value_alphabet = st.sampled_from(list("aAbBkKsSxyz-/\"\\ 09.") + ["\u212a", "\u
     value=st.text(_value_alphabet, max_size=10),
     ascii_only=st.booleans(),
 )
-def test_a_relaxed_regex_never_drops_an_event_the_engine_matches(tokens, modifier, value, ascii_only):
+def test_a_relaxed_regex_never_drops_an_event_the_engine_matches(
+    tokens, modifier, value, ascii_only
+):
     pattern = "".join(tokens)
     rule = compiled(f"  sel:\n    F{modifier}: {json.dumps(pattern)}\n  condition: sel")
     doc = {"F": value}
     matched = bool(engine.run([rule], [Event(0, flatten(doc))], ["ts"]))
-    verdict = Prefilter([RulePrefilter(rule.id, rule.prefilter)]).candidates(json.dumps(doc, ensure_ascii=ascii_only).encode())
+    verdict = Prefilter([RulePrefilter(rule.id, rule.prefilter)]).candidates(
+        json.dumps(doc, ensure_ascii=ascii_only).encode()
+    )
     if matched:
         assert verdict is None or rule.id in verdict

@@ -32,7 +32,12 @@ pytestmark = pytest.mark.xdist_group("review")
 
 
 def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, env={**os.environ, **GIT_ENV})
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -122,7 +127,9 @@ def test_editing_one_rule_reports_exactly_that_rule(built):
 def test_a_changed_query_without_a_changed_rule_is_affected(built):
     # What a pipeline change does: searches of one source change, no rule file does.
     base, head = sides(built)
-    macro = next(m for text in head.queries.values() for m in text.split("`")[1::2] if m.startswith("t1114_"))
+    macro = next(
+        m for text in head.queries.values() for m in text.split("`")[1::2] if m.startswith("t1114_")
+    )
     expected = {}
     for (rid, target), text in head.queries.items():
         if f"`{macro}`" in text:
@@ -157,7 +164,9 @@ def test_regressions_fail_the_review(built):
     assert fixture and {r["rule"] for r in fixture} == {rule["name"]}
     assert all(r["reason"] == "expected a match and got none" for r in fixture)
     lost = {(r["rule"], r["target"]) for r in report["regressions"] if r["kind"] == "target"}
-    assert lost == {(r["name"], lost_target) for r in base.manifest["rules"] if lost_target in r["queries"]}
+    assert lost == {
+        (r["name"], lost_target) for r in base.manifest["rules"] if lost_target in r["queries"]
+    }
     assert "❌" in markdown(report)
 
 
@@ -199,7 +208,14 @@ def test_compare_flags_a_query_check_that_no_longer_agrees():
             }
         ]
         s.checks = [
-            {"rule_id": "r1", "rule_name": "rule_one", "target": "splunk", "case": "c", "status": status, "reason": status}
+            {
+                "rule_id": "r1",
+                "rule_name": "rule_one",
+                "target": "splunk",
+                "case": "c",
+                "status": status,
+                "reason": status,
+            }
         ]
         return s
 
@@ -222,7 +238,9 @@ def test_a_side_whose_own_code_cannot_run_is_built_with_this_tool(tmp_path):
     side = build_side(Side("base", root), tmp_path / "scratch")
     assert side.errors == []
     assert any("built with the working tree's tool" in n and "old tool" in n for n in side.notes)
-    assert {r["name"] for r in side.manifest["rules"]} == {p.stem for p in (root / "sigma").rglob("*.yml")}
+    assert {r["name"] for r in side.manifest["rules"]} == {
+        p.stem for p in (root / "sigma").rglob("*.yml")
+    }
 
 
 # --- the command, end to end -------------------------------------------------------------------

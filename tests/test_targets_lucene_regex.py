@@ -6,6 +6,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from t1114.targets.elastic import lucene_regex
 from t1114.verify.lucene_regex import compile_lucene_regex
 
@@ -15,6 +16,7 @@ def pcre_to_lucene(pattern):
     if pattern.startswith("(?i)"):  # the rule's |i modifier
         pattern, flags = pattern[4:], re.IGNORECASE
     return lucene_regex(pattern), bool(flags)
+
 
 PATTERNS = [
     r"new-mailbox[a-z]+request",
@@ -29,7 +31,9 @@ PATTERNS = [
 
 @pytest.mark.parametrize("pattern", PATTERNS)
 @settings(max_examples=80, deadline=None)
-@given(text=st.text(st.sampled_from(list('abxyz0123@-"#<>&~ \\.CWindowsexNEWmailbox')), max_size=30))
+@given(
+    text=st.text(st.sampled_from(list('abxyz0123@-"#<>&~ \\.CWindowsexNEWmailbox')), max_size=30)
+)
 def test_translation_keeps_search_semantics(pattern, text):
     lucene, ignore_case = pcre_to_lucene(pattern)
     expected = re.search(pattern, text) is not None

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from sigma.backends.sqlite import sqliteBackend
-from sigma.pipelines.t1114.native import native_pipeline
 
+from sigma.pipelines.t1114.native import native_pipeline
 from t1114 import cli
 from t1114.loader import load_pack
 from t1114.project import find_project
@@ -69,7 +69,12 @@ def toy_pack(tmp_path) -> Path:
     fixture = json.loads((ROOT / FIXTURE).read_text(encoding="utf-8"))
     for case in fixture["cases"]:
         # A shape t1114.targets.renderers does not render gets its events as recorded.
-        case["recorded"] = {"toy": {"events": case["events"], "why": "the toy target reads native events as recorded"}}
+        case["recorded"] = {
+            "toy": {
+                "events": case["events"],
+                "why": "the toy target reads native events as recorded",
+            }
+        }
     (tmp_path / FIXTURE).parent.mkdir(parents=True)
     (tmp_path / FIXTURE).write_text(json.dumps(fixture), encoding="utf-8")
     return tmp_path
@@ -108,7 +113,9 @@ def test_a_throw_away_target_goes_through_every_command(toy, toy_pack, tmp_path,
 
     events = tmp_path / "events.jsonl"
     fixture = json.loads((toy_pack / FIXTURE).read_text())
-    positives = [e for c in fixture["cases"] if c.get("match") for e in c["recorded"]["toy"]["events"]]
+    positives = [
+        e for c in fixture["cases"] if c.get("match") for e in c["recorded"]["toy"]["events"]
+    ]
     events.write_text("".join(json.dumps(e) + "\n" for e in positives), encoding="utf-8")
     code, out, err = _run(capsys, *root, "scan", "--target", "toy", str(events))
     assert code == 0, err

@@ -10,7 +10,9 @@ from t1114.testing import format_json, format_junit, format_text, run_tests
 
 def test_every_fixture_case_passes_on_every_target(pack):
     report = run_tests(pack, load_fixtures(pack), all_targets().values())
-    failures = [f"{r.rule_name} [{r.target}] {r.case}: {r.reason}" for r in report.results if not r.passed]
+    failures = [
+        f"{r.rule_name} [{r.target}] {r.case}: {r.reason}" for r in report.results if not r.passed
+    ]
     assert failures == []
     assert {r.target for r in report.results} == {"native", "splunk", "splunk_cim", "elastic"}
 
@@ -24,7 +26,9 @@ def test_lower_case_variant_of_every_positive_still_matches(pack):
     from t1114.events import Event
 
     def lower(v):
-        return [lower(x) for x in v] if isinstance(v, list) else v.lower() if isinstance(v, str) else v
+        return (
+            [lower(x) for x in v] if isinstance(v, list) else v.lower() if isinstance(v, str) else v
+        )
 
     lowered = []
     for f in fixtures:
@@ -32,25 +36,39 @@ def test_lower_case_variant_of_every_positive_still_matches(pack):
         for c in f.cases:
             if not c.match:
                 continue
+
             def lowered_events(evs):
                 return tuple(
-                    Event(e.index, {k: (v if k in ("data_stream.dataset", "sourcetype") else lower(v)) for k, v in e.fields.items()})
+                    Event(
+                        e.index,
+                        {
+                            k: (v if k in ("data_stream.dataset", "sourcetype") else lower(v))
+                            for k, v in e.fields.items()
+                        },
+                    )
                     for e in evs
                 )
 
             events = {shape: lowered_events(evs) for shape, evs in c.events.items()}
             renderings = {
-                shape: {name: lowered_events(evs) for name, evs in variants.items()} for shape, variants in c.renderings.items()
+                shape: {name: lowered_events(evs) for name, evs in variants.items()}
+                for shape, variants in c.renderings.items()
             }
             cases.append(replace(c, events=events, renderings=renderings, no_match=()))
         lowered.append(replace(f, cases=tuple(cases)))
     report = run_tests(pack, lowered, all_targets().values())
-    assert report.results and all(r.passed for r in report.results), [r for r in report.results if not r.passed]
+    assert report.results and all(r.passed for r in report.results), [
+        r for r in report.results if not r.passed
+    ]
     # ... and so does every shipped query on every target that ships them.
     checks = report.queries.checks
     assert {c.target for c in checks} == set(build_targets())
     # (unverified cases are listed with their reason elsewhere; they never count as matching)
-    not_matched = [c for c in checks if c.status in ("disagree", "syntax") or (c.status == "agree" and not c.matched)]
+    not_matched = [
+        c
+        for c in checks
+        if c.status in ("disagree", "syntax") or (c.status == "agree" and not c.matched)
+    ]
     assert not_matched == []
     assert sum(c.status == "agree" for c in checks) > len(checks) * 0.8
 
@@ -61,7 +79,9 @@ def test_a_wrong_expectation_fails_with_the_reason(pack):
     fixtures = load_fixtures(pack)
     flipped = []
     for f in fixtures:
-        flipped.append(replace(f, cases=tuple(replace(c, match=c.no_match, no_match=c.match) for c in f.cases)))
+        flipped.append(
+            replace(f, cases=tuple(replace(c, match=c.no_match, no_match=c.match) for c in f.cases))
+        )
     report = run_tests(pack, flipped, [all_targets()["native"]])
     assert report.failed == len(report.results) > 0
     reasons = {r.reason.split(",")[0] for r in report.results}
@@ -80,15 +100,26 @@ def test_a_match_on_a_collector_documented_blind_fails(pack, monkeypatch):
     blind = [r for r in report.results if r.collector == "gcp.audit"]
     assert blind and all(r.passed and not r.matched_events for r in blind)
     assert any(r.difference for r in blind)  # the positive cases: documented, not unexplained
-    monkeypatch.setitem(renderers.BLIND, ("elastic", "google_workspace.user_accounts"), "pretend it lacks the fields")
+    monkeypatch.setitem(
+        renderers.BLIND,
+        ("elastic", "google_workspace.user_accounts"),
+        "pretend it lacks the fields",
+    )
     report = run_tests(pack, fixtures, elastic, {rule.id}, queries=False)
     failed = [r for r in report.results if not r.passed]
-    assert failed and all(r.collector == "google_workspace.user_accounts" and "documented to lack" in r.reason
-                          for r in failed)
+    assert failed and all(
+        r.collector == "google_workspace.user_accounts" and "documented to lack" in r.reason
+        for r in failed
+    )
 
 
 def test_report_formats(pack):
-    report = run_tests(pack, load_fixtures(pack), [all_targets()["splunk"]], {pack.find("m365_inbox_rule_forwarding").id})
+    report = run_tests(
+        pack,
+        load_fixtures(pack),
+        [all_targets()["splunk"]],
+        {pack.find("m365_inbox_rule_forwarding").id},
+    )
     text = format_text(report, verbose=True)
     assert text.strip().endswith(f"{report.passed} passed, 0 failed")
     assert "PASS m365_inbox_rule_forwarding [splunk o365:management:activity]" in text
@@ -102,7 +133,9 @@ def test_report_formats(pack):
 def _one_case(pack, case):
     from dataclasses import replace
 
-    (fixture,) = [f for f in load_fixtures(pack) if f.path.stem == "win_mail_store_access_by_non_mail_client"]
+    (fixture,) = [
+        f for f in load_fixtures(pack) if f.path.stem == "win_mail_store_access_by_non_mail_client"
+    ]
     return [replace(fixture, cases=(case,))]
 
 
@@ -112,11 +145,22 @@ def test_a_rendering_with_another_verdict_fails_and_is_reported(pack):
 
     from t1114.events import Event
 
-    (fixture,) = [f for f in load_fixtures(pack) if f.path.stem == "win_mail_store_access_by_non_mail_client"]
+    (fixture,) = [
+        f for f in load_fixtures(pack) if f.path.stem == "win_mail_store_access_by_non_mail_client"
+    ]
     case = next(c for c in fixture.cases if c.match)
-    broken = {k: v for k, v in case.renderings["elastic"]["system.security"][0].fields.items() if "ObjectName" not in k}
+    broken = {
+        k: v
+        for k, v in case.renderings["elastic"]["system.security"][0].fields.items()
+        if "ObjectName" not in k
+    }
     renderings = {"elastic": {**case.renderings["elastic"], "lossy": (Event(0, broken),)}}
-    report = run_tests(pack, _one_case(pack, replace(case, renderings=renderings)), [all_targets()["elastic"]], queries=False)
+    report = run_tests(
+        pack,
+        _one_case(pack, replace(case, renderings=renderings)),
+        [all_targets()["elastic"]],
+        queries=False,
+    )
     failed = [r for r in report.results if not r.passed]
     assert [(r.collector, r.reason) for r in failed] == [("lossy", "expected a match and got none")]
     ((rule, _, name, results),) = report.disagreements()
@@ -127,9 +171,13 @@ def test_a_rendering_with_another_verdict_fails_and_is_reported(pack):
 def test_a_documented_platform_difference_must_occur(pack):
     from dataclasses import replace
 
-    (fixture,) = [f for f in load_fixtures(pack) if f.path.stem == "win_mail_store_access_by_non_mail_client"]
+    (fixture,) = [
+        f for f in load_fixtures(pack) if f.path.stem == "win_mail_store_access_by_non_mail_client"
+    ]
     case = next(c for c in fixture.cases if c.match)
-    documented = replace(case, differences={"elastic": ((), "the platform lacks the field in this test")})
+    documented = replace(
+        case, differences={"elastic": ((), "the platform lacks the field in this test")}
+    )
     report = run_tests(pack, _one_case(pack, documented), [all_targets()["elastic"]], queries=False)
     assert report.failed == len(report.results) > 0
     assert all("did not occur" in r.reason for r in report.results)
@@ -153,10 +201,19 @@ def test_corpus_verdicts_agree_on_every_collector_and_a_lossy_renderer_is_caught
     documented = documented_differences(load_fixtures(pack))
     agreement = corpus_agreement(pack, targets, 600, seed=7, documented=documented)
     assert agreement.ok and agreement.matched > 0, agreement.disagreements[:3]
-    for rendering in ("native/eventdata_flat", "native/sigma_taxonomy", "native/cloud_logging",
-                      "native/rendered_message", "splunk/XmlWinEventLog", "splunk/WinEventLog",
-                      "elastic/auditd_manager.auditd", "elastic/sysmon_linux.log", "elastic/endpoint",
-                      "elastic/rendered_message", "elastic/gcp.audit"):
+    for rendering in (
+        "native/eventdata_flat",
+        "native/sigma_taxonomy",
+        "native/cloud_logging",
+        "native/rendered_message",
+        "splunk/XmlWinEventLog",
+        "splunk/WinEventLog",
+        "elastic/auditd_manager.auditd",
+        "elastic/sysmon_linux.log",
+        "elastic/endpoint",
+        "elastic/rendered_message",
+        "elastic/gcp.audit",
+    ):
         assert rendering in agreement.renderings
     real = shapes.render
 
@@ -178,12 +235,20 @@ def test_corpus_verdicts_agree_on_every_collector_and_a_lossy_renderer_is_caught
     monkeypatch.setattr(shapes, "render", real)
     # A collector wrongly declared to lack the fields: its matches are disagreements.
     monkeypatch.setitem(shapes.BLIND, ("elastic", "endpoint"), "pretend it lacks the fields")
-    pretended = corpus_agreement(pack, [all_targets()["native"], all_targets()["elastic"]], 600, seed=7)
-    assert pretended.disagreements and {d.collector for d in pretended.disagreements} == {"endpoint"}
+    pretended = corpus_agreement(
+        pack, [all_targets()["native"], all_targets()["elastic"]], 600, seed=7
+    )
+    assert pretended.disagreements and {d.collector for d in pretended.disagreements} == {
+        "endpoint"
+    }
 
 
 def test_fixture_cases_have_no_unexplained_cross_target_disagreement(pack):
     report = run_tests(pack, load_fixtures(pack), all_targets().values(), queries=False)
-    unexplained = [(rule, case) for rule, _, case, rs in report.disagreements() if not all(r.passed for r in rs)]
+    unexplained = [
+        (rule, case)
+        for rule, _, case, rs in report.disagreements()
+        if not all(r.passed for r in rs)
+    ]
     assert unexplained == [] and report.results
     assert report.disagreements()  # the documented ones are there, counted as documented

@@ -1,9 +1,9 @@
 """The tuning file: read and checked, and its lists written into every target's queries."""
 
 import pytest
+
 from sigma.pipelines.t1114.splunk import t1114_splunk_pipeline
 from sigma.pipelines.t1114.tuning import EMPTY_LIST_VALUE, TUNING, tuning_defaults, tuning_vars
-
 from t1114 import engine
 from t1114.errors import PackError
 from t1114.fixtures import load_fixtures
@@ -29,8 +29,14 @@ def test_an_absent_or_empty_file_sets_nothing(tmp_path):
     "text, message",
     [
         ("internal_domain: [contoso.com]\n", "unknown tuning list 'internal_domain'"),
-        ("internal_domains: contoso.com\n", "'internal_domains' must be a list of non-empty strings"),
-        ("internal_domains: [contoso.com, 3]\n", "'internal_domains' must be a list of non-empty strings"),
+        (
+            "internal_domains: contoso.com\n",
+            "'internal_domains' must be a list of non-empty strings",
+        ),
+        (
+            "internal_domains: [contoso.com, 3]\n",
+            "'internal_domains' must be a list of non-empty strings",
+        ),
         ("- contoso.com\n", "one YAML mapping"),
     ],
 )
@@ -67,9 +73,14 @@ def test_the_plugin_pipelines_carry_the_defaults():
 @pytest.mark.parametrize("target", ["splunk", "elastic"])
 def test_tuning_reaches_the_shipped_queries(pack, target):
     rule = pack.find(RULE)
-    tuned = {"internal_domains": ["tuned-corp.example"], "allowed_forwarding_targets": ["*@vault.example"]}
+    tuned = {
+        "internal_domains": ["tuned-corp.example"],
+        "allowed_forwarding_targets": ["*@vault.example"],
+    }
     text = all_targets()[target].compile_rule(pack.collection([rule]), rule.id, tuning=tuned).text
-    assert "@tuned-corp.example" in text and "@vault.example" in text and EMPTY_LIST_VALUE not in text
+    assert (
+        "@tuned-corp.example" in text and "@vault.example" in text and EMPTY_LIST_VALUE not in text
+    )
     default = all_targets()[target].compile_rule(pack.collection([rule]), rule.id).text
     assert "tuned-corp.example" not in default and EMPTY_LIST_VALUE in default
 
@@ -78,7 +89,11 @@ def test_tuning_reaches_the_evaluated_rules(pack):
     rule = pack.find(RULE)
     for target in all_targets().values():
         tuned = {"internal_domains": ["tuned-corp.example"]}
-        (sql,) = [r.sql for r in engine.compile_sql(pack.collection([rule]), target.evaluation_pipeline(tuned)) if r.id == rule.id]
+        (sql,) = [
+            r.sql
+            for r in engine.compile_sql(pack.collection([rule]), target.evaluation_pipeline(tuned))
+            if r.id == rule.id
+        ]
         assert "tuned-corp.example" in sql, target.name
 
 
@@ -90,5 +105,9 @@ def test_fixtures_are_evaluated_with_their_own_tuning(pack):
     assert report.ok
     defaults = run_tests(pack, fixtures, all_targets().values(), {pack.find(RULE).id}, tuning={})
     failed = {r.case for r in defaults.results if not r.passed}
-    assert {"inbox_rule_forward_to_colleague", "inbox_rule_forward_to_allowed_archive", "mailbox_forwarding_to_manager"} <= failed
+    assert {
+        "inbox_rule_forward_to_colleague",
+        "inbox_rule_forward_to_allowed_archive",
+        "mailbox_forwarding_to_manager",
+    } <= failed
     assert all(r.expected == "no_match" for r in defaults.results if not r.passed)

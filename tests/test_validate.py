@@ -33,7 +33,11 @@ def edit(pack_copy, rule_rel, old, new):
         ("  - attack.collection\n", "", "missing tag 'attack.collection'"),
         ("  - attack.t1114.003\n", "  - attack.t1078\n", "needs a T1114 technique"),
         ("analytic: AN1312", "analytic: AN9999", "'analytic' must be one of"),
-        ("detection_strategy: DET0476", "detection_strategy: DET0001", "'detection_strategy' must be DET0476"),
+        (
+            "detection_strategy: DET0476",
+            "detection_strategy: DET0001",
+            "'detection_strategy' must be DET0476",
+        ),
     ],
 )
 def test_convention_problems_are_reported(pack_copy, old, new, expected):
@@ -57,10 +61,22 @@ def test_duplicate_title_is_reported(pack_copy):
 
 
 def test_sigmahq_validators_run(pack_copy):
-    edit(pack_copy, "windows/win_exchange_new_mailbox_export_request.yml", "status: experimental", "status: stable")
-    edit(pack_copy, "windows/win_exchange_new_mailbox_export_request.yml", "date: 2026-11-27", "date: 2026-11-27\nmodified: 2020-01-01")
+    edit(
+        pack_copy,
+        "windows/win_exchange_new_mailbox_export_request.yml",
+        "status: experimental",
+        "status: stable",
+    )
+    edit(
+        pack_copy,
+        "windows/win_exchange_new_mailbox_export_request.yml",
+        "date: 2026-11-27",
+        "date: 2026-11-27\nmodified: 2020-01-01",
+    )
     findings = run_sigma_validators(load_pack(Project(pack_copy)))
-    assert any("modified" in f.message.lower() or "date" in f.message.lower() for f in findings), findings
+    assert any("modified" in f.message.lower() or "date" in f.message.lower() for f in findings), (
+        findings
+    )
 
 
 def test_a_validator_crash_is_a_finding_not_a_traceback(pack_copy):

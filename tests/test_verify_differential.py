@@ -48,7 +48,13 @@ def test_a_query_that_ignores_case_wrongly_is_a_disagreement(pack, monkeypatch):
     def case_sensitive(pack, target, rule, tuning=None):
         # What the Lucene output of the issue did: compare the command line case-sensitively.
         q = real(pack, target, rule, tuning)
-        return replace(q, queries=tuple(x.replace("process.command_line regex~", "process.command_line regex") for x in q.queries))
+        return replace(
+            q,
+            queries=tuple(
+                x.replace("process.command_line regex~", "process.command_line regex")
+                for x in q.queries
+            ),
+        )
 
     monkeypatch.setattr(differential, "compile_rule", case_sensitive)
     rule = pack.find("win_exchange_new_mailbox_export_request")
@@ -68,7 +74,9 @@ def test_a_query_that_does_not_parse_fails_the_build_naming_the_rule(pack, monke
         compile_queries(pack, [all_targets()["elastic"]])
     messages = [str(x) for x in e.value.errors]
     assert any(
-        m.startswith("sigma/m365/m365_inbox_rule_forwarding.yml: rule 'm365_inbox_rule_forwarding': elastic eql query")
+        m.startswith(
+            "sigma/m365/m365_inbox_rule_forwarding.yml: rule 'm365_inbox_rule_forwarding': elastic eql query"
+        )
         and "does not parse" in m
         for m in messages
     ), messages
@@ -94,7 +102,9 @@ def test_build_command_reports_the_syntax_error(pack, monkeypatch, capsys, tmp_p
     out = tmp_path / "dist"
     assert main(["--root", str(pack.project.root), "build", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "m365_inbox_rule_forwarding" in err and "does not parse" in err and "Traceback" not in err
+    assert (
+        "m365_inbox_rule_forwarding" in err and "does not parse" in err and "Traceback" not in err
+    )
     assert not out.exists()
 
 

@@ -11,7 +11,10 @@ CTX = Context("elastic", ("@timestamp",), field_types=elastic_dataset_fields())
 
 
 def proc(line, **extra):
-    doc = {"data_stream": {"dataset": "windows.sysmon_operational"}, "process": {"command_line": line}}
+    doc = {
+        "data_stream": {"dataset": "windows.sysmon_operational"},
+        "process": {"command_line": line},
+    }
     doc.update(extra)
     return doc
 
@@ -37,7 +40,10 @@ def test_wildcards_question_mark_and_literal_backslash():
 
 def test_caseless_fields_fold_case_and_text_fields_are_not_evaluated():
     docs = (proc("x", process_name="a"),)
-    doc = {"data_stream": {"dataset": "endpoint.events.process"}, "process": {"name": "PowerShell.EXE"}}
+    doc = {
+        "data_stream": {"dataset": "endpoint.events.process"},
+        "process": {"name": "PowerShell.EXE"},
+    }
     assert run('any where process.name.caseless == "powershell.exe"', doc) == {0}
     assert run('any where process.name == "powershell.exe"', doc) == set()
     with pytest.raises(Unverifiable, match="no keyword multi-field"):
@@ -49,7 +55,9 @@ def test_numbers_null_cidr_and_regex():
     assert run("any where process.pid >= 100", *docs) == {0}
     assert run("any where process.pid == null", *docs) == {1}
     assert run('any where process.command_line regex "a.c"', *docs) == {0}
-    assert run('any where process.command_line regex "b"', *docs) == set()  # Lucene regex: whole value
+    assert (
+        run('any where process.command_line regex "b"', *docs) == set()
+    )  # Lucene regex: whole value
     with pytest.raises(Unverifiable, match="Lucene"):
         run('any where process.command_line regex~ "(?i)abc"', *docs)
     ip = {"data_stream": {"dataset": "o365.audit"}, "o365": {"audit": {"ClientIP": "2001:db8::5"}}}
@@ -60,14 +68,29 @@ def test_sequences_keep_maxspan_order_and_exact_join_keys():
     q = 'sequence by user.id with maxspan=1h [any where event.action : "a"] [any where event.action : "b"]'
 
     def ev(t, action, user):
-        return {"@timestamp": t, "data_stream": {"dataset": "o365.audit"}, "event": {"action": action}, "user": {"id": user}}
+        return {
+            "@timestamp": t,
+            "data_stream": {"dataset": "o365.audit"},
+            "event": {"action": action},
+            "user": {"id": user},
+        }
 
-    assert run(q, ev("2026-01-01T10:00:00Z", "a", "u"), ev("2026-01-01T10:30:00Z", "b", "u")) == {0, 1}
-    assert run(q, ev("2026-01-01T10:00:00Z", "b", "u"), ev("2026-01-01T10:30:00Z", "a", "u")) == set()
-    assert run(q, ev("2026-01-01T10:00:00Z", "a", "u"), ev("2026-01-01T11:30:00Z", "b", "u")) == set()
+    assert run(q, ev("2026-01-01T10:00:00Z", "a", "u"), ev("2026-01-01T10:30:00Z", "b", "u")) == {
+        0,
+        1,
+    }
+    assert (
+        run(q, ev("2026-01-01T10:00:00Z", "b", "u"), ev("2026-01-01T10:30:00Z", "a", "u")) == set()
+    )
+    assert (
+        run(q, ev("2026-01-01T10:00:00Z", "a", "u"), ev("2026-01-01T11:30:00Z", "b", "u")) == set()
+    )
     # Join keys are keyword values: Elasticsearch does not fold their case (and EQL's "by"
     # takes only fields, so the query cannot lower-case them).
-    assert run(q, ev("2026-01-01T10:00:00Z", "a", "Alice"), ev("2026-01-01T10:30:00Z", "b", "alice")) == set()
+    assert (
+        run(q, ev("2026-01-01T10:00:00Z", "a", "Alice"), ev("2026-01-01T10:30:00Z", "b", "alice"))
+        == set()
+    )
 
 
 def test_syntax_errors():

@@ -4,8 +4,8 @@ import pytest
 from sigma.collection import SigmaCollection
 
 from t1114.events import Event, flatten
-from t1114.targets import all_targets
 from t1114.schema import elastic_dataset_fields
+from t1114.targets import all_targets
 from t1114.verify import esql
 from t1114.verify.base import Context, QuerySyntaxError, Unverifiable
 
@@ -13,7 +13,12 @@ CTX = Context("elastic", ("@timestamp",), field_types=elastic_dataset_fields())
 
 
 def ev(t, action, user, dataset="o365.audit"):
-    return {"@timestamp": t, "data_stream": {"dataset": dataset}, "event": {"action": action}, "user": {"id": user}}
+    return {
+        "@timestamp": t,
+        "data_stream": {"dataset": dataset},
+        "event": {"action": action},
+        "user": {"id": user},
+    }
 
 
 def run(query, *docs):
@@ -21,11 +26,17 @@ def run(query, *docs):
 
 
 def test_comparisons_are_case_sensitive_and_three_valued():
-    docs = (ev("2026-01-01T10:00:00Z", "Set-Mailbox", "a"), ev("2026-01-01T10:00:00Z", "set-mailbox", "a"), {"data_stream": {"dataset": "o365.audit"}})
+    docs = (
+        ev("2026-01-01T10:00:00Z", "Set-Mailbox", "a"),
+        ev("2026-01-01T10:00:00Z", "set-mailbox", "a"),
+        {"data_stream": {"dataset": "o365.audit"}},
+    )
     assert run('from * | where event.action == "Set-Mailbox"', *docs) == {0}
     assert run('from * | where to_lower(event.action) == "set-mailbox"', *docs) == {0, 1}
-    assert run('from * | where not event.action like "Set*"', *docs) == {1}  # the null row drops out
-    assert run('from logs-other-* | where event.action is not null', *docs) == set()
+    assert run('from * | where not event.action like "Set*"', *docs) == {
+        1
+    }  # the null row drops out
+    assert run("from logs-other-* | where event.action is not null", *docs) == set()
 
 
 def test_like_escapes_with_backslash():
@@ -59,9 +70,16 @@ def test_overlapping_windows_through_a_multivalued_group_key():
         "from * | eval w=mv_append(date_trunc(1 hour, @timestamp), date_trunc(1 hour, @timestamp + 30 minutes) - 30 minutes)"
         " | stats n=count() by w, user.id | where n >= 2"
     )
-    assert run(hopping, ev("2026-01-01T10:55:00Z", "x", "u"), ev("2026-01-01T11:05:00Z", "x", "u")) == {0, 1}
-    assert run(hopping, ev("2026-01-01T10:00:00Z", "x", "u"), ev("2026-01-01T10:30:00Z", "x", "u")) == {0, 1}
-    assert run(hopping, ev("2026-01-01T10:00:00Z", "x", "u"), ev("2026-01-01T11:00:00Z", "x", "u")) == set()
+    assert run(
+        hopping, ev("2026-01-01T10:55:00Z", "x", "u"), ev("2026-01-01T11:05:00Z", "x", "u")
+    ) == {0, 1}
+    assert run(
+        hopping, ev("2026-01-01T10:00:00Z", "x", "u"), ev("2026-01-01T10:30:00Z", "x", "u")
+    ) == {0, 1}
+    assert (
+        run(hopping, ev("2026-01-01T10:00:00Z", "x", "u"), ev("2026-01-01T11:00:00Z", "x", "u"))
+        == set()
+    )
     with pytest.raises(Unverifiable, match="window edges"):  # 45 minutes: only some alignments
         run(hopping, ev("2026-01-01T10:00:00Z", "x", "u"), ev("2026-01-01T10:45:00Z", "x", "u"))
 
@@ -80,22 +98,36 @@ def test_a_whole_day_is_a_date_period_truncated_like_a_duration():
 
 def test_case_takes_the_first_true_condition_and_null_is_not_true():
     q = 'from * | eval f=case(event.action == "a", 1, user.id == "u", 2, 0) | where f == {}'
-    docs = (ev("2026-01-01T10:00:00Z", "a", "u"), ev("2026-01-01T10:00:00Z", "b", "u"), {"data_stream": {"dataset": "o365.audit"}})
+    docs = (
+        ev("2026-01-01T10:00:00Z", "a", "u"),
+        ev("2026-01-01T10:00:00Z", "b", "u"),
+        {"data_stream": {"dataset": "o365.audit"}},
+    )
     assert run(q.format(1), *docs) == {0}
     assert run(q.format(2), *docs) == {1}
     assert run(q.format(0), *docs) == {2}  # both conditions null on the empty document
 
 
 def script_block(text, dataset="windows.powershell_operational"):
-    return {"data_stream": {"dataset": dataset}, "event": {"code": "4104"}, "powershell": {"file": {"script_block_text": text}}}
+    return {
+        "data_stream": {"dataset": dataset},
+        "event": {"code": "4104"},
+        "powershell": {"file": {"script_block_text": text}},
+    }
 
 
 def test_text_fields_are_read_as_their_whole_value():
     text = "$o = New-Object -ComObject Outlook.Application\n$o.GetNamespace('MAPI')"
-    docs = (script_block(text), script_block(text.upper(), "windows.forwarded"), script_block("Get-Date"))
+    docs = (
+        script_block(text),
+        script_block(text.upper(), "windows.forwarded"),
+        script_block("Get-Date"),
+    )
     q = 'from * | where to_lower(powershell.file.script_block_text) rlike ".*outlook\\\\.application.*getnamespace.*"'
     assert run(q, *docs) == {0, 1}  # "." of a Lucene regex spans lines; TO_LOWER folds the case
-    assert run('from * | where powershell.file.script_block_text like "*Outlook.Application*"', *docs) == {0}
+    assert run(
+        'from * | where powershell.file.script_block_text like "*Outlook.Application*"', *docs
+    ) == {0}
     with pytest.raises(Unverifiable, match="multivalued"):
         run('from * | where powershell.file.script_block_text like "*x*"', script_block(["a", "b"]))
 
@@ -134,12 +166,19 @@ def compile_elastic(*documents: str):
 def test_pack_emission_ignores_case_and_lowers_group_keys():
     compiled = compile_elastic(
         event_rule(1, "one", "{product: m365, service: exchange}", "{Operation: Set-Mailbox}"),
-        correlation(2, "many", "{type: event_count, rules: [one], group-by: [UserId], timespan: 1h, condition: {gte: 2}}"),
+        correlation(
+            2,
+            "many",
+            "{type: event_count, rules: [one], group-by: [UserId], timespan: 1h, condition: {gte: 2}}",
+        ),
     )
     assert compiled.language == "esql"
-    assert "to_lower(event.action)==\"set-mailbox\"" in compiled.text
+    assert 'to_lower(event.action)=="set-mailbox"' in compiled.text
     assert "t1114_key0=to_lower(to_string(user.id))" in compiled.text
-    docs = (ev("2026-01-01T10:05:00Z", "set-mailbox", "Alice"), ev("2026-01-01T10:15:00Z", "SET-MAILBOX", "alice"))
+    docs = (
+        ev("2026-01-01T10:05:00Z", "set-mailbox", "Alice"),
+        ev("2026-01-01T10:15:00Z", "SET-MAILBOX", "alice"),
+    )
     for d in docs:
         d["event"]["provider"] = "exchange"
     assert run(compiled.text, *docs) == {0, 1}
@@ -162,9 +201,14 @@ detection:
 level: low
 """
     )
-    (query,) = PackEsqlBackend(processing_pipeline=all_targets()["elastic"].query_pipeline()).convert(rule)
+    (query,) = PackEsqlBackend(
+        processing_pipeline=all_targets()["elastic"].query_pipeline()
+    ).convert(rule)
     assert "not coalesce(" in query
-    base = {"data_stream": {"dataset": "o365.audit"}, "event": {"action": "Set-Mailbox", "provider": "Exchange"}}
+    base = {
+        "data_stream": {"dataset": "o365.audit"},
+        "event": {"action": "Set-Mailbox", "provider": "Exchange"},
+    }
     system = {**base, "user": {"id": "NT AUTHORITY\\SYSTEM"}}
     assert run(query, base, system) == {0}
 
@@ -180,8 +224,14 @@ def test_pack_temporal_correlation_counts_rules_not_events():
     script = "{product: windows, category: ps_script}"
     compiled = compile_elastic(
         event_rule(11, "automation", script, "{ScriptBlockText|contains: Outlook.Application}"),
-        event_rule(12, "forwarding", script, "{ScriptBlockText|re|i: 'Set-Mailbox.*-ForwardingSmtp'}"),
-        correlation(13, "both", "{type: temporal, rules: [automation, forwarding], group-by: [Computer], timespan: 30m, condition: {gte: 2}}"),
+        event_rule(
+            12, "forwarding", script, "{ScriptBlockText|re|i: 'Set-Mailbox.*-ForwardingSmtp'}"
+        ),
+        correlation(
+            13,
+            "both",
+            "{type: temporal, rules: [automation, forwarding], group-by: [Computer], timespan: 30m, condition: {gte: 2}}",
+        ),
     )
     assert compiled.language == "esql"
 
@@ -193,19 +243,39 @@ def test_pack_temporal_correlation_counts_rules_not_events():
     # One event holding both signals counts for both rules.
     assert run(compiled.text, block("2026-01-01T10:00:00Z", automation + "\n" + forwarding)) == {0}
     # Two events ten minutes apart (either side of 10:30), host names differing in case.
-    assert run(compiled.text, block("2026-01-01T10:25:00Z", automation), block("2026-01-01T10:35:00Z", forwarding, "ws01")) == {0, 1}
+    assert run(
+        compiled.text,
+        block("2026-01-01T10:25:00Z", automation),
+        block("2026-01-01T10:35:00Z", forwarding, "ws01"),
+    ) == {0, 1}
     # The same signal twice is one rule; other hosts do not count.
-    assert run(compiled.text, block("2026-01-01T10:00:00Z", automation), block("2026-01-01T10:01:00Z", automation)) == set()
-    assert run(compiled.text, block("2026-01-01T10:00:00Z", automation), block("2026-01-01T10:01:00Z", forwarding, "WS02")) == set()
+    assert (
+        run(
+            compiled.text,
+            block("2026-01-01T10:00:00Z", automation),
+            block("2026-01-01T10:01:00Z", automation),
+        )
+        == set()
+    )
+    assert (
+        run(
+            compiled.text,
+            block("2026-01-01T10:00:00Z", automation),
+            block("2026-01-01T10:01:00Z", forwarding, "WS02"),
+        )
+        == set()
+    )
 
 
 def test_queries_on_the_packs_data_streams_are_analysed_against_their_mappings():
     ok = 'from logs-windows.powershell_operational-* | where to_lower(powershell.file.script_block_text) like "*x*"'
     assert len(esql.parse(ok).commands) == 2  # parsed and analysed: the field is in the mapping
-    with pytest.raises(QuerySyntaxError, match="Unknown field 'destination.port'"):  # not in PowerShell events
-        esql.parse('from logs-windows.powershell_operational-* | where destination.port == 25')
+    with pytest.raises(
+        QuerySyntaxError, match="Unknown field 'destination.port'"
+    ):  # not in PowerShell events
+        esql.parse("from logs-windows.powershell_operational-* | where destination.port == 25")
     with pytest.raises(QuerySyntaxError, match="Cannot compare"):
         esql.parse('from logs-windows.sysmon_operational-* | where destination.port == "25"')
     # Fields under a dynamic template resolve by name; FROM * has no one mapping to check against.
-    esql.parse('from logs-o365.audit-* | where o365.audit.Parameters.ForwardTo is not null')
+    esql.parse("from logs-o365.audit-* | where o365.audit.Parameters.ForwardTo is not null")
     esql.parse("from * | where no.such.field == 1")

@@ -11,11 +11,16 @@ CTX = Context("elastic", ("@timestamp",), field_types=elastic_dataset_fields())
 
 
 def run(query, *docs):
-    return lucene.evaluate(lucene.parse(query), [Event(i, flatten(d)) for i, d in enumerate(docs)], CTX)
+    return lucene.evaluate(
+        lucene.parse(query), [Event(i, flatten(d)) for i, d in enumerate(docs)], CTX
+    )
 
 
 def proc(line, **more):
-    return {"data_stream": {"dataset": "windows.sysmon_operational"}, "process": {"command_line": line, **more}}
+    return {
+        "data_stream": {"dataset": "windows.sysmon_operational"},
+        "process": {"command_line": line, **more},
+    }
 
 
 def test_keyword_and_wildcard_fields_compare_case_sensitively():

@@ -13,12 +13,12 @@ from sigma.backends.elasticsearch import LuceneBackend
 from sigma.collection import SigmaCollection
 
 from t1114.events import Event, flatten
+from t1114.schema import elastic_dataset_fields
 from t1114.targets import all_targets
 from t1114.targets.elastic import PackEsqlBackend
-from t1114.schema import elastic_dataset_fields
-from t1114.verify import Context, Unverifiable, VERIFIERS, evaluate, parse
+from t1114.verify import VERIFIERS, Context, Unverifiable, evaluate, parse
 
-SPECIAL = '"\'\\*?|()[]{}<>=!&~^:/;,.`$%#@+- '
+SPECIAL = "\"'\\*?|()[]{}<>=!&~^:/;,.`$%#@+- "
 ALPHABET = st.sampled_from(list(SPECIAL) + list("abcXYZ019") + ["é", "Ü", "ж", "日", "ß"])
 VALUES = st.text(ALPHABET, min_size=1, max_size=12).filter(lambda v: v.strip() == v and v.strip())
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -28,7 +28,9 @@ def sigma_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
 
 
-def rule_yaml(modifier: str, value: str, field: str = "CommandLine", category: str = "process_creation") -> dict:
+def rule_yaml(
+    modifier: str, value: str, field: str = "CommandLine", category: str = "process_creation"
+) -> dict:
     field += f"|{modifier}" if modifier else ""
     return {
         "title": "property",
@@ -36,7 +38,10 @@ def rule_yaml(modifier: str, value: str, field: str = "CommandLine", category: s
         "name": "property",
         "status": "test",
         "logsource": {"product": "windows", "category": category},
-        "detection": {"sel": {field: re.escape(value) if modifier.startswith("re") else sigma_escape(value)}, "condition": "sel"},
+        "detection": {
+            "sel": {field: re.escape(value) if modifier.startswith("re") else sigma_escape(value)},
+            "condition": "sel",
+        },
         "level": "low",
     }
 
@@ -45,7 +50,14 @@ def events_for(shape: str, command_lines: list[str]) -> list[Event]:
     docs = []
     for line in command_lines:
         if shape == "splunk":
-            docs.append({"source": "XmlWinEventLog:Security", "EventCode": 4688, "CommandLine": line, "_time": "2026-01-01T00:00:00Z"})
+            docs.append(
+                {
+                    "source": "XmlWinEventLog:Security",
+                    "EventCode": 4688,
+                    "CommandLine": line,
+                    "_time": "2026-01-01T00:00:00Z",
+                }
+            )
         else:
             docs.append(
                 {
@@ -110,7 +122,11 @@ def test_spl_queries_parse_and_match_exactly(modifier, value):
     parsed = parse(compiled)
     ctx = all_targets()["splunk"].verification_context(compiled)
     try:
-        check(modifier, value, lambda lines: evaluate(compiled, parsed, events_for("splunk", lines), ctx))
+        check(
+            modifier,
+            value,
+            lambda lines: evaluate(compiled, parsed, events_for("splunk", lines), ctx),
+        )
     except Unverifiable as e:
         # SPL search terms cannot hold a literal asterisk: reported, never passed.
         assert "*" in value and "asterisk" in str(e)
@@ -124,14 +140,19 @@ def test_eql_queries_parse_and_match_exactly(modifier, value):
     parsed = parse(compiled)
     ctx = all_targets()["elastic"].verification_context(compiled)
     check(
-            modifier,
-            value,
-            lambda lines, c=compiled, p=parsed, x=ctx: evaluate(c, p, events_for("elastic", lines), x),
-        )
+        modifier,
+        value,
+        lambda lines, c=compiled, p=parsed, x=ctx: evaluate(c, p, events_for("elastic", lines), x),
+    )
 
 
 def _elastic_ctx() -> Context:
-    return Context("elastic", ("@timestamp",), field_types=elastic_dataset_fields(), datasets=("system.security",))
+    return Context(
+        "elastic",
+        ("@timestamp",),
+        field_types=elastic_dataset_fields(),
+        datasets=("system.security",),
+    )
 
 
 def _convert(backend_class, rule: dict) -> str:
@@ -146,7 +167,11 @@ def _convert(backend_class, rule: dict) -> str:
 def test_esql_queries_parse_and_match_exactly(modifier, value):
     module = VERIFIERS["esql"]
     parsed = module.parse(_convert(PackEsqlBackend, rule_yaml(modifier, value)))
-    check(modifier, value, lambda lines: module.evaluate(parsed, events_for("elastic", lines), _elastic_ctx()))
+    check(
+        modifier,
+        value,
+        lambda lines: module.evaluate(parsed, events_for("elastic", lines), _elastic_ctx()),
+    )
 
 
 def script_block_events(texts: list[str]) -> list[Event]:
@@ -166,7 +191,9 @@ def test_rules_on_a_text_field_ship_as_esql_that_matches_exactly(modifier, value
     assert compiled.language == "esql"
     parsed = parse(compiled)
     ctx = all_targets()["elastic"].verification_context(compiled)
-    check(modifier, value, lambda lines: evaluate(compiled, parsed, script_block_events(lines), ctx))
+    check(
+        modifier, value, lambda lines: evaluate(compiled, parsed, script_block_events(lines), ctx)
+    )
 
 
 # luqum's lexer rejects a bare single quote, which Elasticsearch's query_string accepts (it is
@@ -189,7 +216,9 @@ def test_lucene_queries_parse_and_match_the_exact_value(modifier, value):
 
 def test_lucene_is_case_sensitive_on_ecs_wildcard_fields():
     module = VERIFIERS["lucene"]
-    parsed = module.parse(_convert(LuceneBackend, rule_yaml("contains", "New-MailboxExportRequest")))
+    parsed = module.parse(
+        _convert(LuceneBackend, rule_yaml("contains", "New-MailboxExportRequest"))
+    )
     events = events_for("elastic", ["x New-MailboxExportRequest y", "x new-mailboxexportrequest y"])
     assert module.evaluate(parsed, events, _elastic_ctx()) == {0}
 
@@ -204,12 +233,16 @@ def test_examples_of_special_characters_on_every_language(value):
         check(
             modifier,
             value,
-            lambda lines, c=compiled, p=parsed, x=ctx: evaluate(c, p, events_for("elastic", lines), x),
+            lambda lines, c=compiled, p=parsed, x=ctx: evaluate(
+                c, p, events_for("elastic", lines), x
+            ),
         )
         module = VERIFIERS["esql"]
         esql = module.parse(_convert(PackEsqlBackend, rule_yaml(modifier, value)))
         check(
             modifier,
             value,
-            lambda lines, m=module, q=esql: m.evaluate(q, events_for("elastic", lines), _elastic_ctx()),
+            lambda lines, m=module, q=esql: m.evaluate(
+                q, events_for("elastic", lines), _elastic_ctx()
+            ),
         )

@@ -16,7 +16,11 @@ def run(query, *docs):
 
 def test_search_terms_ignore_case_and_wildcards_match():
     q = 'CommandLine="*New-MailboxExportRequest*"'
-    assert run(q, {"CommandLine": "x new-mailboxexportrequest y"}, {"CommandLine": "Get-MailboxExportRequest"}) == {0}
+    assert run(
+        q,
+        {"CommandLine": "x new-mailboxexportrequest y"},
+        {"CommandLine": "Get-MailboxExportRequest"},
+    ) == {0}
 
 
 def test_where_and_regex_are_case_sensitive():
@@ -34,22 +38,34 @@ def test_or_binds_tighter_than_implicit_and():
 
 def test_not_field_star_means_absent_and_multivalue_matches_any():
     assert run("NOT x=*", {"x": "v"}, {"y": 1}) == {1}
-    assert run('"P{}.Name"="ForwardTo"', {"P{}.Name": ["Name", "ForwardTo"]}, {"P{}.Name": ["Name"]}) == {0}
+    assert run(
+        '"P{}.Name"="ForwardTo"', {"P{}.Name": ["Name", "ForwardTo"]}, {"P{}.Name": ["Name"]}
+    ) == {0}
 
 
 def test_in_lists_numbers_and_escapes():
     assert run("EventCode IN (1, 4688)", {"EventCode": 4688}, {"EventCode": 11}) == {0}
     assert run("n>=100", {"n": "250"}, {"n": 99}) == {0}
-    assert run('p="*\\\\powershell.exe"', {"p": "C:\\x\\PowerShell.exe"}, {"p": "powershell.exe"}) == {0}
+    assert run(
+        'p="*\\\\powershell.exe"', {"p": "C:\\x\\PowerShell.exe"}, {"p": "powershell.exe"}
+    ) == {0}
     assert run('c="*a\\"b*"', {"c": 'x a"b y'}, {"c": "ab"}) == {0}
 
 
 def test_cidr_values_match_addresses():
-    assert run('ip="10.0.0.0/8" OR ip="2001:db8::/32"', {"ip": "10.1.2.3"}, {"ip": "2001:db8::1"}, {"ip": "11.0.0.1"}) == {0, 1}
+    assert run(
+        'ip="10.0.0.0/8" OR ip="2001:db8::/32"',
+        {"ip": "10.1.2.3"},
+        {"ip": "2001:db8::1"},
+        {"ip": "11.0.0.1"},
+    ) == {0, 1}
 
 
 def test_macros_expand_to_their_definition():
-    docs = ({"sourcetype": "o365:management:activity", "Operation": "x"}, {"sourcetype": "other", "Operation": "x"})
+    docs = (
+        {"sourcetype": "o365:management:activity", "Operation": "x"},
+        {"sourcetype": "other", "Operation": "x"},
+    )
     assert run("`src` Operation=x", *docs) == {0}
     with pytest.raises(Unverifiable, match="no known definition"):
         run("`unknown` Operation=x", *docs)
@@ -60,18 +76,28 @@ def test_streamstats_window_groups_exactly_and_excludes_current():
     docs = (
         {"x": 1, "u": "a", "_time": "2026-01-01T10:00:00Z"},
         {"x": 1, "u": "a", "_time": "2026-01-01T10:30:00Z"},
-        {"x": 1, "u": "A", "_time": "2026-01-01T10:40:00Z"},  # another group: Splunk groups by exact value
+        {
+            "x": 1,
+            "u": "A",
+            "_time": "2026-01-01T10:40:00Z",
+        },  # another group: Splunk groups by exact value
         {"x": 1, "u": "a", "_time": "2026-01-01T12:00:00Z"},  # outside the window
     )
     assert run(base, *docs) == {1}
     ordered = (
-        "| multisearch [ search x=1 | eval t=\"one\" ] [ search x=2 | eval t=\"two\" ]\n| sort 0 _time"
+        '| multisearch [ search x=1 | eval t="one" ] [ search x=2 | eval t="two" ]\n| sort 0 _time'
         '\n| eval s0=if(t="one", _time, null())'
         "\n| streamstats current=f time_window=1h max(s0) as p1 by u"
         '\n| eval s1=if(t="two" AND p1 >= _time - 3600, p1, null())\n| where isnotnull(s1)'
     )
-    two_then_one = ({"x": 2, "u": "a", "_time": "2026-01-01T10:00:00Z"}, {"x": 1, "u": "a", "_time": "2026-01-01T10:10:00Z"})
-    one_then_two = ({"x": 1, "u": "a", "_time": "2026-01-01T10:00:00Z"}, {"x": 2, "u": "a", "_time": "2026-01-01T10:10:00Z"})
+    two_then_one = (
+        {"x": 2, "u": "a", "_time": "2026-01-01T10:00:00Z"},
+        {"x": 1, "u": "a", "_time": "2026-01-01T10:10:00Z"},
+    )
+    one_then_two = (
+        {"x": 1, "u": "a", "_time": "2026-01-01T10:00:00Z"},
+        {"x": 2, "u": "a", "_time": "2026-01-01T10:10:00Z"},
+    )
     assert run(ordered, *two_then_one) == set()
     assert run(ordered, *one_then_two) == {1}
 

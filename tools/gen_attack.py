@@ -35,15 +35,67 @@ import uuid
 
 #: Techniques and sub-techniques the T1114 content pack references.
 TECHNIQUES = (
-    "T1003", "T1005", "T1020", "T1021", "T1036", "T1036.003", "T1048", "T1048.003",
-    "T1059", "T1059.001", "T1059.002", "T1059.004", "T1059.007", "T1068", "T1069",
-    "T1070", "T1070.004", "T1071", "T1071.003", "T1078", "T1078.004", "T1087",
-    "T1087.003", "T1087.004", "T1090", "T1098", "T1098.002", "T1098.003", "T1105",
-    "T1110", "T1112", "T1114", "T1114.001", "T1114.002", "T1114.003", "T1119",
-    "T1137", "T1137.005", "T1199", "T1204", "T1213", "T1218", "T1505", "T1505.002",
-    "T1505.003", "T1528", "T1530", "T1547", "T1550.001", "T1552", "T1552.001",
-    "T1555", "T1556", "T1560", "T1560.001", "T1562", "T1562.001", "T1564.008",
-    "T1566", "T1567", "T1567.002",
+    "T1003",
+    "T1005",
+    "T1020",
+    "T1021",
+    "T1036",
+    "T1036.003",
+    "T1048",
+    "T1048.003",
+    "T1059",
+    "T1059.001",
+    "T1059.002",
+    "T1059.004",
+    "T1059.007",
+    "T1068",
+    "T1069",
+    "T1070",
+    "T1070.004",
+    "T1071",
+    "T1071.003",
+    "T1078",
+    "T1078.004",
+    "T1087",
+    "T1087.003",
+    "T1087.004",
+    "T1090",
+    "T1098",
+    "T1098.002",
+    "T1098.003",
+    "T1105",
+    "T1110",
+    "T1112",
+    "T1114",
+    "T1114.001",
+    "T1114.002",
+    "T1114.003",
+    "T1119",
+    "T1137",
+    "T1137.005",
+    "T1199",
+    "T1204",
+    "T1213",
+    "T1218",
+    "T1505",
+    "T1505.002",
+    "T1505.003",
+    "T1528",
+    "T1530",
+    "T1547",
+    "T1550.001",
+    "T1552",
+    "T1552.001",
+    "T1555",
+    "T1556",
+    "T1560",
+    "T1560.001",
+    "T1562",
+    "T1562.001",
+    "T1564.008",
+    "T1566",
+    "T1567",
+    "T1567.002",
 )
 
 #: The detection strategy exported to detection_strategy.json.
@@ -169,20 +221,37 @@ def build(cti: str, version: str):
                 raise InputError(obj["_file"], f"unknown tactic phase {phase['phase_name']}")
         techniques.append(obj)
 
-    marking = [o for o in _load_dir(cti, "marking-definition") if o.get("definition_type") == "statement"]
+    marking = [
+        o for o in _load_dir(cti, "marking-definition") if o.get("definition_type") == "statement"
+    ]
     identities = _load_dir(cti, "identity")
     if len(marking) != 1 or len(identities) != 1:
-        raise InputError(f"{DOMAIN}/marking-definition", "expected one MITRE statement and identity")
+        raise InputError(
+            f"{DOMAIN}/marking-definition", "expected one MITRE statement and identity"
+        )
 
-    common = ("type", "id", "created", "created_by_ref", "modified", "name", "object_marking_refs",
-              "x_mitre_attack_spec_version", "x_mitre_domains", "x_mitre_modified_by_ref",
-              "x_mitre_version")
+    common = (
+        "type",
+        "id",
+        "created",
+        "created_by_ref",
+        "modified",
+        "name",
+        "object_marking_refs",
+        "x_mitre_attack_spec_version",
+        "x_mitre_domains",
+        "x_mitre_modified_by_ref",
+        "x_mitre_version",
+    )
     objects = []
     for tactic in tactics:
         objects.append(_trim(tactic, common + ("x_mitre_shortname",)))
     for tech in techniques:
-        objects.append(_trim(tech, common + ("kill_chain_phases", "x_mitre_is_subtechnique",
-                                             "x_mitre_platforms")))
+        objects.append(
+            _trim(
+                tech, common + ("kill_chain_phases", "x_mitre_is_subtechnique", "x_mitre_platforms")
+            )
+        )
     modified = max(o["modified"] for o in objects)
     ident = {k: v for k, v in identities[0].items() if not k.startswith("_")}
     ident["spec_version"] = "2.1"
@@ -210,8 +279,13 @@ def build(cti: str, version: str):
             {"object_ref": o["id"], "object_modified": o["modified"]} for o in objects
         ],
     }
-    order = {"x-mitre-collection": 0, "identity": 1, "marking-definition": 2,
-             "x-mitre-tactic": 3, "attack-pattern": 4}
+    order = {
+        "x-mitre-collection": 0,
+        "identity": 1,
+        "marking-definition": 2,
+        "x-mitre-tactic": 3,
+        "attack-pattern": 4,
+    }
 
     def key(o):
         ref = _mitre_ref(o)
@@ -226,16 +300,22 @@ def build(cti: str, version: str):
 
 
 def build_strategy(cti: str, by_attack_id):
-    strategies = [o for o in _load_dir(cti, "x-mitre-detection-strategy")
-                  if _active(o) and (_mitre_ref(o) or {}).get("external_id") == DETECTION_STRATEGY]
+    strategies = [
+        o
+        for o in _load_dir(cti, "x-mitre-detection-strategy")
+        if _active(o) and (_mitre_ref(o) or {}).get("external_id") == DETECTION_STRATEGY
+    ]
     if len(strategies) != 1:
         raise InputError(f"{DOMAIN}/x-mitre-detection-strategy", f"no single {DETECTION_STRATEGY}")
     strategy = strategies[0]
     by_stix_id = {o["id"]: k for k, o in by_attack_id.items()}
     targets = sorted(
-        by_stix_id[r["target_ref"]] for r in _load_dir(cti, "relationship")
-        if r.get("relationship_type") == "detects" and r.get("source_ref") == strategy["id"]
-        and _active(r) and r.get("target_ref") in by_stix_id
+        by_stix_id[r["target_ref"]]
+        for r in _load_dir(cti, "relationship")
+        if r.get("relationship_type") == "detects"
+        and r.get("source_ref") == strategy["id"]
+        and _active(r)
+        and r.get("target_ref") in by_stix_id
     )
     if len(targets) != 1:
         raise InputError(strategy["_file"], f"expected one detected technique, found {targets}")
@@ -255,11 +335,13 @@ def build_strategy(cti: str, by_attack_id):
             comp = components.get(src.get("x_mitre_data_component_ref"))
             if comp is None:
                 raise InputError(analytic["_file"], "log source with an unknown data component")
-            log_sources.append({
-                "channel": src.get("channel", ""),
-                "data_component": f"{_mitre_ref(comp)['external_id']} {comp['name']}",
-                "name": src.get("name", ""),
-            })
+            log_sources.append(
+                {
+                    "channel": src.get("channel", ""),
+                    "data_component": f"{_mitre_ref(comp)['external_id']} {comp['name']}",
+                    "name": src.get("name", ""),
+                }
+            )
         analytics[an_id] = {
             "description": ANALYTIC_SUMMARIES[an_id],
             "log_sources": log_sources,
@@ -292,8 +374,9 @@ def _write(path: str, data) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cti", required=True, help="checkout of github.com/mitre/cti")
-    parser.add_argument("--attack-version", default="18.1",
-                        help="ATT&CK release of that checkout (default: 18.1)")
+    parser.add_argument(
+        "--attack-version", default="18.1", help="ATT&CK release of that checkout (default: 18.1)"
+    )
     parser.add_argument("--out", required=True, help="output directory (tools/t1114/data/attack)")
     args = parser.parse_args(argv)
     try:

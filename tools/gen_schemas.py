@@ -478,12 +478,28 @@ DOCUMENTED_GAPS = {
 #: data stream's pipeline test vectors in reference/elastic-pipeline-tests).  The
 #: sysmon_linux pipeline is the Windows Sysmon pipeline over syslog.
 NOT_IN_REFERENCE = {
-    "sysmon_linux.log": ("sysmon_linux", "1.5.0", (
-        "event.code", "file.directory", "file.name", "file.path", "host.hostname", "process.args",
-        "process.command_line", "process.entity_id", "process.executable", "process.name",
-        "process.parent.command_line", "process.parent.entity_id", "process.parent.executable",
-        "process.parent.pid", "process.pid", "process.working_directory",
-    )),
+    "sysmon_linux.log": (
+        "sysmon_linux",
+        "1.5.0",
+        (
+            "event.code",
+            "file.directory",
+            "file.name",
+            "file.path",
+            "host.hostname",
+            "process.args",
+            "process.command_line",
+            "process.entity_id",
+            "process.executable",
+            "process.name",
+            "process.parent.command_line",
+            "process.parent.entity_id",
+            "process.parent.executable",
+            "process.parent.pid",
+            "process.pid",
+            "process.working_directory",
+        ),
+    ),
 }
 
 #: Field files that carry only generic agent/beat/cloud/host metadata; when
@@ -579,9 +595,7 @@ def resolve_field_files(dataset, package_dir, stream_dir, ref_root, notes):
             )
         elif os.path.basename(target) in MISSING_LINK_FALLBACK:
             base = os.path.basename(target)
-            notes.append(
-                f"{dataset}: link target {base} is missing, used its known ECS field list"
-            )
+            notes.append(f"{dataset}: link target {base} is missing, used its known ECS field list")
             display = f"{_rel(target, ref_root)} (fallback)"
             chosen.append((display, None, MISSING_LINK_FALLBACK[base]))
         else:
@@ -731,9 +745,15 @@ def build_elastic(ref_root: str):
         fields = {}
         for name in sorted(set(names) | set(BASE_FIELDS)):
             fields[name] = ECS_TYPES[name] if name in ECS_TYPES else _ecs_type(name, dataset)
-        datasets[dataset] = {"integration": package, "index": f"logs-{dataset}-*", "fields": dict(sorted(fields.items()))}
-        notes.append(f"{dataset}: not in the reference; package {package} {version} (its manifest.yml) with the ECS "
-                     "fields its pipeline test vectors show")
+        datasets[dataset] = {
+            "integration": package,
+            "index": f"logs-{dataset}-*",
+            "fields": dict(sorted(fields.items())),
+        }
+        notes.append(
+            f"{dataset}: not in the reference; package {package} {version} (its manifest.yml) with the ECS "
+            "fields its pipeline test vectors show"
+        )
     datasets = dict(sorted(datasets.items()))
     pkg_list = ", ".join(f"{p} {v}" for p, v in sorted(versions.items()))
     source = (
@@ -885,7 +905,7 @@ def _reachable_defs(root, defs):
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                name = ref[len("#/$defs/"):]
+                name = ref[len("#/$defs/") :]
                 if name not in keep:
                     keep[name] = defs[name]
                     stack.append(defs[name])

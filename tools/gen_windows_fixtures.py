@@ -73,68 +73,172 @@ def process(e, when, record):
     domain, name = _user(user)
     pid = 4000 + record % 1000
     if e.get("via") == "security":
-        return _native("Microsoft-Windows-Security-Auditing", 4688, "Security", host, when, record, {
-            "SubjectUserName": name, "SubjectDomainName": domain, "NewProcessId": hex(pid),
-            "NewProcessName": image, "TokenElevationType": "%%1936", "CommandLine": cmd,
-            "ParentProcessName": parent})
-    data = {"RuleName": "-", "UtcTime": _utc(when), "ProcessGuid": f"{{6f1c2d3e-0000-4a5b-8c00-{record:012d}}}",
-            "ProcessId": pid, "Image": image}
+        return _native(
+            "Microsoft-Windows-Security-Auditing",
+            4688,
+            "Security",
+            host,
+            when,
+            record,
+            {
+                "SubjectUserName": name,
+                "SubjectDomainName": domain,
+                "NewProcessId": hex(pid),
+                "NewProcessName": image,
+                "TokenElevationType": "%%1936",
+                "CommandLine": cmd,
+                "ParentProcessName": parent,
+            },
+        )
+    data = {
+        "RuleName": "-",
+        "UtcTime": _utc(when),
+        "ProcessGuid": f"{{6f1c2d3e-0000-4a5b-8c00-{record:012d}}}",
+        "ProcessId": pid,
+        "Image": image,
+    }
     if e.get("ofn"):
         data["OriginalFileName"] = e["ofn"]
-    data.update({"CommandLine": cmd, "CurrentDirectory": "C:\\Windows\\system32\\", "User": user,
-                 "IntegrityLevel": "High", "ParentImage": parent, "ParentCommandLine": e.get("parent_cmd", parent)})
+    data.update(
+        {
+            "CommandLine": cmd,
+            "CurrentDirectory": "C:\\Windows\\system32\\",
+            "User": user,
+            "IntegrityLevel": "High",
+            "ParentImage": parent,
+            "ParentCommandLine": e.get("parent_cmd", parent),
+        }
+    )
     return _native("Microsoft-Windows-Sysmon", 1, SYSMON, host, when, record, data)
 
 
 def file(e, when, record):
     host, user = e.get("host", "WS01.contoso.local"), e.get("user", "CONTOSO\\bob")
-    return _native("Microsoft-Windows-Sysmon", 11, SYSMON, host, when, record, {
-        "RuleName": "-", "UtcTime": _utc(when), "ProcessGuid": f"{{6f1c2d3e-0000-4a5b-8c00-{record:012d}}}",
-        "ProcessId": 5000 + record % 1000, "Image": e["image"], "TargetFilename": e["target"],
-        "CreationUtcTime": _utc(when), "User": user})
+    return _native(
+        "Microsoft-Windows-Sysmon",
+        11,
+        SYSMON,
+        host,
+        when,
+        record,
+        {
+            "RuleName": "-",
+            "UtcTime": _utc(when),
+            "ProcessGuid": f"{{6f1c2d3e-0000-4a5b-8c00-{record:012d}}}",
+            "ProcessId": 5000 + record % 1000,
+            "Image": e["image"],
+            "TargetFilename": e["target"],
+            "CreationUtcTime": _utc(when),
+            "User": user,
+        },
+    )
 
 
 def network(e, when, record):
     host, user = e.get("host", "WS01.contoso.local"), e.get("user", "CONTOSO\\bob")
-    return _native("Microsoft-Windows-Sysmon", 3, SYSMON, host, when, record, {
-        "RuleName": "-", "UtcTime": _utc(when), "ProcessGuid": f"{{6f1c2d3e-0000-4a5b-8c00-{record:012d}}}",
-        "ProcessId": 6000 + record % 1000, "Image": e["image"], "User": user, "Protocol": "tcp", "Initiated": "true",
-        "SourceIsIpv6": "false", "SourceIp": "10.1.2.3", "SourcePort": 50123, "DestinationIsIpv6": "false",
-        "DestinationIp": e.get("dip", "203.0.113.25"), "DestinationHostname": e.get("dhost", "mail.example.net"),
-        "DestinationPort": e["port"]})
+    return _native(
+        "Microsoft-Windows-Sysmon",
+        3,
+        SYSMON,
+        host,
+        when,
+        record,
+        {
+            "RuleName": "-",
+            "UtcTime": _utc(when),
+            "ProcessGuid": f"{{6f1c2d3e-0000-4a5b-8c00-{record:012d}}}",
+            "ProcessId": 6000 + record % 1000,
+            "Image": e["image"],
+            "User": user,
+            "Protocol": "tcp",
+            "Initiated": "true",
+            "SourceIsIpv6": "false",
+            "SourceIp": "10.1.2.3",
+            "SourcePort": 50123,
+            "DestinationIsIpv6": "false",
+            "DestinationIp": e.get("dip", "203.0.113.25"),
+            "DestinationHostname": e.get("dhost", "mail.example.net"),
+            "DestinationPort": e["port"],
+        },
+    )
 
 
 def registry(e, when, record):
     host, user = e.get("host", "WS01.contoso.local"), e.get("user", "CONTOSO\\bob")
-    return _native("Microsoft-Windows-Sysmon", 13, SYSMON, host, when, record, {
-        "RuleName": "-", "EventType": "SetValue", "UtcTime": _utc(when),
-        "ProcessGuid": f"{{6f1c2d3e-0000-4a5b-8c00-{record:012d}}}", "ProcessId": 7000 + record % 1000,
-        "Image": e["image"], "TargetObject": e["target"], "Details": e["details"], "User": user})
+    return _native(
+        "Microsoft-Windows-Sysmon",
+        13,
+        SYSMON,
+        host,
+        when,
+        record,
+        {
+            "RuleName": "-",
+            "EventType": "SetValue",
+            "UtcTime": _utc(when),
+            "ProcessGuid": f"{{6f1c2d3e-0000-4a5b-8c00-{record:012d}}}",
+            "ProcessId": 7000 + record % 1000,
+            "Image": e["image"],
+            "TargetObject": e["target"],
+            "Details": e["details"],
+            "User": user,
+        },
+    )
 
 
 def object_access(e, when, record):
     host, user = e.get("host", "WS01.contoso.local"), e.get("user", "CONTOSO\\bob")
     domain, name = _user(user)
-    return _native("Microsoft-Windows-Security-Auditing", 4663, "Security", host, when, record, {
-        "SubjectUserSid": "S-1-5-21-1004336348-1177238915-682003330-1104", "SubjectUserName": name,
-        "SubjectDomainName": domain, "SubjectLogonId": "0x3e7a41", "ObjectServer": "Security", "ObjectType": "File",
-        "ObjectName": e["object"], "HandleId": "0x1a4", "AccessList": "%%4416", "AccessMask": "0x1",
-        "ProcessId": "0x1f3c", "ProcessName": e["process"], "ResourceAttributes": "S:AI"})
+    return _native(
+        "Microsoft-Windows-Security-Auditing",
+        4663,
+        "Security",
+        host,
+        when,
+        record,
+        {
+            "SubjectUserSid": "S-1-5-21-1004336348-1177238915-682003330-1104",
+            "SubjectUserName": name,
+            "SubjectDomainName": domain,
+            "SubjectLogonId": "0x3e7a41",
+            "ObjectServer": "Security",
+            "ObjectType": "File",
+            "ObjectName": e["object"],
+            "HandleId": "0x1a4",
+            "AccessList": "%%4416",
+            "AccessMask": "0x1",
+            "ProcessId": "0x1f3c",
+            "ProcessName": e["process"],
+            "ResourceAttributes": "S:AI",
+        },
+    )
 
 
 def _security(e, when, record, event_id, data):
     """A Security-log event; ``data`` is its EventData."""
     host = e.get("host", "FS01.contoso.local")
-    return _native("Microsoft-Windows-Security-Auditing", event_id, "Security", host, when, record, data)
+    return _native(
+        "Microsoft-Windows-Security-Auditing", event_id, "Security", host, when, record, data
+    )
 
 
 def share_access(e, when, record):
     domain, name = _user(e.get("user", "CONTOSO\\bob"))
     ip = e.get("ip", "10.1.2.40")
-    data = {"SubjectUserSid": "S-1-5-21-1004336348-1177238915-682003330-1104", "SubjectUserName": name,
-            "SubjectDomainName": domain, "SubjectLogonId": "0x8d2f11", "ObjectType": "File", "IpAddress": ip,
-            "IpPort": "50211", "ShareName": e["share"], "ShareLocalPath": e.get("local", "\\??\\C:\\"),
-            "RelativeTargetName": e["target"], "AccessMask": "0x120089", "AccessList": "%%1538 %%1541 %%4416 %%4419 %%4423"}
+    data = {
+        "SubjectUserSid": "S-1-5-21-1004336348-1177238915-682003330-1104",
+        "SubjectUserName": name,
+        "SubjectDomainName": domain,
+        "SubjectLogonId": "0x8d2f11",
+        "ObjectType": "File",
+        "IpAddress": ip,
+        "IpPort": "50211",
+        "ShareName": e["share"],
+        "ShareLocalPath": e.get("local", "\\??\\C:\\"),
+        "RelativeTargetName": e["target"],
+        "AccessMask": "0x120089",
+        "AccessList": "%%1538 %%1541 %%4416 %%4419 %%4423",
+    }
     return _security(e, when, record, 5145, data)
 
 
@@ -142,10 +246,21 @@ def logon(e, when, record):
     event_id = 4625 if e.get("failed") else 4624
     domain, name = _user(e.get("user", "CONTOSO\\bob"))
     ip, workstation = e.get("ip", "203.0.113.77"), e["workstation"]
-    data = {"SubjectUserSid": "S-1-0-0", "SubjectUserName": "-", "SubjectDomainName": "-", "SubjectLogonId": "0x0",
-            "TargetUserName": name, "TargetDomainName": domain, "LogonType": e.get("logon_type", "3"),
-            "LogonProcessName": "NtLmSsp ", "AuthenticationPackageName": "NTLM", "WorkstationName": workstation,
-            "IpAddress": ip, "IpPort": "0", "ProcessName": "-"}
+    data = {
+        "SubjectUserSid": "S-1-0-0",
+        "SubjectUserName": "-",
+        "SubjectDomainName": "-",
+        "SubjectLogonId": "0x0",
+        "TargetUserName": name,
+        "TargetDomainName": domain,
+        "LogonType": e.get("logon_type", "3"),
+        "LogonProcessName": "NtLmSsp ",
+        "AuthenticationPackageName": "NTLM",
+        "WorkstationName": workstation,
+        "IpAddress": ip,
+        "IpPort": "0",
+        "ProcessName": "-",
+    }
     if event_id == 4624:
         data.update({"TargetLogonId": "0x9a1c44", "LmPackageName": "NTLM V2", "KeyLength": "128"})
     else:
@@ -154,33 +269,83 @@ def logon(e, when, record):
 
 
 def script_block(e, when, record):
-    native = _native("Microsoft-Windows-PowerShell", 4104, PS_CHANNEL, e.get("host", "WS01.contoso.local"), when, record, {
-        "MessageNumber": 1, "MessageTotal": 1, "ScriptBlockText": e["text"],
-        "ScriptBlockId": f"b7a3c1d2-0000-4e5f-9a00-{record:012d}", "Path": e.get("path", "")})
+    native = _native(
+        "Microsoft-Windows-PowerShell",
+        4104,
+        PS_CHANNEL,
+        e.get("host", "WS01.contoso.local"),
+        when,
+        record,
+        {
+            "MessageNumber": 1,
+            "MessageTotal": 1,
+            "ScriptBlockText": e["text"],
+            "ScriptBlockId": f"b7a3c1d2-0000-4e5f-9a00-{record:012d}",
+            "Path": e.get("path", ""),
+        },
+    )
     native["Event"]["System"]["Level"] = 5
     return native
 
 
 def exchange_cmdlet(e, when, record):
     event_id = 6 if e.get("failed") else 1
-    values = [e["cmdlet"], e["params"], e.get("caller", "contoso.local/Users/exadmin"),
-              "S-1-5-21-1004336348-1177238915-682003330-1601", "S-1-5-21-1004336348-1177238915-682003330-1601",
-              e.get("client", "Local-PowerShell-RemoteExchange"), "11828 w3wp#MSExchangePowerShellAppPool",
-              "", "12", "00:00:01.2031250", "View Entire Forest: 'False', Default Scope: 'contoso.local'",
-              "", "", "", "False", "", "", "", "0", "ServicePlan:;IsAdmin:True;", "en-US"]
-    return _native("MSExchange CmdletLogs", {"#attributes": {"Qualifiers": 49152 if event_id == 6 else 16384}, "#text": event_id},
-                   "MSExchange Management", e.get("host", "EXCH01.contoso.local"), when, record,
-                   {"Data": {"#text": values}, "Binary": None})
+    values = [
+        e["cmdlet"],
+        e["params"],
+        e.get("caller", "contoso.local/Users/exadmin"),
+        "S-1-5-21-1004336348-1177238915-682003330-1601",
+        "S-1-5-21-1004336348-1177238915-682003330-1601",
+        e.get("client", "Local-PowerShell-RemoteExchange"),
+        "11828 w3wp#MSExchangePowerShellAppPool",
+        "",
+        "12",
+        "00:00:01.2031250",
+        "View Entire Forest: 'False', Default Scope: 'contoso.local'",
+        "",
+        "",
+        "",
+        "False",
+        "",
+        "",
+        "",
+        "0",
+        "ServicePlan:;IsAdmin:True;",
+        "en-US",
+    ]
+    return _native(
+        "MSExchange CmdletLogs",
+        {"#attributes": {"Qualifiers": 49152 if event_id == 6 else 16384}, "#text": event_id},
+        "MSExchange Management",
+        e.get("host", "EXCH01.contoso.local"),
+        when,
+        record,
+        {"Data": {"#text": values}, "Binary": None},
+    )
 
 
-RENDERERS = {"process": process, "file": file, "network": network, "registry": registry,
-             "object_access": object_access, "script_block": script_block, "exchange_cmdlet": exchange_cmdlet,
-             "share_access": share_access, "logon": logon}
-WHAT = {"process": "Sysmon 1 / Security 4688 process creation", "file": "Sysmon 11 file creation",
-        "network": "Sysmon 3 network connection", "registry": "Sysmon 13 registry value set",
-        "object_access": "Security 4663 object access", "script_block": "PowerShell 4104 script block",
-        "exchange_cmdlet": "MSExchange Management cmdlet event",
-        "share_access": "Security 5145 network share access", "logon": "Security 4624/4625 logon"}
+RENDERERS = {
+    "process": process,
+    "file": file,
+    "network": network,
+    "registry": registry,
+    "object_access": object_access,
+    "script_block": script_block,
+    "exchange_cmdlet": exchange_cmdlet,
+    "share_access": share_access,
+    "logon": logon,
+}
+WHAT = {
+    "process": "Sysmon 1 / Security 4688 process creation",
+    "file": "Sysmon 11 file creation",
+    "network": "Sysmon 3 network connection",
+    "registry": "Sysmon 13 registry value set",
+    "object_access": "Security 4663 object access",
+    "script_block": "PowerShell 4104 script block",
+    "exchange_cmdlet": "MSExchange Management cmdlet event",
+    "share_access": "Security 5145 network share access",
+    "logon": "Security 4624/4625 logon",
+}
 
 
 def render_case(case: dict, record_base: int) -> dict:
@@ -192,8 +357,12 @@ def render_case(case: dict, record_base: int) -> dict:
         fields = {k: v for k, v in e.items() if k not in ("kind", "at")}
         events.append(RENDERERS[e["kind"]](fields, when, record_base + i))
     kinds = sorted({WHAT[e["kind"]] for e in case["events"]})
-    out = {"name": case["name"], "description": case["description"],
-           "source": case.get("source", SOURCE_NOTE.format(what=", ".join(kinds))), "events": events}
+    out = {
+        "name": case["name"],
+        "description": case["description"],
+        "source": case.get("source", SOURCE_NOTE.format(what=", ".join(kinds))),
+        "events": events,
+    }
     for key in ("match", "no_match"):
         if case.get(key):
             out[key] = case[key]
@@ -203,8 +372,13 @@ def render_case(case: dict, record_base: int) -> dict:
         docs = [d for e in events for d in shapes.render(e, "elastic", "endpoint")]
         for i in renamed:
             docs[i]["event"].update({"action": "rename", "type": ["change"]})
-        out["recorded"] = {"elastic": {"events": docs, "why": "Elastic Defend reports the write as a rename over "
-                                       "the file, which Sysmon's FileCreate record cannot say"}}
+        out["recorded"] = {
+            "elastic": {
+                "events": docs,
+                "why": "Elastic Defend reports the write as a rename over "
+                "the file, which Sysmon's FileCreate record cannot say",
+            }
+        }
     return out
 
 
@@ -220,7 +394,10 @@ def render_all() -> dict[Path, str]:
             rendered[rule].append(render_case(case, record))
             record += 100
     return {
-        ROOT / "fixtures" / "windows" / f"{rule}.json": json.dumps({"rule": rule, "cases": cases}, indent=2, ensure_ascii=False) + "\n"
+        ROOT / "fixtures" / "windows" / f"{rule}.json": json.dumps(
+            {"rule": rule, "cases": cases}, indent=2, ensure_ascii=False
+        )
+        + "\n"
         for rule, cases in rendered.items()
     }
 

@@ -18,9 +18,11 @@ the log carries it.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
-RECORD = re.compile(r"^(?:node=(?P<node>\S+)\s+)?type=(?P<type>\S+)\s+msg=audit\((?P<ts>\d+(?:\.\d+)?):(?P<serial>\d+)\):\s?(?P<body>.*)$")
+RECORD = re.compile(
+    r"^(?:node=(?P<node>\S+)\s+)?type=(?P<type>\S+)\s+msg=audit\((?P<ts>\d+(?:\.\d+)?):(?P<serial>\d+)\):\s?(?P<body>.*)$"
+)
 _PAIR = re.compile(r"([A-Za-z_][\w\[\]-]*)=('[^']*'|\"[^\"]*\"|\S*)")
 _HEX = re.compile(r"(?:[0-9A-F]{2})+")
 _ENCODED = {"proctitle", "name", "cwd", "exe", "comm", "key", "data", "old-chardev", "new-chardev"}

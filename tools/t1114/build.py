@@ -12,17 +12,17 @@ byte-identical output.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Iterable
 
 from t1114.attack import use_offline_attack_data
+from t1114.compiled import CompiledQuery
 from t1114.errors import PackError, PackErrors
 from t1114.fixtures import load_fixtures
 from t1114.loader import Pack
 from t1114.output import write_atomically, write_text
 from t1114.package import Bundle, coverage, metadata, project_info
-from t1114.compiled import CompiledQuery
 from t1114.targets import Target, all_targets
 from t1114.testing import run_tests
 from t1114.verify import check_syntax
@@ -36,7 +36,9 @@ def compile_queries(pack: Pack, targets: Iterable[Target]) -> list[CompiledQuery
         for rule in pack.rules:
             path = pack.project.relative(rule.path)
             try:
-                query = target.compile_rule(pack.collection([rule]), rule.id, path, tuning=pack.tuning)
+                query = target.compile_rule(
+                    pack.collection([rule]), rule.id, path, tuning=pack.tuning
+                )
                 if query is not None:
                     check_syntax(query, path)
             except PackError as e:
@@ -63,7 +65,9 @@ def manifest(pack: Pack, compiled: list[CompiledQuery], version: str) -> dict:
                 "tags": rule.tags,
                 "source": pack.project.relative(rule.path),
                 "queries": {
-                    q.target: [path for path, _ in query_files(q)] for q in compiled if q.rule_id == rule.id
+                    q.target: [path for path, _ in query_files(q)]
+                    for q in compiled
+                    if q.rule_id == rule.id
                 },
             }
         )
@@ -75,7 +79,9 @@ def query_files(q: CompiledQuery) -> list[tuple[str, str]]:
     found = metadata.variants(q)
     if len(found) == 1:
         return [(f"queries/{q.target}/{q.rule_name}.{q.extension}", found[0].text + "\n")]
-    return [(f"queries/{q.target}/{q.rule_name}.{v.index}.{q.extension}", v.text + "\n") for v in found]
+    return [
+        (f"queries/{q.target}/{q.rule_name}.{v.index}.{q.extension}", v.text + "\n") for v in found
+    ]
 
 
 def write_queries(staging: Path, compiled: list[CompiledQuery]) -> None:

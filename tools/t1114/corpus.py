@@ -23,18 +23,18 @@ import gzip
 import json
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
-from t1114.targets import renderers as shapes
 from t1114.fixtures import case_renderings, fixture_files
 from t1114.loader import Pack
 from t1114.safeyaml import load_json
 from t1114.synthetic import native_event
+from t1114.targets import renderers as shapes
 from t1114.targets import target_of_shape
 
-EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})([T ])(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 _EMAIL = re.compile(r"\b([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
 
@@ -162,7 +162,7 @@ def _parse_iso(text: str) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _timestamps(value) -> Iterator[dt.datetime]:
@@ -180,7 +180,7 @@ def _format_like(original: str, moment: dt.datetime) -> str:
     matched = _ISO.match(original)
     assert matched is not None  # only timestamps _parse_iso read are reformatted
     date, sep, _, fraction, zone = matched.groups()
-    text = moment.astimezone(dt.timezone.utc).strftime(f"%Y-%m-%d{sep}%H:%M:%S")
+    text = moment.astimezone(dt.UTC).strftime(f"%Y-%m-%d{sep}%H:%M:%S")
     if fraction:
         text += f".{moment.microsecond:06d}"[: len(fraction)]
     if zone:
@@ -220,27 +220,65 @@ def _rename_users(value, names: dict[str, str], fresh):
 
 # --- background: what happened, then how each platform records it ---------------------------
 
-_NAMES = [("alex", "smith"), ("sam", "jones"), ("kim", "lee"), ("maria", "garcia"), ("noah", "brown"),
-          ("li", "wang"), ("olga", "ivanova"), ("yusuf", "demir"), ("aiko", "sato"), ("ben", "cohen")]
+_NAMES = [
+    ("alex", "smith"),
+    ("sam", "jones"),
+    ("kim", "lee"),
+    ("maria", "garcia"),
+    ("noah", "brown"),
+    ("li", "wang"),
+    ("olga", "ivanova"),
+    ("yusuf", "demir"),
+    ("aiko", "sato"),
+    ("ben", "cohen"),
+]
 _DOMAIN = "contoso.com"
 _PROCESSES = [
-    ("C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule"),
-    ("C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
-     "\"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\" --type=renderer --lang=en-US --field-trial-handle=1712"),
-    ("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
-     "powershell.exe -NoProfile -ExecutionPolicy Bypass -File C:\\ProgramData\\inventory\\collect.ps1"),
+    (
+        "C:\\Windows\\System32\\svchost.exe",
+        "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule",
+    ),
+    (
+        "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+        '"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe" --type=renderer --lang=en-US --field-trial-handle=1712',
+    ),
+    (
+        "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+        "powershell.exe -NoProfile -ExecutionPolicy Bypass -File C:\\ProgramData\\inventory\\collect.ps1",
+    ),
     ("C:\\Windows\\System32\\cmd.exe", "cmd.exe /c dir C:\\Users\\Public"),
-    ("C:\\Windows\\System32\\conhost.exe", "\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1"),
-    ("C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE",
-     "\"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE\" /recycle"),
-    ("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
-     "powershell.exe -Command Get-MailboxStatistics -Identity helpdesk | Select-Object ItemCount"),
-    ("C:\\Windows\\System32\\wbem\\WmiPrvSE.exe", "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding"),
+    (
+        "C:\\Windows\\System32\\conhost.exe",
+        "\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1",
+    ),
+    (
+        "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE",
+        '"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE" /recycle',
+    ),
+    (
+        "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+        "powershell.exe -Command Get-MailboxStatistics -Identity helpdesk | Select-Object ItemCount",
+    ),
+    (
+        "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+        "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding",
+    ),
 ]
-_PARENTS = ["C:\\Windows\\explorer.exe", "C:\\Windows\\System32\\services.exe", "C:\\Windows\\System32\\cmd.exe"]
-_OPERATIONS = [("MailItemsAccessed", "Exchange", 50), ("Send", "Exchange", 2), ("FileAccessed", "SharePoint", 6),
-               ("FileDownloaded", "OneDrive", 6), ("UserLoggedIn", "AzureActiveDirectory", 15),
-               ("New-InboxRule", "Exchange", 1), ("Set-Mailbox", "Exchange", 1), ("Update", "Exchange", 2)]
+_PARENTS = [
+    "C:\\Windows\\explorer.exe",
+    "C:\\Windows\\System32\\services.exe",
+    "C:\\Windows\\System32\\cmd.exe",
+]
+_OPERATIONS = [
+    ("MailItemsAccessed", "Exchange", 50),
+    ("Send", "Exchange", 2),
+    ("FileAccessed", "SharePoint", 6),
+    ("FileDownloaded", "OneDrive", 6),
+    ("UserLoggedIn", "AzureActiveDirectory", 15),
+    ("New-InboxRule", "Exchange", 1),
+    ("Set-Mailbox", "Exchange", 1),
+    ("Update", "Exchange", 2),
+]
 
 
 def _user(rng, corpus) -> str:
@@ -249,33 +287,66 @@ def _user(rng, corpus) -> str:
 
 def _process_start(rng, corpus) -> dict:
     image, command = rng.choice(_PROCESSES)
-    return {"kind": "process", "security": rng.random() < 0.3, "host": rng.choice(corpus._hosts), "image": image,
-            "command": command, "parent": rng.choice(_PARENTS), "pid": rng.randrange(400, 65000),
-            "user": f"CONTOSO\\{rng.choice(corpus._users)}"}
+    return {
+        "kind": "process",
+        "security": rng.random() < 0.3,
+        "host": rng.choice(corpus._hosts),
+        "image": image,
+        "command": command,
+        "parent": rng.choice(_PARENTS),
+        "pid": rng.randrange(400, 65000),
+        "user": f"CONTOSO\\{rng.choice(corpus._users)}",
+    }
 
 
 def _network(rng, corpus) -> dict:
-    return {"kind": "network", "host": rng.choice(corpus._hosts), "image": rng.choice(_PROCESSES)[0],
-            "destination": f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
-            "port": rng.choice([443, 80, 445, 389, 53, 3389])}
+    return {
+        "kind": "network",
+        "host": rng.choice(corpus._hosts),
+        "image": rng.choice(_PROCESSES)[0],
+        "destination": f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+        "port": rng.choice([443, 80, 445, 389, 53, 3389]),
+    }
 
 
 def _logon(rng, corpus) -> dict:
-    return {"kind": "logon", "host": rng.choice(corpus._hosts), "user": rng.choice(corpus._users),
-            "logon_type": rng.choice([2, 3, 5, 10]), "source_ip": f"10.1.{rng.randrange(256)}.{rng.randrange(1, 255)}"}
+    return {
+        "kind": "logon",
+        "host": rng.choice(corpus._hosts),
+        "user": rng.choice(corpus._users),
+        "logon_type": rng.choice([2, 3, 5, 10]),
+        "source_ip": f"10.1.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+    }
 
 
 def _audit(rng, corpus) -> dict:
-    operation, workload, record_type = rng.choices(_OPERATIONS, weights=[40, 6, 15, 6, 20, 2, 1, 10])[0]
-    facts = {"kind": "audit", "operation": operation, "workload": workload, "record_type": record_type,
-             "user": _user(rng, corpus), "ip": f"198.51.100.{rng.randrange(1, 255)}",
-             "id": f"{rng.getrandbits(128):032x}", "parameters": [], "properties": []}
+    operation, workload, record_type = rng.choices(
+        _OPERATIONS, weights=[40, 6, 15, 6, 20, 2, 1, 10]
+    )[0]
+    facts = {
+        "kind": "audit",
+        "operation": operation,
+        "workload": workload,
+        "record_type": record_type,
+        "user": _user(rng, corpus),
+        "ip": f"198.51.100.{rng.randrange(1, 255)}",
+        "id": f"{rng.getrandbits(128):032x}",
+        "parameters": [],
+        "properties": [],
+    }
     if operation == "MailItemsAccessed":
         facts["properties"] = [("MailAccessType", "Bind"), ("IsThrottled", "False")]
     elif operation == "New-InboxRule":  # tidy-up rules: move, never forward
-        facts["parameters"] = [("Name", "Newsletters"), ("From", "news@example.org"), ("MoveToFolder", "Newsletters")]
+        facts["parameters"] = [
+            ("Name", "Newsletters"),
+            ("From", "news@example.org"),
+            ("MoveToFolder", "Newsletters"),
+        ]
     elif operation == "Set-Mailbox":
-        facts["parameters"] = [("Identity", facts["user"]), ("RetainDeletedItemsFor", "30.00:00:00")]
+        facts["parameters"] = [
+            ("Identity", facts["user"]),
+            ("RetainDeletedItemsFor", "30.00:00:00"),
+        ]
     return facts
 
 
@@ -298,9 +369,38 @@ def write_jsonl(path: Path, events, compress: bool | None = None) -> int:
 
 # --- generated rules, for scaling with rule count ----------------------------------------------
 
-_WORDS = ["svchost", "NoProfile", "Bypass", "netsvcs", "renderer", "wmiprvse", "Get-MailboxStatistics", "conhost",
-          "inventory", "OUTLOOK", "recycle", "Schedule", "Newsletters", "RetainDeletedItemsFor"]
-_SYLLABLES = ["ka", "zu", "mor", "tex", "qui", "lo", "vin", "dra", "pex", "sul", "nor", "gri", "fa", "yel"]
+_WORDS = [
+    "svchost",
+    "NoProfile",
+    "Bypass",
+    "netsvcs",
+    "renderer",
+    "wmiprvse",
+    "Get-MailboxStatistics",
+    "conhost",
+    "inventory",
+    "OUTLOOK",
+    "recycle",
+    "Schedule",
+    "Newsletters",
+    "RetainDeletedItemsFor",
+]
+_SYLLABLES = [
+    "ka",
+    "zu",
+    "mor",
+    "tex",
+    "qui",
+    "lo",
+    "vin",
+    "dra",
+    "pex",
+    "sul",
+    "nor",
+    "gri",
+    "fa",
+    "yel",
+]
 
 
 def _token(rng: random.Random) -> str:
@@ -320,23 +420,44 @@ def generated_rules(count: int, seed: int = 1114) -> Iterator[tuple[str, str]]:
         rule_id = uuid.UUID(int=rng.getrandbits(128), version=4)
         if len(exchange) >= 2 and rng.random() < 0.02:
             first, second = rng.sample(exchange, 2)
-            body = (f"correlation:\n  type: temporal\n  rules: [{first}, {second}]\n  group-by: [UserId]\n"
-                    f"  timespan: 1h\n")
+            body = (
+                f"correlation:\n  type: temporal\n  rules: [{first}, {second}]\n  group-by: [UserId]\n"
+                f"  timespan: 1h\n"
+            )
         elif rng.random() < 0.5:
             common = rng.random() < 0.2
             word = rng.choice(_WORDS) if common else _token(rng)
             extra = f"\n      - {_token(rng)}" if common else ""
-            body = ("logsource:\n  product: windows\n  category: process_creation\ndetection:\n  selection:\n"
-                    f"    CommandLine|contains|all:\n      - {word}{extra}\n"
-                    f"    Image|endswith: '\\{rng.choice(['powershell.exe', 'cmd.exe', 'svchost.exe', _token(rng) + '.exe'])}'\n"
-                    "  condition: selection\n")
+            body = (
+                "logsource:\n  product: windows\n  category: process_creation\ndetection:\n  selection:\n"
+                f"    CommandLine|contains|all:\n      - {word}{extra}\n"
+                f"    Image|endswith: '\\{rng.choice(['powershell.exe', 'cmd.exe', 'svchost.exe', _token(rng) + '.exe'])}'\n"
+                "  condition: selection\n"
+            )
         else:
-            operation = rng.choice(["New-InboxRule", "Set-InboxRule", "Set-Mailbox", "Add-MailboxPermission",
-                                    "MailItemsAccessed", _token(rng)])
-            parameter = rng.choice(["ForwardTo", "RedirectTo", "ForwardingSmtpAddress", "AccessRights", _token(rng)])
-            body = ("logsource:\n  product: m365\n  service: exchange\ndetection:\n  selection:\n"
-                    f"    Operation: {operation}\n    Parameters.{parameter}|contains: {_token(rng)}\n"
-                    "  condition: selection\n")
+            operation = rng.choice(
+                [
+                    "New-InboxRule",
+                    "Set-InboxRule",
+                    "Set-Mailbox",
+                    "Add-MailboxPermission",
+                    "MailItemsAccessed",
+                    _token(rng),
+                ]
+            )
+            parameter = rng.choice(
+                ["ForwardTo", "RedirectTo", "ForwardingSmtpAddress", "AccessRights", _token(rng)]
+            )
+            body = (
+                "logsource:\n  product: m365\n  service: exchange\ndetection:\n  selection:\n"
+                f"    Operation: {operation}\n    Parameters.{parameter}|contains: {_token(rng)}\n"
+                "  condition: selection\n"
+            )
             exchange.append(name)
-        yield name, (f"title: Generated rule {n}\nid: {rule_id}\nname: {name}\nstatus: test\n{body}"
-                     f"level: {rng.choice(['low', 'medium', 'high'])}\n")
+        yield (
+            name,
+            (
+                f"title: Generated rule {n}\nid: {rule_id}\nname: {name}\nstatus: test\n{body}"
+                f"level: {rng.choice(['low', 'medium', 'high'])}\n"
+            ),
+        )

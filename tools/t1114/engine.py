@@ -23,9 +23,10 @@ import datetime as dt
 import json
 import re
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 from sigma.backends.sqlite import sqliteBackend
 from sigma.backends.sqlite.runtime import ensure_fields, execute_plan
@@ -66,6 +67,12 @@ class SqlRule:
     required_fields: tuple[str, ...] = ()
     # Words any event the rule matches has in its JSON text (see t1114.prefilter).
     prefilter: Formula = TRUE
+    # What the SQL was converted from, for the compiled scan engine (t1114.predicates): an
+    # event rule's condition tree after the pipeline; a correlation's pySigma rule and, for
+    # each rule it references, that rule's condition trees.
+    tree: Any = field(default=None, compare=False)
+    sigma_rule: Any = field(default=None, compare=False)
+    referenced_trees: tuple = field(default=(), compare=False)
 
 
 def compile_sql(collection: SigmaCollection, pipeline: ProcessingPipeline) -> list[SqlRule]:
@@ -73,10 +80,13 @@ def compile_sql(collection: SigmaCollection, pipeline: ProcessingPipeline) -> li
     # The conversion callback sees each condition tree exactly as the backend converts it
     # (after the pipeline), so the prefilter is derived from the same rule as the SQL.
     conditions: dict[int, list[Formula]] = {}
+    trees: dict[int, list] = {}
 
     def remember(rule, _format, _index, cond, result):
         if isinstance(rule, SigmaRule):
             conditions.setdefault(id(rule), []).append(necessary_condition(cond.parsed))
+            if result is not None:  # the backend keeps one query per converted condition
+                trees.setdefault(id(rule), []).append(cond.parsed)
         return result
 
     def prefilter_of(rule) -> Formula:
@@ -87,19 +97,44 @@ def compile_sql(collection: SigmaCollection, pipeline: ProcessingPipeline) -> li
             return disjunction(prefilter_of(ref.rule) for ref in rule.rules or [])
         return disjunction(conditions.get(id(rule), [TRUE]))
 
-    rules = json.loads(backend.convert(collection, "zircolite", callback=remember))
-    return [
-        SqlRule(
-            id=r["id"],
-            title=r["title"],
-            level=r["level"],
-            sql=r["rule"][0],
-            plan=r.get("correlation_plan"),
-            required_fields=tuple(r.get("required_fields", ())),
-            prefilter=prefilter_of(collection[r["id"]]),
+    def tree_of(rule, seen: dict[int, int]):
+        """The condition tree behind the n-th query the output holds for an event rule."""
+        if isinstance(rule, SigmaCorrelationRule):
+            return None
+        n = seen[id(rule)] = seen.get(id(rule), -1) + 1
+        rule_trees = trees.get(id(rule), [])
+        return rule_trees[n] if n < len(rule_trees) else None
+
+    def referenced(rule) -> tuple:
+        if not isinstance(rule, SigmaCorrelationRule):
+            return ()
+        return tuple(
+            None
+            if isinstance(ref.rule, SigmaCorrelationRule)
+            else tuple(trees.get(id(ref.rule), ()))
+            for ref in rule.rules or ()
         )
-        for r in rules
-    ]
+
+    rules = json.loads(backend.convert(collection, "zircolite", callback=remember))
+    seen: dict[int, int] = {}
+    compiled = []
+    for r in rules:
+        sigma_rule = collection[r["id"]]
+        compiled.append(
+            SqlRule(
+                id=r["id"],
+                title=r["title"],
+                level=r["level"],
+                sql=r["rule"][0],
+                plan=r.get("correlation_plan"),
+                required_fields=tuple(r.get("required_fields", ())),
+                prefilter=prefilter_of(sigma_rule),
+                tree=tree_of(sigma_rule, seen),
+                sigma_rule=sigma_rule,
+                referenced_trees=referenced(sigma_rule),
+            )
+        )
+    return compiled
 
 
 # --- matching functions ---------------------------------------------------------------------
@@ -227,17 +262,19 @@ def to_iso(value: Any) -> str | None:
         if value is None:
             return None
     try:
-        if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value)):
+        if isinstance(value, (int, float)) or (
+            isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value)
+        ):
             seconds = float(value)
             if seconds > 1e11:  # milliseconds
                 seconds /= 1000.0
-            moment = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
+            moment = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
         else:
             text = str(value).strip().upper().replace("Z", "+00:00")
             moment = dt.datetime.fromisoformat(text)
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=dt.timezone.utc)
-        return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+                moment = moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     except (ValueError, OverflowError, OSError):
         return None
 
@@ -249,7 +286,9 @@ def timestamp_of(fields: dict, candidates: Iterable[str]) -> str | None:
     return None
 
 
-def load_table(conn: sqlite3.Connection, events: list[Event], timestamp_fields: Iterable[str]) -> None:
+def load_table(
+    conn: sqlite3.Connection, events: list[Event], timestamp_fields: Iterable[str]
+) -> None:
     timestamp_fields = list(timestamp_fields)
     columns: dict[str, str] = {}  # SQLite names are case-insensitive: lower -> first spelling
     for event in events:
@@ -257,7 +296,8 @@ def load_table(conn: sqlite3.Connection, events: list[Event], timestamp_fields: 
             columns.setdefault(name.lower(), name)
     names = sorted(columns.values())
     ddl = ", ".join(
-        [f"{INDEX_COLUMN} INTEGER PRIMARY KEY", f"{TIME_COLUMN} TEXT"] + [f"{_quote(n)} TEXT COLLATE SIGMA" for n in names]
+        [f"{INDEX_COLUMN} INTEGER PRIMARY KEY", f"{TIME_COLUMN} TEXT"]
+        + [f"{_quote(n)} TEXT COLLATE SIGMA" for n in names]
     )
     conn.execute(f"CREATE TABLE {TABLE} ({ddl})")
     placeholders = ", ".join("?" for _ in range(len(names) + 2))
@@ -279,7 +319,9 @@ class EventTable:
         self.conn = conn
         self.timestamp_fields = list(timestamp_fields)
         self.columns: dict[str, str] = {}  # lower -> spelling, as in load_table
-        conn.execute(f"CREATE TABLE {TABLE} ({INDEX_COLUMN} INTEGER PRIMARY KEY, {TIME_COLUMN} TEXT)")
+        conn.execute(
+            f"CREATE TABLE {TABLE} ({INDEX_COLUMN} INTEGER PRIMARY KEY, {TIME_COLUMN} TEXT)"
+        )
 
     def insert(self, events: Iterable[Event]) -> None:
         events = list(events)
@@ -287,15 +329,21 @@ class EventTable:
             for name in event.fields:
                 if name.lower() not in self.columns:
                     self.columns[name.lower()] = name
-                    self.conn.execute(f"ALTER TABLE {TABLE} ADD COLUMN {_quote(name)} TEXT COLLATE SIGMA")
+                    self.conn.execute(
+                        f"ALTER TABLE {TABLE} ADD COLUMN {_quote(name)} TEXT COLLATE SIGMA"
+                    )
         by_shape: dict[tuple, list] = {}
         for event in events:
             lowered = {k.lower(): v for k, v in event.fields.items()}
             names = tuple(sorted(lowered))
-            row = [event.index, timestamp_of(event.fields, self.timestamp_fields)] + [_cell(lowered[n]) for n in names]
+            row = [event.index, timestamp_of(event.fields, self.timestamp_fields)] + [
+                _cell(lowered[n]) for n in names
+            ]
             by_shape.setdefault(names, []).append(row)
         for names, rows in by_shape.items():
-            columns = ", ".join([INDEX_COLUMN, TIME_COLUMN] + [_quote(self.columns[n]) for n in names])
+            columns = ", ".join(
+                [INDEX_COLUMN, TIME_COLUMN] + [_quote(self.columns[n]) for n in names]
+            )
             placeholders = ", ".join("?" for _ in range(len(names) + 2))
             self.conn.executemany(f"INSERT INTO {TABLE} ({columns}) VALUES ({placeholders})", rows)
 

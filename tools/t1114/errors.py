@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# `t1114 scan` finished, but skipped bad records (reported on stderr); 2 stays "bad input".
+EXIT_RECORDS_SKIPPED = 4
+
 
 class PackError(Exception):
     """One problem in one input file."""

@@ -22,8 +22,9 @@ and the Google Reports API's ``[{"name": n, "value"|"boolValue"|...: v}]`` -- be
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from t1114 import auditd
 
@@ -39,7 +40,10 @@ class Event:
 # The keys that carry a value in a name/value entry: O365 lists use Name/Value (an entry may
 # have no Value at all, as Outlook's RuleName often has none); Google's Reports API uses
 # name/value, boolValue, intValue or multiValue.
-_VALUE_KEYS = {"Name": ("Value",), "name": ("value", "boolValue", "intValue", "multiValue", "multiIntValue")}
+_VALUE_KEYS = {
+    "Name": ("Value",),
+    "name": ("value", "boolValue", "intValue", "multiValue", "multiIntValue"),
+}
 
 
 def _name_key(value: list) -> str | None:
@@ -48,7 +52,9 @@ def _name_key(value: list) -> str | None:
         return None
     for key, value_keys in _VALUE_KEYS.items():
         if all(
-            isinstance(v.get(key), str) and set(v) - {key} <= set(value_keys) and len(set(v) - {key}) <= 1
+            isinstance(v.get(key), str)
+            and set(v) - {key} <= set(value_keys)
+            and len(set(v) - {key}) <= 1
             for v in value
         ) and any(len(v) == 2 for v in value):
             return key
@@ -65,9 +71,19 @@ def _add(out: dict[str, list], key: str, value: Any) -> None:
 
 
 def _flatten_into(out: dict[str, list], prefix: str, value: Any) -> None:
+    # Scalars are added in place rather than through a call: this runs for every value of
+    # every event a scan evaluates.
     if isinstance(value, dict):
         for k, v in value.items():
-            _flatten_into(out, f"{prefix}.{k}" if prefix else str(k), v)
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if isinstance(v, (dict, list)):
+                _flatten_into(out, key, v)
+            else:
+                values = out.get(key)
+                if values is None:
+                    out[key] = [v]
+                else:
+                    values.append(v)
     elif isinstance(value, list):
         if (name_key := _name_key(value)) is not None:
             for item in value:
@@ -78,7 +94,10 @@ def _flatten_into(out: dict[str, list], prefix: str, value: Any) -> None:
             return
         else:
             for item in value:
-                _flatten_into(out, prefix, item)
+                if isinstance(item, (dict, list)):
+                    _flatten_into(out, prefix, item)
+                else:
+                    _add(out, prefix, item)
     else:
         _add(out, prefix, value)
 
@@ -94,8 +113,15 @@ def flatten(document: dict) -> dict[str, Any]:
 
     Raises ValueError for an ``auditd_records`` document that is not one audit event.
     """
-    if set(document) == {AUDITD_RECORDS}:
+    if len(document) == 1 and AUDITD_RECORDS in document:
         return _audit_event(document[AUDITD_RECORDS])
+    return flatten_plain(plain_document(document))
+
+
+def plain_document(document: dict) -> dict:
+    """The document whose generic flattening (``flatten_plain``) is ``flatten(document)``:
+    Windows events unwrapped, Cloud Logging activities read as the activity they carry. Not for
+    an ``auditd_records`` document."""
     from t1114.targets.renderers import google  # late: the shapes read events through this module
 
     if google.is_cloud_logging(document):
@@ -108,10 +134,27 @@ def flatten(document: dict) -> dict[str, Any]:
         # an Endpoint Security message host.hostname: read under both, a correlation groups
         # the two by one key.
         document = {**document, "host": {"hostname": document["Computer"]}}
+    return document
+
+
+def is_audit_document(document: dict) -> bool:
+    return len(document) == 1 and AUDITD_RECORDS in document
+
+
+def flatten_plain(document: dict) -> dict[str, Any]:
+    """Nested objects to dotted names, lists to multivalue fields, name/value lists pivoted.
+    Each top-level item's fields start with its key (``key`` or ``key.…``) and depend on that
+    item alone, so one item may be flattened by itself (``flatten_plain({key: value})``)."""
+    if all(type(k) is str and not isinstance(v, (dict, list)) for k, v in document.items()):
+        return dict(document)  # already flat (most Windows events once unwrapped): the same result
     collected: dict[str, list] = {}
     _flatten_into(collected, "", document)
     return {k: (v[0] if len(v) == 1 else v) for k, v in collected.items()}
 
+
+# Field names flattening may make up, held by no key of the event's text (t1114.prefilter
+# must not expect their words there): a flat taxonomy record's host, from its Computer.
+MADE_UP_FIELDS = frozenset({"host.hostname"})
 
 # What marks a document as something other than a flat taxonomy record: an event log channel,
 # an Endpoint Security type, or a Splunk / Elastic rendering.
@@ -119,8 +162,11 @@ _NOT_FLAT_TAXONOMY = ("Channel", "event_type", "sourcetype", "data_stream", "Eve
 
 
 def _is_flat_taxonomy(document: dict) -> bool:
-    return ("Computer" in document and ("Image" in document or "TargetFilename" in document)
-            and not any(k in document for k in _NOT_FLAT_TAXONOMY))
+    return (
+        "Computer" in document
+        and ("Image" in document or "TargetFilename" in document)
+        and not any(k in document for k in _NOT_FLAT_TAXONOMY)
+    )
 
 
 def _audit_event(records: Any) -> dict[str, Any]:
@@ -131,7 +177,9 @@ def _audit_event(records: Any) -> dict[str, Any]:
         raise ValueError(f"not an audit record: {bad[0][:80]!r}")
     events = list(auditd.group_records(records))
     if len(events) != 1:
-        raise ValueError(f"'{AUDITD_RECORDS}' must hold the records of one audit event, not {len(events)}")
+        raise ValueError(
+            f"'{AUDITD_RECORDS}' must hold the records of one audit event, not {len(events)}"
+        )
     return events[0]
 
 
@@ -172,7 +220,7 @@ def _unwrap_windows_event(document: dict) -> dict:
             text = _text_of(value)
             if text is not value:
                 out[key] = text
-            for attr, attr_value in (attrs.items() if isinstance(attrs, dict) else []):
+            for attr, attr_value in attrs.items() if isinstance(attrs, dict) else []:
                 out[f"{key}_{attr}"] = attr_value
             for sub, sub_value in value.items():
                 if sub not in ("#attributes", "#text", "text") and not isinstance(sub_value, dict):
@@ -205,20 +253,25 @@ def _unwrap_windows_event(document: dict) -> dict:
 # --- export wrappers ------------------------------------------------------------------------
 
 
-def documents_from_json(value: Any) -> Iterator[dict]:
-    """The events inside one parsed JSON value, whatever export wraps them."""
+def documents_from_json(
+    value: Any, on_stray: Callable[[Any], None] | None = None
+) -> Iterator[dict]:
+    """The events inside one parsed JSON value, whatever export wraps them. A value where an
+    event belongs that is no object holds none; ``on_stray`` hears of each one."""
     if isinstance(value, list):
         for item in value:
-            yield from documents_from_json(item)
+            yield from documents_from_json(item, on_stray)
     elif isinstance(value, dict):
         hits = value.get("hits")
         if isinstance(hits, dict) and isinstance(hits.get("hits"), list):
-            yield from documents_from_json(hits["hits"])
+            yield from documents_from_json(hits["hits"], on_stray)
         elif "_source" in value and isinstance(value["_source"], dict):
             yield value["_source"]
         elif isinstance(value.get("results"), list):
-            yield from documents_from_json(value["results"])
+            yield from documents_from_json(value["results"], on_stray)
         elif isinstance(value.get("result"), dict):
             yield value["result"]
         else:
             yield value
+    elif on_stray is not None:
+        on_stray(value)

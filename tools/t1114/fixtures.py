@@ -15,18 +15,17 @@ per shape; ``t1114 validate`` reports them.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Set
-from typing import Iterable
 
 import jsonschema
 
-from t1114.targets import renderers as shape_renderers
 from t1114.errors import PackError, PackErrors
 from t1114.events import Event, flatten
 from t1114.loader import Pack
 from t1114.safeyaml import load_json
+from t1114.targets import renderers as shape_renderers
 from t1114.targets import shapes as target_shapes
 
 _EVENT_LIST = {"type": "array", "minItems": 1, "items": {"type": "object"}}
@@ -56,14 +55,21 @@ FIXTURE_SCHEMA = {
                         "oneOf": [
                             _EVENT_LIST,
                             # Written per shape, keyed by the shapes the targets read (checked in load_fixture).
-                            {"type": "object", "minProperties": 1, "additionalProperties": _EVENT_LIST},
+                            {
+                                "type": "object",
+                                "minProperties": 1,
+                                "additionalProperties": _EVENT_LIST,
+                            },
                         ]
                     },
                     # Keyed by shape, like events written per shape (checked in load_fixture).
                     "collectors": {
                         "type": "object",
                         "additionalProperties": {
-                            "type": "array", "minItems": 1, "items": {"type": "string"}, "uniqueItems": True
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {"type": "string"},
+                            "uniqueItems": True,
                         },
                     },
                     "recorded": {
@@ -88,7 +94,11 @@ FIXTURE_SCHEMA = {
                                     "required": ["rules", "why"],
                                     "additionalProperties": False,
                                     "properties": {
-                                        "rules": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                                        "rules": {
+                                            "type": "array",
+                                            "minItems": 1,
+                                            "items": {"type": "string"},
+                                        },
                                         "why": _WHY,
                                     },
                                 },
@@ -112,9 +122,13 @@ class Case:
     no_match: tuple[str, ...]  # rule ids
     events: dict[str, tuple[Event, ...]] = field(hash=False)  # per shape: its first rendering
     # shape -> collector (or "recorded", or "written" for a case written per shape) -> events
-    renderings: dict[str, dict[str, tuple[Event, ...]]] = field(default_factory=dict, hash=False, compare=False)
+    renderings: dict[str, dict[str, tuple[Event, ...]]] = field(
+        default_factory=dict, hash=False, compare=False
+    )
     # "shape" or "shape/collector" -> (rule ids it concerns, or () for all; why the verdict differs there)
-    differences: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict, hash=False, compare=False)
+    differences: dict[str, tuple[tuple[str, ...], str]] = field(
+        default_factory=dict, hash=False, compare=False
+    )
     written_once: bool = True
 
     def difference(self, shape: str, collector: str, rule_id: str) -> str | None:
@@ -154,7 +168,10 @@ def fixture_files(dirs: Iterable[Path]) -> list[Path]:
 
 def load_fixture(path: Path, pack: Pack) -> FixtureFile:
     data = load_json(path)
-    errors = sorted(jsonschema.Draft202012Validator(FIXTURE_SCHEMA).iter_errors(data), key=lambda e: list(e.path))
+    errors = sorted(
+        jsonschema.Draft202012Validator(FIXTURE_SCHEMA).iter_errors(data),
+        key=lambda e: list(e.path),
+    )
     if errors:
         e = errors[0]
         where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
@@ -192,27 +209,55 @@ def load_fixture(path: Path, pack: Pack) -> FixtureFile:
         if not match and not no_match:
             raise PackError(path, f"case '{raw['name']}' names no rule in 'match' or 'no_match'")
         if set(match) & set(no_match):
-            raise PackError(path, f"case '{raw['name']}' lists a rule in both 'match' and 'no_match'")
+            raise PackError(
+                path, f"case '{raw['name']}' lists a rule in both 'match' and 'no_match'"
+            )
         try:
             renderings = {
-                shape: {name: tuple(Event(i, flatten(doc)) for i, doc in enumerate(docs)) for name, docs in variants.items()}
+                shape: {
+                    name: tuple(Event(i, flatten(doc)) for i, doc in enumerate(docs))
+                    for name, docs in variants.items()
+                }
                 for shape, variants in case_renderings(raw).items()
             }
         except ValueError as e:
             raise PackError(path, f"case '{raw['name']}': {e}") from None
-        events = {shape: next(iter(variants.values())) for shape, variants in renderings.items() if variants}
+        events = {
+            shape: next(iter(variants.values()))
+            for shape, variants in renderings.items()
+            if variants
+        }
         differences = {
-            key: ((), value) if isinstance(value, str)
-            else (tuple(resolve(r, f"case '{raw['name']}' platform_differences") for r in value["rules"]), value["why"])
+            key: ((), value)
+            if isinstance(value, str)
+            else (
+                tuple(
+                    resolve(r, f"case '{raw['name']}' platform_differences") for r in value["rules"]
+                ),
+                value["why"],
+            )
             for key, value in raw.get("platform_differences", {}).items()
         }
         for key in differences:
             shape, _, collector = key.partition("/")
             if shape not in renderings or (collector and collector not in renderings[shape]):
-                raise PackError(path, f"case '{raw['name']}': platform_differences names '{key}', which the case has no events for")
+                raise PackError(
+                    path,
+                    f"case '{raw['name']}': platform_differences names '{key}', which the case has no events for",
+                )
         cases.append(
-            Case(path, raw["name"], raw["description"], raw["source"], match, no_match, events, renderings, differences,
-                 isinstance(raw["events"], list))
+            Case(
+                path,
+                raw["name"],
+                raw["description"],
+                raw["source"],
+                match,
+                no_match,
+                events,
+                renderings,
+                differences,
+                isinstance(raw["events"], list),
+            )
         )
     return FixtureFile(path, owner, tuple(cases))
 
@@ -236,8 +281,12 @@ def case_renderings(raw: dict) -> dict[str, dict[str, list[dict]]]:
             continue
         if shape in raw.get("skip", {}):
             continue
-        per_event = [tuple(c for c in shape_renderers.collectors(e, shape) if c not in shape_renderers.PENDING)
-                     for e in events]
+        per_event = [
+            tuple(
+                c for c in shape_renderers.collectors(e, shape) if c not in shape_renderers.PENDING
+            )
+            for e in events
+        ]
         if not all(per_event):
             continue
         names: list[str] = []
@@ -246,13 +295,18 @@ def case_renderings(raw: dict) -> dict[str, dict[str, list[dict]]]:
         if shape in pinned:
             unknown = [n for n in pinned[shape] if n not in names]
             if unknown:
-                raise ValueError(f"no event of the case has collector '{unknown[0]}' on {shape} ({', '.join(names)})")
+                raise ValueError(
+                    f"no event of the case has collector '{unknown[0]}' on {shape} ({', '.join(names)})"
+                )
             names = list(pinned[shape])
         variants: dict[str, list[dict]] = {}
         seen: set[str] = set()
         for name in names:
-            docs = [d for e, options in zip(events, per_event, strict=True)
-                    for d in shape_renderers.render(e, shape, name if name in options else options[0])]
+            docs = [
+                d
+                for e, options in zip(events, per_event, strict=True)
+                for d in shape_renderers.render(e, shape, name if name in options else options[0])
+            ]
             key = json.dumps(docs, sort_keys=True, default=str)
             if key not in seen:
                 seen.add(key)
@@ -275,7 +329,10 @@ def load_fixtures(pack: Pack, dirs: Iterable[Path] | None = None) -> list[Fixtur
 
 
 def coverage_gaps(
-    pack: Pack, fixtures: list[FixtureFile], shapes: Iterable[str], exempt: Set[tuple[str, str]] = frozenset()
+    pack: Pack,
+    fixtures: list[FixtureFile],
+    shapes: Iterable[str],
+    exempt: Set[tuple[str, str]] = frozenset(),
 ) -> list[PackError]:
     """Rules lacking a positive or a negative case with events of a shape they run on.
 
@@ -295,5 +352,7 @@ def coverage_gaps(
             }
             for kind, label in (("match", "positive"), ("no_match", "negative")):
                 if kind not in kinds:
-                    gaps.append(PackError(rule.path, f"no {label} fixture case with '{shape}' events"))
+                    gaps.append(
+                        PackError(rule.path, f"no {label} fixture case with '{shape}' events")
+                    )
     return gaps

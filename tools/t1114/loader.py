@@ -7,9 +7,9 @@ file, the file named after the rule's ``name``. Everything else is the validator
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
@@ -79,7 +79,7 @@ class PackRule:
     def logsource(self):
         return self.sigma.logsource if isinstance(self.sigma, SigmaRule) else None
 
-    def references(self, other: "PackRule") -> bool:
+    def references(self, other: PackRule) -> bool:
         return other.name in self.referenced_names or other.id in self.referenced_names
 
 
@@ -108,7 +108,9 @@ class Pack:
             for ref in rule.referenced_names:
                 if (dep := self.find(ref)) is not None:
                     wanted[dep.id] = dep
-        parsed = [_parse_rule_dict(r.path, copy.deepcopy(r.doc))[0] for r in self.sorted(wanted.values())]
+        parsed = [
+            _parse_rule_dict(r.path, copy.deepcopy(r.doc))[0] for r in self.sorted(wanted.values())
+        ]
         collection = SigmaCollection(parsed)  # type: ignore[arg-type]  # rules and correlations only
         collection.resolve_rule_references()
         return collection
@@ -151,7 +153,9 @@ def rule_files(project: Project, paths: Iterable[Path] | None = None) -> list[Pa
 def load_rule_file(path: Path) -> PackRule:
     docs = load_yaml_documents(path)
     if len(docs) != 1:
-        raise PackError(path, f"expected exactly one Sigma rule per file, found {len(docs)} documents")
+        raise PackError(
+            path, f"expected exactly one Sigma rule per file, found {len(docs)} documents"
+        )
     doc = docs[0]
     if not isinstance(doc, dict):
         raise PackError(path, f"a Sigma rule must be a mapping, not {type(doc).__name__}")
@@ -196,7 +200,12 @@ def _check_unique(pack: Pack) -> None:
         for rule in pack.rules:
             key = getattr(rule, attr).lower()
             if key in first:
-                errors.append(PackError(rule.path, f"{attr} '{getattr(rule, attr)}' is already used by {first[key].path}"))
+                errors.append(
+                    PackError(
+                        rule.path,
+                        f"{attr} '{getattr(rule, attr)}' is already used by {first[key].path}",
+                    )
+                )
             else:
                 first[key] = rule
     if errors:

@@ -8,7 +8,9 @@ from functools import lru_cache
 
 
 @lru_cache(maxsize=4096)
-def wildcard_regex(pattern: str, multi: str, single: str | None, escape: str | None, ignore_case: bool) -> re.Pattern:
+def wildcard_regex(
+    pattern: str, multi: str, single: str | None, escape: str | None, ignore_case: bool
+) -> re.Pattern:
     """``multi`` matches any run, ``single`` one character, ``escape`` makes the next character
     literal; everything else is literal."""
     out, i = [], 0

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import lru_cache
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
+from functools import lru_cache
 
 import hyperscan
 from sigma.conditions import (
@@ -58,7 +58,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from t1114.events import AUDITD_RECORDS, UNNAMED_VALUE_PREFIX
+from t1114.events import AUDITD_RECORDS, MADE_UP_FIELDS, UNNAMED_VALUE_PREFIX
 from t1114.prefilter_regex import relax
 
 # A CNF formula: a frozenset of clauses, each a frozenset of lower-case ASCII words.
@@ -154,15 +154,34 @@ def necessary_condition(cond) -> Formula:
         if isinstance(value, SigmaNull) or (isinstance(value, SigmaExists) and not value.exists):
             return TRUE  # true when the field is absent
         name = name_words(cond.field)
-        return name if isinstance(value, SigmaExists) else conjunction([name, value_condition(value)])
+        return (
+            name if isinstance(value, SigmaExists) else conjunction([name, value_condition(value)])
+        )
     if isinstance(cond, ConditionValueExpression):
         return value_condition(cond.value)
     return TRUE
 
 
+def field_name_words(trees: Iterable) -> frozenset:
+    """The words of every field name the condition trees compare: poor anchors, since an
+    event of the rule's log source has them whatever it is about."""
+    found: set[str] = set()
+    stack = [t for t in trees if t is not None]
+    while stack:
+        cond = stack.pop()
+        if isinstance(cond, ConditionFieldEqualsValueExpression):
+            found.update(w for clause in name_words(cond.field) for w in clause)
+        stack.extend(getattr(cond, "args", ()))
+    return frozenset(found)
+
+
 def name_words(field: str | None) -> Formula:
     """Words of a field name the event's JSON text holds when the field has a value."""
-    if not field or _MADE_UP_NAME.fullmatch(field.rsplit(".", 1)[-1]):
+    if (
+        not field
+        or _MADE_UP_NAME.fullmatch(field.rsplit(".", 1)[-1])
+        or field.lower() in MADE_UP_FIELDS
+    ):
         return TRUE
     return words_of_piece(field, _NAME_PARTS)
 
@@ -181,13 +200,17 @@ def value_condition(value) -> Formula:
 
 # A condition atom that is a relaxed regex rather than a word (no word holds a NUL).
 REGEX_ATOM = "\x00"
-_REGEX_FLAGS = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_DOTALL
+_REGEX_FLAGS = (
+    hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_DOTALL
+)
 
 
 @lru_cache(maxsize=1024)
 def _compiles(pattern: str) -> bool:
     try:
-        hyperscan.Database().compile(expressions=[pattern.encode()], ids=[0], elements=1, flags=[_REGEX_FLAGS])
+        hyperscan.Database().compile(
+            expressions=[pattern.encode()], ids=[0], elements=1, flags=[_REGEX_FLAGS]
+        )
         return True
     except hyperscan.error:
         return False
@@ -204,42 +227,88 @@ class RulePrefilter:
     formula: Formula
 
 
-class Prefilter:
-    """All rules' words in one Hyperscan database, and the rules to check when a word is seen.
+_SHARED_WORD = 3  # a word this many rules use is likely common in their log source
+_TEXT_CLAUSES = 2  # clauses of field names' words checked per rule
 
-    One scan reports which words a text holds. Each rule is filed under the words of one of
-    its clauses, its anchor; only rules whose anchor a text holds are checked, clause by
-    clause, against the words found. The anchor clause is the one whose words the fewest
-    rules use (a log source's words, which most rules share, make poor anchors), so the
-    work per event stays small however many rules there are. (Hyperscan's own logical
+
+class Prefilter:
+    """Rules' words in Hyperscan databases, and the rules to check when an anchor is seen.
+
+    A rule's clauses are of two kinds. Clauses with a field name's word (``poor_anchors``:
+    every event of the rule's log source has it, so Hyperscan would report it, at the cost of
+    a Python callback, on nearly every event) are checked by substring search in the
+    lower-cased text; the text judged here is ASCII, where that equals Hyperscan's caseless
+    match (a regex atom in such a clause is not checked: the clause then holds, which only
+    weakens the condition). The other clauses' words go to Hyperscan.
+
+    Each rule is filed under one of its Hyperscan clauses, its anchor: a clause without words
+    several rules share (a log source's values, an operation several rules look at), whose
+    shortest word is the longest (long words are rare in text), then whose words the fewest
+    rules use. A first scan looks for anchors only (and for the markers of text that cannot
+    be judged): most events hold none and cost one scan. An event that holds one is scanned
+    again for every word, and the rules anchored there are checked clause by clause against
+    the words found and the text. A rule with only text clauses is checked on every event.
+    The work per event stays small however many rules there are. (Hyperscan's own logical
     combinations cost time per combination on every scan: too slow for a thousand rules.)
 
     ``candidates(text)`` answers with the ids of the rules whose condition the text meets, or
     ``None`` when the text cannot be judged (every rule possible).
     """
 
-    def __init__(self, rules: Iterable[RulePrefilter]):
-        rules = [r for r in rules]
+    def __init__(self, rules: Iterable[RulePrefilter], poor_anchors: frozenset = frozenset()):
+        rules = list(rules)
+        scanned = {r.rule_id: [c for c in r.formula if c.isdisjoint(poor_anchors)] for r in rules}
         self.always = frozenset(r.rule_id for r in rules if not r.formula)
-        words = sorted({w for r in rules for c in r.formula for w in c})
+        words = sorted({w for clauses in scanned.values() for c in clauses for w in c})
         word_id = {w: i for i, w in enumerate(words)}
-        users = Counter(w for r in rules for w in {w for c in r.formula for w in c})
-        self._checks: dict[int, list[tuple[str, tuple[frozenset, ...]]]] = {}
+        users = Counter(w for clauses in scanned.values() for w in {w for c in clauses for w in c})
+        self._checks: dict[int, list[tuple[str, tuple[frozenset, ...], tuple]]] = {}
+        self._text_only: list[tuple[str, tuple]] = []
         for rule in rules:
             if not rule.formula:
                 continue
-            anchor = min(rule.formula, key=lambda c: (max(users[w] for w in c), len(c), -min(map(len, c)), sorted(c)))
-            rest = tuple(frozenset(word_id[w] for w in c) for c in rule.formula if c != anchor)
+            # A few text clauses, the most selective (fewest alternatives, longest words), say
+            # nearly as much as all of them for a fraction of the searching.
+            text_clauses = sorted(
+                (
+                    c
+                    for c in rule.formula
+                    if not c.isdisjoint(poor_anchors)
+                    and not any(w.startswith(REGEX_ATOM) for w in c)
+                ),
+                key=_selectivity,
+            )
+            text = tuple(tuple(sorted(w.encode() for w in c)) for c in text_clauses[:_TEXT_CLAUSES])
+            clauses = scanned[rule.rule_id]
+            if not clauses:
+                self._text_only.append((rule.rule_id, text))
+                continue
+            anchor = min(
+                clauses,
+                key=lambda c: (
+                    max(users[w] for w in c) >= _SHARED_WORD,
+                    -min(map(len, c)),
+                    max(users[w] for w in c),
+                    len(c),
+                    sorted(c),
+                ),
+            )
+            rest = tuple(frozenset(word_id[w] for w in c) for c in clauses if c != anchor)
             for w in anchor:
-                self._checks.setdefault(word_id[w], []).append((rule.rule_id, rest))
+                self._checks.setdefault(word_id[w], []).append((rule.rule_id, rest, text))
         # Both markers of text the prefilter cannot judge report the same id.
         self._escape_id = len(words)
-        expressions = [_atom_regex(w) for w in words] + [_UNICODE_ESCAPE, _literal_regex(_DECODED_DOCUMENT.decode())]
-        ids = list(range(len(words))) + [self._escape_id, self._escape_id]
-        flags = [_REGEX_FLAGS if w.startswith(REGEX_ATOM) else hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
-                 for w in words] + [hyperscan.HS_FLAG_SINGLEMATCH] * 2
-        self._db = hyperscan.Database()
-        self._db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+        markers = [_UNICODE_ESCAPE, _literal_regex(_DECODED_DOCUMENT.decode())]
+        anchors = sorted(self._checks)
+        self._anchor_db = _database(
+            [_atom_regex(words[i]) for i in anchors] + markers,
+            anchors + [self._escape_id] * 2,
+            [_flags(words[i]) for i in anchors] + [hyperscan.HS_FLAG_SINGLEMATCH] * 2,
+        )
+        self._db = _database(
+            [_atom_regex(w) for w in words], list(range(len(words))), [_flags(w) for w in words]
+        )
+        self._anchor_scratch = hyperscan.Scratch(self._anchor_db)
         self._scratch = hyperscan.Scratch(self._db)
         self._found: list[int] = []
         self._on_match = lambda id_, start, end, flags, ctx: self._found.append(id_)
@@ -249,28 +318,73 @@ class Prefilter:
             return None
         found = self._found
         try:
-            self._db.scan(text, self._on_match, 0, None, self._scratch)
+            self._anchor_db.scan(text, self._on_match, 0, None, self._anchor_scratch)
         except hyperscan.ScanTerminated:
             pass  # every pattern has reported its single match: nothing more to find
-        if not found:
+        if not found and not self._text_only:
             return self.always
         try:
             if self._escape_id in found:
                 return None
-            present = set(found)
             result = set(self.always)
+            lowered = text.lower()
+            for rule_id, clauses in self._text_only:
+                if _holds(clauses, lowered):
+                    result.add(rule_id)
+            if not found:
+                return frozenset(result)
+            anchors = list(found)
+            found.clear()
+            try:
+                self._db.scan(text, self._on_match, 0, None, self._scratch)
+            except hyperscan.ScanTerminated:
+                pass
+            present = set(found)
             checks = self._checks
-            for word in found:
-                for rule_id, rest in checks.get(word, ()):
-                    if rule_id not in result and all(not clause.isdisjoint(present) for clause in rest):
+            for word in anchors:
+                for rule_id, rest, clauses in checks.get(word, ()):
+                    if (
+                        rule_id not in result
+                        and all(not c.isdisjoint(present) for c in rest)
+                        and _holds(clauses, lowered)
+                    ):
                         result.add(rule_id)
             return frozenset(result)
         finally:
             found.clear()
 
 
+def _holds(clauses: tuple, lowered: bytes) -> bool:
+    """Whether every clause has a word in the lower-cased text."""
+    for words in clauses:
+        if len(words) == 1:
+            if words[0] not in lowered:
+                return False
+        elif not any(w in lowered for w in words):
+            return False
+    return True
+
+
+def _flags(atom: str) -> int:
+    if atom.startswith(REGEX_ATOM):
+        return _REGEX_FLAGS
+    return hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
+
+
+def _database(expressions: list[bytes], ids: list[int], flags: list[int]) -> hyperscan.Database:
+    db = hyperscan.Database()
+    if not expressions:  # Hyperscan compiles no empty database: one pattern nothing matches
+        expressions, ids, flags = (
+            [b"\\x00\\x00t1114-none\\x00\\x00"],
+            [1 << 30],
+            [hyperscan.HS_FLAG_SINGLEMATCH],
+        )
+    db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+    return db
+
+
 def _atom_regex(atom: str) -> bytes:
-    return atom[len(REGEX_ATOM):].encode() if atom.startswith(REGEX_ATOM) else _literal_regex(atom)
+    return atom[len(REGEX_ATOM) :].encode() if atom.startswith(REGEX_ATOM) else _literal_regex(atom)
 
 
 def _literal_regex(word: str) -> bytes:

@@ -21,20 +21,31 @@ spelling has.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 # The standard library's own regex parser (the pack requires Python 3.11, where it lives here).
 import re._constants as sre_constants
 import re._parser as sre_parse
+from functools import lru_cache
 
 ASCII = [chr(i) for i in range(128)]
 NUMBER_CHARS = frozenset("0123456789.+-einfaINFAE")
-_ESCAPED = {"\\": r"\x5c\x5c", '"': r"\x5c\x22", "/": r"\x5c\x2f", "\n": r"\x5cn", "\t": r"\x5ct",
-            "\r": r"\x5cr", "\b": r"\x5cb", "\f": r"\x5cf"}
+_ESCAPED = {
+    "\\": r"\x5c\x5c",
+    '"': r"\x5c\x22",
+    "/": r"\x5c\x2f",
+    "\n": r"\x5cn",
+    "\t": r"\x5ct",
+    "\r": r"\x5cr",
+    "\b": r"\x5cb",
+    "\f": r"\x5cf",
+}
 _CATEGORIES = {
-    sre_constants.CATEGORY_DIGIT: r"\d", sre_constants.CATEGORY_NOT_DIGIT: r"\D",
-    sre_constants.CATEGORY_SPACE: r"\s", sre_constants.CATEGORY_NOT_SPACE: r"\S",
-    sre_constants.CATEGORY_WORD: r"\w", sre_constants.CATEGORY_NOT_WORD: r"\W",
+    sre_constants.CATEGORY_DIGIT: r"\d",
+    sre_constants.CATEGORY_NOT_DIGIT: r"\D",
+    sre_constants.CATEGORY_SPACE: r"\s",
+    sre_constants.CATEGORY_NOT_SPACE: r"\S",
+    sre_constants.CATEGORY_WORD: r"\w",
+    sre_constants.CATEGORY_NOT_WORD: r"\W",
 }
 
 
@@ -62,7 +73,12 @@ def _sequence(items, flags) -> tuple[str, bool]:
 
 
 def _item(op, arg, flags) -> tuple[str, bool]:
-    if op in (sre_constants.LITERAL, sre_constants.NOT_LITERAL, sre_constants.ANY, sre_constants.IN):
+    if op in (
+        sre_constants.LITERAL,
+        sre_constants.NOT_LITERAL,
+        sre_constants.ANY,
+        sre_constants.IN,
+    ):
         chars = _ascii_matches(_class_source(op, arg), flags)
         if not chars:
             raise Unrelaxable("matches no ASCII character")
@@ -113,7 +129,13 @@ def _class_source(op, arg) -> str:
 
 
 def _escape(code: int) -> str:
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
 
 
 @lru_cache(maxsize=4096)

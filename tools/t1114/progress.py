@@ -11,7 +11,9 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, stream: TextIO | None = None, interval: float = 0.5, enabled: bool | None = None):
+    def __init__(
+        self, stream: TextIO | None = None, interval: float = 0.5, enabled: bool | None = None
+    ):
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = _is_terminal(self.stream) if enabled is None else enabled
         self.interval = interval

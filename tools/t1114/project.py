@@ -54,4 +54,6 @@ def find_project(start: Path | str | None = None) -> Project:
     for candidate in (here, *here.parents):
         if (candidate / "sigma").is_dir() and (candidate / "pyproject.toml").is_file():
             return Project(candidate)
-    raise PackError(here, "not inside a T1114 pack (no directory with sigma/ and pyproject.toml above it)")
+    raise PackError(
+        here, "not inside a T1114 pack (no directory with sigma/ and pyproject.toml above it)"
+    )

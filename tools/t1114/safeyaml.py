@@ -41,7 +41,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, (str, int, float, bool)) and key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first at line {seen[key] + 1})",
+                    key_node.start_mark,
                 )
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep)
@@ -67,7 +70,9 @@ def load_yaml_documents(path: Path) -> list[Any]:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise PackError(path, f"nesting deeper than {MAX_DEPTH} levels ({_mark(event)})")
+                    raise PackError(
+                        path, f"nesting deeper than {MAX_DEPTH} levels ({_mark(event)})"
+                    )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
         return [doc for doc in yaml.load_all(text, Loader=_UniqueKeyLoader) if doc is not None]
@@ -85,6 +90,8 @@ def load_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise PackError(path, f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+        raise PackError(
+            path, f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"
+        ) from None
     except RecursionError:
         raise PackError(path, "JSON nested too deeply") from None

@@ -2,36 +2,80 @@
 
 Each hit is one JSON object; the shape is a stable interface used by checks outside the
 project: ``rule_id``, ``rule_title``, ``level``, ``file``, ``event_index`` (0-based position of
-the event in its file), ``event_indices`` (all contributing events, for correlations) and
-``group`` (the correlation's group-by values; empty for single-event rules). Hits come file by
-file, each file's sorted by event, rule and contributing events.
+the event in its file; skipped bad records take no position), ``event_indices`` (all
+contributing events, for correlations) and ``group`` (the correlation's group-by values; empty
+for single-event rules). Hits come file by file, each file's sorted by event, rule and
+contributing events.
 
-The rules are compiled once, to the SQL of the engine the fixture tests use and to one
-literal prefilter. Events stream through: the prefilter drops those no rule can match (most
-of them) from their JSON text; the others are evaluated in batches by the same SQLite engine,
-so a hit here is a hit in ``t1114 test``. Correlations see every event that can belong to
-them: those are kept, per file, in a SQLite file on disk with each file's hits until the
-file ends, so memory stays flat however many events a file holds.
+How a scan runs:
+
+* the rules are compiled once: to the SQLite engine's form (``t1114.engine``, the fixture
+  tests' oracle), to one literal prefilter (``t1114.prefilter``) and, from the same condition
+  trees, to generated Python predicates (``t1114.predicates``) and streamed correlations
+  (``t1114.correlate``);
+* files are cut into *chunks*: a plain JSON Lines file at line starts every ``CHUNK_BYTES``,
+  any other file whole. A chunk's events are read, prefiltered, flattened and evaluated by
+  the predicates, in worker processes when ``jobs`` > 1, and come back in order with their
+  event hits and the matches each correlation needs;
+* the main process numbers events across chunks, feeds the correlation matches (bounded
+  state per group and window) and merges the file's event hits with its correlation hits.
+
+The chunks, and so the results, are the same whatever ``jobs`` is: a parallel scan prints
+exactly what a single-process one does. Rules or correlations the compiled engine does not
+take (``predicates.Unsupported``) are run by the SQLite engine instead: event rules event by
+event, correlations over a per-file table of their candidate events.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
+import collections
+import gc
+import heapq
+import itertools
+import multiprocessing
+import os
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from t1114 import engine
-from t1114.events import Event
-from t1114.inputs import event_files, read_records
+from t1114.correlate import Correlation, CorrelationState, compile_correlation, plan_seconds
+from t1114.errors import PackError
+from t1114.events import Event, flatten, is_audit_document, plain_document
+from t1114.inputs import (
+    BadRecord,
+    LineBatch,
+    batch_items,
+    event_files,
+    is_line_stream,
+    line_batches,
+    read_items,
+    split_points,
+)
 from t1114.loader import Pack
-from t1114.prefilter import Prefilter, RulePrefilter
+from t1114.predicates import Dispatch, DocumentRow, Row, Unsupported, compile_trees
+from t1114.prefilter import (
+    Prefilter,
+    RulePrefilter,
+    disjunction,
+    field_name_words,
+    necessary_condition,
+)
 from t1114.targets import Target, applicable_rules
 
 HIT_FIELDS = ("rule_id", "rule_title", "level", "file", "event_index", "event_indices", "group")
-BATCH_EVENTS = 2000
-PROGRESS_EVERY = 1 << 13  # events between progress reports
+CHUNK_BYTES = 8 << 20  # JSON Lines bytes per unit of parallel work
+WINDOW = 2  # pieces handed to each worker ahead of the one being merged
+REPORTED_IN_FULL = 10  # skipped records described one by one; the rest are counted
+
+
+def default_jobs() -> int:
+    """Worker processes by default: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 @dataclass
@@ -41,6 +85,10 @@ class ScanStats:
     evaluated: int = 0  # events the prefilter let through to the engine
     hits: int = 0
     by_rule: dict = field(default_factory=dict)  # rule id -> hits
+    skipped: int = 0  # bad records
+    skipped_by_problem: dict = field(default_factory=dict)  # problem -> count
+    reported: list = field(default_factory=list)  # the first skipped records, "path: message"
+    second_passes: int = 0  # correlations evaluated again over a file out of time order
 
 
 def compile_pack(pack: Pack, target: Target) -> list[engine.SqlRule]:
@@ -50,112 +98,382 @@ def compile_pack(pack: Pack, target: Target) -> list[engine.SqlRule]:
     return engine.compile_sql(collection, target.evaluation_pipeline(pack.tuning))
 
 
+class CompiledPack:
+    """Everything a chunk's evaluation needs; built once, inherited by worker processes."""
+
+    def __init__(self, rules: list[engine.SqlRule], timestamp_fields: Iterable[str]):
+        self.timestamp_fields = tuple(timestamp_fields)
+        event_rules = sorted((r for r in rules if r.plan is None), key=lambda r: r.id)  # stable
+        compiled = compile_trees([r.tree for r in event_rules])
+        self.entries = event_rules  # entry number -> rule, in output order
+        self.predicates = compiled.functions
+        self.dispatch = Dispatch([r.tree for r in event_rules])
+        self.unsupported = {r.id: e for r, e in zip(event_rules, compiled.errors, strict=True) if e}
+        self.entries_by_id: dict[str, list[int]] = {}
+        for n, rule in enumerate(event_rules):
+            self.entries_by_id.setdefault(rule.id, []).append(n)
+        self.streamed: list[Correlation] = []
+        self.fallback: list[engine.SqlRule] = []  # correlations the SQLite plan runs
+        for rule in rules:
+            if rule.plan is None:
+                continue
+            try:
+                self.streamed.append(compile_correlation(rule))
+            except Unsupported as e:
+                self.unsupported[rule.id] = str(e)
+                self.fallback.append(rule)
+        self.fallback_ids = frozenset(r.id for r in self.fallback)
+        self.streamed_ids = frozenset(c.rule.id for c in self.streamed)
+        # A streamed correlation is evaluated where one of its rules may match: the prefilter
+        # holds the referenced rules (as event rules they may not be), not the correlation.
+        filters = {r.id: r.prefilter for r in rules if r.id not in self.streamed_ids}
+        for correlation in self.streamed:
+            for slot, trees in zip(
+                correlation.slots, correlation.rule.referenced_trees, strict=False
+            ):
+                filters.setdefault(slot.rule_id, disjunction(necessary_condition(t) for t in trees))
+        trees = [r.tree for r in rules] + [
+            t for r in rules for ts in r.referenced_trees if ts for t in ts
+        ]
+        self.prefilter = Prefilter(
+            (RulePrefilter(i, f) for i, f in sorted(filters.items())), field_name_words(trees)
+        )
+        self.every_rule = frozenset(filters)
+        self._entry_lists: dict[frozenset, tuple[int, ...]] = {}
+
+    def entries_for(self, rules: frozenset) -> tuple[int, ...]:
+        entries = self._entry_lists.get(rules)
+        if entries is None:
+            entries = tuple(sorted(n for r in rules for n in self.entries_by_id.get(r, ())))
+            self._entry_lists[rules] = entries
+        return entries
+
+
+@dataclass
+class ChunkResult:
+    """One chunk's evaluation, event numbers and lines counted from the chunk's start."""
+
+    events: int = 0
+    evaluated: int = 0
+    lines: int = 0
+    hits: array = field(default_factory=lambda: array("q"))  # event, entry, event, entry...
+    matches: list = field(default_factory=list)  # (correlation, ts, event, slot, key, value)
+    fallback_events: list = field(default_factory=list)  # (event, fields)
+    bad: list = field(default_factory=list)  # BadRecord
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A unit of work: a byte range of a file, or a batch of a compressed stream's lines (or
+    the bad record that ended that stream)."""
+
+    path: Path
+    start: int = 0
+    end: int | None = None
+    batch: LineBatch | BadRecord | None = None
+
+
+def pieces(path: Path, chunk_bytes: int) -> Iterator[Piece]:
+    """How a file is cut: plain JSON Lines at line starts, gzip JSON Lines into line batches
+    (read as they are handed out), anything else whole."""
+    if is_line_stream(path):
+        for batch in line_batches(path, chunk_bytes):
+            yield Piece(path, batch=batch)
+        return
+    for start, end in split_points(path, chunk_bytes):
+        yield Piece(path, start, end)
+
+
+def evaluate_piece(pack: CompiledPack, piece: Piece, strict: bool) -> ChunkResult:
+    position: dict = {}
+    return evaluate_chunk(pack, piece.path, _piece_items(piece, position), position, strict)
+
+
+def _piece_items(piece: Piece, position: dict) -> Iterable:
+    if isinstance(piece.batch, BadRecord):
+        return [piece.batch]
+    if piece.batch is not None:
+        return batch_items(piece.batch, position)
+    return read_items(piece.path, piece.start, piece.end, position)
+
+
+def evaluate_chunk(
+    pack: CompiledPack,
+    path: Path,
+    items: Iterable,
+    position: dict,
+    strict: bool,
+    only: Correlation | None = None,
+) -> ChunkResult:
+    """Evaluate one piece's items. ``only``: just that correlation's matches (a second pass)."""
+    result = ChunkResult()
+    candidates = pack.prefilter.candidates
+    every_rule = pack.every_rule
+    predicates, hits, dispatch, entries = pack.predicates, result.hits, pack.dispatch, pack.entries
+    streamed = [only] if only is not None else pack.streamed
+    fallback_ids = frozenset() if only is not None else pack.fallback_ids
+    for item in items:
+        if type(item) is BadRecord:
+            result.bad.append(item)
+            if strict:
+                break
+            continue
+        index = result.events
+        result.events += 1
+        rules = candidates(item.text)
+        if rules is None:
+            rules = every_rule
+        elif not rules:
+            continue
+        try:
+            row = _row(item)
+        except (ValueError, RecursionError) as e:
+            result.events -= 1  # not an event after all: it takes no position
+            result.bad.append(BadRecord(item_unit(path), item.line, "not an event", f": {e}"))
+            if strict:
+                break
+            continue
+        result.evaluated += 1
+        matched_rules = None
+        if only is None:
+            matched_rules = set()
+            for entry in dispatch.admit(row, pack.entries_for(rules)):
+                predicate = predicates[entry]
+                if predicate is None:
+                    matched = _sqlite_matches(
+                        pack.entries[entry], index, row.fields(), pack.timestamp_fields
+                    )
+                else:
+                    matched = predicate(row)
+                if matched:
+                    hits.append(index)
+                    hits.append(entry)
+                    matched_rules.add(entries[entry].id)
+        ts: float | bool | None = (
+            False  # not looked up yet: most candidates match no referenced rule
+        )
+        for n, correlation in enumerate(streamed):
+            if not correlation.slot_ids.isdisjoint(rules):
+                found = correlation.matches(row, rules, matched_rules, pack.entries_by_id)
+                if found and ts is False:
+                    ts = plan_seconds(engine.timestamp_of(row.fields(), pack.timestamp_fields))
+                if ts is None:
+                    break  # no time, no window: the plan drops the event
+                for slot, key, value in found:
+                    result.matches.append((n, ts, index, slot, key, value))
+        if fallback_ids and not fallback_ids.isdisjoint(rules):
+            result.fallback_events.append((index, row.fields()))
+    result.lines = position.get("lines", 0)
+    return result
+
+
+def _row(item) -> Row | DocumentRow:
+    """The event's cells; a plain JSON document is not flattened whole (``DocumentRow``)."""
+    if item.flat and item.doc is not None:
+        return Row(item.doc)
+    document = item.document()
+    if is_audit_document(document):
+        return Row(flatten(document))
+    return DocumentRow(plain_document(document))
+
+
+def item_unit(path: Path) -> str:
+    return "record" if str(path).lower().endswith(".evtx") else "line"
+
+
+def _sqlite_matches(rule: engine.SqlRule, index: int, fields: dict, timestamp_fields) -> bool:
+    return bool(engine.run([rule], [Event(index, fields)], timestamp_fields))
+
+
+# --- worker processes ------------------------------------------------------------------------
+
+_WORKER_PACK: CompiledPack | None = None  # set before the pool forks: workers inherit it
+
+
+def _evaluate_job(job: tuple) -> ChunkResult:
+    piece, strict = job
+    assert _WORKER_PACK is not None, "the pool's initialiser sets the pack"
+    return evaluate_piece(_WORKER_PACK, piece, strict)
+
+
 class Scanner:
     """The pack compiled for one target, ready to scan any number of files."""
 
-    def __init__(self, pack: Pack, target: Target, batch_size: int = BATCH_EVENTS):
+    def __init__(
+        self,
+        pack: Pack,
+        target: Target,
+        jobs: int = 1,
+        strict: bool = False,
+        chunk_bytes: int = CHUNK_BYTES,
+    ):
         rules = compile_pack(pack, target)
         self.rules = {r.id: r for r in rules}
-        self.event_rules = frozenset(r.id for r in rules if r.plan is None)
-        self.correlations = [r for r in rules if r.plan is not None]
-        self.correlated = frozenset(r.id for r in self.correlations)
-        self.every_rule = frozenset(self.rules)
-        self.prefilter = Prefilter(RulePrefilter(r.id, r.prefilter) for r in rules)
-        self.timestamp_fields = target.timestamp_fields
-        self.batch_size = batch_size
+        self.compiled = CompiledPack(rules, target.timestamp_fields)
+        self.jobs = max(1, jobs)
+        self.strict = strict
+        self.chunk_bytes = chunk_bytes
         self.stats = ScanStats()
 
-    def scan(self, paths: Iterable[Path], progress: Callable[[ScanStats], None] | None = None) -> Iterator[dict]:
-        for path in event_files(paths):
-            yield from self.scan_file(path, progress)
+    def scan(
+        self, paths: Iterable[Path], progress: Callable[[ScanStats], None] | None = None
+    ) -> Iterator[dict]:
+        files = event_files(paths)
+        jobs = ((piece, self.strict) for path in files for piece in pieces(path, self.chunk_bytes))
+        current: _FileScan | None = None
+        for job, result in self._run(jobs):
+            path = job[0].path
+            if current is not None and current.path != path:
+                yield from current.finish()
+                current = None
+            if current is None:
+                current = _FileScan(self, path)
+            current.add(result)
+            if progress:
+                progress(self.stats)
+        if current is not None:
+            yield from current.finish()
+        # A file without events still counts as scanned.
+        self.stats.files = len(files)
 
-    def scan_file(self, path: Path, progress: Callable[[ScanStats], None] | None = None) -> Iterator[dict]:
-        file_scan = _FileScan(self, path)
+    def _run(self, jobs: Iterator[tuple]) -> Iterator[tuple[tuple, ChunkResult]]:
+        """Results in job order. Jobs are made as results are taken, at most ``WINDOW`` per
+        worker ahead, so a compressed file's batches are never all held at once."""
+        global _WORKER_PACK
+        first = next(jobs, None)
+        if first is None:
+            return
+        second = next(jobs, None)
+        if self.jobs == 1 or second is None:
+            for job in itertools.chain([first], [second] if second else [], jobs):
+                yield job, evaluate_piece(self.compiled, *job)
+            return
+        _WORKER_PACK = self.compiled
+        # The compiled pack is old and immortal: collections need not walk it again, in the
+        # workers (forked with it) or here.
+        gc.freeze()
         try:
-            file_scan.read(progress)
-            yield from file_scan.sorted_hits()
+            with multiprocessing.get_context("fork").Pool(self.jobs) as pool:
+                pending: collections.deque = collections.deque()
+                for job in itertools.chain([first, second], jobs):
+                    pending.append((job, pool.apply_async(_evaluate_job, (job,))))
+                    if len(pending) >= WINDOW * self.jobs:
+                        job, result = pending.popleft()
+                        yield job, result.get()
+                while pending:
+                    job, result = pending.popleft()
+                    yield job, result.get()
         finally:
-            file_scan.close()
-        self.stats.files += 1
+            _WORKER_PACK = None
 
 
 class _FileScan:
-    """One file's scan: the batch being collected, the correlation store, the hit spool."""
+    """One file's chunks put together: numbering, correlations, the file's ordered hits."""
 
     def __init__(self, scanner: Scanner, path: Path):
         self.scanner = scanner
         self.path = path
-        self.batch: list[Event] = []  # events for the event rules
-        self.batch_rules: set[str] = set()
-        self.correlation_batch: list[Event] = []  # events for the correlation store
-        # "" is a private temporary database on disk: it holds what the file needs kept.
-        self.db = engine.connect("")
-        self.db.execute("CREATE TABLE t1114_hits (event_index INTEGER, rule_id TEXT, indices TEXT, record TEXT)")
-        self.store = engine.EventTable(self.db, scanner.timestamp_fields) if scanner.correlations else None
+        self.compiled = scanner.compiled
+        self.events = 0
+        self.lines = 0
+        self.hits = array("q")
+        self.states = [CorrelationState(c) for c in self.compiled.streamed]
+        # the SQLite table of fallback correlations' candidate events
+        self.store: engine.EventTable | None = None
 
-    def read(self, progress) -> None:
-        s = self.scanner
-        stats = s.stats
-        candidates = s.prefilter.candidates
-        every_rule, event_rules, correlated = s.every_rule, s.event_rules, s.correlated
-        before = stats.events
-        count = 0
-        for count, record in enumerate(read_records(self.path), 1):
-            if not count % PROGRESS_EVERY:
-                stats.events = before + count
-                if progress:
-                    progress(stats)
-            rules = candidates(record.text)
-            if rules is None:
-                rules = every_rule
-            elif not rules:
-                continue
-            event = Event(count - 1, record.fields())
-            stats.evaluated += 1
-            if rules & event_rules:
-                self.batch.append(event)
-                self.batch_rules.update(rules & event_rules)
-            if self.store is not None and rules & correlated:
-                self.correlation_batch.append(event)
-            if len(self.batch) + len(self.correlation_batch) >= s.batch_size:
-                self._flush()
-        stats.events = before + count
-        self._flush()
-        for rule in s.correlations:
-            self._add_hits(engine.run_rule(self.db, rule))
-        if progress:
-            progress(stats)
-
-    def _flush(self) -> None:
-        if self.batch:
-            rules = [self.scanner.rules[r] for r in sorted(self.batch_rules)]
-            self._add_hits(engine.run(rules, self.batch, self.scanner.timestamp_fields))
-        if self.correlation_batch and self.store is not None:
-            self.store.insert(self.correlation_batch)
-        self.batch, self.batch_rules, self.correlation_batch = [], set(), []
-
-    def _add_hits(self, hits: list[engine.Hit]) -> None:
-        rows = []
+    def add(self, result: ChunkResult) -> None:
         stats = self.scanner.stats
-        for hit in hits:
-            record = hit_record(hit, self.path)
-            indices = ",".join(f"{i:012d}" for i in record["event_indices"])
-            rows.append((record["event_index"], record["rule_id"], indices, json.dumps(record)))
-            stats.by_rule[hit.rule_id] = stats.by_rule.get(hit.rule_id, 0) + 1
-        stats.hits += len(rows)
-        self.db.executemany("INSERT INTO t1114_hits VALUES (?, ?, ?, ?)", rows)
+        offset = self.events
+        for bad in result.bad:
+            self._skip(bad, self.lines)
+        hits = result.hits
+        if offset:
+            hits = array("q", (v + offset if not n % 2 else v for n, v in enumerate(hits)))
+        self.hits.extend(hits)
+        states = self.states
+        for n, ts, index, slot, key, value in result.matches:
+            states[n].add(ts, index + offset, slot, key, value)
+        if result.fallback_events:
+            if self.store is None:
+                self.db = engine.connect("")  # a private file on disk
+                self.store = engine.EventTable(self.db, self.compiled.timestamp_fields)
+            self.store.insert(Event(i + offset, f) for i, f in result.fallback_events)
+        self.events += result.events
+        self.lines += result.lines
+        stats.events += result.events
+        stats.evaluated += result.evaluated
 
-    def sorted_hits(self) -> Iterator[dict]:
-        # rowid last: records equal in every key keep the engine's order.
-        cursor = self.db.execute("SELECT record FROM t1114_hits ORDER BY event_index, rule_id, indices, rowid")
-        for (record,) in cursor:
-            yield json.loads(record)
+    def _skip(self, bad: BadRecord, line_offset: int) -> None:
+        stats = self.scanner.stats
+        number = bad.number + line_offset if bad.unit == "line" else bad.number
+        if self.scanner.strict:
+            raise PackError(self.path, bad.message(number))
+        stats.skipped += 1
+        stats.skipped_by_problem[bad.problem] = stats.skipped_by_problem.get(bad.problem, 0) + 1
+        if len(stats.reported) < REPORTED_IN_FULL:
+            stats.reported.append(f"{self.path}: {bad.message(number)}")
 
-    def close(self) -> None:
-        try:
-            self.db.close()
-        except sqlite3.Error:
-            pass
+    def finish(self) -> Iterator[dict]:
+        alerts: list[tuple] = []
+        for state in self.states:
+            if state.late:
+                state = self._again(state.correlation)
+            alerts.extend(state.finish())
+        if self.store is not None:
+            try:
+                for rule in self.compiled.fallback:
+                    for hit in engine.run_rule(self.db, rule):
+                        record = hit_record(hit, self.path)
+                        alerts.append(
+                            (
+                                (
+                                    record["event_index"],
+                                    hit.rule_id,
+                                    tuple(record["event_indices"]),
+                                ),
+                                hit,
+                            )
+                        )
+            finally:
+                self.db.close()
+        alerts.sort(key=lambda a: a[0])
+        stats = self.scanner.stats
+        for record in heapq.merge(
+            self._event_hits(), (hit_record(h, self.path) for _, h in alerts), key=_order
+        ):
+            stats.hits += 1
+            stats.by_rule[record["rule_id"]] = stats.by_rule.get(record["rule_id"], 0) + 1
+            yield record
+
+    def _again(self, correlation: Correlation) -> CorrelationState:
+        """A correlation whose matches came too far out of order: the whole file again, with
+        nothing dropped (exact, at the cost of holding the file's matches)."""
+        self.scanner.stats.second_passes += 1
+        state = CorrelationState(correlation, lateness=float("inf"))
+        result = evaluate_chunk(
+            self.compiled, self.path, read_items(self.path), {}, False, only=correlation
+        )
+        for _, ts, index, slot, key, value in result.matches:
+            state.add(ts, index, slot, key, value)
+        return state
+
+    def _event_hits(self) -> Iterator[dict]:
+        entries, path, hits = self.compiled.entries, str(self.path), self.hits
+        for n in range(0, len(hits), 2):
+            index, rule = hits[n], entries[hits[n + 1]]
+            yield {
+                "rule_id": rule.id,
+                "rule_title": rule.title,
+                "level": rule.level,
+                "file": path,
+                "event_index": index,
+                "event_indices": [index],
+                "group": {},
+            }
+
+
+def _order(record: dict) -> tuple:
+    return record["event_index"], record["rule_id"], record["event_indices"]
 
 
 def hit_record(hit: engine.Hit, path: Path) -> dict:
@@ -172,6 +490,8 @@ def hit_record(hit: engine.Hit, path: Path) -> dict:
     }
 
 
-def scan(pack: Pack, target: Target, paths: Iterable[Path], progress=None) -> Iterator[dict]:
+def scan(
+    pack: Pack, target: Target, paths: Iterable[Path], progress=None, jobs: int = 1
+) -> Iterator[dict]:
     """Every hit of the pack in the files, file by file."""
-    return Scanner(pack, target).scan(paths, progress)
+    return Scanner(pack, target, jobs=jobs).scan(paths, progress)

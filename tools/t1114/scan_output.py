@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Iterable, TextIO
+from collections.abc import Iterable
+from typing import TextIO
 
 from t1114.loader import Pack
 from t1114.scan import HIT_FIELDS, ScanStats
@@ -30,6 +31,22 @@ def write_hits(hits: Iterable[dict], out: TextIO, fmt: str = "jsonl") -> int:
 
 def _csv_cell(value):
     return json.dumps(value) if isinstance(value, (list, dict)) else value
+
+
+def write_skipped(stats: ScanStats, out: TextIO) -> None:
+    """The first skipped records one by one, then how many of each problem."""
+    if not stats.skipped:
+        return
+    for line in stats.reported:
+        out.write(f"warning: skipped {line}\n")
+    rest = stats.skipped - len(stats.reported)
+    if rest:
+        out.write(f"warning: skipped {rest:,} more bad records\n")
+    problems = ", ".join(
+        f"{n:,} {p}"
+        for p, n in sorted(stats.skipped_by_problem.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    out.write(f"warning: {stats.skipped:,} bad records skipped in all ({problems})\n")
 
 
 def write_summary(pack: Pack, stats: ScanStats, out: TextIO) -> None:

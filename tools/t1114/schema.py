@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import cache, lru_cache
 from importlib import resources
-from typing import Iterable
 
 from t1114.compiled import CompiledQuery
 
@@ -21,10 +21,12 @@ _DATA = resources.files("t1114") / "data" / "schemas"
 # match on the value (EQL needs keyword-family fields), but ES|QL reads the value itself.
 ANALYSED_TYPES = frozenset({"text", "match_only_text"})
 # Fields Splunk gives every event, whatever its sourcetype.
-SPLUNK_DEFAULT_FIELDS = frozenset({"_time", "_raw", "host", "index", "source", "sourcetype", "eventtype", "tag"})
+SPLUNK_DEFAULT_FIELDS = frozenset(
+    {"_time", "_raw", "host", "index", "source", "sourcetype", "eventtype", "tag"}
+)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str) -> dict:
     resource = _DATA / name
     if not resource.is_file():
@@ -75,7 +77,11 @@ def elastic_datasets(compiled: CompiledQuery) -> list[str]:
 def analysed_fields(datasets: Iterable[str], fields: Iterable[str]) -> set[str]:
     """The fields mapped as analysed text (``ANALYSED_TYPES``) in any of the data streams."""
     schemas = [elastic_fields([ds]) for ds in datasets]
-    return {f for f in fields if any(elastic_field_type(f, types) in ANALYSED_TYPES for types in schemas)}
+    return {
+        f
+        for f in fields
+        if any(elastic_field_type(f, types) in ANALYSED_TYPES for types in schemas)
+    }
 
 
 def elastic_packages() -> dict[str, str]:
@@ -107,4 +113,6 @@ def splunk_datamodel(name: str) -> dict | None:
 @lru_cache(maxsize=1)
 def elastic_dataset_fields() -> dict[str, dict[str, str]]:
     """Data stream -> field -> mapping type, for every data stream of the Elastic schema."""
-    return {name: ds.get("fields", {}) for name, ds in _load("elastic.json").get("datasets", {}).items()}
+    return {
+        name: ds.get("fields", {}) for name, ds in _load("elastic.json").get("datasets", {}).items()
+    }

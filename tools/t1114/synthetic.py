@@ -18,22 +18,41 @@ def iso(at: dt.datetime, zone: bool = True) -> str:
 def native_event(f: dict, at: dt.datetime) -> dict:
     """The event as its source records it (Windows XML as JSON, or an audit record)."""
     if f["kind"] == "audit":
-        doc = {"CreationTime": iso(at, zone=False)[:19], "Id": f["id"], "Operation": f["operation"],
-               "OrganizationId": "b8c3f1e2-4a5d-4c6b-9e7f-0a1b2c3d4e5f", "RecordType": f["record_type"],
-               "ResultStatus": "Succeeded", "UserKey": "10032001A2B3C4D5", "UserType": 0, "Version": 1,
-               "Workload": f["workload"], "ClientIP": f["ip"], "ObjectId": f["user"], "UserId": f["user"]}
+        doc = {
+            "CreationTime": iso(at, zone=False)[:19],
+            "Id": f["id"],
+            "Operation": f["operation"],
+            "OrganizationId": "b8c3f1e2-4a5d-4c6b-9e7f-0a1b2c3d4e5f",
+            "RecordType": f["record_type"],
+            "ResultStatus": "Succeeded",
+            "UserKey": "10032001A2B3C4D5",
+            "UserType": 0,
+            "Version": 1,
+            "Workload": f["workload"],
+            "ClientIP": f["ip"],
+            "ObjectId": f["user"],
+            "UserId": f["user"],
+        }
         if f["parameters"]:
             doc["Parameters"] = [{"Name": n, "Value": v} for n, v in f["parameters"]]
         if f["properties"]:
             doc["OperationProperties"] = [{"Name": n, "Value": v} for n, v in f["properties"]]
         return doc
     channel, provider, event_id, data = windows_event(f, at)
-    return {"Event": {
-        "#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
-        "System": {"Provider": {"#attributes": {"Name": provider}}, "EventID": event_id, "Level": 4,
-                   "TimeCreated": {"#attributes": {"SystemTime": iso(at)}}, "Channel": channel,
-                   "Computer": f"{f['host']}.contoso.local"},
-        "EventData": data}}
+    return {
+        "Event": {
+            "#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
+            "System": {
+                "Provider": {"#attributes": {"Name": provider}},
+                "EventID": event_id,
+                "Level": 4,
+                "TimeCreated": {"#attributes": {"SystemTime": iso(at)}},
+                "Channel": channel,
+                "Computer": f"{f['host']}.contoso.local",
+            },
+            "EventData": data,
+        }
+    }
 
 
 def windows_event(f: dict, at: dt.datetime) -> tuple[str, str, int, dict]:
@@ -41,14 +60,45 @@ def windows_event(f: dict, at: dt.datetime) -> tuple[str, str, int, dict]:
     sysmon = (SYSMON_CHANNEL, "Microsoft-Windows-Sysmon")
     security = (SECURITY_CHANNEL, "Microsoft-Windows-Security-Auditing")
     if f["kind"] == "process" and f["security"]:
-        return (*security, 4688, {"NewProcessName": f["image"], "CommandLine": f["command"],
-                                  "ParentProcessName": f["parent"], "SubjectUserName": f["user"].split("\\")[1],
-                                  "NewProcessId": hex(f["pid"])})
+        return (
+            *security,
+            4688,
+            {
+                "NewProcessName": f["image"],
+                "CommandLine": f["command"],
+                "ParentProcessName": f["parent"],
+                "SubjectUserName": f["user"].split("\\")[1],
+                "NewProcessId": hex(f["pid"]),
+            },
+        )
     if f["kind"] == "process":
-        return (*sysmon, 1, {"UtcTime": at.strftime("%Y-%m-%d %H:%M:%S.%f")[:23], "ProcessId": f["pid"],
-                             "Image": f["image"], "CommandLine": f["command"], "ParentImage": f["parent"],
-                             "User": f["user"], "IntegrityLevel": "Medium"})
+        return (
+            *sysmon,
+            1,
+            {
+                "UtcTime": at.strftime("%Y-%m-%d %H:%M:%S.%f")[:23],
+                "ProcessId": f["pid"],
+                "Image": f["image"],
+                "CommandLine": f["command"],
+                "ParentImage": f["parent"],
+                "User": f["user"],
+                "IntegrityLevel": "Medium",
+            },
+        )
     if f["kind"] == "network":
-        return (*sysmon, 3, {"Image": f["image"], "Protocol": "tcp", "DestinationIp": f["destination"],
-                             "DestinationPort": f["port"], "Initiated": "true"})
-    return (*security, 4624, {"TargetUserName": f["user"], "LogonType": f["logon_type"], "IpAddress": f["source_ip"]})
+        return (
+            *sysmon,
+            3,
+            {
+                "Image": f["image"],
+                "Protocol": "tcp",
+                "DestinationIp": f["destination"],
+                "DestinationPort": f["port"],
+                "Initiated": "true",
+            },
+        )
+    return (
+        *security,
+        4624,
+        {"TargetUserName": f["user"], "LogonType": f["logon_type"], "IpAddress": f["source_ip"]},
+    )

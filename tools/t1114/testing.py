@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Collection, Iterable
 from xml.etree import ElementTree as ET
 
 from t1114 import engine
@@ -50,7 +50,11 @@ class TestReport:
         groups: dict[tuple[str, str, str], list[CaseResult]] = {}
         for r in self.results:
             groups.setdefault((r.rule_name, r.file, r.case), []).append(r)
-        return [(*key, rs) for key, rs in sorted(groups.items()) if len({bool(r.matched_events) for r in rs}) > 1]
+        return [
+            (*key, rs)
+            for key, rs in sorted(groups.items())
+            if len({bool(r.matched_events) for r in rs}) > 1
+        ]
 
     def coverage(self) -> dict[str, list[str]]:
         """Per rule, the ``target/collector`` renderings its cases ran on."""
@@ -69,7 +73,12 @@ class TestReport:
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and bool(self.results) and self.queries.ok and (self.corpus is None or self.corpus.ok)
+        return (
+            self.failed == 0
+            and bool(self.results)
+            and self.queries.ok
+            and (self.corpus is None or self.corpus.ok)
+        )
 
 
 def run_tests(
@@ -94,21 +103,38 @@ def run_tests(
     for target in targets:
         applicable = applicable_rules(target, pack)
         ids = {r.id for r in applicable}
-        compiled = {r.id: r for r in engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline(tuning))}
+        compiled = {
+            r.id: r
+            for r in engine.compile_sql(
+                pack.collection(applicable), target.evaluation_pipeline(tuning)
+            )
+        }
         for fixture in fixtures:
             for case in fixture.cases:
                 wanted = [
-                    rid for rid in case.match + case.no_match if rid in ids and (not rule_filter or rid in rule_filter)
+                    rid
+                    for rid in case.match + case.no_match
+                    if rid in ids and (not rule_filter or rid in rule_filter)
                 ]
                 if not wanted:
                     continue
-                for n, (collector, events) in enumerate(case.renderings.get(target.shape, {}).items()):
-                    hits = engine.run([compiled[rid] for rid in wanted if rid in compiled], list(events), target.timestamp_fields)
+                for n, (collector, events) in enumerate(
+                    case.renderings.get(target.shape, {}).items()
+                ):
+                    hits = engine.run(
+                        [compiled[rid] for rid in wanted if rid in compiled],
+                        list(events),
+                        target.timestamp_fields,
+                    )
                     for rid in wanted:
                         rule = pack.find(rid)
                         assert rule is not None  # the fixture's ids were resolved against the pack
-                        matched = tuple(sorted({i for h in hits if h.rule_id == rid for i in h.event_indices}))
-                        result = _verdict(rule, target, case, pack, case.expectation(rid), matched, collector)
+                        matched = tuple(
+                            sorted({i for h in hits if h.rule_id == rid for i in h.event_indices})
+                        )
+                        result = _verdict(
+                            rule, target, case, pack, case.expectation(rid), matched, collector
+                        )
                         results.append(result)
                         if n == 0:
                             reference[(rid, target.name, result.file, case.name)] = matched
@@ -133,21 +159,42 @@ def _verdict(rule, target, case, pack, expected, matched, collector) -> CaseResu
         # The collector lacks the rule's fields: no match, whatever the case expects.
         passed = not matched
         difference = blind if expected == "match" else ""
-        reason = (f"events {list(matched)} matched on a collector documented to lack the rules' fields ({blind})"
-                  if matched else f"documented platform difference: {blind}" if difference else "no match, as expected")
+        reason = (
+            f"events {list(matched)} matched on a collector documented to lack the rules' fields ({blind})"
+            if matched
+            else f"documented platform difference: {blind}"
+            if difference
+            else "no match, as expected"
+        )
     elif difference:
         passed = not agrees
-        reason = (f"documented platform difference: {difference}" if passed
-                  else f"the documented platform difference ({difference}) did not occur: the verdict agrees")
+        reason = (
+            f"documented platform difference: {difference}"
+            if passed
+            else f"the documented platform difference ({difference}) did not occur: the verdict agrees"
+        )
     elif expected == "match":
         passed = bool(matched)
         reason = f"matched events {list(matched)}" if passed else "expected a match and got none"
     else:
         passed = not matched
-        reason = "no match, as expected" if passed else f"expected no match, but events {list(matched)} matched"
+        reason = (
+            "no match, as expected"
+            if passed
+            else f"expected no match, but events {list(matched)} matched"
+        )
     return CaseResult(
-        rule.id, rule.name, target.name, case.name, pack.project.relative(case.file), expected, passed, reason, matched,
-        collector, difference,
+        rule.id,
+        rule.name,
+        target.name,
+        case.name,
+        pack.project.relative(case.file),
+        expected,
+        passed,
+        reason,
+        matched,
+        collector,
+        difference,
     )
 
 
@@ -156,7 +203,9 @@ def format_text(report: TestReport, verbose: bool = False) -> str:
     for r in report.results:
         if verbose or not r.passed:
             status = "PASS" if r.passed else "FAIL"
-            lines.append(f"{status} {r.rule_name} [{r.target} {r.collector}] {r.case} ({r.file}): {r.reason}")
+            lines.append(
+                f"{status} {r.rule_name} [{r.target} {r.collector}] {r.case} ({r.file}): {r.reason}"
+            )
     by_target: dict[str, list[CaseResult]] = {}
     for r in report.results:
         by_target.setdefault(r.target, []).append(r)
@@ -167,7 +216,10 @@ def format_text(report: TestReport, verbose: bool = False) -> str:
     documented = [d for d in disagreements if all(r.passed for r in d[3])]
     for rule, file, case, rs in disagreements:
         if verbose or not all(r.passed for r in rs):
-            verdicts = ", ".join(f"{r.target}/{r.collector}={'match' if r.matched_events else 'no match'}" for r in rs)
+            verdicts = ", ".join(
+                f"{r.target}/{r.collector}={'match' if r.matched_events else 'no match'}"
+                for r in rs
+            )
             lines.append(f"VERDICTS {rule} {case} ({file}): {verdicts}")
     lines.append(
         f"cross-target verdicts: {len(disagreements) - len(documented)} unexplained disagreements, "
@@ -187,12 +239,16 @@ def format_query_text(queries: QueryReport, verbose: bool = False) -> list[str]:
     lines = []
     for c in queries.checks:
         if c.status in ("disagree", "syntax") or (verbose and c.status == "unverified"):
-            lines.append(f"QUERY {c.status.upper()} {c.rule_name} [{c.target} {c.language}] {c.case} ({c.file}): {c.reason}")
+            lines.append(
+                f"QUERY {c.status.upper()} {c.rule_name} [{c.target} {c.language}] {c.case} ({c.file}): {c.reason}"
+            )
     by_target: dict[str, list] = {}
     for rule in queries.rules():
         by_target.setdefault(rule.target, []).append(rule)
     for target, rules in sorted(by_target.items()):
-        counts = {s: sum(r.status == s for r in rules) for s in ("verified", "unverified", "failing")}
+        counts = {
+            s: sum(r.status == s for r in rules) for s in ("verified", "unverified", "failing")
+        }
         lines.append(
             f"{target} queries: {counts['verified']} rules verified at query level, "
             f"{counts['unverified']} unverified, {counts['failing']} failing"
@@ -210,8 +266,13 @@ def format_json(report: TestReport) -> str:
         "results": [asdict(r) for r in report.results],
         "coverage": report.coverage(),
         "disagreements": [
-            {"rule": rule, "file": file, "case": case, "documented": all(r.passed for r in rs),
-             "verdicts": {f"{r.target}/{r.collector}": bool(r.matched_events) for r in rs}}
+            {
+                "rule": rule,
+                "file": file,
+                "case": case,
+                "documented": all(r.passed for r in rs),
+                "verdicts": {f"{r.target}/{r.collector}": bool(r.matched_events) for r in rs},
+            }
             for rule, file, case, rs in report.disagreements()
         ],
         "corpus": asdict(report.corpus) if report.corpus is not None else None,
@@ -231,22 +292,38 @@ def format_junit(report: TestReport) -> str:
         by_rule.setdefault(r.rule_name, []).append(r)
     for rule_name, rs in sorted(by_rule.items()):
         suite = ET.SubElement(
-            suites, "testsuite", name=rule_name, tests=str(len(rs)), failures=str(sum(not r.passed for r in rs))
+            suites,
+            "testsuite",
+            name=rule_name,
+            tests=str(len(rs)),
+            failures=str(sum(not r.passed for r in rs)),
         )
         for r in rs:
             case = ET.SubElement(
-                suite, "testcase", classname=f"{rule_name}.{r.target}", name=f"{r.case}[{r.collector}]", file=r.file
+                suite,
+                "testcase",
+                classname=f"{rule_name}.{r.target}",
+                name=f"{r.case}[{r.collector}]",
+                file=r.file,
             )
             if not r.passed:
                 ET.SubElement(case, "failure", message=r.reason).text = r.reason
     query_rules = report.queries.rules()
     if query_rules:
         failing = [r for r in query_rules if r.status == "failing"]
-        suite = ET.SubElement(suites, "testsuite", name="query-level", tests=str(len(query_rules)), failures=str(len(failing)))
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name="query-level",
+            tests=str(len(query_rules)),
+            failures=str(len(failing)),
+        )
         for q in query_rules:
             case = ET.SubElement(suite, "testcase", classname=f"query.{q.target}", name=q.rule_name)
             if q.status == "failing":
-                ET.SubElement(case, "failure", message="; ".join(q.reasons)).text = "; ".join(q.reasons)
+                ET.SubElement(case, "failure", message="; ".join(q.reasons)).text = "; ".join(
+                    q.reasons
+                )
             elif q.status == "unverified":
                 ET.SubElement(case, "skipped", message="; ".join(q.reasons))
     ET.indent(suites)
@@ -294,13 +371,20 @@ def _corpus_verdicts(
 
     applicable = applicable_rules(target, pack)
     compiled = engine.compile_sql(pack.collection(applicable), target.evaluation_pipeline(tuning))
-    options = [tuple(c for c in renderers.collectors(e, target.shape) if c not in renderers.PENDING) for e in raw]
+    options = [
+        tuple(c for c in renderers.collectors(e, target.shape) if c not in renderers.PENDING)
+        for e in raw
+    ]
     out: dict[str, tuple[set[int], set[int], dict[str, set[int]]]] = {}
     # "" first: every event from its usual collector (natively: the raw events as they are).
     for name in dict.fromkeys(["", *(c for names in options for c in names)]):
         if name and all(names[0] == name for names in options if name in names):
             # The events' usual collector: the same index as "".
-            out[name] = (out[""][0], {i for i, names in enumerate(options) if name in names}, out[""][2])
+            out[name] = (
+                out[""][0],
+                {i for i, names in enumerate(options) if name in names},
+                out[""][2],
+            )
             continue
         docs, owner, own = [], [], set()
         for i, (event, names) in enumerate(zip(raw, options, strict=True)):
@@ -311,7 +395,9 @@ def _corpus_verdicts(
             for doc in renderers.render(event, target.shape, name if name in names else names[0]):
                 docs.append(doc)
                 owner.append(i)
-        hits = engine.run(compiled, [Event(n, flatten(d)) for n, d in enumerate(docs)], target.timestamp_fields)
+        hits = engine.run(
+            compiled, [Event(n, flatten(d)) for n, d in enumerate(docs)], target.timestamp_fields
+        )
         per_rule: dict[str, set[int]] = {r.id: set() for r in applicable}
         for hit in hits:
             per_rule.setdefault(hit.rule_id, set()).update(owner[i] for i in hit.event_indices)
@@ -375,13 +461,23 @@ def corpus_agreement(
                     matched += len(mine)
                     if mine != theirs:
                         found = CorpusDisagreement(
-                            rule.name, target.name, tuple(sorted(theirs - mine)),
-                            tuple(sorted(mine - theirs)), name)
+                            rule.name,
+                            target.name,
+                            tuple(sorted(theirs - mine)),
+                            tuple(sorted(mine - theirs)),
+                            name,
+                        )
                         # A documented difference explains missed matches only, never extra ones.
-                        known = (target.shape, name, rule_id) in documented and not found.only_target
+                        known = (
+                            target.shape,
+                            name,
+                            rule_id,
+                        ) in documented and not found.only_target
                         (explained if known else disagreements).append(found)
     order = lambda d: (d.rule_name, d.target, d.collector)  # noqa: E731
-    return CorpusAgreement(len(raw), matched, sorted(disagreements, key=order), compared, sorted(explained, key=order))
+    return CorpusAgreement(
+        len(raw), matched, sorted(disagreements, key=order), compared, sorted(explained, key=order)
+    )
 
 
 def format_corpus_text(agreement: CorpusAgreement) -> list[str]:
@@ -393,7 +489,10 @@ def format_corpus_text(agreement: CorpusAgreement) -> list[str]:
     lines.append(
         f"corpus of {agreement.events} raw events in {len(agreement.renderings)} collector renderings: "
         f"{agreement.matched} matched verdicts compared, {len(agreement.disagreements)} cross-target disagreements"
-        + (f" ({len(agreement.documented)} more where a fixture case documents the platform difference)"
-           if agreement.documented else "")
+        + (
+            f" ({len(agreement.documented)} more where a fixture case documents the platform difference)"
+            if agreement.documented
+            else ""
+        )
     )
     return lines

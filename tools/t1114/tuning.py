@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from sigma.pipelines.t1114.tuning import TUNING
-
 from t1114.errors import PackError
 from t1114.safeyaml import load_yaml_documents
 
@@ -32,7 +31,9 @@ def load_tuning(path: Path) -> Tuning:
             raise PackError(path, f"unknown tuning list '{name}' (known: {', '.join(TUNING)})")
         if values is None:
             values = []
-        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        if not isinstance(values, list) or not all(
+            isinstance(v, str) and v.strip() for v in values
+        ):
             raise PackError(path, f"'{name}' must be a list of non-empty strings")
         tuning[name] = [v.strip() for v in values]
     return tuning

@@ -20,8 +20,8 @@ from t1114.errors import PackError, PackErrors
 from t1114.fixtures import FixtureFile, coverage_gaps, load_fixtures
 from t1114.loader import Pack
 from t1114.safeyaml import load_yaml_documents
-from t1114.validator_data import use_offline_validator_data
 from t1114.targets import all_targets, applicable_rules, build_targets
+from t1114.validator_data import use_offline_validator_data
 
 
 @dataclass(frozen=True)
@@ -58,12 +58,20 @@ def run_sigma_validators(pack: Pack) -> list[Finding]:
             # Correlation rules are validated too; pySigma's annotation names only SigmaRule.
             issues.extend(validator.validate_rule(rule))  # type: ignore[arg-type]
         except Exception as e:  # a validator that chokes on a rule is a finding about that rule
-            findings.add(Finding(paths.get(str(rule.id), str(rule.source)), "validator_error", f"{type(e).__name__}: {e}"))
+            findings.add(
+                Finding(
+                    paths.get(str(rule.id), str(rule.source)),
+                    "validator_error",
+                    f"{type(e).__name__}: {e}",
+                )
+            )
     issues.extend(validator.finalize())
     for issue in issues:
         for rule in issue.rules:
             check = type(issue).__name__
-            findings.add(Finding(paths.get(str(rule.id), str(rule.source)), check, issue.description))
+            findings.add(
+                Finding(paths.get(str(rule.id), str(rule.source)), check, issue.description)
+            )
     return sorted(findings, key=lambda f: (f.path, f.check, f.message))
 
 
@@ -79,14 +87,21 @@ def run_fixture_checks(pack: Pack, fixtures: list[FixtureFile] | None = None) ->
     try:
         fixtures = load_fixtures(pack) if fixtures is None else fixtures
     except PackErrors as e:
-        return [Finding(pack.project.relative(x.path or ""), "fixtures", x.message) for x in e.errors]
+        return [
+            Finding(pack.project.relative(x.path or ""), "fixtures", x.message) for x in e.errors
+        ]
     targets = list(all_targets().values())
     shapes = sorted({t.shape for t in targets})
     findings = [
-        Finding(pack.project.relative(case.file), "fixture_written_once",
-                f"case '{case.name}' writes its events once per shape; write them once, in their raw form "
-                "(fixtures/README.md), and let the shape renderers derive the rest")
-        for f in fixtures for case in f.cases if not case.written_once
+        Finding(
+            pack.project.relative(case.file),
+            "fixture_written_once",
+            f"case '{case.name}' writes its events once per shape; write them once, in their raw form "
+            "(fixtures/README.md), and let the shape renderers derive the rest",
+        )
+        for f in fixtures
+        for case in f.cases
+        if not case.written_once
     ]
     return findings + [
         Finding(pack.project.relative(g.path or ""), "fixture_coverage", g.message)
@@ -106,15 +121,22 @@ def run_schema_checks(pack: Pack) -> list[Finding]:
         for rule in pack.rules:
             try:
                 compiled = target.compile_rule(
-                    pack.collection([rule]), rule.id, pack.project.relative(rule.path), tuning=pack.tuning
+                    pack.collection([rule]),
+                    rule.id,
+                    pack.project.relative(rule.path),
+                    tuning=pack.tuning,
                 )
             except PackError as e:
-                findings.append(Finding(pack.project.relative(rule.path), f"compile_{target.name}", e.message))
+                findings.append(
+                    Finding(pack.project.relative(rule.path), f"compile_{target.name}", e.message)
+                )
                 continue
             if compiled is None:
                 continue
             for message in target.unknown_fields(compiled):
-                findings.append(Finding(pack.project.relative(rule.path), f"schema_{target.name}", message))
+                findings.append(
+                    Finding(pack.project.relative(rule.path), f"schema_{target.name}", message)
+                )
     return findings
 
 
@@ -130,7 +152,10 @@ def run_procedure_checks(pack: Pack) -> list[Finding]:
     except PackError as e:
         return [Finding(pack.project.relative(e.path or path), "procedures", e.message)]
     except PackErrors as e:
-        return [Finding(pack.project.relative(x.path or path), "procedures", x.message) for x in e.errors]
+        return [
+            Finding(pack.project.relative(x.path or path), "procedures", x.message)
+            for x in e.errors
+        ]
     return []
 
 

@@ -23,8 +23,19 @@ _configured = False
 def _taxonomy() -> dict:
     taxonomy = {}
     for key, source in sorted(SOURCES.items()):
-        logsource = {k: v for k, v in (("product", source.product), ("category", source.category), ("service", source.service)) if v}
-        taxonomy[key] = {"logsource": logsource, "field": {"native": sorted(source.fields), "custom": [], "redundant": []}}
+        logsource = {
+            k: v
+            for k, v in (
+                ("product", source.product),
+                ("category", source.category),
+                ("service", source.service),
+            )
+            if v
+        }
+        taxonomy[key] = {
+            "logsource": logsource,
+            "field": {"native": sorted(source.fields), "custom": [], "redundant": []},
+        }
     return {"version": "t1114-pack", "taxonomy": taxonomy}
 
 
@@ -33,7 +44,12 @@ def use_offline_validator_data() -> None:
     global _configured
     if _configured:
         return
-    from sigma.validators.sigmahq.data import data_filename, data_taxonomy, data_windows_eventid, data_windows_provider
+    from sigma.validators.sigmahq.data import (
+        data_filename,
+        data_taxonomy,
+        data_windows_eventid,
+        data_windows_provider,
+    )
 
     directory = Path(tempfile.mkdtemp(prefix="t1114-validator-data-"))
     documents = {
@@ -45,7 +61,10 @@ def use_offline_validator_data() -> None:
             "windows_eventid.json",
             {"version": "t1114-pack", "category_no_eventid": list(_CATEGORIES_WITHOUT_EVENTID)},
         ),
-        data_windows_provider: ("windows_provider.json", {"version": "t1114-pack", "category_provider_name": {}}),
+        data_windows_provider: (
+            "windows_provider.json",
+            {"version": "t1114-pack", "category_provider_name": {}},
+        ),
     }
     for module, (name, content) in documents.items():
         path = directory / name

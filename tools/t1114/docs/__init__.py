@@ -101,7 +101,9 @@ def updated(sources: Sources) -> dict[Path, tuple[str, str]]:
 
 def stale(sources: Sources) -> list[str]:
     """The documents whose generated blocks are out of date."""
-    return [sources.pack.project.relative(p) for p, (old, new) in updated(sources).items() if old != new]
+    return [
+        sources.pack.project.relative(p) for p, (old, new) in updated(sources).items() if old != new
+    ]
 
 
 def write(sources: Sources) -> list[str]:

@@ -37,7 +37,15 @@ def render(sources: Sources) -> str:
     ]
     for r in rules:
         status = r.sigma.status.name.lower() if r.sigma.status else ""
-        cells = [f"`{r.name}`", r.title, r.analytic or "", ", ".join(techniques(r)), r.level, status, log_source(r)]
+        cells = [
+            f"`{r.name}`",
+            r.title,
+            r.analytic or "",
+            ", ".join(techniques(r)),
+            r.level,
+            status,
+            log_source(r),
+        ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
 

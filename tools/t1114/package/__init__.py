@@ -10,10 +10,10 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 
+from t1114.compiled import CompiledQuery
 from t1114.errors import PackError
 from t1114.loader import Pack, PackRule
 from t1114.project import Project
-from t1114.compiled import CompiledQuery
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,9 @@ def model(manifest: dict, results: list[dict]) -> dict:
     """
     attack = load_attack()
     strategy = attack.detection_strategies.get(DETECTION_STRATEGY, {}).get("analytics", {})
-    targets = sorted({r["target"] for r in results} | {t for rule in manifest["rules"] for t in rule["queries"]})
+    targets = sorted(
+        {r["target"] for r in results} | {t for rule in manifest["rules"] for t in rule["queries"]}
+    )
     shipped = sorted({t for rule in manifest["rules"] for t in rule["queries"]})
     rows: dict[str, list[dict]] = {a: [] for a in sorted(strategy)}
     for rule in sorted(manifest["rules"], key=lambda r: (r.get("analytic") or "", r["name"])):
@@ -69,7 +71,8 @@ def model(manifest: dict, results: list[dict]) -> dict:
             }
         )
     analytics = [
-        {"id": a, "platform": strategy.get(a, {}).get("platform", "unknown"), "rules": rows[a]} for a in sorted(rows)
+        {"id": a, "platform": strategy.get(a, {}).get("platform", "unknown"), "rules": rows[a]}
+        for a in sorted(rows)
     ]
     return {
         "detection_strategy": DETECTION_STRATEGY,
@@ -112,8 +115,17 @@ def navigator_layer(cov: dict) -> dict:
             entry = {
                 "techniqueID": tid,
                 "score": len(info["rules"]),
-                "comment": "; ".join(filter(None, [("Rules: " + ", ".join(info["rules"])) if info["rules"]
-                                                   else "No rule in the pack", technique_note(tid)])),
+                "comment": "; ".join(
+                    filter(
+                        None,
+                        [
+                            ("Rules: " + ", ".join(info["rules"]))
+                            if info["rules"]
+                            else "No rule in the pack",
+                            technique_note(tid),
+                        ],
+                    )
+                ),
                 "enabled": True,
                 "metadata": [{"name": "rule", "value": r} for r in info["rules"]],
                 "showSubtechniques": "." not in tid,
@@ -124,12 +136,21 @@ def navigator_layer(cov: dict) -> dict:
     top = max([len(i["rules"]) for i in cov["techniques"].values()] + [1])
     return {
         "name": "T1114 Email Collection pack",
-        "versions": {"attack": cov["attack_version"].split(".")[0], "navigator": NAVIGATOR_VERSION, "layer": LAYER_VERSION},
+        "versions": {
+            "attack": cov["attack_version"].split(".")[0],
+            "navigator": NAVIGATOR_VERSION,
+            "layer": LAYER_VERSION,
+        },
         "domain": "enterprise-attack",
         "description": f"Rules of the T1114 pack per technique (detection strategy {cov['detection_strategy']}); "
         "the score is the number of rules, a technique counting those of its sub-techniques.",
         "sorting": 3,
-        "layout": {"layout": "side", "showID": True, "showName": True, "expandedSubtechniques": "annotated"},
+        "layout": {
+            "layout": "side",
+            "showID": True,
+            "showName": True,
+            "expandedSubtechniques": "annotated",
+        },
         "hideDisabled": False,
         "techniques": techniques,
         "gradient": {"colors": ["#ffe0e0", "#8ec843"], "minValue": 0, "maxValue": top},
@@ -155,12 +176,22 @@ def matrix_rows(cov: dict) -> tuple[list[str], list[list[str]]]:
     rows = []
     for a in cov["analytics"]:
         if not a["rules"]:
-            rows.append([a["id"], a["platform"], "no rule yet", "", ""] + [""] * len(cov["targets"]))
+            rows.append(
+                [a["id"], a["platform"], "no rule yet", "", ""] + [""] * len(cov["targets"])
+            )
         for rule in a["rules"]:
             rows.append(
-                [a["id"], a["platform"], rule["name"], ", ".join(rule["techniques"]),
-                 f"{rule['cases']['match']} / {rule['cases']['no_match']}"]
-                + [_target_cell(rule["targets"][t], t in cov["shipped_targets"]) for t in cov["targets"]]
+                [
+                    a["id"],
+                    a["platform"],
+                    rule["name"],
+                    ", ".join(rule["techniques"]),
+                    f"{rule['cases']['match']} / {rule['cases']['no_match']}",
+                ]
+                + [
+                    _target_cell(rule["targets"][t], t in cov["shipped_targets"])
+                    for t in cov["targets"]
+                ]
             )
     return header, rows
 
@@ -174,23 +205,40 @@ def summary_rows(cov: dict) -> tuple[list[str], list[list[str]]]:
         techniques = sorted({t for r in a["rules"] for t in r["techniques"]})
         cases = sum(r["cases"]["match"] + r["cases"]["no_match"] for r in a["rules"])
         rows.append(
-            [a["id"], a["platform"], str(len(a["rules"])), ", ".join(techniques) or "none", str(cases)]
-            + [str(sum(r["targets"][t]["query"] for r in a["rules"])) for t in cov["shipped_targets"]]
+            [
+                a["id"],
+                a["platform"],
+                str(len(a["rules"])),
+                ", ".join(techniques) or "none",
+                str(cases),
+            ]
+            + [
+                str(sum(r["targets"][t]["query"] for r in a["rules"]))
+                for t in cov["shipped_targets"]
+            ]
         )
     return header, rows
 
 
-def _md_table(header: list[str], rows: list[list[str]], code_column: int | None = None) -> list[str]:
+def _md_table(
+    header: list[str], rows: list[list[str]], code_column: int | None = None
+) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        cells = [f"`{c}`" if i == code_column and c and c != "no rule yet" else c for i, c in enumerate(row)]
+        cells = [
+            f"`{c}`" if i == code_column and c and c != "no rule yet" else c
+            for i, c in enumerate(row)
+        ]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return lines
 
 
 def matrix_markdown(cov: dict) -> str:
     header, rows = summary_rows(cov)
-    lines = [f"Detection strategy {cov['detection_strategy']} (ATT&CK v{cov['attack_version']}):", ""]
+    lines = [
+        f"Detection strategy {cov['detection_strategy']} (ATT&CK v{cov['attack_version']}):",
+        "",
+    ]
     lines += _md_table(header, rows)
     header, rows = matrix_rows(cov)
     lines += ["", "Per rule:", ""]
@@ -211,7 +259,13 @@ def matrix_markdown(cov: dict) -> str:
 CHAR_WIDTH = 7.2  # average advance of the 12px sans-serif text below, generous
 ROW_HEIGHT = 24
 PAD = 8
-COLOURS = {"header": "#24425f", "ok": "#d9f2d0", "fail": "#f8d0d0", "none": "#eeeeee", "plain": "#ffffff"}
+COLOURS = {
+    "header": "#24425f",
+    "ok": "#d9f2d0",
+    "fail": "#f8d0d0",
+    "none": "#eeeeee",
+    "plain": "#ffffff",
+}
 
 
 def _cell_colour(text: str) -> str:
@@ -229,7 +283,8 @@ def matrix_svg(cov: dict) -> str:
     """The per-rule matrix as a self-contained SVG (system fonts, no external resources)."""
     header, rows = matrix_rows(cov)
     widths = [
-        int(max(len(c) for c in [h] + [r[i] for r in rows]) * CHAR_WIDTH + 2 * PAD) for i, h in enumerate(header)
+        int(max(len(c) for c in [h] + [r[i] for r in rows]) * CHAR_WIDTH + 2 * PAD)
+        for i, h in enumerate(header)
     ]
     title_h = 30
     title = (
@@ -248,18 +303,28 @@ def matrix_svg(cov: dict) -> str:
         y = title_h + r * ROW_HEIGHT
         x = 1
         for c, (text, w) in enumerate(zip(row, widths, strict=True)):
-            fill = COLOURS["header"] if r == 0 else (_cell_colour(text) if c >= 4 else COLOURS["plain"])
+            fill = (
+                COLOURS["header"]
+                if r == 0
+                else (_cell_colour(text) if c >= 4 else COLOURS["plain"])
+            )
             colour = "#ffffff" if r == 0 else "#000000"
-            out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{ROW_HEIGHT}" fill="{fill}" stroke="#999999"/>')
+            out.append(
+                f'<rect x="{x}" y="{y}" width="{w}" height="{ROW_HEIGHT}" fill="{fill}" stroke="#999999"/>'
+            )
             weight = ' font-weight="bold"' if r == 0 else ""
-            out.append(f'<text x="{x + PAD}" y="{y + 16}" fill="{colour}"{weight}>{escape(text)}</text>')
+            out.append(
+                f'<text x="{x + PAD}" y="{y + 16}" fill="{colour}"{weight}>{escape(text)}</text>'
+            )
             x += w
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
 
 def write(cov: dict, out: Path) -> None:
-    write_text(out / "coverage.json", json.dumps(cov, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    write_text(
+        out / "coverage.json", json.dumps(cov, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
     write_text(
         out / "navigator_layer.json",
         json.dumps(navigator_layer(cov), indent=2, sort_keys=True, ensure_ascii=False) + "\n",

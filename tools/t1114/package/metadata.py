@@ -41,7 +41,9 @@ def severity(rule: PackRule) -> Severity:
     try:
         return LEVELS[rule.level]
     except KeyError:
-        raise PackError(rule.path, f"level {rule.level!r} is not one of {', '.join(LEVELS)}") from None
+        raise PackError(
+            rule.path, f"level {rule.level!r} is not one of {', '.join(LEVELS)}"
+        ) from None
 
 
 def techniques(rule: PackRule) -> list[Technique]:
@@ -87,7 +89,9 @@ def description(rule: PackRule) -> str:
 def listed(rule: PackRule, key: str) -> list[str]:
     """A list-valued metadata field (falsepositives, references) as strings."""
     value = rule.doc.get(key) or []
-    return [str(v).strip() for v in (value if isinstance(value, list) else [value]) if str(v).strip()]
+    return [
+        str(v).strip() for v in (value if isinstance(value, list) else [value]) if str(v).strip()
+    ]
 
 
 def authors(rule: PackRule) -> list[str]:

@@ -41,7 +41,10 @@ def review(project: Project, ref: str, out: Path) -> dict:
             report = compare(base.result(), head.result())
 
     def write(staging: Path) -> None:
-        write_text(staging / REPORT_JSON, json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        write_text(
+            staging / REPORT_JSON,
+            json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        )
         write_text(staging / REPORT_MD, markdown(report))
 
     write_atomically(out, write)

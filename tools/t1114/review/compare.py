@@ -18,7 +18,10 @@ def _verdict(result: dict | None) -> str:
 def _diff(before: str, after: str, name: str) -> str:
     return "".join(
         difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            f"a/{name}",
+            f"b/{name}",
         )
     )
 
@@ -33,7 +36,12 @@ def _metadata_changes(before: dict, after: dict) -> dict:
 
 def _rule_entry(side_rules: dict, rid: str) -> dict:
     rule = side_rules[rid]
-    return {"id": rid, "name": rule["name"], "title": rule["title"], "analytic": rule.get("analytic")}
+    return {
+        "id": rid,
+        "name": rule["name"],
+        "title": rule["title"],
+        "analytic": rule.get("analytic"),
+    }
 
 
 def _fixture_rows(base: Side, head: Side, rid: str) -> list[dict]:
@@ -43,7 +51,10 @@ def _fixture_rows(base: Side, head: Side, rid: str) -> list[dict]:
         (base.verdicts(), head.verdicts(), _verdict, "{}"),
         (base.query_checks(), head.query_checks(), _check_status, "{} query"),
     ):
-        keys = sorted({k for k in before if k[0] == rid} | {k for k in after if k[0] == rid}, key=lambda k: (k[1], k[2]))
+        keys = sorted(
+            {k for k in before if k[0] == rid} | {k for k in after if k[0] == rid},
+            key=lambda k: (k[1], k[2]),
+        )
         for key in keys:
             b, a = before.get(key), after.get(key)
             known = a or b
@@ -114,30 +125,63 @@ def compare(base: Side, head: Side) -> dict:
         a = after.get(key)
         if b["passed"] and a is not None and not a["passed"]:
             regressions.append(
-                {"kind": "fixture", "rule": b["rule_name"], "target": key[1], "case": key[2], "reason": a["reason"]}
+                {
+                    "kind": "fixture",
+                    "rule": b["rule_name"],
+                    "target": key[1],
+                    "case": key[2],
+                    "reason": a["reason"],
+                }
             )
     checks_before, checks_after = base.query_checks(), head.query_checks()
-    for key, b in sorted(checks_before.items(), key=lambda kv: (kv[1]["rule_name"], kv[0][1], kv[0][2])):
+    for key, b in sorted(
+        checks_before.items(), key=lambda kv: (kv[1]["rule_name"], kv[0][1], kv[0][2])
+    ):
         a = checks_after.get(key)
         if b["status"] == "agree" and a is not None and a["status"] in ("disagree", "syntax"):
             regressions.append(
-                {"kind": "query", "rule": b["rule_name"], "target": key[1], "case": key[2], "reason": a["reason"]}
+                {
+                    "kind": "query",
+                    "rule": b["rule_name"],
+                    "target": key[1],
+                    "case": key[2],
+                    "reason": a["reason"],
+                }
             )
     for rid in common:
         for target in targets:
             if (rid, target) in base.queries and (rid, target) not in head.queries:
-                regressions.append({"kind": "target", "rule": head_rules[rid]["name"], "target": target})
+                regressions.append(
+                    {"kind": "target", "rule": head_rules[rid]["name"], "target": target}
+                )
     if head.errors and not base.errors:
-        regressions.append({"kind": "build", "rule": None, "target": None, "reason": head.errors[0]})
+        regressions.append(
+            {"kind": "build", "rule": None, "target": None, "reason": head.errors[0]}
+        )
 
     return {
-        "base": {"label": base.label, "commit": base.commit, "errors": base.errors, "notes": base.notes},
-        "head": {"label": head.label, "commit": head.commit, "errors": head.errors, "notes": head.notes},
+        "base": {
+            "label": base.label,
+            "commit": base.commit,
+            "errors": base.errors,
+            "notes": base.notes,
+        },
+        "head": {
+            "label": head.label,
+            "commit": head.commit,
+            "errors": head.errors,
+            "notes": head.notes,
+        },
         "summary": {
             "rules": [len(base_rules), len(head_rules)],
-            "fixture_verdicts_passing": [sum(r["passed"] for r in base.results), sum(r["passed"] for r in head.results)],
+            "fixture_verdicts_passing": [
+                sum(r["passed"] for r in base.results),
+                sum(r["passed"] for r in head.results),
+            ],
             "fixture_verdicts": [len(base.results), len(head.results)],
-            "query_checks_agreeing": [sum(c["status"] == "agree" for c in side.checks) for side in (base, head)],
+            "query_checks_agreeing": [
+                sum(c["status"] == "agree" for c in side.checks) for side in (base, head)
+            ],
             "query_checks": [len(base.checks), len(head.checks)],
             "findings": [len(base.findings), len(head.findings)],
         },
@@ -154,10 +198,18 @@ def compare(base: Side, head: Side) -> dict:
                     "before": _fixture_summary(base, rid),
                     "after": _fixture_summary(head, rid),
                 }
-                for rid in sorted(set(base_rules) | set(head_rules), key=lambda r: (head_rules.get(r) or base_rules[r])["name"])
+                for rid in sorted(
+                    set(base_rules) | set(head_rules),
+                    key=lambda r: (head_rules.get(r) or base_rules[r])["name"],
+                )
             ],
             "failing": [
-                {"rule": r["rule_name"], "target": r["target"], "case": r["case"], "reason": r["reason"]}
+                {
+                    "rule": r["rule_name"],
+                    "target": r["target"],
+                    "case": r["case"],
+                    "reason": r["reason"],
+                }
                 for r in head.results
                 if not r["passed"]
             ],
@@ -196,7 +248,9 @@ def _coverage_change(base: Side, head: Side) -> dict:
         platform = (pa.get(aid) or pb[aid])["platform"]
         empty = {"platform": platform, "rules": 0, "cases": 0, "techniques": []}
         x, y = pb.get(aid, empty), pa.get(aid, empty)
-        analytics.append({"analytic": aid, "platform": y["platform"], "before": x, "after": y, "changed": x != y})
+        analytics.append(
+            {"analytic": aid, "platform": y["platform"], "before": x, "after": y, "changed": x != y}
+        )
     techniques = []
     for tid in sorted(set(b["techniques"]) | set(a["techniques"])):
         x = len(b["techniques"].get(tid, {}).get("rules", []))

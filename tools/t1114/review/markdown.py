@@ -11,7 +11,9 @@ MAX_COMMENT_CHARS = 60000  # GitHub refuses comments over 65536 characters
 def _cell(value) -> str:
     if value is None:
         return "—"
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = (
+        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    )
     text = " ".join(text.split())
     if len(text) > 160:
         text = text[:157] + "..."
@@ -26,24 +28,46 @@ def _clip_diff(diff: str) -> str:
     lines = diff.splitlines()
     if len(lines) <= MAX_DIFF_LINES:
         return diff.rstrip("\n")
-    return "\n".join(lines[:MAX_DIFF_LINES] + [f"... {len(lines) - MAX_DIFF_LINES} more lines in review.json"])
+    return "\n".join(
+        lines[:MAX_DIFF_LINES] + [f"... {len(lines) - MAX_DIFF_LINES} more lines in review.json"]
+    )
 
 
 def _rule_section(entry: dict, kind: str) -> list[str]:
-    out = [f"#### `{entry['name']}` ({kind})", "", f"{entry['title']} · {entry.get('analytic') or 'no analytic'}", ""]
+    out = [
+        f"#### `{entry['name']}` ({kind})",
+        "",
+        f"{entry['title']} · {entry.get('analytic') or 'no analytic'}",
+        "",
+    ]
     if entry["metadata"] and kind == "changed":
         out += ["| field | before | after |", "|---|---|---|"]
-        out += [f"| `{k}` | {_cell(v['before'])} | {_cell(v['after'])} |" for k, v in entry["metadata"].items()]
+        out += [
+            f"| `{k}` | {_cell(v['before'])} | {_cell(v['after'])} |"
+            for k, v in entry["metadata"].items()
+        ]
         out.append("")
     for target, q in entry["queries"].items():
-        out += [f"<details><summary>{target} query {q['status']}</summary>", "", "```diff", _clip_diff(q["diff"]), "```", "", "</details>", ""]
+        out += [
+            f"<details><summary>{target} query {q['status']}</summary>",
+            "",
+            "```diff",
+            _clip_diff(q["diff"]),
+            "```",
+            "",
+            "</details>",
+            "",
+        ]
     changed = [
-        row for row in entry["fixtures"] if row["before"] != row["after"] or row["after"] in ("fail", "disagree", "syntax")
+        row
+        for row in entry["fixtures"]
+        if row["before"] != row["after"] or row["after"] in ("fail", "disagree", "syntax")
     ]
     if changed:
         out += ["| target | case | before | after | detail |", "|---|---|---|---|---|"]
         out += [
-            f"| {r['target']} | `{r['case']}` | {r['before']} | {r['after']} | {_cell(r['reason'])} |" for r in changed
+            f"| {r['target']} | `{r['case']}` | {r['before']} | {r['after']} | {_cell(r['reason'])} |"
+            for r in changed
         ]
         out.append("")
     before = ", ".join(f"{t} {v}" for t, v in entry["fixtures_before"].items()) or "none"
@@ -54,7 +78,9 @@ def _rule_section(entry: dict, kind: str) -> list[str]:
 
 def markdown(report: dict) -> str:
     s = report["summary"]
-    verdict = "✅ no regressions" if report["ok"] else f"❌ {len(report['regressions'])} regression(s)"
+    verdict = (
+        "✅ no regressions" if report["ok"] else f"❌ {len(report['regressions'])} regression(s)"
+    )
     out = [
         "## T1114 pack review",
         "",
@@ -79,7 +105,9 @@ def markdown(report: dict) -> str:
         out += ["### Regressions", ""]
         for r in report["regressions"]:
             if r["kind"] == "fixture":
-                out.append(f"- `{r['rule']}` [{r['target']}] `{r['case']}` passed before and fails now: {r['reason']}")
+                out.append(
+                    f"- `{r['rule']}` [{r['target']}] `{r['case']}` passed before and fails now: {r['reason']}"
+                )
             elif r["kind"] == "query":
                 out.append(
                     f"- `{r['rule']}` [{r['target']}] `{r['case']}`: the shipped query agreed with the rule "
@@ -107,18 +135,33 @@ def markdown(report: dict) -> str:
         out += ["No change.", ""]
     out += [f"- new: {_cell(f)}" for f in findings["new"]]
     out += [f"- resolved: {_cell(f)}" for f in findings["resolved"]]
-    out += ["", "### Coverage", "", "| analytic | platform | rules | fixture cases | techniques |", "|---|---|---|---|---|"]
+    out += [
+        "",
+        "### Coverage",
+        "",
+        "| analytic | platform | rules | fixture cases | techniques |",
+        "|---|---|---|---|---|",
+    ]
     for a in report["coverage"]["analytics"]:
         b, x = a["before"], a["after"]
         mark = " **changed**" if a["changed"] else ""
         cells = [_change(b[k], x[k]) for k in ("rules", "cases")]
-        cells.append(_change(", ".join(b["techniques"]) or "none", ", ".join(x["techniques"]) or "none"))
+        cells.append(
+            _change(", ".join(b["techniques"]) or "none", ", ".join(x["techniques"]) or "none")
+        )
         out.append(f"| {a['analytic']}{mark} | {a['platform']} | " + " | ".join(cells) + " |")
     scores = ", ".join(
-        f"{t['technique']} {t['before']} → {t['after']}" for t in report["coverage"]["techniques"] if t["before"] != t["after"]
+        f"{t['technique']} {t['before']} → {t['after']}"
+        for t in report["coverage"]["techniques"]
+        if t["before"] != t["after"]
     )
     out += ["", f"Rules per technique changed: {scores or 'none'}.", ""]
-    out += ["<details><summary>Fixture verdicts per rule</summary>", "", "| rule | before | after |", "|---|---|---|"]
+    out += [
+        "<details><summary>Fixture verdicts per rule</summary>",
+        "",
+        "| rule | before | after |",
+        "|---|---|---|",
+    ]
     for row in report["fixtures"]["per_rule"]:
         b = ", ".join(f"{t} {v}" for t, v in row["before"].items()) or "—"
         a = ", ".join(f"{t} {v}" for t, v in row["after"].items()) or "—"
@@ -126,5 +169,8 @@ def markdown(report: dict) -> str:
     out += ["", "</details>", ""]
     text = "\n".join(out) + "\n"
     if len(text) > MAX_COMMENT_CHARS:
-        text = text[:MAX_COMMENT_CHARS] + "\n\n… cut to fit a comment; review.json has the whole review.\n"
+        text = (
+            text[:MAX_COMMENT_CHARS]
+            + "\n\n… cut to fit a comment; review.json has the whole review.\n"
+        )
     return text

@@ -48,7 +48,9 @@ class Side:
 
 def _git(cwd: Path, *args: str) -> str:
     try:
-        done = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            ["git", "-C", str(cwd), *args], capture_output=True, text=True, timeout=300
+        )
     except OSError as e:
         raise PackError(cwd, f"cannot run git: {e.strerror or e}") from None
     if done.returncode != 0:
@@ -70,8 +72,12 @@ def _code_env(root: Path, scratch: Path) -> dict[str, str]:
         overlay = scratch / "code"
         (overlay / "sigma" / "pipelines").mkdir(parents=True)
         (overlay / "t1114").symlink_to(tools.resolve(), target_is_directory=True)
-        (overlay / "sigma" / "pipelines" / "t1114").symlink_to(pipelines.resolve(), target_is_directory=True)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(overlay), env.get("PYTHONPATH", "")) if p)
+        (overlay / "sigma" / "pipelines" / "t1114").symlink_to(
+            pipelines.resolve(), target_is_directory=True
+        )
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(overlay), env.get("PYTHONPATH", "")) if p
+        )
     return env
 
 
@@ -102,7 +108,9 @@ def build_side(side: Side, scratch: Path) -> Side:
         # The side's own code cannot run here (too old, or broken): build its rules with
         # this tool, and say so.
         side.notes.append(
-            "its own code failed to run (" + _last_lines(built.stderr, 1) + "); built with the working tree's tool"
+            "its own code failed to run ("
+            + _last_lines(built.stderr, 1)
+            + "); built with the working tree's tool"
         )
         env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
         built = _run(env, side.root, scratch, "build", "--out", str(dist))
@@ -114,7 +122,9 @@ def build_side(side: Side, scratch: Path) -> Side:
         for target, rels in rule["queries"].items():
             # One path per rule, or (since one file holds one query) a list of them.
             paths = [rels] if isinstance(rels, str) else rels
-            side.queries[(rule["id"], target)] = "\n".join((dist / rel).read_text(encoding="utf-8") for rel in paths)
+            side.queries[(rule["id"], target)] = "\n".join(
+                (dist / rel).read_text(encoding="utf-8") for rel in paths
+            )
         source = side.root / rule["source"]
         docs = load_yaml_documents(source)
         side.docs[rule["id"]] = docs[0] if docs and isinstance(docs[0], dict) else {}
@@ -150,7 +160,9 @@ def resolve_base(project: Project, ref: str) -> str:
     try:
         return _git(project.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except PackError:
-        raise PackError(None, f"--base {ref}: not a commit of the repository at {toplevel}") from None
+        raise PackError(
+            None, f"--base {ref}: not a commit of the repository at {toplevel}"
+        ) from None
 
 
 def build_base(project: Project, ref: str, commit: str, scratch: Path) -> Side:
@@ -165,4 +177,7 @@ def build_base(project: Project, ref: str, commit: str, scratch: Path) -> Side:
             return side
         return build_side(side, scratch / "base")
     finally:
-        subprocess.run(["git", "-C", str(project.root), "worktree", "remove", "--force", str(tree)], capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(project.root), "worktree", "remove", "--force", str(tree)],
+            capture_output=True,
+        )

@@ -97,12 +97,18 @@ class Target(ABC):
         log sources); rules it does not apply to are neither compiled nor evaluated on it."""
         return True
 
-    def backend_for(self, rule: SigmaRuleBase, tuning: dict | None = None) -> tuple[Backend, str, str]:
+    def backend_for(
+        self, rule: SigmaRuleBase, tuning: dict | None = None
+    ) -> tuple[Backend, str, str]:
         """(backend, language, file extension) for one rule."""
         raise NotImplementedError(f"target {self.name} ships no queries")
 
     def compile_rule(
-        self, collection: SigmaCollection, rule_id: str, path: str | None = None, tuning: dict | None = None
+        self,
+        collection: SigmaCollection,
+        rule_id: str,
+        path: str | None = None,
+        tuning: dict | None = None,
     ) -> CompiledQuery | None:
         """The shipped query of one rule.
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from sigma.pipelines.t1114.native import native_pipeline
-
 from t1114.synthetic import native_event
 from t1114.targets.base import Target
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sigma.backends.splunk import SplunkBackend
 from sigma.correlations import SigmaCorrelationRule
-from sigma.pipelines.t1114.splunk_cim import cim_source_for, splunk_cim_pipeline
 
+from sigma.pipelines.t1114.splunk_cim import cim_source_for, splunk_cim_pipeline
 from t1114 import schema
 from t1114.targets.base import Target, detection_fields
 from t1114.targets.splunk import corpus_event, verification_context
@@ -29,7 +29,9 @@ class PackSplunkCimBackend(SplunkBackend):
 
     def finalize_query_data_model(self, rule, query, index, state):
         used = sorted(f for f in detection_fields(rule) if "." in f)
-        state.processing_state["fields"] = list(dict.fromkeys([*state.processing_state.get("fields", []), *used]))
+        state.processing_state["fields"] = list(
+            dict.fromkeys([*state.processing_state.get("fields", []), *used])
+        )
         text = super().finalize_query_data_model(rule, query, index, state)
         marker = "\n| search "
         if marker in query:
@@ -41,12 +43,17 @@ class PackSplunkCimBackend(SplunkBackend):
 class SplunkCimTarget(Target):
     name = "splunk_cim"
     shape = "splunk"
-    description = "tstats searches over the Splunk CIM data models (Endpoint.Processes, Endpoint.Filesystem)"
+    description = (
+        "tstats searches over the Splunk CIM data models (Endpoint.Processes, Endpoint.Filesystem)"
+    )
     timestamp_fields = ("_time", "timestamp")
     output_format = "data_model"
 
     def applies_to(self, rule):
-        return not isinstance(rule, SigmaCorrelationRule) and cim_source_for(rule.logsource) is not None
+        return (
+            not isinstance(rule, SigmaCorrelationRule)
+            and cim_source_for(rule.logsource) is not None
+        )
 
     def evaluation_pipeline(self, tuning=None):
         return splunk_cim_pipeline(query=False, tuning=tuning)
@@ -68,7 +75,11 @@ class SplunkCimTarget(Target):
         if not entry:
             return [f"no Splunk CIM schema for data model {datamodel!r}"]
         known = {f"{entry['prefix']}.{f}" for f in entry["fields"]}
-        return [f"field '{f}' is not in the CIM data model {datamodel}" for f in compiled.fields if f not in known]
+        return [
+            f"field '{f}' is not in the CIM data model {datamodel}"
+            for f in compiled.fields
+            if f not in known
+        ]
 
     def verification_context(self, compiled):
         return verification_context(self, compiled)

@@ -20,7 +20,15 @@ from t1114.verify.base import Context, QuerySyntaxError, Unverifiable
 
 VERIFIERS: dict[str, ModuleType] = {m.LANGUAGE: m for m in (spl, eql, esql, lucene)}
 
-__all__ = ["Context", "QuerySyntaxError", "Unverifiable", "VERIFIERS", "check_syntax", "evaluate", "parse"]
+__all__ = [
+    "Context",
+    "QuerySyntaxError",
+    "Unverifiable",
+    "VERIFIERS",
+    "check_syntax",
+    "evaluate",
+    "parse",
+]
 
 
 def verifier(language: str) -> ModuleType | None:
@@ -39,7 +47,9 @@ def parse(compiled: CompiledQuery) -> list:
             parsed.append(module.parse(query))
         except QuerySyntaxError as e:
             which = f"query {n} of {len(queries)}" if len(queries) > 1 else "query"
-            raise QuerySyntaxError(f"{compiled.target} {compiled.language} {which} does not parse: {e}") from None
+            raise QuerySyntaxError(
+                f"{compiled.target} {compiled.language} {which} does not parse: {e}"
+            ) from None
     return parsed
 
 

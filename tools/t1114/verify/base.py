@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from t1114 import patterns
 from t1114.engine import to_iso
@@ -84,11 +85,13 @@ def epoch(event: Event, candidates: Iterable[str]) -> float | None:
                 break
     if iso is None:
         return None
-    moment = dt.datetime.strptime(iso, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.timezone.utc)
+    moment = dt.datetime.strptime(iso, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.UTC)
     return moment.timestamp()
 
 
-def wildcard_regex(pattern: str, single: str | None, escape: str | None, ignore_case: bool) -> re.Pattern:
+def wildcard_regex(
+    pattern: str, single: str | None, escape: str | None, ignore_case: bool
+) -> re.Pattern:
     """A glob-like pattern: ``*`` any run, ``single`` one character, ``escape`` quotes the next."""
     return patterns.wildcard_regex(pattern, "*", single, escape, ignore_case)
 

@@ -8,8 +8,9 @@ Unverified rules are never counted as passing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from t1114.attack import use_offline_attack_data
 from t1114.errors import PackError
@@ -62,9 +63,15 @@ class QueryReport:
             bad = [c for c in checks if c.status in ("disagree", "syntax")]
             unverified = [c for c in checks if c.status == "unverified"]
             if bad:
-                out.append(RuleStatus(name, target, "failing", tuple(sorted({_describe(c) for c in bad}))))
+                out.append(
+                    RuleStatus(name, target, "failing", tuple(sorted({_describe(c) for c in bad})))
+                )
             elif unverified:
-                out.append(RuleStatus(name, target, "unverified", tuple(sorted({c.reason for c in unverified}))))
+                out.append(
+                    RuleStatus(
+                        name, target, "unverified", tuple(sorted({c.reason for c in unverified}))
+                    )
+                )
             else:
                 out.append(RuleStatus(name, target, "verified"))
         return out
@@ -133,18 +140,24 @@ def check_queries(
                         continue
                     if bool(matched) == bool(expected):
                         reason = "query and reference agree"
-                        report.checks.append(QueryCheck(status="agree", reason=reason, matched=matched, **base))
+                        report.checks.append(
+                            QueryCheck(status="agree", reason=reason, matched=matched, **base)
+                        )
                     else:
                         reason = (
                             f"the {query.language} query matched events {list(matched)}, the reference none"
                             if matched
                             else f"the reference matched events {list(expected)}, the {query.language} query none"
                         )
-                        report.checks.append(QueryCheck(status="disagree", reason=reason, matched=matched, **base))
+                        report.checks.append(
+                            QueryCheck(status="disagree", reason=reason, matched=matched, **base)
+                        )
     return report
 
 
 def compile_rule(pack: Pack, target: Target, rule, tuning: dict | None = None):
     """The shipped query of one rule on one target (None when the target ships none for it).
     Looked up here so tests can substitute what a target emits."""
-    return target.compile_rule(pack.collection([rule]), rule.id, pack.project.relative(rule.path), tuning=tuning)
+    return target.compile_rule(
+        pack.collection([rule]), rule.id, pack.project.relative(rule.path), tuning=tuning
+    )

@@ -20,7 +20,19 @@ from dataclasses import dataclass
 from t1114.schema import ANALYSED_TYPES, elastic_field_type
 from t1114.verify.base import Context, Unverifiable, fold, values
 
-NUMERIC = frozenset({"long", "integer", "short", "byte", "double", "float", "half_float", "scaled_float", "unsigned_long"})
+NUMERIC = frozenset(
+    {
+        "long",
+        "integer",
+        "short",
+        "byte",
+        "double",
+        "float",
+        "half_float",
+        "scaled_float",
+        "unsigned_long",
+    }
+)
 STRING = frozenset({"keyword", "constant_keyword", "wildcard", "flattened", "version"})
 
 
@@ -66,4 +78,6 @@ def lookup(ctx: Context, event_fields: dict, name: str, text_values: bool = Fals
         parent = name[: -len(".caseless")]
         vals = tuple(fold(str(v)) for v in values(event_fields, parent))
         return FieldValues(name, "string", vals, caseless=True)
-    return FieldValues(name, field_kind(ctx, dataset, name, text_values), tuple(values(event_fields, name)))
+    return FieldValues(
+        name, field_kind(ctx, dataset, name, text_values), tuple(values(event_fields, name))
+    )

@@ -168,7 +168,11 @@ def _key(event: Event, names: list[str], ctx: Context) -> tuple | None:
 
 def _time_range(node: Tree) -> float:
     number = float(str(node.children[0].children[0]))
-    unit = str(node.children[1].children[0]) if len(node.children) > 1 and node.children[1] is not None else "ms"
+    unit = (
+        str(node.children[1].children[0])
+        if len(node.children) > 1 and node.children[1] is not None
+        else "ms"
+    )
     if unit not in _UNITS:
         raise Unverifiable(f"maxspan unit '{unit}'")
     return number * _UNITS[unit]
@@ -181,7 +185,9 @@ def _event_matches(node: Tree, event: Event, ctx: Context) -> bool:
     category_node, expr = node.children
     if category_node is not None:
         category = str(category_node.children[0])
-        if category != "any" and category not in {as_text(v) for v in values(event.fields, "event.category")}:
+        if category != "any" and category not in {
+            as_text(v) for v in values(event.fields, "event.category")
+        }:
             return False
     return _truth(expr, event, ctx)
 
@@ -286,7 +292,12 @@ def _in_set(node: Tree, event: Event, ctx: Context) -> bool:
     items = [_operand(c, event, ctx) for c in container.children]
     if any(isinstance(i, FieldValues) for i in items):
         raise Unverifiable("'in' with field members")
-    found = any(_equal(field, v, item, insensitive) for v in field.values for item in items if item is not None)
+    found = any(
+        _equal(field, v, item, insensitive)
+        for v in field.values
+        for item in items
+        if item is not None
+    )
     return found if node.data == "in_set" else not found
 
 
@@ -305,7 +316,12 @@ def _string_predicate(node: Tree, event: Event, ctx: Context) -> bool:
         texts.append(fold(value) if field.caseless else value)
     if field.kind not in ("string",):
         if op == ":" and field.kind in ("number", "ip", "boolean"):
-            return any(_equal(field, v, t, insensitive) for v in field.values for t in texts if "*" not in t and "?" not in t)
+            return any(
+                _equal(field, v, t, insensitive)
+                for v in field.values
+                for t in texts
+                if "*" not in t and "?" not in t
+            )
         raise Unverifiable(f"'{op}' on {field.kind} field '{field.name}'")
     if op.startswith("regex"):
         regexes = [compile_lucene_regex(t, insensitive) for t in texts]
@@ -316,7 +332,9 @@ def _string_predicate(node: Tree, event: Event, ctx: Context) -> bool:
 
 def _function(node: Tree, event: Event, ctx: Context) -> bool:
     name = str(node.children[0])
-    args = node.children[1].children if len(node.children) > 1 and node.children[1] is not None else []
+    args = (
+        node.children[1].children if len(node.children) > 1 and node.children[1] is not None else []
+    )
     insensitive = name.endswith("~")
     base = name.rstrip("~")
     if base == "cidrMatch":
@@ -341,7 +359,11 @@ def _function(node: Tree, event: Event, ctx: Context) -> bool:
         if not isinstance(field, FieldValues) or not isinstance(needle, str):
             raise Unverifiable(f"{name} over a non-field")
         fold_all = insensitive or field.caseless
-        test = {"startsWith": str.startswith, "endsWith": str.endswith, "stringContains": str.__contains__}[base]
+        test = {
+            "startsWith": str.startswith,
+            "endsWith": str.endswith,
+            "stringContains": str.__contains__,
+        }[base]
         return any(
             test(fold(as_text(v)) if fold_all else as_text(v), fold(needle) if fold_all else needle)
             for v in field.values

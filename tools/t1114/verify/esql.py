@@ -34,10 +34,10 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from itertools import product
-from collections.abc import Callable
 from typing import Any
 
 import esql as esql_parser
@@ -45,7 +45,16 @@ from esql import ast
 
 from t1114.events import Event
 from t1114.schema import elastic_field_type, elastic_fields, index_datasets
-from t1114.verify.base import Context, QuerySyntaxError, Unverifiable, as_number, as_text, epoch, unescape, wildcard_regex
+from t1114.verify.base import (
+    Context,
+    QuerySyntaxError,
+    Unverifiable,
+    as_number,
+    as_text,
+    epoch,
+    unescape,
+    wildcard_regex,
+)
 from t1114.verify.elastic_fields import lookup
 from t1114.verify.lucene_regex import compile_lucene_regex
 
@@ -88,7 +97,9 @@ def _schema(patterns: tuple[str, ...], names: tuple[str, ...]):
     mapping = {}
     for pattern, types in zip(patterns, schemas, strict=True):
         fields = {f: t for f, t in types.items() if "*" not in f}
-        fields.update({n: kind for n in names if n not in fields and (kind := elastic_field_type(n, types))})
+        fields.update(
+            {n: kind for n in names if n not in fields and (kind := elastic_field_type(n, types))}
+        )
         mapping[pattern] = fields
     return esql_parser.Schema(mapping)
 
@@ -102,7 +113,7 @@ class _Run(Context):
     truncations: list = field(default_factory=list)
 
     @classmethod
-    def of(cls, ctx: Context, shift: float = 0.0) -> "_Run":
+    def of(cls, ctx: Context, shift: float = 0.0) -> _Run:
         return cls(**{f.name: getattr(ctx, f.name) for f in fields(Context)}, shift=shift)
 
     def probe_shifts(self) -> list[float]:
@@ -147,7 +158,10 @@ def _from_matches(command: ast.FromCommand, event: Event) -> bool:
     """``FROM logs-<dataset>-*`` reads the data stream; ``*`` reads everything."""
     dataset = event.fields.get("data_stream.dataset")
     for pattern in command.index_patterns:
-        if pattern == "*" or (isinstance(dataset, str) and wildcard_regex(pattern, None, None, False).fullmatch(f"logs-{dataset}-default")):
+        if pattern == "*" or (
+            isinstance(dataset, str)
+            and wildcard_regex(pattern, None, None, False).fullmatch(f"logs-{dataset}-default")
+        ):
             return True
     return False
 
@@ -197,7 +211,9 @@ def _column(name: str, row: dict, ctx: Context) -> _Field:
         return _Field(name, "string", None)
     found = lookup(ctx, event.fields, name, text_values=True)
     if len(found.values) > 1:
-        raise Unverifiable(f"field '{name}' is multivalued in event {event.index} (ES|QL returns null there)")
+        raise Unverifiable(
+            f"field '{name}' is multivalued in event {event.index} (ES|QL returns null there)"
+        )
     return _Field(name, found.kind, found.values[0] if found.values else None)
 
 
@@ -249,7 +265,11 @@ def _binary(node: ast.BinaryExpr, row: dict, ctx: Context) -> Any:
         return True if a is True or b is True else None if a is None or b is None else False
     if op in ("in", "not in"):
         left = _value(node.left, row, ctx)
-        items = [_value(i, row, ctx) for i in node.right.args] if isinstance(node.right, ast.FunctionCall) else None
+        items = (
+            [_value(i, row, ctx) for i in node.right.args]
+            if isinstance(node.right, ast.FunctionCall)
+            else None
+        )
         if items is None:
             raise Unverifiable("IN without a value list")
         if left is None:
@@ -268,7 +288,13 @@ def _binary(node: ast.BinaryExpr, row: dict, ctx: Context) -> Any:
         x, y = as_number(a), as_number(b)
         if x is None or y is None:
             raise Unverifiable(f"arithmetic '{op}' on non-numbers")
-        return {"+": x + y, "-": x - y, "*": x * y, "/": x / y if y else None, "%": x % y if y else None}[op]
+        return {
+            "+": x + y,
+            "-": x - y,
+            "*": x * y,
+            "/": x / y if y else None,
+            "%": x % y if y else None,
+        }[op]
     raise Unverifiable(f"ES|QL operator '{node.op}'")
 
 
@@ -302,7 +328,9 @@ def _function(node: ast.FunctionCall, row: dict, ctx: Context) -> Any:
             raise Unverifiable("MV_APPEND of a null")
         return [x for v in values for x in (v if isinstance(v, list) else [v])]
     if any(isinstance(v, list) for v in values):
-        raise Unverifiable(f"ES|QL function {node.name}() over a multivalue (it returns null there)")
+        raise Unverifiable(
+            f"ES|QL function {node.name}() over a multivalue (it returns null there)"
+        )
     if name in ("like", "not_like", "rlike", "not_rlike"):
         value, patterns = values[0], values[1:]
         if value is None:
@@ -310,7 +338,9 @@ def _function(node: ast.FunctionCall, row: dict, ctx: Context) -> Any:
         if name.endswith("rlike"):
             hit = any(compile_lucene_regex(p, False).fullmatch(as_text(value)) for p in patterns)
         else:
-            hit = any(wildcard_regex(p, "?", "\\", False).fullmatch(as_text(value)) for p in patterns)
+            hit = any(
+                wildcard_regex(p, "?", "\\", False).fullmatch(as_text(value)) for p in patterns
+            )
         return hit if not name.startswith("not") else not hit
     if name == "coalesce":
         return next((v for v in values if v is not None), None)
@@ -355,7 +385,11 @@ def _stats(command: ast.StatsCommand, rows: list[dict], ctx: Context) -> list[di
     for r in rows:
         choices = []
         for name in names:
-            value = _value(expressions[name], r, ctx) if name in expressions else _column(name, r, ctx).value
+            value = (
+                _value(expressions[name], r, ctx)
+                if name in expressions
+                else _column(name, r, ctx).value
+            )
             # A multivalued key puts the row in the group of each of its (distinct) values.
             choices.append(list(dict.fromkeys(value)) if isinstance(value, list) else [value])
         for key in product(*choices):

@@ -24,7 +24,15 @@ from luqum.exceptions import ParseError
 from luqum.parser import parser
 
 from t1114.events import Event
-from t1114.verify.base import Context, QuerySyntaxError, Unverifiable, as_number, as_text, fold, wildcard_regex
+from t1114.verify.base import (
+    Context,
+    QuerySyntaxError,
+    Unverifiable,
+    as_number,
+    as_text,
+    fold,
+    wildcard_regex,
+)
 from t1114.verify.elastic_fields import FieldValues, lookup
 from t1114.verify.lucene_regex import compile_lucene_regex
 
@@ -35,7 +43,9 @@ def parse(text: str) -> lt.Item:
     try:
         return parser.parse(text)
     except (ParseError, Exception) as e:  # luqum raises ParseError and, on odd input, plain errors
-        raise QuerySyntaxError(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__) from None
+        raise QuerySyntaxError(
+            str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        ) from None
 
 
 def evaluate(query: lt.Item, events: list[Event], ctx: Context) -> set[int]:

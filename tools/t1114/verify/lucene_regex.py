@@ -36,7 +36,9 @@ def compile_lucene_regex(pattern: str, ignore_case: bool) -> re.Pattern:
                     raise Unverifiable(f"regex '{pattern}' negates a shorthand inside a class")
                 out.append(f"[^{_CLASS_SHORTHANDS[n.lower()]}]")
             elif n.isalnum():
-                raise Unverifiable(f"regex '{pattern}' uses escape '\\{n}', which Lucene does not define")
+                raise Unverifiable(
+                    f"regex '{pattern}' uses escape '\\{n}', which Lucene does not define"
+                )
             else:
                 out.append(re.escape(n))
             i += 2
@@ -59,7 +61,9 @@ def compile_lucene_regex(pattern: str, ignore_case: bool) -> re.Pattern:
                 i += 1
         elif c == "(":
             if pattern[i + 1 : i + 2] == "?":
-                raise Unverifiable(f"regex '{pattern}' uses a '(?' group, which Lucene does not have")
+                raise Unverifiable(
+                    f"regex '{pattern}' uses a '(?' group, which Lucene does not have"
+                )
             out.append("(")
         elif c in ".?+*|{})":
             out.append(c)

@@ -25,14 +25,24 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import pyparsing as pp
 
 from t1114.events import Event
-from t1114.verify.base import Context, QuerySyntaxError, Unverifiable, as_number, as_text, epoch, fold, values, wildcard_regex
+from t1114.verify.base import (
+    Context,
+    QuerySyntaxError,
+    Unverifiable,
+    as_number,
+    as_text,
+    epoch,
+    fold,
+    values,
+    wildcard_regex,
+)
 from t1114.verify.spl_grammar import parse_search, parse_spl
 
 LANGUAGE = "spl"
@@ -50,7 +60,9 @@ def parse(text: str) -> list:
 def evaluate(commands: list, events: list[Event], ctx: Context) -> set[int]:
     rows = [_row(e, ctx) for e in events]
     if not commands or commands[0][0] not in ("search", "multisearch", "tstats"):
-        raise Unverifiable("an SPL query that starts with neither a search nor a generating command")
+        raise Unverifiable(
+            "an SPL query that starts with neither a search nor a generating command"
+        )
     # The first command reads the index; later ones read the results so far.
     return {i for r in _run(commands, rows, ctx) for i in r[INDEX]}
 
@@ -275,7 +287,13 @@ def _macro_command(name: str, rows: list[dict]) -> list[dict]:
     if not m:
         raise Unverifiable(f"macro command `{name}`")
     prefix = m.group(1) + "."
-    return [{(k[len(prefix) :] if isinstance(k, str) and k.startswith(prefix) else k): v for k, v in r.items()} for r in rows]
+    return [
+        {
+            (k[len(prefix) :] if isinstance(k, str) and k.startswith(prefix) else k): v
+            for k, v in r.items()
+        }
+        for r in rows
+    ]
 
 
 def _python_regex(pattern: str) -> re.Pattern:
@@ -317,7 +335,9 @@ def _sort(command: tuple, rows: list[dict]) -> list[dict]:
     for direction, field in reversed(keys):
         name = field[1]
         if any(len(values(r, name)) != 1 for r in out):
-            raise Unverifiable(f"sort on '{name}', which some results lack or hold several values of")
+            raise Unverifiable(
+                f"sort on '{name}', which some results lack or hold several values of"
+            )
         out.sort(key=lambda r: _sort_key(r[name]), reverse=direction == "-")
     return out
 
@@ -438,7 +458,13 @@ def _binary(op: str, a: Any, b: Any) -> Any:
             return as_text(a) + as_text(b)
         if x is None or y is None:
             return None
-        return {"+": x + y, "-": x - y, "*": x * y, "/": x / y if y else None, "%": x % y if y else None}[op]
+        return {
+            "+": x + y,
+            "-": x - y,
+            "*": x * y,
+            "/": x / y if y else None,
+            "%": x % y if y else None,
+        }[op]
     if op == ".":
         return as_text(a) + as_text(b)
     raise Unverifiable(f"eval operator '{op}'")
@@ -474,7 +500,10 @@ def _call(name: str, args: list, row: dict) -> Any:
         value, pattern = evaluated
         if value is None or pattern is None:
             return None
-        rx = re.compile("".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern), re.DOTALL)
+        rx = re.compile(
+            "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern),
+            re.DOTALL,
+        )
         return bool(rx.fullmatch(as_text(value)))
     if name == "match":
         value, pattern = evaluated

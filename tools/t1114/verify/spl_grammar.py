@@ -27,7 +27,7 @@ _CLAUSE_WORDS = {"by"}  # ends a tstats where clause; the backend quotes every v
 
 
 def _quoted(quote: str) -> pp.ParserElement:
-    body = pp.Regex(quote + r'(?:\\.|[^\\' + quote + r'])*' + quote, flags=0)
+    body = pp.Regex(quote + r"(?:\\.|[^\\" + quote + r"])*" + quote, flags=0)
     return body
 
 
@@ -41,9 +41,15 @@ def grammar() -> pp.ParserElement:
     dq = _quoted('"')
     sq = _quoted("'")
     name = pp.Regex(r"[A-Za-z_@][\w.{}:@-]*")
-    field = (dq.copy().set_parse_action(lambda t: ("qfield", t[0][1:-1])) | name.copy().set_parse_action(lambda t: ("field", t[0])))
-    bare = pp.Regex(r'[^\s()\[\]|"=<>!,`]+').add_condition(lambda t: t[0] not in _KEYWORDS | _CLAUSE_WORDS)
-    value = dq.copy().set_parse_action(lambda t: ("str", t[0])) | bare.copy().add_parse_action(lambda t: ("bare", t[0]))
+    field = dq.copy().set_parse_action(
+        lambda t: ("qfield", t[0][1:-1])
+    ) | name.copy().set_parse_action(lambda t: ("field", t[0]))
+    bare = pp.Regex(r'[^\s()\[\]|"=<>!,`]+').add_condition(
+        lambda t: t[0] not in _KEYWORDS | _CLAUSE_WORDS
+    )
+    value = dq.copy().set_parse_action(lambda t: ("str", t[0])) | bare.copy().add_parse_action(
+        lambda t: ("bare", t[0])
+    )
     op = pp.one_of("!= <= >= = < >")
 
     # --- search expressions ------------------------------------------------------------------
@@ -54,15 +60,21 @@ def grammar() -> pp.ParserElement:
     )
     macro = pp.Regex(r"`([^`]+)`").set_parse_action(lambda t: ("macro", t[0][1:-1]))
     group = LPAR + search_expr + RPAR
-    atom = group | in_list | comparison | macro | value.copy().add_parse_action(lambda t: ("term", t[0]))
+    atom = (
+        group
+        | in_list
+        | comparison
+        | macro
+        | value.copy().add_parse_action(lambda t: ("term", t[0]))
+    )
     negated = pp.Forward()
     negated <<= (NOT.suppress() + negated).set_parse_action(lambda t: ("not", t[0])) | atom
     disjunction = (negated + pp.ZeroOrMore(OR.suppress() + negated)).set_parse_action(
         lambda t: t[0] if len(t) == 1 else ("or", list(t))
     )
-    conjunction = (disjunction + pp.ZeroOrMore(pp.Optional(AND).suppress() + disjunction)).set_parse_action(
-        lambda t: t[0] if len(t) == 1 else ("and", list(t))
-    )
+    conjunction = (
+        disjunction + pp.ZeroOrMore(pp.Optional(AND).suppress() + disjunction)
+    ).set_parse_action(lambda t: t[0] if len(t) == 1 else ("and", list(t)))
     search_expr <<= conjunction
 
     # --- eval expressions --------------------------------------------------------------------
@@ -70,11 +82,13 @@ def grammar() -> pp.ParserElement:
     number = pp.Regex(r"\d+(?:\.\d+)?").set_parse_action(lambda t: ("num", float(t[0])))
     string = dq.copy().set_parse_action(lambda t: ("str", t[0]))
     quoted_field = sq.copy().set_parse_action(lambda t: ("field", t[0][1:-1].replace("\\'", "'")))
-    call = (pp.Regex(r"[A-Za-z_]\w*") + LPAR + pp.Optional(pp.DelimitedList(eval_expr)) + RPAR).set_parse_action(
-        lambda t: ("call", t[0].lower(), list(t[1:]))
-    )
-    ref = pp.Regex(r"[A-Za-z_][\w.{}]*").add_condition(lambda t: t[0] not in _KEYWORDS | {"LIKE"}).add_parse_action(
-        lambda t: ("field", t[0])
+    call = (
+        pp.Regex(r"[A-Za-z_]\w*") + LPAR + pp.Optional(pp.DelimitedList(eval_expr)) + RPAR
+    ).set_parse_action(lambda t: ("call", t[0].lower(), list(t[1:])))
+    ref = (
+        pp.Regex(r"[A-Za-z_][\w.{}]*")
+        .add_condition(lambda t: t[0] not in _KEYWORDS | {"LIKE"})
+        .add_parse_action(lambda t: ("field", t[0]))
     )
     operand = call | number | string | quoted_field | ref
 
@@ -104,24 +118,33 @@ def grammar() -> pp.ParserElement:
 
     # --- commands ----------------------------------------------------------------------------
     command = pp.Forward()
-    search_cmd = (pp.Keyword("search").suppress() + search_expr).set_parse_action(lambda t: ("search", t[0]))
+    search_cmd = (pp.Keyword("search").suppress() + search_expr).set_parse_action(
+        lambda t: ("search", t[0])
+    )
     regex_cmd = (pp.Keyword("regex").suppress() + field + pp.one_of("!= =") + dq).set_parse_action(
         lambda t: ("regex", t[0], t[1], t[2])
     )
     rex_cmd = (pp.Keyword("rex").suppress() + pp.Suppress("field=") + field + dq).set_parse_action(
         lambda t: ("rex", t[0], t[1])
     )
-    where_cmd = (pp.Keyword("where").suppress() + eval_expr).set_parse_action(lambda t: ("where", t[0]))
+    where_cmd = (pp.Keyword("where").suppress() + eval_expr).set_parse_action(
+        lambda t: ("where", t[0])
+    )
     assignment = pp.Group(field + pp.Suppress("=") + eval_expr)
     eval_cmd = (pp.Keyword("eval").suppress() + pp.DelimitedList(assignment)).set_parse_action(
         lambda t: ("eval", [(a[0], a[1]) for a in t])
     )
     sort_key = pp.Group(pp.Optional(pp.one_of("+ -"), default="+") + field)
-    sort_cmd = (pp.Keyword("sort").suppress() + pp.Optional(pp.Regex(r"\d+"), default="0") + pp.DelimitedList(sort_key)).set_parse_action(
-        lambda t: ("sort", int(t[0]), [(k[0], k[1]) for k in t[1:]])
-    )
+    sort_cmd = (
+        pp.Keyword("sort").suppress()
+        + pp.Optional(pp.Regex(r"\d+"), default="0")
+        + pp.DelimitedList(sort_key)
+    ).set_parse_action(lambda t: ("sort", int(t[0]), [(k[0], k[1]) for k in t[1:]]))
     option = pp.Group(
-        pp.one_of("current window time_window global allnum reset_on_change reset_before reset_after", as_keyword=True)
+        pp.one_of(
+            "current window time_window global allnum reset_on_change reset_before reset_after",
+            as_keyword=True,
+        )
         + pp.Suppress("=")
         + bare
     )
@@ -137,13 +160,18 @@ def grammar() -> pp.ParserElement:
         + pp.Group(pp.ZeroOrMore(option))
         + pp.Group(agg + pp.ZeroOrMore(pp.Optional(pp.Suppress(",")) + agg))
         + pp.Group(pp.Optional(by_clause))
-    ).set_parse_action(lambda t: ("streamstats", {o[0]: o[1] for o in t[0]}, [tuple(a) for a in t[1]], list(t[2])))
-    rename_cmd = (
-        pp.Keyword("rename").suppress() + pp.DelimitedList(pp.Group(field + pp.Keyword("as").suppress() + field))
-    ).set_parse_action(lambda t: ("rename", [(a[0], a[1]) for a in t]))
-    columns_cmd = (pp.one_of("table fields", as_keyword=True) + pp.Optional(pp.one_of("+ -")) + pp.DelimitedList(field, delim=pp.Optional(","))).set_parse_action(
-        lambda t: ("columns", t[0])
+    ).set_parse_action(
+        lambda t: ("streamstats", {o[0]: o[1] for o in t[0]}, [tuple(a) for a in t[1]], list(t[2]))
     )
+    rename_cmd = (
+        pp.Keyword("rename").suppress()
+        + pp.DelimitedList(pp.Group(field + pp.Keyword("as").suppress() + field))
+    ).set_parse_action(lambda t: ("rename", [(a[0], a[1]) for a in t]))
+    columns_cmd = (
+        pp.one_of("table fields", as_keyword=True)
+        + pp.Optional(pp.one_of("+ -"))
+        + pp.DelimitedList(field, delim=pp.Optional(","))
+    ).set_parse_action(lambda t: ("columns", t[0]))
     subsearch = pp.Group(LBRACK + search_cmd + pp.ZeroOrMore(PIPE + command) + RBRACK)
     tstats_option = pp.Group(pp.Regex(r"[a-z_]+") + pp.Suppress("=") + (dq | bare))
     tstats_cmd = (
@@ -156,7 +184,14 @@ def grammar() -> pp.ParserElement:
         + pp.Optional(pp.Keyword("where").suppress() + search_expr, default=None)
         + pp.Group(pp.Optional(by_clause))
     ).set_parse_action(
-        lambda t: ("tstats", {o[0]: o[1] for o in t[0]}, [tuple(a) for a in t[1]], t[2], t[3], list(t[4]))
+        lambda t: (
+            "tstats",
+            {o[0]: o[1] for o in t[0]},
+            [tuple(a) for a in t[1]],
+            t[2],
+            t[3],
+            list(t[4]),
+        )
     )
     convert_cmd = (
         pp.Keyword("convert").suppress()
@@ -164,14 +199,29 @@ def grammar() -> pp.ParserElement:
         + pp.OneOrMore(agg)
     ).set_parse_action(lambda t: ("columns", "convert"))
     macro_cmd = macro.copy().set_parse_action(lambda t: ("macro_command", t[0][1:-1]))
-    multisearch_cmd = (pp.Keyword("multisearch").suppress() + pp.OneOrMore(subsearch)).set_parse_action(
-        lambda t: ("multisearch", [list(s) for s in t])
+    multisearch_cmd = (
+        pp.Keyword("multisearch").suppress() + pp.OneOrMore(subsearch)
+    ).set_parse_action(lambda t: ("multisearch", [list(s) for s in t]))
+    command <<= (
+        multisearch_cmd
+        | search_cmd
+        | regex_cmd
+        | rex_cmd
+        | convert_cmd
+        | macro_cmd
+        | where_cmd
+        | eval_cmd
+        | sort_cmd
+        | streamstats_cmd
+        | rename_cmd
+        | columns_cmd
     )
-    command <<= multisearch_cmd | search_cmd | regex_cmd | rex_cmd | convert_cmd | macro_cmd | where_cmd | eval_cmd | sort_cmd | streamstats_cmd | rename_cmd | columns_cmd
     initial = search_expr.copy().set_parse_action(lambda t: ("search", t[0]))
     # A query either starts with a search or pipes into a generating command (multisearch):
     # "| rex ..." first would have no events to work on, and Splunk rejects it.
-    pipeline = ((initial | PIPE + (multisearch_cmd | tstats_cmd)) + pp.ZeroOrMore(PIPE + command)).set_parse_action(lambda t: [list(t)])
+    pipeline = (
+        (initial | PIPE + (multisearch_cmd | tstats_cmd)) + pp.ZeroOrMore(PIPE + command)
+    ).set_parse_action(lambda t: [list(t)])
     return pipeline + pp.StringEnd()
 
 

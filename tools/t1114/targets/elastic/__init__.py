@@ -10,8 +10,8 @@ import copy
 import datetime as dt
 
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
-from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, elastic_pipeline
 
+from sigma.pipelines.t1114.elastic import ELASTIC_SOURCES, elastic_pipeline
 from t1114 import schema
 from t1114.compiled import CompiledQuery
 from t1114.schema import analysed_fields, index_datasets
@@ -25,6 +25,7 @@ from t1114.targets.elastic.package import write_rules
 from t1114.verify.base import Context
 
 __all__ = ["TARGET", "ElasticTarget", "PackEqlBackend", "PackEsqlBackend", "lucene_regex"]
+
 
 def corpus_event(f: dict, at: dt.datetime) -> dict:
     """A synthetic event as the integrations index it (t1114.corpus): its source's record, rendered
@@ -114,7 +115,10 @@ class ElasticTarget(Target):
         # A rule searches only its index patterns; field types decide how values compare.
         datasets = tuple(schema.elastic_datasets(compiled))
         return Context(
-            self.name, tuple(self.timestamp_fields), field_types=schema.elastic_dataset_fields(), datasets=datasets
+            self.name,
+            tuple(self.timestamp_fields),
+            field_types=schema.elastic_dataset_fields(),
+            datasets=datasets,
         )
 
     def corpus_event(self, facts, at):

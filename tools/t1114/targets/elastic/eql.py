@@ -29,7 +29,13 @@ class PackEqlBackend(EqlBackend):
     _WILDCARDS = "*?"
 
     def convert_value_str(self, s, state):
-        return super().convert_value_str(s, state).replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        return (
+            super()
+            .convert_value_str(s, state)
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+            .replace("\t", "\\t")
+        )
 
     def _string_match(self, cond, insensitive: bool) -> str:
         """``:``/``like~`` (or ``==``/``like`` when cased) with EQL's two wildcards, which it
@@ -40,7 +46,10 @@ class PackEqlBackend(EqlBackend):
         literal = [p for p in parts if isinstance(p, str)]
         tilde = "~" if insensitive else ""
         if not any(c in self._WILDCARDS for p in literal for c in p):
-            pattern = "".join(p if isinstance(p, str) else "*" if p is SpecialChars.WILDCARD_MULTI else "?" for p in parts)
+            pattern = "".join(
+                p if isinstance(p, str) else "*" if p is SpecialChars.WILDCARD_MULTI else "?"
+                for p in parts
+            )
             if not cond.value.contains_special():
                 return f"{field} {':' if insensitive else '=='} {string_literal(pattern)}"
             return f"{field} {':' if insensitive else 'like'} {string_literal(pattern)}"
@@ -69,7 +78,9 @@ class PackEqlBackend(EqlBackend):
         return f"{self.escape_and_quote_field(cond.field)} == {cond.value}"
 
     def convert_condition_val_str(self, cond, state):
-        raise SigmaFeatureNotSupportedByBackendError("EQL has no free-text search: keyword detections need a field")
+        raise SigmaFeatureNotSupportedByBackendError(
+            "EQL has no free-text search: keyword detections need a field"
+        )
 
     convert_condition_val_num = convert_condition_val_str
     convert_condition_val_re = convert_condition_val_str
@@ -94,11 +105,15 @@ class PackEqlBackend(EqlBackend):
     def convert_condition_field_eq_val_re(self, cond, state):
         # EQL's regex is Lucene's: it must match the whole value and knows no (?i); its
         # "regex~" form is the case-insensitive one.
-        operator = "regex~" if SigmaRegularExpressionFlag.IGNORECASE in cond.value.flags else "regex"
+        operator = (
+            "regex~" if SigmaRegularExpressionFlag.IGNORECASE in cond.value.flags else "regex"
+        )
         try:
             pattern = lucene_regex(cond.value.escape((), "", False, False))
         except ValueError as e:
-            raise SigmaFeatureNotSupportedByBackendError(f"regular expression for EQL: {e}") from None
+            raise SigmaFeatureNotSupportedByBackendError(
+                f"regular expression for EQL: {e}"
+            ) from None
         quoted = pattern.replace("\\", "\\\\").replace('"', '\\"')
         return f'{self.escape_and_quote_field(cond.field)} {operator} "{quoted}"'
 
@@ -110,7 +125,9 @@ class PackEqlBackend(EqlBackend):
             return span.spec
         if span.unit == "w":
             return f"{span.count * 7}d"
-        raise SigmaFeatureNotSupportedByBackendError(f"EQL maxspan cannot express the timespan {span.spec}")
+        raise SigmaFeatureNotSupportedByBackendError(
+            f"EQL maxspan cannot express the timespan {span.spec}"
+        )
 
     def _join_keys(self, rule, ref) -> list[str]:
         keys = []
@@ -134,7 +151,9 @@ class PackEqlBackend(EqlBackend):
         for ref in order:
             queries = ref.rule.get_conversion_result()
             if len(queries) != 1:
-                raise SigmaFeatureNotSupportedByBackendError(f"rule '{ref.rule.name}' converts to {len(queries)} queries")
+                raise SigmaFeatureNotSupportedByBackendError(
+                    f"rule '{ref.rule.name}' converts to {len(queries)} queries"
+                )
             # Referenced rules convert to bare conditions; a sequence step needs its category.
             condition = str(queries[0])
             if not condition.startswith("any where "):
@@ -145,7 +164,9 @@ class PackEqlBackend(EqlBackend):
             steps.append(step)
         return "\n".join([header, *steps])
 
-    def convert_correlation_temporal_ordered_rule(self, rule, output_format=None, method="sequence"):
+    def convert_correlation_temporal_ordered_rule(
+        self, rule, output_format=None, method="sequence"
+    ):
         return [self._sequence(rule, rule.rules)]
 
     def _distinct_rules_needed(self, rule) -> int:

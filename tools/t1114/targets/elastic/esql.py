@@ -46,7 +46,9 @@ class PackEsqlBackend(ESQLBackend):
     # OR binds loosest, so the referenced rules' conditions join without parentheses.
     correlation_search_multi_rule_query_expression = "{query}"
     event_count_aggregation_expression = {"stats": "| stats event_count=count(){fields}{groupby}"}
-    value_count_aggregation_expression = {"stats": "| stats value_count=count_distinct({field}){fields}{groupby}"}
+    value_count_aggregation_expression = {
+        "stats": "| stats value_count=count_distinct({field}){fields}{groupby}"
+    }
 
     def convert_condition_not(self, cond, state):
         # ES|QL is three-valued: a condition on a missing field is null, and NOT null drops the
@@ -71,7 +73,9 @@ class PackEsqlBackend(ESQLBackend):
             elif isinstance(part, str):
                 pattern.append("".join("\\" + c if c in "\\*?" else c for c in part.lower()))
             else:
-                raise SigmaFeatureNotSupportedByBackendError(f"ES|QL cannot express the value part {part!r}")
+                raise SigmaFeatureNotSupportedByBackendError(
+                    f"ES|QL cannot express the value part {part!r}"
+                )
         return f"{field} like {string_literal(''.join(pattern))}"
 
     def convert_condition_field_eq_val_re(self, cond, state):
@@ -82,7 +86,9 @@ class PackEsqlBackend(ESQLBackend):
         try:
             pattern = lucene_regex(cond.value.escape((), "", False, False))
         except ValueError as e:
-            raise SigmaFeatureNotSupportedByBackendError(f"regular expression for ES|QL: {e}") from None
+            raise SigmaFeatureNotSupportedByBackendError(
+                f"regular expression for ES|QL: {e}"
+            ) from None
         field = self.escape_and_quote_field(cond.field)
         if ignore_case:
             pattern = re.sub(r"(\\.)|([^\\])", lambda m: m.group(1) or m.group(2).lower(), pattern)
@@ -93,10 +99,17 @@ class PackEsqlBackend(ESQLBackend):
 
     def preprocess_indices(self, indices):
         # A rule's state holds its list of patterns; a correlation gathers its rules' joined lists.
-        patterns = {p.strip() for item in self.flatten_list_of_indices(indices) for p in str(item).split(",") if p.strip()}
+        patterns = {
+            p.strip()
+            for item in self.flatten_list_of_indices(indices)
+            for p in str(item).split(",")
+            if p.strip()
+        }
         if not patterns:
             return self.state_defaults["index"]
-        return self.wildcard_multi if self.wildcard_multi in patterns else ", ".join(sorted(patterns))
+        return (
+            self.wildcard_multi if self.wildcard_multi in patterns else ", ".join(sorted(patterns))
+        )
 
     # --- correlations -----------------------------------------------------------------------
 
@@ -134,7 +147,9 @@ class PackEsqlBackend(ESQLBackend):
         expression = f"date_trunc({width}, @timestamp)"
         for k in range(1, self.window_hops):
             offset = self._duration(span * k / self.window_hops)
-            expression = f"mv_append({expression}, date_trunc({width}, @timestamp + {offset}) - {offset})"
+            expression = (
+                f"mv_append({expression}, date_trunc({width}, @timestamp + {offset}) - {offset})"
+            )
         return f"| eval {self.window_field}={expression}"
 
     def _group_keys(self, rule) -> str:
@@ -150,7 +165,11 @@ class PackEsqlBackend(ESQLBackend):
     def _rule_flag(reference) -> str:
         """The column flagging events of one referenced rule: the rule's name."""
         name = str(reference.rule.name or reference.rule.id)
-        return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "`" + name.replace("`", "``") + "`"
+        return (
+            name
+            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)
+            else "`" + name.replace("`", "``") + "`"
+        )
 
     def _seen_at(self, reference, suffix: str) -> str:
         """The column holding when an event of one referenced rule was seen."""
@@ -188,18 +207,25 @@ class PackEsqlBackend(ESQLBackend):
                 + self.convert_correlation_aggregation_groupby_from_template(rule.group_by, method)
             )
         elif correlation_type == "temporal":
-            seen = ", ".join(f"{flag}=max({flag})" for flag in map(self._rule_flag, rule.referenced_rules))
+            seen = ", ".join(
+                f"{flag}=max({flag})" for flag in map(self._rule_flag, rule.referenced_rules)
+            )
             fields = self.convert_correlation_aggregation_fields_from_template(
                 rule.fields, rule.referenced_rules, rule.group_by, method
             )
-            aggregate = f"| stats {seen}{fields}" + self.convert_correlation_aggregation_groupby_from_template(
-                rule.group_by, method
+            aggregate = (
+                f"| stats {seen}{fields}"
+                + self.convert_correlation_aggregation_groupby_from_template(rule.group_by, method)
             )
         else:
-            aggregate = super().convert_correlation_aggregation_from_template(rule, correlation_type, method, search)
+            aggregate = super().convert_correlation_aggregation_from_template(
+                rule, correlation_type, method, search
+            )
         return "\n".join(filter(None, [self._group_keys(rule), self._window(rule), aggregate]))
 
-    def convert_correlation_condition_from_template(self, cond, referenced_rules, correlation_type, method):
+    def convert_correlation_condition_from_template(
+        self, cond, referenced_rules, correlation_type, method
+    ):
         if correlation_type == "temporal_ordered":
             first, then = referenced_rules
             return (
@@ -207,11 +233,19 @@ class PackEsqlBackend(ESQLBackend):
                 f" <= {self._seen_at(then, self.last_seen_suffix)}"
             )
         if correlation_type != "temporal":
-            return super().convert_correlation_condition_from_template(cond, referenced_rules, correlation_type, method)
+            return super().convert_correlation_condition_from_template(
+                cond, referenced_rules, correlation_type, method
+            )
         # Sigma's temporal condition counts distinct rules; without one, all of them.
-        op, count = (">=", len(referenced_rules)) if cond is None or cond.count is None else (
-            self.correlation_condition_mapping[cond.op],
-            cond.count,
+        op, count = (
+            (">=", len(referenced_rules))
+            if cond is None or cond.count is None
+            else (
+                self.correlation_condition_mapping[cond.op],
+                cond.count,
+            )
         )
         flags = " + ".join(map(self._rule_flag, referenced_rules))
-        return f"| eval {self.rule_count_field}={flags}\n| where {self.rule_count_field} {op} {count}"
+        return (
+            f"| eval {self.rule_count_field}={flags}\n| where {self.rule_count_field} {op} {count}"
+        )

@@ -40,7 +40,9 @@ def rule_type(rule: PackRule, query: CompiledQuery) -> tuple[str, str]:
     try:
         return RULE_TYPES[query.language]
     except KeyError:
-        raise PackError(rule.path, f"no Kibana rule type for compiled language {query.language!r}") from None
+        raise PackError(
+            rule.path, f"no Kibana rule type for compiled language {query.language!r}"
+        ) from None
 
 
 def threat(rule: PackRule) -> list[dict]:
@@ -58,7 +60,9 @@ def threat(rule: PackRule) -> list[dict]:
             entries = by_tactic.setdefault(tactic.id, {})
             parent = attack.techniques.get(technique.parent) if technique.parent else technique
             if parent is None:
-                raise PackError(rule.path, f"ATT&CK data lacks {technique.parent}, parent of {technique.id}")
+                raise PackError(
+                    rule.path, f"ATT&CK data lacks {technique.parent}, parent of {technique.id}"
+                )
             entry = entries.setdefault(parent.id, _attack_ref(parent))
             if technique.parent:
                 subs = entry.setdefault("subtechnique", [])
@@ -98,7 +102,10 @@ def required_fields(rule: PackRule, query: CompiledQuery) -> list[dict]:
     for name in query.fields:
         ftype = schema.elastic_field_type(name, fields)
         if ftype is None:
-            raise PackError(rule.path, f"field '{name}' has no type in the Elastic schema of {', '.join(datasets)}")
+            raise PackError(
+                rule.path,
+                f"field '{name}' has no type in the Elastic schema of {', '.join(datasets)}",
+            )
         required.append({"name": name, "type": ftype})
     return required
 
@@ -109,9 +116,13 @@ def related_integrations(rule: PackRule, query: CompiledQuery) -> list[dict]:
     for package in query.extra.get("integrations", []):
         version = versions.get(package)
         if version is None:
-            raise PackError(rule.path, f"no version of integration package '{package}' in the Elastic schema")
+            raise PackError(
+                rule.path, f"no version of integration package '{package}' in the Elastic schema"
+            )
         m = re.match(r"(\d+)\.(\d+)", version)
-        related.append({"package": package, "version": f"^{m.group(1)}.{m.group(2)}.0" if m else version})
+        related.append(
+            {"package": package, "version": f"^{m.group(1)}.{m.group(2)}.0" if m else version}
+        )
     return related
 
 
@@ -128,7 +139,14 @@ def tags(rule: PackRule, query: CompiledQuery) -> list[str]:
 def note(bundle: Bundle, rule: PackRule, query: CompiledQuery) -> str:
     """The triage guide shown with every alert."""
     analytic = metadata.analytic(rule)
-    lines = ["## Triage and analysis", "", "### What fired", "", metadata.one_line(metadata.description(rule)), ""]
+    lines = [
+        "## Triage and analysis",
+        "",
+        "### What fired",
+        "",
+        metadata.one_line(metadata.description(rule)),
+        "",
+    ]
     if rule.is_correlation:
         parts = ", ".join(f"'{dep.title}'" for dep in metadata.correlated(bundle.pack, rule))
         by = ", ".join(f"`{f}`" for f in query.extra.get("group_by", [])) or "nothing"
@@ -143,7 +161,9 @@ def note(bundle: Bundle, rule: PackRule, query: CompiledQuery) -> str:
         ]
     interesting = [f for f in query.fields if not f.startswith("data_stream.")]
     lines += ["### Investigate", ""]
-    lines += [f"- Check the values of {', '.join(f'`{f}`' for f in interesting)} in the alert's source events."]
+    lines += [
+        f"- Check the values of {', '.join(f'`{f}`' for f in interesting)} in the alert's source events."
+    ]
     lines += [
         "- Establish who made the change or access and from where (source address, client, session), "
         "and whether the account shows other collection or exfiltration activity around the same time.",
@@ -158,7 +178,11 @@ def note(bundle: Bundle, rule: PackRule, query: CompiledQuery) -> str:
 
 
 def lookback_minutes(rule: PackRule) -> int:
-    return INTERVAL_MINUTES + EXTRA_LOOKBACK_MINUTES + metadata.minutes(metadata.timespan_seconds(rule))
+    return (
+        INTERVAL_MINUTES
+        + EXTRA_LOOKBACK_MINUTES
+        + metadata.minutes(metadata.timespan_seconds(rule))
+    )
 
 
 def kibana_rules(bundle: Bundle, rule: PackRule, query: CompiledQuery) -> list[dict]:
@@ -166,7 +190,9 @@ def kibana_rules(bundle: Bundle, rule: PackRule, query: CompiledQuery) -> list[d
     return [kibana_rule(bundle, rule, query, v) for v in metadata.variants(query)]
 
 
-def kibana_rule(bundle: Bundle, rule: PackRule, query: CompiledQuery, variant: metadata.Variant | None = None) -> dict:
+def kibana_rule(
+    bundle: Bundle, rule: PackRule, query: CompiledQuery, variant: metadata.Variant | None = None
+) -> dict:
     variant = variant or metadata.variants(query)[0]
     level = metadata.severity(rule)
     kind, language = rule_type(rule, query)

@@ -39,6 +39,8 @@ BLIND: dict[tuple[str, str], str] = {
 def blind(target: str, collector: str) -> str | None:
     """Why no rule can match on ``collector`` of ``target`` (None: it delivers the fields)."""
     return BLIND.get((target, collector))
+
+
 # Order matters: the first family that recognises an event renders it.
 FAMILIES: tuple[ModuleType, ...] = (windows, linux, macos, microsoft, google)
 
@@ -68,7 +70,9 @@ def render(raw: dict, target: str, collector: str | None = None) -> list[dict]:
         raise UnknownShape(f"target {target} has no collector for this event")
     collector = collector or names[0]
     if collector not in names:
-        raise UnknownShape(f"collector {collector!r} does not record this event on {target} ({', '.join(names)})")
+        raise UnknownShape(
+            f"collector {collector!r} does not record this event on {target} ({', '.join(names)})"
+        )
     if target == RAW and collector == names[0]:
         return [copy.deepcopy(raw)]
     out = family.render(copy.deepcopy(raw), target, collector)

@@ -23,25 +23,46 @@ from typing import Any
 
 _ACTIVITY_TYPE = "type.googleapis.com/ccc_hosted_reporting.ActivityProto"
 GCP_AUDIT = "gcp.audit"
-_SERVICE = {"admin": "admin.googleapis.com", "user_accounts": "login.googleapis.com", "login": "login.googleapis.com"}
+_SERVICE = {
+    "admin": "admin.googleapis.com",
+    "user_accounts": "login.googleapis.com",
+    "login": "login.googleapis.com",
+}
 # Reports API event types of the user_accounts application; Cloud Logging files them, with
 # login events, under login.googleapis.com.
-_USER_ACCOUNTS_TYPES = {"2sv_change", "email_forwarding_change", "password_change", "recovery_info_change",
-                        "titanium_change", "account_warning_change"}
+_USER_ACCOUNTS_TYPES = {
+    "2sv_change",
+    "email_forwarding_change",
+    "password_change",
+    "recovery_info_change",
+    "titanium_change",
+    "account_warning_change",
+}
 # Admin parameters and the google_workspace.admin.* fields the integration gives them.
-_ADMIN_PARAMETERS = {"SETTING_NAME": "setting.name", "ORG_UNIT_NAME": "org_unit.name", "NEW_VALUE": "new_value",
-                     "OLD_VALUE": "old_value", "USER_EMAIL": "user.email", "DOMAIN_NAME": "domain.name",
-                     "APPLICATION_NAME": "application.name", "GROUP_EMAIL": "group.email"}
+_ADMIN_PARAMETERS = {
+    "SETTING_NAME": "setting.name",
+    "ORG_UNIT_NAME": "org_unit.name",
+    "NEW_VALUE": "new_value",
+    "OLD_VALUE": "old_value",
+    "USER_EMAIL": "user.email",
+    "DOMAIN_NAME": "domain.name",
+    "APPLICATION_NAME": "application.name",
+    "GROUP_EMAIL": "group.email",
+}
 _PARAMETER_VALUES = ("value", "boolValue", "intValue", "multiValue", "multiIntValue")
 
 
 def is_cloud_logging(raw: dict) -> bool:
     payload = raw.get("protoPayload")
-    return isinstance(payload, dict) and (payload.get("metadata") or {}).get("@type") == _ACTIVITY_TYPE
+    return (
+        isinstance(payload, dict) and (payload.get("metadata") or {}).get("@type") == _ACTIVITY_TYPE
+    )
 
 
 def _kind(raw: dict) -> str | None:
-    if raw.get("kind") == "admin#reports#activity" or (isinstance(raw.get("id"), dict) and "applicationName" in raw["id"]):
+    if raw.get("kind") == "admin#reports#activity" or (
+        isinstance(raw.get("id"), dict) and "applicationName" in raw["id"]
+    ):
         return "reports"
     if is_cloud_logging(raw):
         return "cloud_logging"
@@ -57,14 +78,21 @@ def recognise(raw: dict) -> bool:
 def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
     kind = _kind(raw)
     if kind == "gmail":
-        return {"native": ("bigquery_export",), "splunk": ("gws:gmail",), "elastic": ("google_workspace.gmail",)}
+        return {
+            "native": ("bigquery_export",),
+            "splunk": ("gws:gmail",),
+            "elastic": ("google_workspace.gmail",),
+        }
     app = _application(raw if kind == "reports" else from_cloud_logging(raw))
     if kind == "cloud_logging":
         # On Splunk a Cloud Logging entry arrives through the Google Cloud add-on, whose shape
         # this pack does not render (docs/collectors.md).
         return {"native": ("cloud_logging",), "elastic": (GCP_AUDIT,)}
-    return {"native": ("reports_api", "cloud_logging"), "splunk": (f"gws:reports:{app}",),
-            "elastic": (f"google_workspace.{app}", GCP_AUDIT)}
+    return {
+        "native": ("reports_api", "cloud_logging"),
+        "splunk": (f"gws:reports:{app}",),
+        "elastic": (f"google_workspace.{app}", GCP_AUDIT),
+    }
 
 
 def render(raw: dict, target: str, collector: str) -> dict:
@@ -118,25 +146,41 @@ def to_cloud_logging(activity: dict) -> dict:
             else:
                 entry.update(type="TYPE_STRING", value=value)
             parameters.append(entry)
-        events.append({"eventName": event.get("name"), "eventType": event.get("type"), "status": {"success": True},
-                       "parameter": parameters})
+        events.append(
+            {
+                "eventName": event.get("name"),
+                "eventType": event.get("type"),
+                "status": {"success": True},
+                "parameter": parameters,
+            }
+        )
     actor = activity.get("actor") or {}
     service = _SERVICE.get(app, f"{app}.googleapis.com")
     prefix = service.split(".", 1)[0]
     first = str((_events(activity) or [{}])[0].get("name") or "")
-    return {"protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog",
-                             "authenticationInfo": {"principalEmail": actor.get("email")},
-                             "requestMetadata": {"callerIp": activity.get("ipAddress")},
-                             "serviceName": service,
-                             # google.login.LoginService.emailForwardingOutOfDomain (sample entry)
-                             "methodName": f"google.{prefix}.{prefix.title()}Service.{_camel(first)}",
-                             "resourceName": f"organizations/{(activity.get('id') or {}).get('customerId', '0')}",
-                             "metadata": {"@type": _ACTIVITY_TYPE, "event": events,
-                                          "activityId": {"uniqQualifier": (activity.get("id") or {}).get("uniqueQualifier"),
-                                                         "timeUsec": str(int(moment.timestamp() * 1_000_000)) if moment else None}}},
-            "resource": {"type": "audited_resource", "labels": {"service": service}},
-            "timestamp": when, "severity": "NOTICE",
-            "logName": "organizations/0/logs/cloudaudit.googleapis.com%2Fdata_access"}
+    return {
+        "protoPayload": {
+            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+            "authenticationInfo": {"principalEmail": actor.get("email")},
+            "requestMetadata": {"callerIp": activity.get("ipAddress")},
+            "serviceName": service,
+            # google.login.LoginService.emailForwardingOutOfDomain (sample entry)
+            "methodName": f"google.{prefix}.{prefix.title()}Service.{_camel(first)}",
+            "resourceName": f"organizations/{(activity.get('id') or {}).get('customerId', '0')}",
+            "metadata": {
+                "@type": _ACTIVITY_TYPE,
+                "event": events,
+                "activityId": {
+                    "uniqQualifier": (activity.get("id") or {}).get("uniqueQualifier"),
+                    "timeUsec": str(int(moment.timestamp() * 1_000_000)) if moment else None,
+                },
+            },
+        },
+        "resource": {"type": "audited_resource", "labels": {"service": service}},
+        "timestamp": when,
+        "severity": "NOTICE",
+        "logName": "organizations/0/logs/cloudaudit.googleapis.com%2Fdata_access",
+    }
 
 
 def _camel(name: str) -> str:
@@ -155,11 +199,18 @@ def gcp_audit(entry: dict) -> dict:
         "@timestamp": entry.get("timestamp"),
         "data_stream": {"dataset": GCP_AUDIT, "namespace": "default", "type": "logs"},
         "cloud": {"provider": "gcp"},
-        "event": {"action": payload.get("methodName"), "kind": "event", "outcome": "unknown",
-                  "provider": log_name.rpartition("%2F")[2] or None, "id": entry.get("insertId")},
+        "event": {
+            "action": payload.get("methodName"),
+            "kind": "event",
+            "outcome": "unknown",
+            "provider": log_name.rpartition("%2F")[2] or None,
+            "id": entry.get("insertId"),
+        },
         "log": {"logger": log_name, "level": entry.get("severity")},
         "service": {"name": payload.get("serviceName")},
-        "gcp": {"audit": {"type": payload.get("@type"), "resource_name": payload.get("resourceName")}},
+        "gcp": {
+            "audit": {"type": payload.get("@type"), "resource_name": payload.get("resourceName")}
+        },
     }
     email = (payload.get("authenticationInfo") or {}).get("principalEmail")
     if email:
@@ -178,17 +229,37 @@ def from_cloud_logging(entry: dict) -> dict:
     for event in metadata.get("event") or []:
         parameters = []
         for p in event.get("parameter") or []:
-            value = next((p[k] for k in ("value", "boolValue", "intValue", "multiStrValue", "multiIntValue") if k in p), None)
-            parameters.append({"name": p.get("name"), "multiValue" if isinstance(value, list) else "value": value})
-        events.append({"type": event.get("eventType"), "name": event.get("eventName"), "parameters": parameters})
+            value = next(
+                (
+                    p[k]
+                    for k in ("value", "boolValue", "intValue", "multiStrValue", "multiIntValue")
+                    if k in p
+                ),
+                None,
+            )
+            parameters.append(
+                {"name": p.get("name"), "multiValue" if isinstance(value, list) else "value": value}
+            )
+        events.append(
+            {
+                "type": event.get("eventType"),
+                "name": event.get("eventName"),
+                "parameters": parameters,
+            }
+        )
     service = str(payload.get("serviceName", "")).split(".", 1)[0]
     if service == "login" and any(e["type"] in _USER_ACCOUNTS_TYPES for e in events):
         service = "user_accounts"
-    activity = {"kind": "admin#reports#activity",
-                "id": {"time": entry.get("timestamp"), "uniqueQualifier": (metadata.get("activityId") or {}).get("uniqQualifier"),
-                       "applicationName": service},
-                "actor": {"email": (payload.get("authenticationInfo") or {}).get("principalEmail")},
-                "events": events}
+    activity = {
+        "kind": "admin#reports#activity",
+        "id": {
+            "time": entry.get("timestamp"),
+            "uniqueQualifier": (metadata.get("activityId") or {}).get("uniqQualifier"),
+            "applicationName": service,
+        },
+        "actor": {"email": (payload.get("authenticationInfo") or {}).get("principalEmail")},
+        "events": events,
+    }
     if (payload.get("requestMetadata") or {}).get("callerIp"):
         activity["ipAddress"] = payload["requestMetadata"]["callerIp"]
     return activity
@@ -207,7 +278,11 @@ def _prefixed(prefix: str, value: Any, out: dict) -> None:
 
 def _reports_splunk(activity: dict) -> dict:
     app = _application(activity)
-    base = {"_time": (activity.get("id") or {}).get("time"), "sourcetype": f"gws:reports:{app}", "source": f"gws:reports:{app}"}
+    base = {
+        "_time": (activity.get("id") or {}).get("time"),
+        "sourcetype": f"gws:reports:{app}",
+        "source": f"gws:reports:{app}",
+    }
     for key, value in activity.items():
         if key != "events":
             _prefixed(key, value, base)
@@ -225,8 +300,11 @@ def _reports_elastic(activity: dict) -> dict:
     app = _application(activity)
     event = (_events(activity) or [{}])[0]  # the integration writes one document per activity event
     actor = activity.get("actor") or {}
-    gw: dict[str, Any] = {"kind": activity.get("kind"), "event": {"type": event.get("type")},
-                          "actor": {k: v for k, v in (("type", actor.get("callerType")),) if v}}
+    gw: dict[str, Any] = {
+        "kind": activity.get("kind"),
+        "event": {"type": event.get("type")},
+        "actor": {k: v for k, v in (("type", actor.get("callerType")),) if v},
+    }
     own: dict[str, Any] = {}
     for p in event.get("parameters") or []:
         name, value = str(p.get("name")), _parameter_value(p)
@@ -241,9 +319,16 @@ def _reports_elastic(activity: dict) -> dict:
     if own:
         gw[app] = own
     email = actor.get("email")
-    doc = {"@timestamp": (activity.get("id") or {}).get("time"),
-           "data_stream": {"dataset": f"google_workspace.{app}", "namespace": "default", "type": "logs"},
-           "event": {"action": event.get("name"), "provider": app}, "google_workspace": gw}
+    doc = {
+        "@timestamp": (activity.get("id") or {}).get("time"),
+        "data_stream": {
+            "dataset": f"google_workspace.{app}",
+            "namespace": "default",
+            "type": "logs",
+        },
+        "event": {"action": event.get("name"), "provider": app},
+        "google_workspace": gw,
+    }
     source: dict[str, Any] = {}
     if activity.get("ipAddress"):
         source["ip"] = activity["ipAddress"]
@@ -264,7 +349,11 @@ def _gmail_time(raw: dict) -> int:
 
 
 def _gmail_splunk(raw: dict) -> dict:
-    doc: dict[str, Any] = {"_time": _gmail_time(raw), "sourcetype": "gws:gmail", "source": "gws:gmail"}
+    doc: dict[str, Any] = {
+        "_time": _gmail_time(raw),
+        "sourcetype": "gws:gmail",
+        "source": "gws:gmail",
+    }
     info = raw.get("message_info") or {}
     for key, value in raw.items():
         if key != "message_info":
@@ -272,7 +361,7 @@ def _gmail_splunk(raw: dict) -> dict:
     for key, value in info.items():
         if isinstance(value, list):
             for item in value:
-                for k, v in (item.items() if isinstance(item, dict) else ()):
+                for k, v in item.items() if isinstance(item, dict) else ():
                     doc.setdefault(f"message_info.{key}{{}}.{k}", []).append(v)
         else:
             _prefixed(f"message_info.{key}", value, doc)
@@ -280,6 +369,13 @@ def _gmail_splunk(raw: dict) -> dict:
 
 
 def _gmail_elastic(raw: dict) -> dict:
-    return {"@timestamp": _gmail_time(raw) * 1000,
-            "data_stream": {"dataset": "google_workspace.gmail", "namespace": "default", "type": "logs"},
-            "event": {"provider": "gmail"}, "google_workspace": {"gmail": raw}}
+    return {
+        "@timestamp": _gmail_time(raw) * 1000,
+        "data_stream": {
+            "dataset": "google_workspace.gmail",
+            "namespace": "default",
+            "type": "logs",
+        },
+        "event": {"provider": "gmail"},
+        "google_workspace": {"gmail": raw},
+    }

@@ -36,7 +36,11 @@ def _kind(raw: dict) -> str | None:
     if set(raw) == {AUDITD_RECORDS}:
         return "auditd"
     event = raw.get("Event")
-    if isinstance(event, dict) and isinstance(event.get("System"), dict) and event["System"].get("Channel") == CHANNEL:
+    if (
+        isinstance(event, dict)
+        and isinstance(event.get("System"), dict)
+        and event["System"].get("Channel") == CHANNEL
+    ):
         return "sysmon"
     return None
 
@@ -47,7 +51,11 @@ def recognise(raw: dict) -> bool:
 
 def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
     if _kind(raw) == "auditd":
-        return {"native": ("audit_log",), "splunk": ("linux:audit",), "elastic": ("auditd_manager.auditd",)}
+        return {
+            "native": ("audit_log",),
+            "splunk": ("linux:audit",),
+            "elastic": ("auditd_manager.auditd",),
+        }
     elastic: tuple[str, ...] = ("endpoint", "sysmon_linux.log")
     if _event_id(raw) == 1:
         elastic += (AUDITD_MANAGER,)
@@ -61,7 +69,11 @@ def _event_id(raw: dict) -> int:
 
 def render(raw: dict, target: str, collector: str) -> dict | list[dict]:
     if _kind(raw) == "auditd":
-        return _audit_splunk(raw[AUDITD_RECORDS]) if target == "splunk" else _audit_elastic(raw[AUDITD_RECORDS])
+        return (
+            _audit_splunk(raw[AUDITD_RECORDS])
+            if target == "splunk"
+            else _audit_elastic(raw[AUDITD_RECORDS])
+        )
     facts = _unwrap_windows_event(raw)
     if target == "native":
         return facts
@@ -77,12 +89,29 @@ def _name(path: str) -> str:
 
 
 def _time(facts: dict) -> str:
-    return str(facts.get("TimeCreated_SystemTime") or str(facts.get("UtcTime", "")).replace(" ", "T") + "Z")
+    return str(
+        facts.get("TimeCreated_SystemTime") or str(facts.get("UtcTime", "")).replace(" ", "T") + "Z"
+    )
 
 
 def _data(facts: dict) -> dict:
-    skip = ("Channel", "EventID", "Computer", "EventRecordID", "Level", "Task", "Opcode", "Keywords", "Version")
-    return {k: v for k, v in facts.items() if k not in skip and not k.startswith(("TimeCreated", "Provider_", "Execution_", "Security_"))}
+    skip = (
+        "Channel",
+        "EventID",
+        "Computer",
+        "EventRecordID",
+        "Level",
+        "Task",
+        "Opcode",
+        "Keywords",
+        "Version",
+    )
+    return {
+        k: v
+        for k, v in facts.items()
+        if k not in skip
+        and not k.startswith(("TimeCreated", "Provider_", "Execution_", "Security_"))
+    }
 
 
 # --- Sysmon for Linux -------------------------------------------------------------------------
@@ -91,9 +120,18 @@ def _data(facts: dict) -> dict:
 def _sysmon_splunk(facts: dict) -> dict:
     d = _data(facts)
     host = facts.get("Computer")
-    doc = {"_time": _time(facts), "host": host, "source": f"Syslog:{CHANNEL}", "sourcetype": "sysmon:linux",
-           "EventCode": int(facts.get("EventID", 0)), "EventID": int(facts.get("EventID", 0)), "Computer": host, **d,
-           "dest": host, "vendor_product": "Microsoft Sysmon for Linux"}
+    doc = {
+        "_time": _time(facts),
+        "host": host,
+        "source": f"Syslog:{CHANNEL}",
+        "sourcetype": "sysmon:linux",
+        "EventCode": int(facts.get("EventID", 0)),
+        "EventID": int(facts.get("EventID", 0)),
+        "Computer": host,
+        **d,
+        "dest": host,
+        "vendor_product": "Microsoft Sysmon for Linux",
+    }
     if "Image" in d:
         doc["process_name"] = _name(d["Image"])
     if "ParentImage" in d:
@@ -111,20 +149,39 @@ def _int(value: Any) -> Any:
 def _sysmon_elastic(facts: dict) -> dict:
     d = _data(facts)
     event_id = int(facts.get("EventID", 0))
-    process: dict[str, Any] = {"executable": d.get("Image"), "pid": _int(d.get("ProcessId")),
-                               "entity_id": d.get("ProcessGuid"), "name": "sysmon"}
-    doc: dict[str, Any] = {"@timestamp": _time(facts),
-                           "data_stream": {"dataset": "sysmon_linux.log", "namespace": "default", "type": "logs"},
-                           "event": {"code": str(event_id), "provider": "Linux-Sysmon", "kind": "event"},
-                           "host": {"hostname": facts.get("Computer")},
-                           "log": {"syslog": {"hostname": facts.get("Computer"), "appname": "sysmon"}},
-                           "winlog": {"channel": CHANNEL, "event_id": str(event_id), "computer_name": facts.get("Computer")}}
+    process: dict[str, Any] = {
+        "executable": d.get("Image"),
+        "pid": _int(d.get("ProcessId")),
+        "entity_id": d.get("ProcessGuid"),
+        "name": "sysmon",
+    }
+    doc: dict[str, Any] = {
+        "@timestamp": _time(facts),
+        "data_stream": {"dataset": "sysmon_linux.log", "namespace": "default", "type": "logs"},
+        "event": {"code": str(event_id), "provider": "Linux-Sysmon", "kind": "event"},
+        "host": {"hostname": facts.get("Computer")},
+        "log": {"syslog": {"hostname": facts.get("Computer"), "appname": "sysmon"}},
+        "winlog": {
+            "channel": CHANNEL,
+            "event_id": str(event_id),
+            "computer_name": facts.get("Computer"),
+        },
+    }
     if event_id == 1:
         doc["event"].update({"category": ["process"], "type": ["start"]})
-        process.update({"command_line": d.get("CommandLine"), "working_directory": d.get("CurrentDirectory"),
-                        "args": str(d.get("CommandLine", "")).split(),
-                        "parent": {"executable": d.get("ParentImage"), "command_line": d.get("ParentCommandLine"),
-                                   "pid": _int(d.get("ParentProcessId")), "entity_id": d.get("ParentProcessGuid")}})
+        process.update(
+            {
+                "command_line": d.get("CommandLine"),
+                "working_directory": d.get("CurrentDirectory"),
+                "args": str(d.get("CommandLine", "")).split(),
+                "parent": {
+                    "executable": d.get("ParentImage"),
+                    "command_line": d.get("ParentCommandLine"),
+                    "pid": _int(d.get("ParentProcessId")),
+                    "entity_id": d.get("ParentProcessGuid"),
+                },
+            }
+        )
     elif event_id == 11:
         target = str(d.get("TargetFilename", ""))
         directory, _, name = target.rpartition("/")
@@ -144,29 +201,66 @@ def _defend(facts: dict) -> dict:
     d = _data(facts)
     host = facts.get("Computer")
     event_id = int(facts.get("EventID", 0))
-    doc: dict[str, Any] = {"@timestamp": _time(facts), "agent": {"type": "endpoint"},
-                           "host": {"name": host, "hostname": host, "os": {"type": "linux"}},
-                           "user": {"name": d.get("User")}}
+    doc: dict[str, Any] = {
+        "@timestamp": _time(facts),
+        "agent": {"type": "endpoint"},
+        "host": {"name": host, "hostname": host, "os": {"type": "linux"}},
+        "user": {"name": d.get("User")},
+    }
     if event_id == 1:
         args = _split(str(d.get("CommandLine", "")))
         parent_args = _split(str(d.get("ParentCommandLine", "")))
-        doc["data_stream"] = {"dataset": "endpoint.events.process", "namespace": "default", "type": "logs"}
-        doc["event"] = {"action": "exec", "category": ["process"], "type": ["start"], "kind": "event",
-                        "module": "endpoint", "dataset": "endpoint.events.process"}
-        doc["process"] = {"executable": d.get("Image"), "name": _name(d.get("Image", "")), "args": args,
-                          "args_count": len(args), "command_line": d.get("CommandLine"),
-                          "working_directory": d.get("CurrentDirectory"), "pid": _int(d.get("ProcessId")),
-                          "parent": {"executable": d.get("ParentImage"), "name": _name(d.get("ParentImage", "")),
-                                     "args": parent_args, "command_line": d.get("ParentCommandLine"),
-                                     "pid": _int(d.get("ParentProcessId"))}}
+        doc["data_stream"] = {
+            "dataset": "endpoint.events.process",
+            "namespace": "default",
+            "type": "logs",
+        }
+        doc["event"] = {
+            "action": "exec",
+            "category": ["process"],
+            "type": ["start"],
+            "kind": "event",
+            "module": "endpoint",
+            "dataset": "endpoint.events.process",
+        }
+        doc["process"] = {
+            "executable": d.get("Image"),
+            "name": _name(d.get("Image", "")),
+            "args": args,
+            "args_count": len(args),
+            "command_line": d.get("CommandLine"),
+            "working_directory": d.get("CurrentDirectory"),
+            "pid": _int(d.get("ProcessId")),
+            "parent": {
+                "executable": d.get("ParentImage"),
+                "name": _name(d.get("ParentImage", "")),
+                "args": parent_args,
+                "command_line": d.get("ParentCommandLine"),
+                "pid": _int(d.get("ParentProcessId")),
+            },
+        }
     else:
         target = str(d.get("TargetFilename", ""))
         directory, _, name = target.rpartition("/")
-        doc["data_stream"] = {"dataset": "endpoint.events.file", "namespace": "default", "type": "logs"}
-        doc["event"] = {"action": "creation", "category": ["file"], "type": ["creation"], "kind": "event",
-                        "module": "endpoint", "dataset": "endpoint.events.file"}
+        doc["data_stream"] = {
+            "dataset": "endpoint.events.file",
+            "namespace": "default",
+            "type": "logs",
+        }
+        doc["event"] = {
+            "action": "creation",
+            "category": ["file"],
+            "type": ["creation"],
+            "kind": "event",
+            "module": "endpoint",
+            "dataset": "endpoint.events.file",
+        }
         doc["file"] = {"path": target, "name": name, "directory": directory}
-        doc["process"] = {"executable": d.get("Image"), "name": _name(d.get("Image", "")), "pid": _int(d.get("ProcessId"))}
+        doc["process"] = {
+            "executable": d.get("Image"),
+            "name": _name(d.get("Image", "")),
+            "pid": _int(d.get("ProcessId")),
+        }
     return doc
 
 
@@ -185,22 +279,37 @@ def _auditd_exec(facts: dict) -> dict:
     image = str(d.get("Image", ""))
     args = _split(str(d.get("CommandLine", "")))
     doc: dict[str, Any] = {
-        "@timestamp": _time(facts), "agent": {"type": "auditbeat"},
+        "@timestamp": _time(facts),
+        "agent": {"type": "auditbeat"},
         "data_stream": {"dataset": AUDITD_MANAGER, "namespace": "default", "type": "logs"},
         # host.name is the agent's (sample event); host.hostname comes from the agent's host
         # metadata, not from the audit records.
         "host": {"name": host, "hostname": host},
-        "auditd": {"message_type": "syscall", "result": "success",
-                   "data": {"syscall": "execve", "argc": len(args)},
-                   "summary": {"how": image, "object": {"type": "file", "primary": image}}},
-        "process": {"executable": image, "name": _name(image)[:COMM_CHARS], "args": args,
-                    "args_count": len(args), "title": _truncate(" ".join(args), PROCTITLE_BYTES),
-                    "working_directory": d.get("CurrentDirectory"), "pid": _int(d.get("ProcessId")),
-                    "parent": {"pid": _int(d.get("ParentProcessId"))}},
+        "auditd": {
+            "message_type": "syscall",
+            "result": "success",
+            "data": {"syscall": "execve", "argc": len(args)},
+            "summary": {"how": image, "object": {"type": "file", "primary": image}},
+        },
+        "process": {
+            "executable": image,
+            "name": _name(image)[:COMM_CHARS],
+            "args": args,
+            "args_count": len(args),
+            "title": _truncate(" ".join(args), PROCTITLE_BYTES),
+            "working_directory": d.get("CurrentDirectory"),
+            "pid": _int(d.get("ProcessId")),
+            "parent": {"pid": _int(d.get("ParentProcessId"))},
+        },
         "user": {"name": d.get("User")},
     }
-    doc["event"] = {"module": "auditd", "dataset": AUDITD_MANAGER, "outcome": "success", "kind": "event",
-                    **_EXEC_EVENT}
+    doc["event"] = {
+        "module": "auditd",
+        "dataset": AUDITD_MANAGER,
+        "outcome": "success",
+        "kind": "event",
+        **_EXEC_EVENT,
+    }
     return doc
 
 
@@ -215,8 +324,13 @@ def _audit_splunk(records: list[str]) -> list[dict]:
         if m is None:
             continue
         seconds = float(m["ts"])
-        doc: dict[str, Any] = {"_time": _epoch_iso(seconds), "source": "/var/log/audit/audit.log",
-                               "sourcetype": "linux:audit", "type": m["type"], "msg": f"audit({m['ts']}:{m['serial']}):"}
+        doc: dict[str, Any] = {
+            "_time": _epoch_iso(seconds),
+            "source": "/var/log/audit/audit.log",
+            "sourcetype": "linux:audit",
+            "type": m["type"],
+            "msg": f"audit({m['ts']}:{m['serial']}):",
+        }
         if m["node"]:
             doc["host"] = m["node"]
         for key, raw in auditd._PAIR.findall(m["body"].replace("\x1d", " ")):
@@ -228,7 +342,7 @@ def _audit_splunk(records: list[str]) -> list[dict]:
 def _epoch_iso(seconds: float) -> str:
     import datetime as dt
 
-    moment = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -247,7 +361,13 @@ def _audit_elastic(records: list[str]) -> dict:
         fields = parsed[1]
         record_type = fields["type"][0]
         if record_type == "PATH":
-            paths.append({k: v[0] for k, v in fields.items() if k in ("name", "nametype", "inode", "mode", "ouid", "ogid", "item", "dev")})
+            paths.append(
+                {
+                    k: v[0]
+                    for k, v in fields.items()
+                    if k in ("name", "nametype", "inode", "mode", "ouid", "ogid", "item", "dev")
+                }
+            )
         else:
             by_type.setdefault(record_type, fields)
     # The SYSCALL record carries the process and its ids; a user-space event (USER_CMD,
@@ -256,19 +376,30 @@ def _audit_elastic(records: list[str]) -> dict:
     syscall = {k: v[0] for k, v in primary.items()}
     execve = {k: v[0] for k, v in by_type.get("EXECVE", {}).items()}
     types = event["type"] if isinstance(event["type"], list) else [event["type"]]
-    data: dict[str, Any] = {k: syscall[k] for k in ("arch", "tty", "exit", "a0", "a1", "a2", "a3") if k in syscall}
+    data: dict[str, Any] = {
+        k: syscall[k] for k in ("arch", "tty", "exit", "a0", "a1", "a2", "a3") if k in syscall
+    }
     if "SYSCALL" in syscall or "syscall" in syscall:
         data["syscall"] = syscall.get("SYSCALL", syscall.get("syscall"))
     if "ARCH" in syscall:
         data["arch"] = syscall["ARCH"]
     if "argc" in execve:
         data["argc"] = _int(execve["argc"])
-    doc: dict[str, Any] = {"@timestamp": _epoch_iso(float(event["timestamp"])), "agent": {"type": "auditbeat"},
-                           "data_stream": {"dataset": "auditd_manager.auditd", "namespace": "default", "type": "logs"},
-                           "event": {"module": "auditd", "dataset": "auditd_manager.auditd",
-                                     "outcome": "success" if syscall.get("success") == "yes" else "failure"},
-                           "auditd": {"message_type": types[0].lower(), "sequence": int(event["msg"].split(":")[1].rstrip(")")),
-                                      "data": data}}
+    doc: dict[str, Any] = {
+        "@timestamp": _epoch_iso(float(event["timestamp"])),
+        "agent": {"type": "auditbeat"},
+        "data_stream": {"dataset": "auditd_manager.auditd", "namespace": "default", "type": "logs"},
+        "event": {
+            "module": "auditd",
+            "dataset": "auditd_manager.auditd",
+            "outcome": "success" if syscall.get("success") == "yes" else "failure",
+        },
+        "auditd": {
+            "message_type": types[0].lower(),
+            "sequence": int(event["msg"].split(":")[1].rstrip(")")),
+            "data": data,
+        },
+    }
     if data.get("syscall") in ("execve", "execveat"):
         doc["event"].update(_EXEC_EVENT)
     if "node" in event:
@@ -299,7 +430,11 @@ def _audit_elastic(records: list[str]) -> dict:
     if process:
         doc["process"] = process
     user: dict[str, Any] = {}
-    for low, high, path in (("uid", "UID", ()), ("euid", "EUID", ("effective",)), ("gid", "GID", ("group",))):
+    for low, high, path in (
+        ("uid", "UID", ()),
+        ("euid", "EUID", ("effective",)),
+        ("gid", "GID", ("group",)),
+    ):
         node = user
         for part in path:
             node = node.setdefault(part, {})
@@ -310,7 +445,9 @@ def _audit_elastic(records: list[str]) -> dict:
     if user:
         doc["user"] = user
     # The integration's pipeline moves user.audit to auditd.user.audit (test-useradd vector).
-    audit_user = {k: syscall[key] for key, k in (("auid", "id"), ("AUID", "name")) if key in syscall}
+    audit_user = {
+        k: syscall[key] for key, k in (("auid", "id"), ("AUID", "name")) if key in syscall
+    }
     if audit_user:
         doc["auditd"]["user"] = {"audit": audit_user}
     return doc

@@ -68,16 +68,28 @@ def taxonomy(raw: dict) -> dict:
     if raw["event_type"] == ES_NOTIFY_EXEC:
         exec_ = raw["event"]["exec"]
         target = exec_.get("target") or {}
-        out.update({"EventID": TAXONOMY_PROCESS, "Image": target.get("executable", {}).get("path"),
-                    "CommandLine": " ".join(shlex.quote(a) if " " in a else a for a in exec_.get("args") or []),
-                    "CurrentDirectory": (exec_.get("cwd") or {}).get("path"),
-                    "ProcessId": (target.get("audit_token") or {}).get("pid"),
-                    # For an exec the message's process is the image being replaced: the parent.
-                    "ParentImage": (process.get("executable") or {}).get("path")})
+        out.update(
+            {
+                "EventID": TAXONOMY_PROCESS,
+                "Image": target.get("executable", {}).get("path"),
+                "CommandLine": " ".join(
+                    shlex.quote(a) if " " in a else a for a in exec_.get("args") or []
+                ),
+                "CurrentDirectory": (exec_.get("cwd") or {}).get("path"),
+                "ProcessId": (target.get("audit_token") or {}).get("pid"),
+                # For an exec the message's process is the image being replaced: the parent.
+                "ParentImage": (process.get("executable") or {}).get("path"),
+            }
+        )
     else:
-        out.update({"EventID": TAXONOMY_FILE, "TargetFilename": _target_path(raw),
-                    "Image": (process.get("executable") or {}).get("path"),
-                    "ProcessId": (process.get("audit_token") or {}).get("pid")})
+        out.update(
+            {
+                "EventID": TAXONOMY_FILE,
+                "TargetFilename": _target_path(raw),
+                "Image": (process.get("executable") or {}).get("path"),
+                "ProcessId": (process.get("audit_token") or {}).get("pid"),
+            }
+        )
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -85,14 +97,20 @@ def _jamf(raw: dict) -> dict:
     exec_ = raw["event"]["exec"]
     target = exec_.get("target") or {}
     process = raw.get("process") or {}
-    doc = {"_time": raw.get("time"), "host": "jamf-protect-hec", "source": "JamfProtect",
-           "sourcetype": "jamf:protect:telemetry:v2", "event_type": raw["event_type"],
-           "event.exec.args{}": list(exec_.get("args") or []), "event.exec.cwd.path": (exec_.get("cwd") or {}).get("path"),
-           "event.exec.target.executable.path": (target.get("executable") or {}).get("path"),
-           "event.exec.target.audit_token.pid": (target.get("audit_token") or {}).get("pid"),
-           "process.executable.path": (process.get("executable") or {}).get("path"),
-           "process.audit_token.pid": (process.get("audit_token") or {}).get("pid"),
-           "time": raw.get("time")}
+    doc = {
+        "_time": raw.get("time"),
+        "host": "jamf-protect-hec",
+        "source": "JamfProtect",
+        "sourcetype": "jamf:protect:telemetry:v2",
+        "event_type": raw["event_type"],
+        "event.exec.args{}": list(exec_.get("args") or []),
+        "event.exec.cwd.path": (exec_.get("cwd") or {}).get("path"),
+        "event.exec.target.executable.path": (target.get("executable") or {}).get("path"),
+        "event.exec.target.audit_token.pid": (target.get("audit_token") or {}).get("pid"),
+        "process.executable.path": (process.get("executable") or {}).get("path"),
+        "process.audit_token.pid": (process.get("audit_token") or {}).get("pid"),
+        "time": raw.get("time"),
+    }
     if (raw.get("host") or {}).get("hostname"):
         doc["host.hostname"] = raw["host"]["hostname"]
     return doc
@@ -100,26 +118,63 @@ def _jamf(raw: dict) -> dict:
 
 def _defend(raw: dict, facts: dict) -> dict:
     host = facts.get("Computer")
-    doc: dict[str, Any] = {"@timestamp": raw.get("time"), "agent": {"type": "endpoint"},
-                           "host": {"name": host, "hostname": host, "os": {"type": "macos"}}}
+    doc: dict[str, Any] = {
+        "@timestamp": raw.get("time"),
+        "agent": {"type": "endpoint"},
+        "host": {"name": host, "hostname": host, "os": {"type": "macos"}},
+    }
     if raw["event_type"] == ES_NOTIFY_EXEC:
         args = list(raw["event"]["exec"].get("args") or [])
-        doc["data_stream"] = {"dataset": "endpoint.events.process", "namespace": "default", "type": "logs"}
-        doc["event"] = {"action": "exec", "category": ["process"], "type": ["start"], "kind": "event", "module": "endpoint"}
-        doc["process"] = {"executable": facts.get("Image"), "name": str(facts.get("Image", "")).rsplit("/", 1)[-1],
-                          "args": args, "args_count": len(args), "command_line": " ".join(args),
-                          "working_directory": facts.get("CurrentDirectory"), "pid": facts.get("ProcessId"),
-                          "parent": {"executable": facts.get("ParentImage"),
-                                     "name": str(facts.get("ParentImage", "")).rsplit("/", 1)[-1],
-                                     "pid": (raw["event"]["exec"].get("target") or {}).get("ppid")}}
+        doc["data_stream"] = {
+            "dataset": "endpoint.events.process",
+            "namespace": "default",
+            "type": "logs",
+        }
+        doc["event"] = {
+            "action": "exec",
+            "category": ["process"],
+            "type": ["start"],
+            "kind": "event",
+            "module": "endpoint",
+        }
+        doc["process"] = {
+            "executable": facts.get("Image"),
+            "name": str(facts.get("Image", "")).rsplit("/", 1)[-1],
+            "args": args,
+            "args_count": len(args),
+            "command_line": " ".join(args),
+            "working_directory": facts.get("CurrentDirectory"),
+            "pid": facts.get("ProcessId"),
+            "parent": {
+                "executable": facts.get("ParentImage"),
+                "name": str(facts.get("ParentImage", "")).rsplit("/", 1)[-1],
+                "pid": (raw["event"]["exec"].get("target") or {}).get("ppid"),
+            },
+        }
     else:
         path = str(facts.get("TargetFilename", ""))
         directory, _, name = path.rpartition("/")
-        action = {ES_NOTIFY_CREATE: "creation", ES_NOTIFY_RENAME: "rename", ES_NOTIFY_WRITE: "modification"}[raw["event_type"]]
-        doc["data_stream"] = {"dataset": "endpoint.events.file", "namespace": "default", "type": "logs"}
-        doc["event"] = {"action": action, "category": ["file"], "type": ["change" if action != "creation" else "creation"],
-                        "kind": "event", "module": "endpoint"}
+        action = {
+            ES_NOTIFY_CREATE: "creation",
+            ES_NOTIFY_RENAME: "rename",
+            ES_NOTIFY_WRITE: "modification",
+        }[raw["event_type"]]
+        doc["data_stream"] = {
+            "dataset": "endpoint.events.file",
+            "namespace": "default",
+            "type": "logs",
+        }
+        doc["event"] = {
+            "action": action,
+            "category": ["file"],
+            "type": ["change" if action != "creation" else "creation"],
+            "kind": "event",
+            "module": "endpoint",
+        }
         doc["file"] = {"path": path, "name": name, "directory": directory}
-        doc["process"] = {"executable": facts.get("Image"), "name": str(facts.get("Image", "")).rsplit("/", 1)[-1],
-                          "pid": facts.get("ProcessId")}
+        doc["process"] = {
+            "executable": facts.get("Image"),
+            "name": str(facts.get("Image", "")).rsplit("/", 1)[-1],
+            "pid": facts.get("ProcessId"),
+        }
     return doc

@@ -18,8 +18,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_O365_CODES: dict[object, str] = {1: "ExchangeAdmin", 2: "ExchangeItem", 3: "ExchangeItemGroup", 8: "AzureActiveDirectory",
-               50: "ExchangeItemAggregated"}
+_O365_CODES: dict[object, str] = {
+    1: "ExchangeAdmin",
+    2: "ExchangeItem",
+    3: "ExchangeItemGroup",
+    8: "AzureActiveDirectory",
+    50: "ExchangeItemAggregated",
+}
 # Office 365 record numbers the integration stores as keywords (strings).
 _O365_KEYWORDS = ("RecordType", "LogonType", "UserType", "InternalLogonType", "Version")
 
@@ -43,9 +48,17 @@ def recognise(raw: dict) -> bool:
 def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
     kind = _kind(raw)
     if kind == "o365":
-        return {"native": ("management_api",), "splunk": ("o365:management:activity",), "elastic": ("o365.audit",)}
+        return {
+            "native": ("management_api",),
+            "splunk": ("o365:management:activity",),
+            "elastic": ("o365.audit",),
+        }
     if kind == "signin":
-        return {"native": ("graph",), "splunk": ("azure:monitor:aad",), "elastic": ("azure.signinlogs",)}
+        return {
+            "native": ("graph",),
+            "splunk": ("azure:monitor:aad",),
+            "elastic": ("azure.signinlogs",),
+        }
     if kind == "directory_audit":
         return {"native": ("graph",), "splunk": ("azure:monitor:aad",), "elastic": ("o365.audit",)}
     return {"native": ("tracking_log",), "splunk": ("MSExchange:2013:MessageTracking",)}
@@ -75,7 +88,11 @@ def _ip(address: str) -> str:
 
 def _pairs(value: Any) -> list[tuple[str, Any]]:
     if isinstance(value, list):
-        return [(str(p.get("Name")), p.get("Value")) for p in value if isinstance(p, dict) and "Name" in p]
+        return [
+            (str(p.get("Name")), p.get("Value"))
+            for p in value
+            if isinstance(p, dict) and "Name" in p
+        ]
     return []
 
 
@@ -83,8 +100,11 @@ def _pairs(value: Any) -> list[tuple[str, Any]]:
 
 
 def _o365_splunk(raw: dict) -> dict:
-    doc: dict[str, Any] = {"_time": _zulu(raw.get("CreationTime")), "sourcetype": "o365:management:activity",
-           "source": "o365:management:activity"}
+    doc: dict[str, Any] = {
+        "_time": _zulu(raw.get("CreationTime")),
+        "sourcetype": "o365:management:activity",
+        "source": "o365:management:activity",
+    }
     lists: dict[str, list[tuple[str, Any]]] = {}
     for key, value in raw.items():
         if key in ("Parameters", "OperationProperties") and isinstance(value, list):
@@ -111,19 +131,32 @@ def _o365_elastic(raw: dict) -> dict:
         if key == "Parameters" and isinstance(value, list):
             audit[key] = {n: v for n, v in _pairs(value)}
         elif key == "ModifiedProperties" and isinstance(value, list):
-            audit[key] = {str(p.get("Name", "")).replace(".", "_"): {"NewValue": p.get("NewValue"), "OldValue": p.get("OldValue")}
-                          for p in value if isinstance(p, dict)}
+            audit[key] = {
+                str(p.get("Name", "")).replace(".", "_"): {
+                    "NewValue": p.get("NewValue"),
+                    "OldValue": p.get("OldValue"),
+                }
+                for p in value
+                if isinstance(p, dict)
+            }
         elif key in _O365_KEYWORDS and isinstance(value, int):
             audit[key] = str(value)
         else:
             audit[key] = value
     status = str(raw.get("ResultStatus", "")).lower()
-    doc = {"@timestamp": _zulu(raw.get("CreationTime")),
-           "data_stream": {"dataset": "o365.audit", "namespace": "default", "type": "logs"},
-           "event": {"action": raw.get("Operation"), "provider": raw.get("Workload"), "kind": "event",
-                     "code": _O365_CODES.get(raw.get("RecordType"), str(raw.get("RecordType", ""))),
-                     "outcome": "failure" if status in ("false", "failed", "failure") else "success"},
-           "user": {"id": raw.get("UserId")}, "o365": {"audit": audit}}
+    doc = {
+        "@timestamp": _zulu(raw.get("CreationTime")),
+        "data_stream": {"dataset": "o365.audit", "namespace": "default", "type": "logs"},
+        "event": {
+            "action": raw.get("Operation"),
+            "provider": raw.get("Workload"),
+            "kind": "event",
+            "code": _O365_CODES.get(raw.get("RecordType"), str(raw.get("RecordType", ""))),
+            "outcome": "failure" if status in ("false", "failed", "failure") else "success",
+        },
+        "user": {"id": raw.get("UserId")},
+        "o365": {"audit": audit},
+    }
     address = raw.get("ClientIP") or raw.get("ClientIPAddress")
     if address:
         doc["client"] = {"address": address, "ip": _ip(address)}
@@ -154,11 +187,18 @@ def _under_properties(raw: Any, prefix: str, out: dict) -> None:
 
 
 def _signin_splunk(raw: dict) -> dict:
-    doc = {"_time": raw["createdDateTime"], "sourcetype": "azure:monitor:aad",
-           "source": "eventhub://aad/insights-logs-signinlogs", "time": raw["createdDateTime"],
-           "category": "SignInLogs" if raw.get("isInteractive", True) else "NonInteractiveUserSignInLogs",
-           "operationName": "Sign-in activity", "resultType": str((raw.get("status") or {}).get("errorCode", 0)),
-           "callerIpAddress": raw.get("ipAddress")}
+    doc = {
+        "_time": raw["createdDateTime"],
+        "sourcetype": "azure:monitor:aad",
+        "source": "eventhub://aad/insights-logs-signinlogs",
+        "time": raw["createdDateTime"],
+        "category": "SignInLogs"
+        if raw.get("isInteractive", True)
+        else "NonInteractiveUserSignInLogs",
+        "operationName": "Sign-in activity",
+        "resultType": str((raw.get("status") or {}).get("errorCode", 0)),
+        "callerIpAddress": raw.get("ipAddress"),
+    }
     _under_properties(raw, "properties", doc)
     return doc
 
@@ -178,20 +218,45 @@ def _signin_elastic(raw: dict) -> dict:
     props["created_at"] = raw.get("createdDateTime")
     code = (raw.get("status") or {}).get("errorCode", 0)
     location = raw.get("location") or {}
-    geo = {k: v for k, v in (("country_iso_code", location.get("countryOrRegion")), ("city_name", location.get("city"))) if v}
-    return {"@timestamp": raw["createdDateTime"],
-            "data_stream": {"dataset": "azure.signinlogs", "namespace": "default", "type": "logs"},
-            "event": {"action": "Sign-in activity", "category": ["authentication"], "outcome": "success" if code == 0 else "failure"},
-            "azure": {"signinlogs": {"category": "SignInLogs", "operation_name": "Sign-in activity", "result_type": str(code),
-                                     "properties": props}},
-            "source": {"ip": raw.get("ipAddress"), **({"geo": geo} if geo else {})},
-            "user": {"name": raw.get("userPrincipalName"), "id": raw.get("userId")}}
+    geo = {
+        k: v
+        for k, v in (
+            ("country_iso_code", location.get("countryOrRegion")),
+            ("city_name", location.get("city")),
+        )
+        if v
+    }
+    return {
+        "@timestamp": raw["createdDateTime"],
+        "data_stream": {"dataset": "azure.signinlogs", "namespace": "default", "type": "logs"},
+        "event": {
+            "action": "Sign-in activity",
+            "category": ["authentication"],
+            "outcome": "success" if code == 0 else "failure",
+        },
+        "azure": {
+            "signinlogs": {
+                "category": "SignInLogs",
+                "operation_name": "Sign-in activity",
+                "result_type": str(code),
+                "properties": props,
+            }
+        },
+        "source": {"ip": raw.get("ipAddress"), **({"geo": geo} if geo else {})},
+        "user": {"name": raw.get("userPrincipalName"), "id": raw.get("userId")},
+    }
 
 
 def _audit_splunk(raw: dict) -> dict:
-    doc = {"_time": raw["activityDateTime"], "sourcetype": "azure:monitor:aad",
-           "source": "eventhub://aad/insights-logs-auditlogs", "time": raw["activityDateTime"], "category": "AuditLogs",
-           "operationName": raw.get("activityDisplayName"), "resultSignature": "None"}
+    doc = {
+        "_time": raw["activityDateTime"],
+        "sourcetype": "azure:monitor:aad",
+        "source": "eventhub://aad/insights-logs-auditlogs",
+        "time": raw["activityDateTime"],
+        "category": "AuditLogs",
+        "operationName": raw.get("activityDisplayName"),
+        "resultSignature": "None",
+    }
     _under_properties(raw, "properties", doc)
     return doc
 
@@ -205,27 +270,50 @@ def _audit_elastic(raw: dict) -> dict:
     for resource in raw.get("targetResources") or []:
         target_ids.append({"ID": resource.get("id"), "Type": 2})
         for prop in resource.get("modifiedProperties") or []:
-            modified[str(prop.get("displayName", "")).replace(".", "_")] = {"NewValue": prop.get("newValue"),
-                                                                             "OldValue": prop.get("oldValue")}
+            modified[str(prop.get("displayName", "")).replace(".", "_")] = {
+                "NewValue": prop.get("newValue"),
+                "OldValue": prop.get("oldValue"),
+            }
     operation = f"{raw.get('activityDisplayName')}."
-    result = "Success" if raw.get("result") == "success" else str(raw.get("result", "")).capitalize()
-    return {"@timestamp": raw["activityDateTime"],
-            "data_stream": {"dataset": "o365.audit", "namespace": "default", "type": "logs"},
-            "event": {"action": operation, "provider": "AzureActiveDirectory", "code": "AzureActiveDirectory",
-                      "kind": "event", "outcome": "success" if result == "Success" else "failure"},
-            "user": {"id": user},
-            "o365": {"audit": {"Id": raw.get("id"), "Operation": operation, "RecordType": "8", "ResultStatus": result,
-                               "Workload": "AzureActiveDirectory", "UserId": user,
-                               "ObjectId": (target_ids[0]["ID"] if target_ids else None),
-                               "ModifiedProperties": modified, "Target": target_ids}}}
+    result = (
+        "Success" if raw.get("result") == "success" else str(raw.get("result", "")).capitalize()
+    )
+    return {
+        "@timestamp": raw["activityDateTime"],
+        "data_stream": {"dataset": "o365.audit", "namespace": "default", "type": "logs"},
+        "event": {
+            "action": operation,
+            "provider": "AzureActiveDirectory",
+            "code": "AzureActiveDirectory",
+            "kind": "event",
+            "outcome": "success" if result == "Success" else "failure",
+        },
+        "user": {"id": user},
+        "o365": {
+            "audit": {
+                "Id": raw.get("id"),
+                "Operation": operation,
+                "RecordType": "8",
+                "ResultStatus": result,
+                "Workload": "AzureActiveDirectory",
+                "UserId": user,
+                "ObjectId": (target_ids[0]["ID"] if target_ids else None),
+                "ModifiedProperties": modified,
+                "Target": target_ids,
+            }
+        },
+    }
 
 
 # --- Exchange message tracking --------------------------------------------------------------
 
 
 def _trace_splunk(raw: dict) -> dict:
-    doc = {"_time": raw.get("date_time"), "sourcetype": "MSExchange:2013:MessageTracking",
-           "source": "MessageTracking\\MSGTRK.LOG"}
+    doc = {
+        "_time": raw.get("date_time"),
+        "sourcetype": "MSExchange:2013:MessageTracking",
+        "source": "MessageTracking\\MSGTRK.LOG",
+    }
     for key, value in raw.items():
         if value in ("", None):
             continue  # the add-on extracts no field from an empty column

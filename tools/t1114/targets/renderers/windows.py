@@ -21,14 +21,25 @@ SYSMON = "Microsoft-Windows-Sysmon/Operational"
 POWERSHELL = "Microsoft-Windows-PowerShell/Operational"
 SECURITY = "Security"
 EXCHANGE = "MSExchange Management"
-_SYSTEM_KEYS = ("Channel", "EventID", "Computer", "Provider_Name", "TimeCreated_SystemTime", "EventRecordID")
+_SYSTEM_KEYS = (
+    "Channel",
+    "EventID",
+    "Computer",
+    "Provider_Name",
+    "TimeCreated_SystemTime",
+    "EventRecordID",
+)
 
 
 def recognise(raw: dict) -> bool:
     event = raw.get("Event")
     if isinstance(event, dict) and isinstance(event.get("System"), dict):
-        return str(event["System"].get("Channel", "")).startswith(("Microsoft-Windows-", "Security", "MSExchange"))
-    return isinstance(raw.get("Channel"), str) and raw["Channel"].startswith(("Microsoft-Windows-", "Security", "MSExchange"))
+        return str(event["System"].get("Channel", "")).startswith(
+            ("Microsoft-Windows-", "Security", "MSExchange")
+        )
+    return isinstance(raw.get("Channel"), str) and raw["Channel"].startswith(
+        ("Microsoft-Windows-", "Security", "MSExchange")
+    )
 
 
 def _facts(raw: dict) -> dict[str, Any]:
@@ -55,11 +66,21 @@ def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
     channel, event_id = _key(facts)
     native = ("evtx", "eventdata_flat") if "Event" in raw else ("eventdata_flat",)
     if channel == EXCHANGE:
-        return {"native": native + ("rendered_message",), "splunk": ("WinEventLog", "XmlWinEventLog"),
-                "elastic": ("windows.forwarded", "rendered_message")}
-    default = {SYSMON: ("windows.sysmon_operational", "windows.forwarded"), SECURITY: ("system.security", "windows.forwarded"),
-               POWERSHELL: ("windows.powershell_operational", "windows.forwarded")}.get(channel, ("windows.forwarded",))
-    return {"native": native, "splunk": ("XmlWinEventLog",), "elastic": _ELASTIC.get((channel, event_id), default)}
+        return {
+            "native": native + ("rendered_message",),
+            "splunk": ("WinEventLog", "XmlWinEventLog"),
+            "elastic": ("windows.forwarded", "rendered_message"),
+        }
+    default = {
+        SYSMON: ("windows.sysmon_operational", "windows.forwarded"),
+        SECURITY: ("system.security", "windows.forwarded"),
+        POWERSHELL: ("windows.powershell_operational", "windows.forwarded"),
+    }.get(channel, ("windows.forwarded",))
+    return {
+        "native": native,
+        "splunk": ("XmlWinEventLog",),
+        "elastic": _ELASTIC.get((channel, event_id), default),
+    }
 
 
 def render(raw: dict, target: str, collector: str) -> dict:
@@ -89,14 +110,37 @@ def _time(facts: dict) -> str:
 
 
 def _event_data(facts: dict) -> dict:
-    return {k: v for k, v in facts.items() if k not in _SYSTEM_KEYS and not k.startswith(("TimeCreated", "Provider_", "Execution", "Security_", "Level", "Task", "Opcode", "Keywords", "Version", "Correlation", "#"))}
+    return {
+        k: v
+        for k, v in facts.items()
+        if k not in _SYSTEM_KEYS
+        and not k.startswith(
+            (
+                "TimeCreated",
+                "Provider_",
+                "Execution",
+                "Security_",
+                "Level",
+                "Task",
+                "Opcode",
+                "Keywords",
+                "Version",
+                "Correlation",
+                "#",
+            )
+        )
+    }
 
 
 def exchange_message(facts: dict) -> str:
     """The rendered text of an MSExchange Management event (its message template filled in)."""
-    outcome = "failed" if int(facts.get("EventID", 1)) == 6 else "suceeded"  # sic: the log's own spelling
+    outcome = (
+        "failed" if int(facts.get("EventID", 1)) == 6 else "suceeded"
+    )  # sic: the log's own spelling
     p = [facts.get(f"{UNNAMED_VALUE_PREFIX}{n}", "") for n in range(1, 7)]
-    return f"Cmdlet {outcome}. Cmdlet {p[0]}, parameters {p[1]}.\r\nCaller: {p[2]}\r\nClient: {p[5]}"
+    return (
+        f"Cmdlet {outcome}. Cmdlet {p[0]}, parameters {p[1]}.\r\nCaller: {p[2]}\r\nClient: {p[5]}"
+    )
 
 
 # --- native -----------------------------------------------------------------------------------
@@ -104,7 +148,11 @@ def exchange_message(facts: dict) -> str:
 
 def _native(facts: dict, collector: str) -> dict:
     if collector == "rendered_message":
-        keep = {k: facts[k] for k in ("Channel", "EventID", "Computer", "Provider_Name", "TimeCreated_SystemTime") if k in facts}
+        keep = {
+            k: facts[k]
+            for k in ("Channel", "EventID", "Computer", "Provider_Name", "TimeCreated_SystemTime")
+            if k in facts
+        }
         return {**keep, "Message": exchange_message(facts)}
     return facts  # eventdata_flat: System and EventData names side by side
 
@@ -120,18 +168,42 @@ def _splunk(facts: dict, collector: str) -> dict:
         # eventdata_xml_data extracts only <Data Name=...>: the log's unnamed values stay in
         # the EventData_Xml block; Message is RenderingInfo's (rendering_info_xml_data).
         values = [facts.get(f"{UNNAMED_VALUE_PREFIX}{n}") for n in range(1, 7)]
-        return {**base, "source": f"XmlWinEventLog:{channel}", "sourcetype": "XmlWinEventLog", "EventCode": event_id,
-                "EventID": event_id, "Computer": host, "Channel": channel,
-                "Name": facts.get("Provider_Name", "MSExchange CmdletLogs"), "Message": _xml_text(exchange_message(facts)),
-                "EventData_Xml": "".join(f"<Data>{_xml_text(v)}</Data>" for v in values if v is not None)}
+        return {
+            **base,
+            "source": f"XmlWinEventLog:{channel}",
+            "sourcetype": "XmlWinEventLog",
+            "EventCode": event_id,
+            "EventID": event_id,
+            "Computer": host,
+            "Channel": channel,
+            "Name": facts.get("Provider_Name", "MSExchange CmdletLogs"),
+            "Message": _xml_text(exchange_message(facts)),
+            "EventData_Xml": "".join(
+                f"<Data>{_xml_text(v)}</Data>" for v in values if v is not None
+            ),
+        }
     if channel == EXCHANGE:
-        return {**base, "source": f"WinEventLog:{channel}", "sourcetype": "WinEventLog", "LogName": channel,
-                "SourceName": facts.get("Provider_Name", "MSExchange CmdletLogs"), "EventCode": event_id,
-                "EventType": 2 if event_id == 6 else 4, "ComputerName": host, "TaskCategory": "General",
-                "Message": exchange_message(facts)}
+        return {
+            **base,
+            "source": f"WinEventLog:{channel}",
+            "sourcetype": "WinEventLog",
+            "LogName": channel,
+            "SourceName": facts.get("Provider_Name", "MSExchange CmdletLogs"),
+            "EventCode": event_id,
+            "EventType": 2 if event_id == 6 else 4,
+            "ComputerName": host,
+            "TaskCategory": "General",
+            "Message": exchange_message(facts),
+        }
     data = _event_data(facts)
-    doc = {**base, "source": f"XmlWinEventLog:{channel}", "sourcetype": "XmlWinEventLog", "EventCode": event_id,
-           "Computer": host, **data}
+    doc = {
+        **base,
+        "source": f"XmlWinEventLog:{channel}",
+        "sourcetype": "XmlWinEventLog",
+        "EventCode": event_id,
+        "Computer": host,
+        **data,
+    }
     doc.update(_splunk_cim(channel, event_id, data, host))
     return doc
 
@@ -145,9 +217,15 @@ def _splunk_cim(channel: str, event_id: int, d: dict, host: str) -> dict:
     if (channel, event_id) in ((SYSMON, 1), (SECURITY, 4688)):
         image = d.get("Image") or d.get("NewProcessName", "")
         parent = d.get("ParentImage") or d.get("ParentProcessName", "")
-        cim = {"process": d.get("CommandLine", ""), "process_name": basename(image), "process_path": image,
-               "parent_process_name": basename(parent), "parent_process_path": parent, "dest": host,
-               "tag": ["process", "report"]}
+        cim = {
+            "process": d.get("CommandLine", ""),
+            "process_name": basename(image),
+            "process_path": image,
+            "parent_process_name": basename(parent),
+            "parent_process_path": parent,
+            "dest": host,
+            "tag": ["process", "report"],
+        }
         if "ParentCommandLine" in d:
             cim["parent_process"] = d["ParentCommandLine"]
         if "ProcessId" in d:
@@ -158,16 +236,29 @@ def _splunk_cim(channel: str, event_id: int, d: dict, host: str) -> dict:
             cim["original_file_name"] = d["OriginalFileName"]
         return cim
     if (channel, event_id) == (SYSMON, 11):
-        return {"file_path": d.get("TargetFilename"), "file_name": basename(d.get("TargetFilename", "")),
-                "process_name": basename(d.get("Image", "")), "process_id": d.get("ProcessId"), "action": "created",
-                "user": d.get("User"), "dest": host, "tag": ["endpoint", "filesystem", "change"]}
+        return {
+            "file_path": d.get("TargetFilename"),
+            "file_name": basename(d.get("TargetFilename", "")),
+            "process_name": basename(d.get("Image", "")),
+            "process_id": d.get("ProcessId"),
+            "action": "created",
+            "user": d.get("User"),
+            "dest": host,
+            "tag": ["endpoint", "filesystem", "change"],
+        }
     if (channel, event_id) == (SYSMON, 3):
-        return {"dest_ip": d.get("DestinationIp"), "dest_port": d.get("DestinationPort"),
-                "process_name": basename(d.get("Image", ""))}
+        return {
+            "dest_ip": d.get("DestinationIp"),
+            "dest_port": d.get("DestinationPort"),
+            "process_name": basename(d.get("Image", "")),
+        }
     if (channel, event_id) == (SYSMON, 13):
         return {"registry_path": d.get("TargetObject"), "registry_value_data": d.get("Details")}
     if (channel, event_id) == (SECURITY, 4663):
-        return {"object_file_path": d.get("ObjectName"), "process_name": basename(d.get("ProcessName", ""))}
+        return {
+            "object_file_path": d.get("ObjectName"),
+            "process_name": basename(d.get("ProcessName", "")),
+        }
     return {}
 
 
@@ -192,23 +283,40 @@ def _elastic(facts: dict, collector: str) -> dict:
     host = str(facts.get("Computer", ""))
     d = _event_data(facts)
     dataset = {"endpoint": "", "rendered_message": "windows.forwarded"}.get(collector, collector)
-    doc: dict[str, Any] = {"@timestamp": _time(facts), "host": {"name": host},
-                           "data_stream": {"dataset": dataset, "namespace": "default", "type": "logs"}}
+    doc: dict[str, Any] = {
+        "@timestamp": _time(facts),
+        "host": {"name": host},
+        "data_stream": {"dataset": dataset, "namespace": "default", "type": "logs"},
+    }
     if collector == "endpoint":
         return _defend(doc, channel, event_id, d, host)
     provider = facts.get("Provider_Name", "")
     doc["event"] = {"code": str(event_id), "kind": "event", "provider": provider}
-    doc["winlog"] = {"channel": channel, "event_id": str(event_id), "computer_name": host, "provider_name": provider}
+    doc["winlog"] = {
+        "channel": channel,
+        "event_id": str(event_id),
+        "computer_name": host,
+        "provider_name": provider,
+    }
     if dataset == "windows.forwarded":
         doc["host"]["os"] = {"type": "windows", "family": "windows"}
     if channel == SYSMON:
         _sysmon(doc, event_id, d)
     elif (channel, event_id) == (SECURITY, 4688):
         # The System integration names the process from NewProcessName and keeps EventData.
-        doc["process"] = {"executable": d.get("NewProcessName"), "name": basename(d.get("NewProcessName", "")),
-                          "command_line": d.get("CommandLine"), "pid": _hex_int(d.get("NewProcessId")),
-                          "parent": {"executable": d.get("ParentProcessName"), "name": basename(d.get("ParentProcessName", ""))}}
-        doc["event"].update({"action": "created-process", "category": ["process"], "type": ["start"]})
+        doc["process"] = {
+            "executable": d.get("NewProcessName"),
+            "name": basename(d.get("NewProcessName", "")),
+            "command_line": d.get("CommandLine"),
+            "pid": _hex_int(d.get("NewProcessId")),
+            "parent": {
+                "executable": d.get("ParentProcessName"),
+                "name": basename(d.get("ParentProcessName", "")),
+            },
+        }
+        doc["event"].update(
+            {"action": "created-process", "category": ["process"], "type": ["start"]}
+        )
         doc["user"] = {"name": d.get("SubjectUserName"), "domain": d.get("SubjectDomainName")}
         doc["winlog"]["event_data"] = {k: str(v) for k, v in d.items()}
     elif channel == SECURITY:
@@ -217,14 +325,22 @@ def _elastic(facts: dict, collector: str) -> dict:
         doc["winlog"]["event_data"] = {k: str(v) for k, v in d.items()}
     elif channel == POWERSHELL:
         doc["event"].update({"category": ["process"], "type": ["info"]})
-        doc["powershell"] = {"file": {"script_block_text": d.get("ScriptBlockText"), "script_block_id": d.get("ScriptBlockId")},
-                             "sequence": int(d.get("MessageNumber", 1)), "total": int(d.get("MessageTotal", 1))}
+        doc["powershell"] = {
+            "file": {
+                "script_block_text": d.get("ScriptBlockText"),
+                "script_block_id": d.get("ScriptBlockId"),
+            },
+            "sequence": int(d.get("MessageNumber", 1)),
+            "total": int(d.get("MessageTotal", 1)),
+        }
         if d.get("Path"):
             doc["file"] = {"path": d["Path"]}
     elif channel == EXCHANGE:
         doc["message"] = exchange_message(facts)
         if collector != "rendered_message":  # a forwarder flattening EventData keeps only message
-            doc["winlog"]["event_data"] = {k: v for k, v in d.items() if k.startswith(UNNAMED_VALUE_PREFIX)}
+            doc["winlog"]["event_data"] = {
+                k: v for k, v in d.items() if k.startswith(UNNAMED_VALUE_PREFIX)
+            }
     else:
         doc["winlog"]["event_data"] = d
     return doc
@@ -232,33 +348,63 @@ def _elastic(facts: dict, collector: str) -> dict:
 
 def _sysmon(doc: dict, event_id: int, d: dict) -> None:
     doc["event"]["module"] = "sysmon"
-    proc = {"executable": d.get("Image"), "name": basename(d.get("Image", "")), "pid": d.get("ProcessId")}
+    proc = {
+        "executable": d.get("Image"),
+        "name": basename(d.get("Image", "")),
+        "pid": d.get("ProcessId"),
+    }
     if user := _split_user(d.get("User", "")):
         doc["user"] = user
     if event_id == 1:
         doc["event"].update({"category": ["process"], "type": ["start"]})
-        proc.update({"command_line": d.get("CommandLine"), "working_directory": d.get("CurrentDirectory"),
-                     "parent": {"executable": d.get("ParentImage"), "name": basename(d.get("ParentImage", "")),
-                                "command_line": d.get("ParentCommandLine"), "pid": d.get("ParentProcessId")}})
+        proc.update(
+            {
+                "command_line": d.get("CommandLine"),
+                "working_directory": d.get("CurrentDirectory"),
+                "parent": {
+                    "executable": d.get("ParentImage"),
+                    "name": basename(d.get("ParentImage", "")),
+                    "command_line": d.get("ParentCommandLine"),
+                    "pid": d.get("ParentProcessId"),
+                },
+            }
+        )
         if d.get("OriginalFileName"):
             proc["pe"] = {"original_file_name": d["OriginalFileName"]}
     elif event_id == 11:
         target = str(d.get("TargetFilename", ""))
         directory, _, name = target.rpartition("\\")
         doc["event"].update({"category": ["file"], "type": ["creation"]})
-        doc["file"] = {"path": target, "name": name, "directory": directory, "extension": name.rpartition(".")[2]}
+        doc["file"] = {
+            "path": target,
+            "name": name,
+            "directory": directory,
+            "extension": name.rpartition(".")[2],
+        }
     elif event_id == 3:
         doc["event"].update({"category": ["network"], "type": ["connection", "start"]})
         doc["source"] = {"ip": d.get("SourceIp"), "port": d.get("SourcePort")}
-        doc["destination"] = {"ip": d.get("DestinationIp"), "port": d.get("DestinationPort"), "domain": d.get("DestinationHostname")}
+        doc["destination"] = {
+            "ip": d.get("DestinationIp"),
+            "port": d.get("DestinationPort"),
+            "domain": d.get("DestinationHostname"),
+        }
         doc["network"] = {"transport": d.get("Protocol"), "direction": "egress"}
     elif event_id == 13:
         target = str(d.get("TargetObject", ""))
-        full = target.replace("HKU\\", "HKEY_USERS\\", 1).replace("HKLM\\", "HKEY_LOCAL_MACHINE\\", 1)
+        full = target.replace("HKU\\", "HKEY_USERS\\", 1).replace(
+            "HKLM\\", "HKEY_LOCAL_MACHINE\\", 1
+        )
         details = str(d.get("Details", ""))
         doc["event"].update({"category": ["registry"], "type": ["change"]})
-        doc["registry"] = {"path": full, "value": full.rsplit("\\", 1)[-1],
-                           "data": {"strings": _dword_strings(details), "type": "SZ_DWORD" if details.startswith("DWORD") else "SZ"}}
+        doc["registry"] = {
+            "path": full,
+            "value": full.rsplit("\\", 1)[-1],
+            "data": {
+                "strings": _dword_strings(details),
+                "type": "SZ_DWORD" if details.startswith("DWORD") else "SZ",
+            },
+        }
     doc["process"] = proc
 
 
@@ -266,26 +412,49 @@ def _defend(doc: dict, channel: str, event_id: int, d: dict, host: str) -> dict:
     """Elastic Defend's own record of the same process start or file write."""
     doc["host"]["os"] = {"type": "windows"}
     doc["host"]["hostname"] = host.split(".")[0]
-    if user := _split_user(d.get("User", "") or f"{d.get('SubjectDomainName', '')}\\{d.get('SubjectUserName', '')}"):
+    if user := _split_user(
+        d.get("User", "") or f"{d.get('SubjectDomainName', '')}\\{d.get('SubjectUserName', '')}"
+    ):
         doc["user"] = user
     if event_id in (1, 4688):
         image = d.get("Image") or d.get("NewProcessName", "")
         parent = d.get("ParentImage") or d.get("ParentProcessName", "")
-        proc = {"executable": image, "name": basename(image), "command_line": d.get("CommandLine"),
-                "pid": _hex_int(d.get("ProcessId") or d.get("NewProcessId")), "parent": {"executable": parent, "name": basename(parent)}}
+        proc = {
+            "executable": image,
+            "name": basename(image),
+            "command_line": d.get("CommandLine"),
+            "pid": _hex_int(d.get("ProcessId") or d.get("NewProcessId")),
+            "parent": {"executable": parent, "name": basename(parent)},
+        }
         if "ParentCommandLine" in d:
             proc["parent"]["command_line"] = d["ParentCommandLine"]
         if d.get("OriginalFileName"):
             proc["pe"] = {"original_file_name": d["OriginalFileName"]}
         doc["process"] = proc
         doc["data_stream"]["dataset"] = "endpoint.events.process"
-        doc["event"] = {"action": "start", "type": ["start"], "category": ["process"], "kind": "event",
-                        "module": "endpoint", "dataset": "endpoint.events.process"}
+        doc["event"] = {
+            "action": "start",
+            "type": ["start"],
+            "category": ["process"],
+            "kind": "event",
+            "module": "endpoint",
+            "dataset": "endpoint.events.process",
+        }
     else:
         target = str(d.get("TargetFilename", ""))
         name = basename(target)
         doc["file"] = {"path": target, "name": name, "extension": name.rpartition(".")[2]}
-        doc["process"] = {"executable": d.get("Image"), "name": basename(d.get("Image", "")), "pid": d.get("ProcessId")}
+        doc["process"] = {
+            "executable": d.get("Image"),
+            "name": basename(d.get("Image", "")),
+            "pid": d.get("ProcessId"),
+        }
         doc["data_stream"]["dataset"] = "endpoint.events.file"
-        doc["event"] = {"action": "creation", "type": ["creation"], "category": ["file"], "kind": "event", "module": "endpoint"}
+        doc["event"] = {
+            "action": "creation",
+            "type": ["creation"],
+            "category": ["file"],
+            "kind": "event",
+            "module": "endpoint",
+        }
     return doc

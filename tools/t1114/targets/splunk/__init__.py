@@ -10,7 +10,6 @@ import datetime as dt
 
 from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES, macros, splunk_pipeline
 from sigma.pipelines.t1114.splunk_cim import CIM_SOURCES
-
 from t1114.compiled import CompiledQuery
 from t1114.synthetic import native_event
 from t1114.targets import renderers as shapes
@@ -20,13 +19,22 @@ from t1114.targets.splunk.fields import sourcetypes, unknown_fields
 from t1114.targets.splunk.package import write_app
 from t1114.verify.base import Context
 
-__all__ = ["TARGET", "PackSplunkBackend", "SplunkTarget", "corpus_event", "sourcetypes", "verification_context"]
+__all__ = [
+    "TARGET",
+    "PackSplunkBackend",
+    "SplunkTarget",
+    "corpus_event",
+    "sourcetypes",
+    "verification_context",
+]
 
 
 def verification_context(target: Target, compiled: CompiledQuery) -> Context:
     """Splunk searches expand the source macros and read the CIM data models' constraints."""
     datamodels = {s.datamodel: tuple(s.tags) for s in CIM_SOURCES.values()}
-    return Context(target.name, tuple(target.timestamp_fields), macros=macros(), datamodels=datamodels)
+    return Context(
+        target.name, tuple(target.timestamp_fields), macros=macros(), datamodels=datamodels
+    )
 
 
 def corpus_event(f: dict, at: dt.datetime) -> dict:

@@ -48,7 +48,10 @@ class PackSplunkBackend(SplunkBackend):
     groupby_expression = {**SplunkBackend.groupby_expression, _WINDOW: " by {fields}"}
     groupby_field_expression = {**SplunkBackend.groupby_field_expression, _WINDOW: "{field}"}
     group_key_field = "t1114_key{index}"
-    groupby_field_expression_joiner = {**SplunkBackend.groupby_field_expression_joiner, _WINDOW: " "}
+    groupby_field_expression_joiner = {
+        **SplunkBackend.groupby_field_expression_joiner,
+        _WINDOW: " ",
+    }
     event_count_condition_expression = {
         **SplunkBackend.event_count_condition_expression,
         _WINDOW: "| search event_count {op} {count}",
@@ -73,7 +76,13 @@ class PackSplunkBackend(SplunkBackend):
             deferred, search = query.split(marker, 1)
             macros = re.match(r"\s*((?:`[^`]+`\s*)+)", search)
             if macros:
-                query = macros.group(1).strip() + "\n" + deferred.lstrip("\n") + marker + search[macros.end() :]
+                query = (
+                    macros.group(1).strip()
+                    + "\n"
+                    + deferred.lstrip("\n")
+                    + marker
+                    + search[macros.end() :]
+                )
         return query
 
     def convert_correlation_aggregation_groupby_from_template(self, group_by, method):
@@ -86,12 +95,15 @@ class PackSplunkBackend(SplunkBackend):
         if not rule.group_by:
             return ""
         keys = ", ".join(
-            f"{self.group_key_field.format(index=i)}=lower('{field}')" for i, field in enumerate(rule.group_by)
+            f"{self.group_key_field.format(index=i)}=lower('{field}')"
+            for i, field in enumerate(rule.group_by)
         )
         return f"| eval {keys}\n"
 
     def convert_correlation_aggregation_from_template(self, rule, correlation_type, method, search):
-        aggregate = super().convert_correlation_aggregation_from_template(rule, correlation_type, method, search)
+        aggregate = super().convert_correlation_aggregation_from_template(
+            rule, correlation_type, method, search
+        )
         return self.group_keys(rule) + aggregate if method == _WINDOW else aggregate
 
     def convert_correlation_temporal_ordered_rule(self, rule, output_format=None, method=_WINDOW):
@@ -99,7 +111,8 @@ class PackSplunkBackend(SplunkBackend):
         span = self.convert_timespan(rule.timespan, method)
         groupby = self.convert_correlation_aggregation_groupby_from_template(rule.group_by, method)
         names = [
-            self.convert_correlation_ruleid(ref.rule.name or ref.rule.id, '"{ruleid}"') for ref in rule.rules
+            self.convert_correlation_ruleid(ref.rule.name or ref.rule.id, '"{ruleid}"')
+            for ref in rule.rules
         ]
         # t1114_s<i>: for an event of rule i that completes steps 0..i, the time of the
         # latest step-0 event it can chain back to; the chain must start inside the window.
@@ -109,7 +122,9 @@ class PackSplunkBackend(SplunkBackend):
             f'| eval t1114_s0=if(event_type="{names[0]}", _time, null())',
         ]
         for i in range(1, len(names)):
-            steps.append(f"| streamstats current=f time_window={span} max(t1114_s{i - 1}) as t1114_p{i}{groupby}")
+            steps.append(
+                f"| streamstats current=f time_window={span} max(t1114_s{i - 1}) as t1114_p{i}{groupby}"
+            )
             steps.append(
                 f'| eval t1114_s{i}=if(event_type="{names[i]}" AND t1114_p{i} >= _time - {rule.timespan.seconds}, '
                 f"t1114_p{i}, null())"

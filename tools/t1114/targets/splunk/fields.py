@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from sigma.pipelines.t1114.splunk import SPLUNK_SOURCES
-
 from t1114 import schema
 from t1114.compiled import CompiledQuery
 
@@ -21,5 +20,7 @@ def unknown_fields(compiled: CompiledQuery) -> list[str]:
     read = sourcetypes(compiled)
     fields = schema.splunk_fields(read)
     return [
-        f"field '{f}' is not extracted for sourcetypes {', '.join(read)}" for f in compiled.fields if f not in fields
+        f"field '{f}' is not extracted for sourcetypes {', '.join(read)}"
+        for f in compiled.fields
+        if f not in fields
     ]
