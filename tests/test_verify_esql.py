@@ -84,6 +84,22 @@ def test_overlapping_windows_through_a_multivalued_group_key():
         run(hopping, ev("2026-01-01T10:00:00Z", "x", "u"), ev("2026-01-01T10:45:00Z", "x", "u"))
 
 
+def test_a_whole_day_is_a_date_period_truncated_like_a_duration():
+    # ES|QL types "1 day" as a date_period (calendar time), not a time_duration.
+    daily = (
+        "from * | eval w=mv_append(date_trunc(1 day, @timestamp), date_trunc(1 day, @timestamp + 12 hours) - 12 hours)"
+        " | stats n=count() by w, user.id | where n >= 2"
+    )
+    late, early = ev("2026-01-01T23:00:00Z", "x", "u"), ev("2026-01-02T01:00:00Z", "x", "u")
+    assert run(daily, late, early) == {0, 1}
+    a_day_apart = (ev("2026-01-01T00:00:00Z", "x", "u"), ev("2026-01-02T00:00:00Z", "x", "u"))
+    assert run(daily, *a_day_apart) == set()
+    weekly = "from * | eval w=date_trunc(1 week, @timestamp) | stats n=count() by w"
+    # Weeks start on Monday, not at the epoch: not modelled.
+    with pytest.raises(Unverifiable, match="date period"):
+        run(weekly, late)
+
+
 def test_case_takes_the_first_true_condition_and_null_is_not_true():
     q = 'from * | eval f=case(event.action == "a", 1, user.id == "u", 2, 0) | where f == {}'
     docs = (

@@ -234,6 +234,12 @@ def _literal(node: ast.Literal) -> Any:
         return _unescape(node.value)
     if node.kind == "time_duration":
         return _duration(str(node.value))
+    if node.kind == "date_period":
+        # A period is calendar time; only whole days are a fixed length (in UTC) whose
+        # truncation is the epoch-anchored one. Weeks start on Monday, months vary.
+        if not re.fullmatch(r"\s*\d+\s*(day|d)s?\s*", str(node.value).lower()):
+            raise Unverifiable(f"date period '{node.value}'")
+        return _duration(str(node.value))
     return node.value
 
 
