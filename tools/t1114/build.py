@@ -19,7 +19,7 @@ from pathlib import Path
 from t1114.attack import use_offline_attack_data
 from t1114.compiled import CompiledQuery
 from t1114.errors import PackError, PackErrors
-from t1114.fixtures import load_fixtures
+from t1114.fixtures import FixtureFile, load_fixtures
 from t1114.loader import Pack
 from t1114.output import write_atomically, write_text
 from t1114.package import Bundle, coverage, metadata, project_info
@@ -90,9 +90,10 @@ def write_queries(staging: Path, compiled: list[CompiledQuery]) -> None:
             write_text(staging / path, text)
 
 
-def fixture_results(pack: Pack) -> list[dict]:
+def fixture_results(pack: Pack, fixtures: list[FixtureFile] | None = None) -> list[dict]:
     """Every fixture verdict on every target, for the coverage matrix."""
-    report = run_tests(pack, load_fixtures(pack), all_targets().values(), queries=False)
+    fixtures = load_fixtures(pack) if fixtures is None else fixtures
+    report = run_tests(pack, fixtures, all_targets().values(), queries=False)
     return [asdict(r) for r in report.results]
 
 
@@ -103,11 +104,13 @@ def pack_coverage(pack: Pack, targets: Iterable[Target]) -> dict:
 
 
 def build(pack: Pack, targets: list[Target], out: Path) -> list[CompiledQuery]:
+    # Fixtures first: a broken one is reported before the (slower) compilation.
+    fixtures = load_fixtures(pack)
     compiled = compile_queries(pack, targets)
     info = project_info(pack.project)
     bundle = Bundle(pack, tuple(compiled), info)
     meta = manifest(pack, compiled, info.version)
-    cov = coverage.model(meta, fixture_results(pack))
+    cov = coverage.model(meta, fixture_results(pack, fixtures))
 
     def write(staging: Path) -> None:
         write_queries(staging, compiled)
