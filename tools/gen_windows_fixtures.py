@@ -19,11 +19,13 @@ import json
 import sys
 from pathlib import Path
 
+from sigma.pipelines.t1114.sources import POWERSHELL_CHANNEL as PS_CHANNEL
+from sigma.pipelines.t1114.sources import SECURITY_CHANNEL
+from sigma.pipelines.t1114.sources import SYSMON_CHANNEL as SYSMON
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SYSMON = "Microsoft-Windows-Sysmon/Operational"
-PS_CHANNEL = "Microsoft-Windows-PowerShell/Operational"
 SOURCE_NOTE = "Written for this pack; {what} as exported by evtx tools, the Splunk add-ons and the Elastic integrations (shapes modelled on public recordings, not copied)"
 
 
@@ -76,7 +78,7 @@ def process(e, when, record):
         return _native(
             "Microsoft-Windows-Security-Auditing",
             4688,
-            "Security",
+            SECURITY_CHANNEL,
             host,
             when,
             record,
@@ -192,7 +194,7 @@ def object_access(e, when, record):
     return _native(
         "Microsoft-Windows-Security-Auditing",
         4663,
-        "Security",
+        SECURITY_CHANNEL,
         host,
         when,
         record,
@@ -218,7 +220,7 @@ def _security(e, when, record, event_id, data):
     """A Security-log event; ``data`` is its EventData."""
     host = e.get("host", "FS01.contoso.local")
     return _native(
-        "Microsoft-Windows-Security-Auditing", event_id, "Security", host, when, record, data
+        "Microsoft-Windows-Security-Auditing", event_id, SECURITY_CHANNEL, host, when, record, data
     )
 
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sigma.pipelines.t1114.sources import LINUX_SYSMON_CHANNEL as CHANNEL
 from t1114 import auditd
 from t1114.events import AUDITD_RECORDS, _unwrap_windows_event
 
-CHANNEL = "Linux-Sysmon/Operational"
 AUDITD_MANAGER = "auditd_manager.auditd"
 # The kernel's limits on what an audit event keeps of a process (MAX_PROCTITLE_AUDIT_LEN,
 # TASK_COMM_LEN less its NUL).

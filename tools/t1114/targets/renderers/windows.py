@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sigma.pipelines.t1114.sources import MSEXCHANGE_MANAGEMENT_CHANNEL as EXCHANGE
+from sigma.pipelines.t1114.sources import POWERSHELL_CHANNEL as POWERSHELL
+from sigma.pipelines.t1114.sources import SECURITY_CHANNEL as SECURITY
+from sigma.pipelines.t1114.sources import SYSMON_CHANNEL as SYSMON
 from t1114.events import UNNAMED_VALUE_PREFIX, _unwrap_windows_event
 
-SYSMON = "Microsoft-Windows-Sysmon/Operational"
-POWERSHELL = "Microsoft-Windows-PowerShell/Operational"
-SECURITY = "Security"
-EXCHANGE = "MSExchange Management"
 _SYSTEM_KEYS = (
     "Channel",
     "EventID",
