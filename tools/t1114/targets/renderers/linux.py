@@ -24,6 +24,7 @@ from typing import Any
 from sigma.pipelines.t1114.sources import LINUX_SYSMON_CHANNEL as CHANNEL
 from t1114 import auditd
 from t1114.events import AUDITD_RECORDS, _unwrap_windows_event
+from t1114.targets.renderers import defend
 
 AUDITD_MANAGER = "auditd_manager.auditd"
 # The kernel's limits on what an audit event keeps of a process (MAX_PROCTITLE_AUDIT_LEN,
@@ -210,19 +211,7 @@ def _defend(facts: dict) -> dict:
     if event_id == 1:
         args = _split(str(d.get("CommandLine", "")))
         parent_args = _split(str(d.get("ParentCommandLine", "")))
-        doc["data_stream"] = {
-            "dataset": "endpoint.events.process",
-            "namespace": "default",
-            "type": "logs",
-        }
-        doc["event"] = {
-            "action": "exec",
-            "category": ["process"],
-            "type": ["start"],
-            "kind": "event",
-            "module": "endpoint",
-            "dataset": "endpoint.events.process",
-        }
+        doc.update(defend.envelope("process", "exec", ["start"]))
         doc["process"] = {
             "executable": d.get("Image"),
             "name": _name(d.get("Image", "")),
@@ -242,19 +231,7 @@ def _defend(facts: dict) -> dict:
     else:
         target = str(d.get("TargetFilename", ""))
         directory, _, name = target.rpartition("/")
-        doc["data_stream"] = {
-            "dataset": "endpoint.events.file",
-            "namespace": "default",
-            "type": "logs",
-        }
-        doc["event"] = {
-            "action": "creation",
-            "category": ["file"],
-            "type": ["creation"],
-            "kind": "event",
-            "module": "endpoint",
-            "dataset": "endpoint.events.file",
-        }
+        doc.update(defend.envelope("file", "creation", ["creation"]))
         doc["file"] = {"path": target, "name": name, "directory": directory}
         doc["process"] = {
             "executable": d.get("Image"),

@@ -14,6 +14,8 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from t1114.targets.renderers import defend
+
 ES_NOTIFY_EXEC, ES_NOTIFY_CREATE, ES_NOTIFY_RENAME, ES_NOTIFY_WRITE = 9, 13, 25, 33
 # The taxonomy records' own marker of their kind: Sysmon's event numbers.
 TAXONOMY_PROCESS, TAXONOMY_FILE = 1, 11
@@ -125,18 +127,7 @@ def _defend(raw: dict, facts: dict) -> dict:
     }
     if raw["event_type"] == ES_NOTIFY_EXEC:
         args = list(raw["event"]["exec"].get("args") or [])
-        doc["data_stream"] = {
-            "dataset": "endpoint.events.process",
-            "namespace": "default",
-            "type": "logs",
-        }
-        doc["event"] = {
-            "action": "exec",
-            "category": ["process"],
-            "type": ["start"],
-            "kind": "event",
-            "module": "endpoint",
-        }
+        doc.update(defend.envelope("process", "exec", ["start"]))
         doc["process"] = {
             "executable": facts.get("Image"),
             "name": str(facts.get("Image", "")).rsplit("/", 1)[-1],
@@ -159,18 +150,9 @@ def _defend(raw: dict, facts: dict) -> dict:
             ES_NOTIFY_RENAME: "rename",
             ES_NOTIFY_WRITE: "modification",
         }[raw["event_type"]]
-        doc["data_stream"] = {
-            "dataset": "endpoint.events.file",
-            "namespace": "default",
-            "type": "logs",
-        }
-        doc["event"] = {
-            "action": action,
-            "category": ["file"],
-            "type": ["change" if action != "creation" else "creation"],
-            "kind": "event",
-            "module": "endpoint",
-        }
+        doc.update(
+            defend.envelope("file", action, ["change" if action != "creation" else "creation"])
+        )
         doc["file"] = {"path": path, "name": name, "directory": directory}
         doc["process"] = {
             "executable": facts.get("Image"),

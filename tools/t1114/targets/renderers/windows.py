@@ -20,6 +20,7 @@ from sigma.pipelines.t1114.sources import POWERSHELL_CHANNEL as POWERSHELL
 from sigma.pipelines.t1114.sources import SECURITY_CHANNEL as SECURITY
 from sigma.pipelines.t1114.sources import SYSMON_CHANNEL as SYSMON
 from t1114.events import UNNAMED_VALUE_PREFIX, _unwrap_windows_event
+from t1114.targets.renderers import defend
 
 _SYSTEM_KEYS = (
     "Channel",
@@ -431,15 +432,7 @@ def _defend(doc: dict, channel: str, event_id: int, d: dict, host: str) -> dict:
         if d.get("OriginalFileName"):
             proc["pe"] = {"original_file_name": d["OriginalFileName"]}
         doc["process"] = proc
-        doc["data_stream"]["dataset"] = "endpoint.events.process"
-        doc["event"] = {
-            "action": "start",
-            "type": ["start"],
-            "category": ["process"],
-            "kind": "event",
-            "module": "endpoint",
-            "dataset": "endpoint.events.process",
-        }
+        doc.update(defend.envelope("process", "start", ["start"]))
     else:
         target = str(d.get("TargetFilename", ""))
         name = basename(target)
@@ -449,12 +442,5 @@ def _defend(doc: dict, channel: str, event_id: int, d: dict, host: str) -> dict:
             "name": basename(d.get("Image", "")),
             "pid": d.get("ProcessId"),
         }
-        doc["data_stream"]["dataset"] = "endpoint.events.file"
-        doc["event"] = {
-            "action": "creation",
-            "type": ["creation"],
-            "category": ["file"],
-            "kind": "event",
-            "module": "endpoint",
-        }
+        doc.update(defend.envelope("file", "creation", ["creation"]))
     return doc
