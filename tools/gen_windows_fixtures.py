@@ -22,6 +22,7 @@ from pathlib import Path
 from sigma.pipelines.t1114.sources import POWERSHELL_CHANNEL as PS_CHANNEL
 from sigma.pipelines.t1114.sources import SECURITY_CHANNEL
 from sigma.pipelines.t1114.sources import SYSMON_CHANNEL as SYSMON
+from t1114.targets.renderers.windows import evtx_record
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -44,21 +45,7 @@ def _time(base: str, seconds: int) -> str:
 
 
 def _native(provider, event_id, channel, host, when, record, data):
-    return {
-        "Event": {
-            "#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
-            "System": {
-                "Provider": {"#attributes": {"Name": provider}},
-                "EventID": event_id,
-                "Level": 4,
-                "TimeCreated": {"#attributes": {"SystemTime": when}},
-                "EventRecordID": record,
-                "Channel": channel,
-                "Computer": host,
-            },
-            "EventData": data,
-        }
-    }
+    return evtx_record(provider, event_id, channel, host, when, data, record_id=record)
 
 
 def _utc(when: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sigma.pipelines.t1114.sources import SECURITY_CHANNEL, SYSMON_CHANNEL
+from t1114.targets.renderers.windows import evtx_record
 
 
 def iso(at: dt.datetime, zone: bool = True) -> str:
@@ -39,20 +40,7 @@ def native_event(f: dict, at: dt.datetime) -> dict:
             doc["OperationProperties"] = [{"Name": n, "Value": v} for n, v in f["properties"]]
         return doc
     channel, provider, event_id, data = windows_event(f, at)
-    return {
-        "Event": {
-            "#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
-            "System": {
-                "Provider": {"#attributes": {"Name": provider}},
-                "EventID": event_id,
-                "Level": 4,
-                "TimeCreated": {"#attributes": {"SystemTime": iso(at)}},
-                "Channel": channel,
-                "Computer": f"{f['host']}.contoso.local",
-            },
-            "EventData": data,
-        }
-    }
+    return evtx_record(provider, event_id, channel, f"{f['host']}.contoso.local", iso(at), data)
 
 
 def windows_event(f: dict, at: dt.datetime) -> tuple[str, str, int, dict]:

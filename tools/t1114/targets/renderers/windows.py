@@ -32,6 +32,34 @@ _SYSTEM_KEYS = (
 )
 
 
+def evtx_record(
+    provider: str,
+    event_id: int,
+    channel: str,
+    computer: str,
+    system_time: str,
+    data: dict,
+    record_id: int | None = None,
+) -> dict:
+    """The raw form of a Windows event: an EVTX record as the ``evtx`` package renders it."""
+    system: dict[str, Any] = {
+        "Provider": {"#attributes": {"Name": provider}},
+        "EventID": event_id,
+        "Level": 4,
+        "TimeCreated": {"#attributes": {"SystemTime": system_time}},
+    }
+    if record_id is not None:
+        system["EventRecordID"] = record_id
+    system.update({"Channel": channel, "Computer": computer})
+    return {
+        "Event": {
+            "#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
+            "System": system,
+            "EventData": data,
+        }
+    }
+
+
 def recognise(raw: dict) -> bool:
     event = raw.get("Event")
     if isinstance(event, dict) and isinstance(event.get("System"), dict):
