@@ -76,6 +76,16 @@ def as_number(value: Any) -> float | None:
         return None
 
 
+ARITHMETIC_OPERATORS = ("+", "-", "*", "/", "%")
+
+
+def arithmetic(op: str, x: float, y: float) -> float | None:
+    """Both query languages' arithmetic on two numbers; division by zero gives null."""
+    if op in ("/", "%"):
+        return (x / y if op == "/" else x % y) if y else None
+    return {"+": x + y, "-": x - y, "*": x * y}[op]
+
+
 def epoch(event: Event, candidates: Iterable[str]) -> float | None:
     iso = None
     for name in candidates:

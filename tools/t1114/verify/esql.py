@@ -46,9 +46,11 @@ from esql import ast
 from t1114.events import Event
 from t1114.schema import elastic_field_type, elastic_fields, index_datasets
 from t1114.verify.base import (
+    ARITHMETIC_OPERATORS,
     Context,
     QuerySyntaxError,
     Unverifiable,
+    arithmetic,
     as_number,
     as_text,
     epoch,
@@ -284,17 +286,11 @@ def _binary(node: ast.BinaryExpr, row: dict, ctx: Context) -> Any:
     if op in ("==", "!=", "<", "<=", ">", ">="):
         c = _compare(a, b)
         return {"==": c == 0, "!=": c != 0, "<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[op]
-    if op in ("+", "-", "*", "/", "%"):
+    if op in ARITHMETIC_OPERATORS:
         x, y = as_number(a), as_number(b)
         if x is None or y is None:
             raise Unverifiable(f"arithmetic '{op}' on non-numbers")
-        return {
-            "+": x + y,
-            "-": x - y,
-            "*": x * y,
-            "/": x / y if y else None,
-            "%": x % y if y else None,
-        }[op]
+        return arithmetic(op, x, y)
     raise Unverifiable(f"ES|QL operator '{node.op}'")
 
 

@@ -33,9 +33,11 @@ import pyparsing as pp
 
 from t1114.events import Event
 from t1114.verify.base import (
+    ARITHMETIC_OPERATORS,
     Context,
     QuerySyntaxError,
     Unverifiable,
+    arithmetic,
     as_number,
     as_text,
     epoch,
@@ -452,19 +454,13 @@ def _binary(op: str, a: Any, b: Any) -> Any:
     if op in ("<", "<=", ">", ">="):
         c = _eval_compare(a, b)
         return {"<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[op]
-    if op in ("+", "-", "*", "/", "%"):
+    if op in ARITHMETIC_OPERATORS:
         x, y = as_number(a), as_number(b)
         if op == "+" and (x is None or y is None):
-            return as_text(a) + as_text(b)
+            return as_text(a) + as_text(b)  # SPL's + joins strings
         if x is None or y is None:
             return None
-        return {
-            "+": x + y,
-            "-": x - y,
-            "*": x * y,
-            "/": x / y if y else None,
-            "%": x % y if y else None,
-        }[op]
+        return arithmetic(op, x, y)
     if op == ".":
         return as_text(a) + as_text(b)
     raise Unverifiable(f"eval operator '{op}'")
