@@ -63,16 +63,27 @@ def test_measure_reports_the_childs_own_peak_memory():
 
 
 _WORKERS = """
-import os, time
+import os
+ready_r, ready_w = os.pipe()
+release_r, release_w = os.pipe()
 pids = []
 for _ in range(2):
     pid = os.fork()
     if pid == 0:
         x = bytearray(120 * 1024 * 1024)
         x[::4096] = b"1" * len(x[::4096])
-        time.sleep(0.5)
+        os.write(ready_w, b"1")
+        os.read(release_r, 1)
         os._exit(0)
     pids.append(pid)
+got = b""
+while len(got) < 2:
+    got += os.read(ready_r, 2 - len(got))
+# Both workers hold their memory now; keep them so for many sampling periods, however loaded
+# the machine is, before letting them go.
+import time
+time.sleep(1.0)
+os.write(release_w, b"11")
 for pid in pids:
     os.waitpid(pid, 0)
 """
