@@ -15,6 +15,7 @@ from sigma.processing.transformations import (
 from sigma.pipelines.t1114.base import (
     SourceMapping,
     bind,
+    derived_field_items,
     field_mapping_items,
     rendered_into_items,
     source_condition_item,
@@ -506,6 +507,7 @@ def elastic_pipeline(tuning: dict | None = None) -> ProcessingPipeline:
             continue
         items += rendered_into_items(source, keep_field=True)
         items += field_mapping_items(source)
+        items += derived_field_items(source)
         items += source_condition_item(source)
         items.append(index_item(source))
     # ECS keeps event.code as a keyword, and the o365 integration these audit record numbers:

@@ -15,6 +15,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.pipelines.t1114.base import (
     SourceMapping,
     bind,
+    derived_field_items,
     field_mapping_items,
     rendered_into_items,
     source_condition_item,
@@ -150,6 +151,7 @@ def native_pipeline(tuning: dict | None = None) -> ProcessingPipeline:
     for source in NATIVE_SOURCES.values():
         items += rendered_into_items(source, keep_field=True)
         items += field_mapping_items(source)
+        items += derived_field_items(source)
         items += source_condition_item(source)
     return ProcessingPipeline(
         name=(

@@ -5,7 +5,7 @@ source here is the one step that asks every platform to say how it sees it. The 
 are the pack's taxonomy: SigmaHQ's field-name validators check every rule against them.
 """
 
-from sigma.pipelines.t1114.base import LogSource
+from sigma.pipelines.t1114.base import DerivedField, LogSource
 
 # Sysmon event 1 names, which Sigma's process_creation taxonomy uses.
 _PROCESS_CREATION_FIELDS = (
@@ -31,6 +31,38 @@ _PROCESS_CREATION_FIELDS = (
 )
 
 # Microsoft 365 / Entra ID / Google Workspace (AN1312).
+# Where mail is forwarded, however the record names it: mailbox forwarding
+# (ForwardingSmtpAddress), an inbox rule's forward, forward-as-attachment or redirect target
+# (New-InboxRule / Set-InboxRule), or the recipients of an Outlook rule's Forward action
+# (UpdateInboxRules: a JSON list in RuleActions). One address reads the same in every form:
+# "smtp:x@y", "SMTP:X@Y", "x@y" and the resolved '"Name" [SMTP:x@y]' all give x@y. A list of
+# several recipients stays one value (the rules cannot split lists).
+FORWARDING_DESTINATION = DerivedField(
+    name="ForwardingDestination",
+    sources=(
+        ("Parameters.ForwardingSmtpAddress", None),
+        ("Parameters.ForwardTo", None),
+        ("Parameters.ForwardAsAttachmentTo", None),
+        ("Parameters.RedirectTo", None),
+        ("OperationProperties.RuleActions", r'^.*?"Recipients":\["(.*?)"\].*$'),
+    ),
+    normalise=r"^(?:.*\[)?\s*(?:smtp:)?\s*([^\[\]]*?)\s*\]?\s*$",
+)
+# Whose mail is forwarded: the mailbox an administrator names (New-InboxRule -Mailbox), the
+# owner of the mailbox an Outlook rule was saved in (UpdateInboxRules), the mailbox of a
+# Set-Mailbox or Set-InboxRule identity ("mailbox\rule" for a rule), or else the user who
+# forwarded their own mail. A mailbox named in two forms (alias and address) counts twice.
+FORWARDED_MAILBOX = DerivedField(
+    name="ForwardedMailbox",
+    sources=(
+        ("Parameters.Mailbox", None),
+        ("MailboxOwnerUPN", None),
+        ("Parameters.Identity", r"^(.*?)\\[^\\]*$"),
+        ("UserId", None),
+    ),
+    normalise=r"^\s*(?:smtp:)?\s*(.*?)\s*$",
+)
+
 # Office 365 Management Activity API record fields; Parameters.<Name> and
 # OperationProperties.<Name> are the cmdlet parameters and operation properties rules use, and
 # Item.* the folder of mailbox-audit records.
@@ -40,6 +72,8 @@ _EXCHANGE_AUDIT_FIELDS = (
     "ClientIP",
     "ClientInfoString",
     "ExternalAccess",
+    FORWARDED_MAILBOX.name,
+    FORWARDING_DESTINATION.name,
     "Item.ParentFolder.MemberRights",
     "Item.ParentFolder.MemberSid",
     "Item.ParentFolder.MemberUpn",
@@ -339,7 +373,12 @@ SOURCES: dict[str, LogSource] = {
     "windows_msexchange_management": LogSource(
         "windows", service="msexchange-management", fields=_MSEXCHANGE_MANAGEMENT_FIELDS
     ),
-    "m365_exchange": LogSource("m365", service="exchange", fields=_EXCHANGE_AUDIT_FIELDS),
+    "m365_exchange": LogSource(
+        "m365",
+        service="exchange",
+        fields=_EXCHANGE_AUDIT_FIELDS,
+        derived=(FORWARDING_DESTINATION, FORWARDED_MAILBOX),
+    ),
     "m365_audit": LogSource("m365", service="audit", fields=_UNIFIED_AUDIT_FIELDS),
     "m365_message_trace": LogSource("m365", service="message_trace", fields=_MESSAGE_TRACE_FIELDS),
     "azure_signinlogs": LogSource("azure", service="signinlogs", fields=_ENTRA_SIGNIN_FIELDS),

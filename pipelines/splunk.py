@@ -21,6 +21,7 @@ from sigma.processing.transformations import (
 from sigma.pipelines.t1114.base import (
     SourceMapping,
     bind,
+    derived_field_items,
     field_mapping_items,
     rendered_into_items,
     source_condition_item,
@@ -247,6 +248,7 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = bind(
 
 def _source_items(source: SplunkSource) -> list[ProcessingItem]:
     items = rendered_into_items(source, keep_field=False) + field_mapping_items(source)
+    items += derived_field_items(source)
     for prefix, (name_field, value_field) in sorted(source.name_value_lists.items()):
         items.append(
             ProcessingItem(
