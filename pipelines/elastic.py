@@ -261,7 +261,8 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
             fields={
                 # The System integration keeps 4663's EventData under winlog.event_data and sets
                 # no process.* or user.* from it (test-4663 vector); 5145 and 4624/4776 keep
-                # theirs there too (IpAddress and WorkstationName stay in winlog.event_data).
+                # theirs there too (IpAddress, WorkstationName and 4776's Workstation stay in
+                # winlog.event_data).
                 **{
                     name: f"winlog.event_data.{name}"
                     for name in (
@@ -275,6 +276,7 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                         "SubjectDomainName",
                         "ShareName",
                         "RelativeTargetName",
+                        "Workstation",
                         "WorkstationName",
                         "IpAddress",
                     )
@@ -382,6 +384,26 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                     "o365.audit.ModifiedProperties.DelegatedPermissionGrant_Scope.NewValue",
                     "o365.audit.ModifiedProperties.AppRole_Value.NewValue",
                 ],
+            },
+        ),
+        # The azure integration's graphactivitylogs stream (its pipeline: requestUri becomes
+        # url.original, requestMethod http.request.method, userId user.id, the other properties
+        # stay snake_cased under azure.graphactivitylogs.properties; roles and scopes are split).
+        "azure_graphactivitylogs": ElasticSource(
+            datasets=("azure.graphactivitylogs",),
+            integrations=("azure",),
+            conditions={"data_stream.dataset": "azure.graphactivitylogs"},
+            fields={
+                "AppId": "azure.graphactivitylogs.properties.app_id",
+                "IPAddress": "source.ip",
+                "RequestMethod": "http.request.method",
+                "RequestUri": "url.original",
+                "ResponseStatusCode": "http.response.status_code",
+                "Roles": "azure.graphactivitylogs.properties.roles",
+                "Scopes": "azure.graphactivitylogs.properties.scopes",
+                "ServicePrincipalId": "azure.graphactivitylogs.properties.service_principal_id",
+                "UserAgent": "user_agent.original",
+                "UserId": "user.id",
             },
         ),
         "google_workspace_admin": _gws_source(

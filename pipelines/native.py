@@ -84,6 +84,10 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
         "azure_auditlogs": SourceMapping(
             conditions={"activityDisplayName|exists": True, "loggedByService|exists": True}
         ),
+        # Rows of the Log Analytics table MicrosoftGraphActivityLogs.
+        "azure_graphactivitylogs": SourceMapping(
+            conditions={"RequestUri|exists": True, "RequestMethod|exists": True}
+        ),
         # Admin SDK Reports API activities carry their application in id.applicationName.
         "google_workspace_admin": SourceMapping(conditions={"id.applicationName": "admin"}),
         "google_workspace_user_accounts": SourceMapping(

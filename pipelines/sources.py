@@ -189,6 +189,29 @@ _ENTRA_AUDIT_FIELDS = (
     "targetResources.modifiedProperties.newValue",
 )
 
+# Microsoft Graph activity logs (Entra ID diagnostic category MicrosoftGraphActivityLogs), under
+# the column names of the Log Analytics table MicrosoftGraphActivityLogs: one record per HTTP
+# request Graph served. An app-only token has a ServicePrincipalId and no UserId.
+_GRAPH_ACTIVITY_FIELDS = (
+    "AppId",
+    "IPAddress",
+    "RequestMethod",
+    "RequestUri",
+    "ResponseStatusCode",
+    "Roles",
+    "Scopes",
+    "ServicePrincipalId",
+    "UserAgent",
+    "UserId",
+)
+
+# The same fields as an Entra diagnostic record (Event Hub, storage) names them under
+# properties: the Log Analytics column names in camelCase.
+GRAPH_DIAGNOSTIC_NAMES = {
+    name: ("ipAddress" if name == "IPAddress" else name[0].lower() + name[1:])
+    for name in _GRAPH_ACTIVITY_FIELDS
+}
+
 # Google Workspace Admin SDK Reports API activities; events.parameters.<name> are the event's
 # parameters by name, as Parameters.<Name> are for Microsoft 365.
 _GWS_ACTIVITY_FIELDS = (
@@ -251,7 +274,8 @@ _NETWORK_CONNECTION_FIELDS = (
 _REGISTRY_SET_FIELDS = ("Computer", "Details", "Image", "ProcessId", "TargetObject", "User")
 
 # Security log EventData names of the events rules read (4663 object access, 5145 network
-# share access, 4624/4625 logons); rules on this source name the EventID.
+# share access, 4624/4625 logons, 4776 NTLM credential validation: its client name is
+# Workstation, not the logons' WorkstationName); rules on this source name the EventID.
 _SECURITY_FIELDS = (
     "AccessList",
     "AccessMask",
@@ -266,6 +290,7 @@ _SECURITY_FIELDS = (
     "ShareName",
     "SubjectDomainName",
     "SubjectUserName",
+    "Workstation",
     "WorkstationName",
 )
 
@@ -383,6 +408,9 @@ SOURCES: dict[str, LogSource] = {
     "m365_message_trace": LogSource("m365", service="message_trace", fields=_MESSAGE_TRACE_FIELDS),
     "azure_signinlogs": LogSource("azure", service="signinlogs", fields=_ENTRA_SIGNIN_FIELDS),
     "azure_auditlogs": LogSource("azure", service="auditlogs", fields=_ENTRA_AUDIT_FIELDS),
+    "azure_graphactivitylogs": LogSource(
+        "azure", service="graphactivitylogs", fields=_GRAPH_ACTIVITY_FIELDS
+    ),
     "google_workspace_admin": LogSource(
         "google_workspace", service="admin", fields=_GWS_ADMIN_FIELDS
     ),
