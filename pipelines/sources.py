@@ -189,11 +189,20 @@ _ENTRA_AUDIT_FIELDS = (
     "targetResources.modifiedProperties.newValue",
 )
 
+# The mailbox a Graph request reads: the user segment of /users/{id or UPN}/... (an object id
+# and a UPN of one mailbox count as two), lower-cased.
+GRAPH_MAILBOX = DerivedField(
+    name="GraphMailbox",
+    sources=(("RequestUri", r"^.*?/[Uu][Ss][Ee][Rr][Ss]/([^/?]+)[/?].*$"),),
+    normalise=r"^\s*(.*?)\s*$",
+)
+
 # Microsoft Graph activity logs (Entra ID diagnostic category MicrosoftGraphActivityLogs), under
 # the column names of the Log Analytics table MicrosoftGraphActivityLogs: one record per HTTP
 # request Graph served. An app-only token has a ServicePrincipalId and no UserId.
 _GRAPH_ACTIVITY_FIELDS = (
     "AppId",
+    GRAPH_MAILBOX.name,
     "IPAddress",
     "RequestMethod",
     "RequestUri",
@@ -210,6 +219,7 @@ _GRAPH_ACTIVITY_FIELDS = (
 GRAPH_DIAGNOSTIC_NAMES = {
     name: ("ipAddress" if name == "IPAddress" else name[0].lower() + name[1:])
     for name in _GRAPH_ACTIVITY_FIELDS
+    if name != GRAPH_MAILBOX.name
 }
 
 # Google Workspace Admin SDK Reports API activities; events.parameters.<name> are the event's
@@ -409,7 +419,10 @@ SOURCES: dict[str, LogSource] = {
     "azure_signinlogs": LogSource("azure", service="signinlogs", fields=_ENTRA_SIGNIN_FIELDS),
     "azure_auditlogs": LogSource("azure", service="auditlogs", fields=_ENTRA_AUDIT_FIELDS),
     "azure_graphactivitylogs": LogSource(
-        "azure", service="graphactivitylogs", fields=_GRAPH_ACTIVITY_FIELDS
+        "azure",
+        service="graphactivitylogs",
+        fields=_GRAPH_ACTIVITY_FIELDS,
+        derived=(GRAPH_MAILBOX,),
     ),
     "google_workspace_admin": LogSource(
         "google_workspace", service="admin", fields=_GWS_ADMIN_FIELDS

@@ -167,3 +167,13 @@ def test_the_query_forms_name_every_source_and_pattern():
     assert json.dumps(FORWARDING_DESTINATION.normalise) in esql and '"$1"' in esql
     assert '"\\1"' in spl
     assert copy.deepcopy(DESTINATION) == DESTINATION  # the forms do not alter the spec
+
+
+def test_a_graph_request_names_its_mailbox_in_the_path():
+    from sigma.pipelines.t1114.sources import GRAPH_MAILBOX
+
+    spec = _spec(GRAPH_MAILBOX)
+    base = "https://graph.microsoft.com/v1.0"
+    assert derive(spec, [f"{base}/users/CEO@Contoso.com/messages?$top=5"]) == "ceo@contoso.com"
+    assert derive(spec, [f"{base}/Users/ceo@contoso.com/mailFolders/inbox"]) == "ceo@contoso.com"
+    assert derive(spec, [f"{base}/users/0f6b2e9d/messages/AAMk=/$value"]) == "0f6b2e9d"
