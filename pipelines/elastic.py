@@ -130,6 +130,16 @@ def _gws_source(
     )
 
 
+def _azure_source(stream: str, fields: dict) -> ElasticSource:
+    """A data stream of the azure integration (Entra diagnostic categories)."""
+    return ElasticSource(
+        datasets=(f"azure.{stream}",),
+        integrations=("azure",),
+        conditions={"data_stream.dataset": f"azure.{stream}"},
+        fields=fields,
+    )
+
+
 def _sysmon_source(code: str, fields: dict) -> ElasticSource:
     """A Sysmon event in the windows integration's data stream, or forwarded."""
     return ElasticSource(
@@ -338,11 +348,9 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                 "the Exchange Online message trace integration's summary records carry no forwarding marker"
             ),
         ),
-        "azure_signinlogs": ElasticSource(
-            datasets=("azure.signinlogs",),
-            integrations=("azure",),
-            conditions={"data_stream.dataset": "azure.signinlogs"},
-            fields={
+        "azure_signinlogs": _azure_source(
+            "signinlogs",
+            {
                 "appDisplayName": "azure.signinlogs.properties.app_display_name",
                 "appId": "azure.signinlogs.properties.app_id",
                 "clientAppUsed": "azure.signinlogs.properties.client_app_used",
@@ -389,11 +397,9 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
         # The azure integration's graphactivitylogs stream (its pipeline: requestUri becomes
         # url.original, requestMethod http.request.method, userId user.id, the other properties
         # stay snake_cased under azure.graphactivitylogs.properties; roles and scopes are split).
-        "azure_graphactivitylogs": ElasticSource(
-            datasets=("azure.graphactivitylogs",),
-            integrations=("azure",),
-            conditions={"data_stream.dataset": "azure.graphactivitylogs"},
-            fields={
+        "azure_graphactivitylogs": _azure_source(
+            "graphactivitylogs",
+            {
                 "AppId": "azure.graphactivitylogs.properties.app_id",
                 "IPAddress": "source.ip",
                 "RequestMethod": "http.request.method",
