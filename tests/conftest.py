@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import shutil
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -56,9 +58,33 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
+def run_main(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The command line's ``main`` in this process, answering as ``run_cli`` does: the exit
+    code and what it wrote. A process per call would import the tool and warm its query
+    parsers (seconds each) every time; ``run_cli`` keeps the console entry point tested."""
+    from t1114.cli import main
+
+    out, err = (io.TextIOWrapper(io.BytesIO(), encoding="utf-8") for _ in range(2))
+    here = os.getcwd()
+    os.chdir(cwd or ROOT)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as e:  # argparse's usage errors
+                code = e.code if isinstance(e.code, int) else 2
+    finally:
+        os.chdir(here)
+    streams = []
+    for stream in (out, err):
+        stream.flush()
+        streams.append(stream.buffer.getvalue().decode("utf-8"))  # type: ignore[attr-defined]
+    return subprocess.CompletedProcess(["t1114", *args], code, *streams)
+
+
 @pytest.fixture
 def cli():
-    return run_cli
+    return run_main
 
 
 @pytest.fixture(scope="session")
