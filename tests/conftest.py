@@ -119,6 +119,21 @@ def compiled(pack):
     return found
 
 
+# Tests that read the one run of every fixture case on every target (``fixture_report``) share
+# a worker, so it is made once.
+fixture_report_test = pytest.mark.xdist_group("fixture_report")
+
+
+@pytest.fixture(scope="session")
+def fixture_report(pack):
+    """Every fixture case on every target, with the query-level check: `t1114 test`'s report."""
+    from t1114.fixtures import load_fixtures
+    from t1114.targets import all_targets
+    from t1114.testing import run_tests
+
+    return run_tests(pack, load_fixtures(pack), all_targets().values())
+
+
 # --- Spark (t1114 hunt): one SparkSession, hence one JVM, per test run ------------------------
 # Spark tests carry `spark_test` (marks.py-style list below): skipped with the reason when
 # pyspark cannot be imported, and grouped on one pytest-xdist worker.

@@ -3,13 +3,15 @@
 import json
 import xml.etree.ElementTree as ET
 
+from conftest import fixture_report_test
 from t1114.fixtures import load_fixtures
 from t1114.targets import all_targets, build_targets
 from t1114.testing import format_json, format_junit, format_text, run_tests
 
 
-def test_every_fixture_case_passes_on_every_target(pack):
-    report = run_tests(pack, load_fixtures(pack), all_targets().values())
+@fixture_report_test
+def test_every_fixture_case_passes_on_every_target(fixture_report):
+    report = fixture_report
     failures = [
         f"{r.rule_name} [{r.target}] {r.case}: {r.reason}" for r in report.results if not r.passed
     ]
@@ -183,8 +185,9 @@ def test_a_documented_platform_difference_must_occur(pack):
     assert all("did not occur" in r.reason for r in report.results)
 
 
-def test_report_lists_targets_and_collectors_per_rule(pack):
-    report = run_tests(pack, load_fixtures(pack), all_targets().values(), queries=False)
+@fixture_report_test
+def test_report_lists_targets_and_collectors_per_rule(fixture_report):
+    report = fixture_report
     coverage = report.coverage()
     assert "elastic/endpoint" in coverage["win_outlook_data_file_created_by_non_outlook"]
     assert "native/eventdata_flat" in coverage["win_outlook_data_file_created_by_non_outlook"]
@@ -252,8 +255,9 @@ def test_corpus_verdicts_agree_on_every_collector_and_a_lossy_renderer_is_caught
     }
 
 
-def test_fixture_cases_have_no_unexplained_cross_target_disagreement(pack):
-    report = run_tests(pack, load_fixtures(pack), all_targets().values(), queries=False)
+@fixture_report_test
+def test_fixture_cases_have_no_unexplained_cross_target_disagreement(fixture_report):
+    report = fixture_report
     unexplained = [
         (rule, case)
         for rule, _, case, rs in report.disagreements()
