@@ -9,8 +9,9 @@ plain data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sigma.processing.conditions import IsSigmaCorrelationRuleCondition, LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem
@@ -50,6 +51,15 @@ class DerivedField:
 
 
 @dataclass(frozen=True)
+class EventLog:
+    """Events of one Windows event log channel (Sysmon for Linux writes the same records)."""
+
+    channel: str
+    # The source's event IDs in the channel; none: every event of the channel.
+    event_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class LogSource:
     product: str | None = None
     category: str | None = None
@@ -57,6 +67,13 @@ class LogSource:
     # The Sigma field names rules may use on this source (the pack's taxonomy; SigmaHQ's
     # field-name validators check rules against it).
     fields: tuple[str, ...] = field(default=(), compare=False)
+    # Where an event log records the source's events; platforms select them from this.
+    event_logs: tuple[EventLog, ...] = field(default=(), compare=False)
+
+    @property
+    def event_ids(self) -> tuple[int, ...]:
+        return tuple(i for log in self.event_logs for i in log.event_ids)
+
     # Fields computed from others (a correlation's normalised group key), by name.
     derived: tuple[DerivedField, ...] = field(default=(), compare=False)
 
@@ -85,9 +102,9 @@ class SourceMapping:
     # The declared source (sources.SOURCES), attached by ``bind``; a platform never restates it.
     logsource: LogSource = field(default_factory=LogSource)
     # Field conditions every event of the source meets on this platform (AND of fields, a
-    # list is an OR of values), e.g. {"EventCode": [1, 4688]}; a list of such mappings is an
-    # OR of them, for a source that arrives in differently shaped streams (Sysmon event 1 or
-    # an Elastic Defend process start).
+    # list is an OR of values), e.g. {"category": ["SignInLogs", "AuditLogs"]}; a list of
+    # such mappings is an OR of them, for a source that arrives in differently shaped streams
+    # (Sysmon event 1 or an Elastic Defend process start).
     conditions: dict | list = field(default_factory=dict)
     # Sigma field name -> platform field name (a list means "any of these fields").
     fields: dict = field(default_factory=dict)
@@ -115,6 +132,11 @@ class SourceMapping:
             if name.startswith(prefix):
                 return target + name[len(prefix) :]
         return name
+
+
+def any_of(values: Sequence) -> Any:
+    """A condition value: the one value, or the list of them (an OR)."""
+    return values[0] if len(values) == 1 else list(values)
 
 
 M = TypeVar("M")  # a frozen dataclass with a ``logsource`` field

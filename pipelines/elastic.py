@@ -13,7 +13,9 @@ from sigma.processing.transformations import (
 )
 
 from sigma.pipelines.t1114.base import (
+    EventLog,
     SourceMapping,
+    any_of,
     bind,
     derived_field_items,
     field_mapping_items,
@@ -21,7 +23,6 @@ from sigma.pipelines.t1114.base import (
     source_condition_item,
 )
 from sigma.pipelines.t1114.sources import (
-    MSEXCHANGE_MANAGEMENT_CHANNEL,
     POWERSHELL_CHANNEL,
     SECURITY_CHANNEL,
     SOURCES,
@@ -61,11 +62,38 @@ _ECS_FILE = {"TargetFilename": "file.path", **_ECS_ACTOR}
 _WINLOG = {"Computer": "host.name", "EventID": "event.code"}
 
 
-def _windows_channel(dataset: str, channel: str, code: str) -> list[dict]:
-    """The event in its own integration's data stream, or forwarded (WEF) with its channel."""
+# The data stream of the integration that reads each channel itself; any channel may also
+# arrive forwarded (WEF) in windows.forwarded, with its name in winlog.channel.
+CHANNEL_DATASETS = {
+    SYSMON_CHANNEL: "windows.sysmon_operational",
+    SECURITY_CHANNEL: "system.security",
+    POWERSHELL_CHANNEL: "windows.powershell_operational",
+}
+FORWARDED = "windows.forwarded"
+
+
+def _event_code(log: EventLog) -> dict:
+    # ECS keeps event.code as a keyword: the event IDs as strings.
+    return {"event.code": any_of([str(i) for i in log.event_ids])} if log.event_ids else {}
+
+
+def _winlog_datasets(key: str) -> tuple[str, ...]:
+    logs = SOURCES[key].event_logs
+    own = [CHANNEL_DATASETS[log.channel] for log in logs if log.channel in CHANNEL_DATASETS]
+    return (*own, FORWARDED)
+
+
+def _winlog_conditions(key: str) -> list[dict]:
+    """The source's events (sources.SOURCES) in their own integrations' data streams, then
+    forwarded with their channels."""
+    logs = SOURCES[key].event_logs
     return [
-        {"data_stream.dataset": dataset, "event.code": code},
-        {"data_stream.dataset": "windows.forwarded", "winlog.channel": channel, "event.code": code},
+        {"data_stream.dataset": CHANNEL_DATASETS[log.channel], **_event_code(log)}
+        for log in logs
+        if log.channel in CHANNEL_DATASETS
+    ] + [
+        {"data_stream.dataset": FORWARDED, "winlog.channel": log.channel, **_event_code(log)}
+        for log in logs
     ]
 
 
@@ -140,12 +168,12 @@ def _azure_source(stream: str, fields: dict) -> ElasticSource:
     )
 
 
-def _sysmon_source(code: str, fields: dict) -> ElasticSource:
+def _sysmon_source(key: str, fields: dict) -> ElasticSource:
     """A Sysmon event in the windows integration's data stream, or forwarded."""
     return ElasticSource(
-        datasets=("windows.sysmon_operational", "windows.forwarded"),
+        datasets=_winlog_datasets(key),
         integrations=("windows",),
-        conditions=_windows_channel("windows.sysmon_operational", SYSMON_CHANNEL, code),
+        conditions=_winlog_conditions(key),
         fields=fields,
     )
 
@@ -161,9 +189,9 @@ def _defend_source(os_type: str, dataset: str, conditions: dict, fields: dict) -
 
 
 def _linux_source(
+    key: str,
     defend_dataset: str,
     defend_conditions: dict,
-    sysmon_code: str,
     fields: dict,
     audit: dict | None = None,
 ) -> ElasticSource:
@@ -177,7 +205,10 @@ def _linux_source(
     datasets: tuple[str, ...] = (defend_dataset, "sysmon_linux.log")
     conditions = [
         {"data_stream.dataset": defend_dataset, "host.os.type": "linux", **defend_conditions},
-        {"data_stream.dataset": "sysmon_linux.log", "event.code": sysmon_code},
+        *(
+            {"data_stream.dataset": "sysmon_linux.log", **_event_code(log)}
+            for log in SOURCES[key].event_logs
+        ),
     ]
     fields = {**fields, "Computer": "host.hostname"}
     if audit is not None:
@@ -208,34 +239,16 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
     SOURCES,
     {
         "windows_process_creation": ElasticSource(
-            datasets=(
-                "windows.sysmon_operational",
-                "system.security",
-                "windows.forwarded",
-                "endpoint.events.process",
-            ),
+            datasets=(*_winlog_datasets("windows_process_creation"), "endpoint.events.process"),
             integrations=("windows", "system", "endpoint"),
-            conditions=[
-                {"data_stream.dataset": "windows.sysmon_operational", "event.code": "1"},
-                {"data_stream.dataset": "system.security", "event.code": "4688"},
-                {
-                    "data_stream.dataset": "windows.forwarded",
-                    "winlog.channel": SYSMON_CHANNEL,
-                    "event.code": "1",
-                },
-                {
-                    "data_stream.dataset": "windows.forwarded",
-                    "winlog.channel": SECURITY_CHANNEL,
-                    "event.code": "4688",
-                },
-                {"data_stream.dataset": "endpoint.events.process", "event.type": "start"},
-            ],
+            conditions=_winlog_conditions("windows_process_creation")
+            + [{"data_stream.dataset": "endpoint.events.process", "event.type": "start"}],
             fields={**_ECS_PROCESS, **_WINLOG, "OriginalFileName": "process.pe.original_file_name"},
         ),
         "windows_file_event": ElasticSource(
-            datasets=("windows.sysmon_operational", "windows.forwarded", "endpoint.events.file"),
+            datasets=(*_winlog_datasets("windows_file_event"), "endpoint.events.file"),
             integrations=("windows", "endpoint"),
-            conditions=_windows_channel("windows.sysmon_operational", SYSMON_CHANNEL, "11")
+            conditions=_winlog_conditions("windows_file_event")
             # Elastic Defend reports a copy's destination as a creation, an overwrite or a rename.
             + [
                 {
@@ -246,7 +259,7 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
             fields=_ECS_FILE,
         ),
         "windows_network_connection": _sysmon_source(
-            "3",
+            "windows_network_connection",
             {
                 "DestinationPort": "destination.port",
                 "DestinationIp": "destination.ip",
@@ -258,16 +271,13 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
             },
         ),
         "windows_registry_set": _sysmon_source(
-            "13",
+            "windows_registry_set",
             {"TargetObject": "registry.path", "Details": "registry.data.strings", **_ECS_ACTOR},
         ),
         "windows_security": ElasticSource(
-            datasets=("system.security", "windows.forwarded"),
+            datasets=_winlog_datasets("windows_security"),
             integrations=("system", "windows"),
-            conditions=[
-                {"data_stream.dataset": "system.security"},
-                {"data_stream.dataset": "windows.forwarded", "winlog.channel": SECURITY_CHANNEL},
-            ],
+            conditions=_winlog_conditions("windows_security"),
             fields={
                 # The System integration keeps 4663's EventData under winlog.event_data and sets
                 # no process.* or user.* from it (test-4663 vector); 5145 and 4624/4776 keep
@@ -295,11 +305,9 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
             },
         ),
         "windows_ps_script": ElasticSource(
-            datasets=("windows.powershell_operational", "windows.forwarded"),
+            datasets=_winlog_datasets("windows_ps_script"),
             integrations=("windows",),
-            conditions=_windows_channel(
-                "windows.powershell_operational", POWERSHELL_CHANNEL, "4104"
-            ),
+            conditions=_winlog_conditions("windows_ps_script"),
             fields={
                 "ScriptBlockText": "powershell.file.script_block_text",
                 "ScriptBlockId": "powershell.file.script_block_id",
@@ -312,12 +320,9 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
         "windows_msexchange_management": ElasticSource(
             # Collected as forwarded events (or a custom winlog input) of the Windows
             # integration; Winlogbeat names the log's unnamed EventData values param1...
-            datasets=("windows.forwarded",),
+            datasets=_winlog_datasets("windows_msexchange_management"),
             integrations=("windows",),
-            conditions={
-                "data_stream.dataset": "windows.forwarded",
-                "winlog.channel": MSEXCHANGE_MANAGEMENT_CHANNEL,
-            },
+            conditions=any_of(_winlog_conditions("windows_msexchange_management")),
             fields={
                 "CmdletName": "winlog.event_data.param1",
                 "CmdletParameters": "winlog.event_data.param2",
@@ -479,14 +484,17 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
         # auditd_manager has no command line: the process title (the argument vector as the
         # kernel keeps it, 128 bytes at most) stands in for it.
         "linux_process_creation": _linux_source(
+            "linux_process_creation",
             "endpoint.events.process",
             {"event.action": "exec"},
-            "1",
             _DEFEND_PROCESS_FIELDS,
             audit={"CommandLine": ["process.title"]},
         ),
         "linux_file_event": _linux_source(
-            "endpoint.events.file", {"event.action": ["creation", "rename"]}, "11", _ECS_FILE
+            "linux_file_event",
+            "endpoint.events.file",
+            {"event.action": ["creation", "rename"]},
+            _ECS_FILE,
         ),
         "macos_process_creation": _defend_source(
             "macos", "endpoint.events.process", {"event.action": "exec"}, _DEFEND_PROCESS_FIELDS

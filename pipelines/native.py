@@ -10,24 +10,20 @@ its fields are mapped as on any other platform.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sigma.processing.pipeline import ProcessingPipeline
 
 from sigma.pipelines.t1114.base import (
     SourceMapping,
+    any_of,
     bind,
     derived_field_items,
     field_mapping_items,
     rendered_into_items,
     source_condition_item,
 )
-from sigma.pipelines.t1114.sources import (
-    LINUX_SYSMON_CHANNEL,
-    MSEXCHANGE_MANAGEMENT_CHANNEL,
-    POWERSHELL_CHANNEL,
-    SECURITY_CHANNEL,
-    SOURCES,
-    SYSMON_CHANNEL,
-)
+from sigma.pipelines.t1114.sources import SOURCES
 from sigma.pipelines.t1114.tuning import tuning_item, tuning_vars
 
 # Endpoint Security messages as eslogger writes them (and Jamf Protect telemetry v2 forwards
@@ -40,30 +36,34 @@ ES_NOTIFY_EXEC, ES_NOTIFY_CREATE, ES_NOTIFY_RENAME, ES_NOTIFY_WRITE = 9, 13, 25,
 _FLAT_TAXONOMY = {"Channel|exists": False, "event_type|exists": False}
 
 
-def _event_log(event_id: int, channel: str = SYSMON_CHANNEL) -> SourceMapping:
-    """Events of one ID in one event log channel (Sysmon's unless said otherwise)."""
-    return SourceMapping(conditions={"Channel": channel, "EventID": event_id})
+def _event_log(key: str, **mapping: Any) -> SourceMapping:
+    """The source's events as its event logs record them (sources.SOURCES): each channel with
+    its event IDs."""
+    conditions = [
+        {"Channel": log.channel, **({"EventID": any_of(log.event_ids)} if log.event_ids else {})}
+        for log in SOURCES[key].event_logs
+    ]
+    return SourceMapping(conditions=any_of(conditions), **mapping)
 
 
 NATIVE_SOURCES: dict[str, SourceMapping] = bind(
     SOURCES,
     {
-        "windows_process_creation": SourceMapping(
-            # Sysmon 1 and Security 4688 carry the same CommandLine field name.
-            conditions={"Channel": [SYSMON_CHANNEL, SECURITY_CHANNEL], "EventID": [1, 4688]},
+        "windows_process_creation": _event_log(
+            "windows_process_creation",
             # Security 4688 names the image and its parent differently.
             fields={
                 "Image": ["Image", "NewProcessName"],
                 "ParentImage": ["ParentImage", "ParentProcessName"],
             },
         ),
-        "windows_file_event": _event_log(11),
-        "windows_network_connection": _event_log(3),
-        "windows_registry_set": _event_log(13),
-        "windows_security": SourceMapping(conditions={"Channel": SECURITY_CHANNEL}),
-        "windows_ps_script": _event_log(4104, POWERSHELL_CHANNEL),
-        "windows_msexchange_management": SourceMapping(
-            conditions={"Channel": MSEXCHANGE_MANAGEMENT_CHANNEL},
+        "windows_file_event": _event_log("windows_file_event"),
+        "windows_network_connection": _event_log("windows_network_connection"),
+        "windows_registry_set": _event_log("windows_registry_set"),
+        "windows_security": _event_log("windows_security"),
+        "windows_ps_script": _event_log("windows_ps_script"),
+        "windows_msexchange_management": _event_log(
+            "windows_msexchange_management",
             # The log's EventData values are unnamed; the reader numbers them param1.. as
             # Winlogbeat does (t1114.events).
             fields={"CmdletName": "param1", "CmdletParameters": "param2", "Caller": "param3"},
@@ -99,8 +99,8 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
         # One event per audit event, grouped from the raw records by t1114.auditd; the reader
         # gives every such event msg=audit(<time>:<serial>).
         "linux_auditd": SourceMapping(conditions={"msg|startswith": "audit("}),
-        "linux_process_creation": _event_log(1, LINUX_SYSMON_CHANNEL),
-        "linux_file_event": _event_log(11, LINUX_SYSMON_CHANNEL),
+        "linux_process_creation": _event_log("linux_process_creation"),
+        "linux_file_event": _event_log("linux_file_event"),
         # Endpoint Security exec messages, or the same events as flat Sigma-taxonomy records
         # (Image, CommandLine...: as many agents and converters write them), which carry no
         # event log channel and no ES event type.

@@ -5,7 +5,7 @@ source here is the one step that asks every platform to say how it sees it. The 
 are the pack's taxonomy: SigmaHQ's field-name validators check every rule against them.
 """
 
-from sigma.pipelines.t1114.base import DerivedField, LogSource
+from sigma.pipelines.t1114.base import DerivedField, EventLog, LogSource
 
 # Sysmon event 1 names, which Sigma's process_creation taxonomy uses.
 _PROCESS_CREATION_FIELDS = (
@@ -396,17 +396,48 @@ LINUX_SYSMON_CHANNEL = "Linux-Sysmon/Operational"
 # Each source once; a platform module maps every key (sigma.pipelines.t1114.base.bind).
 SOURCES: dict[str, LogSource] = {
     "windows_process_creation": LogSource(
-        "windows", "process_creation", fields=_PROCESS_CREATION_FIELDS
+        "windows",
+        "process_creation",
+        fields=_PROCESS_CREATION_FIELDS,
+        # Sysmon 1 and Security 4688 carry the same CommandLine field name.
+        event_logs=(EventLog(SYSMON_CHANNEL, (1,)), EventLog(SECURITY_CHANNEL, (4688,))),
     ),
-    "windows_file_event": LogSource("windows", "file_event", fields=_WINDOWS_FILE_EVENT_FIELDS),
+    "windows_file_event": LogSource(
+        "windows",
+        "file_event",
+        fields=_WINDOWS_FILE_EVENT_FIELDS,
+        event_logs=(EventLog(SYSMON_CHANNEL, (11,)),),
+    ),
     "windows_network_connection": LogSource(
-        "windows", "network_connection", fields=_NETWORK_CONNECTION_FIELDS
+        "windows",
+        "network_connection",
+        fields=_NETWORK_CONNECTION_FIELDS,
+        event_logs=(EventLog(SYSMON_CHANNEL, (3,)),),
     ),
-    "windows_registry_set": LogSource("windows", "registry_set", fields=_REGISTRY_SET_FIELDS),
-    "windows_security": LogSource("windows", service="security", fields=_SECURITY_FIELDS),
-    "windows_ps_script": LogSource("windows", "ps_script", fields=_PS_SCRIPT_FIELDS),
+    "windows_registry_set": LogSource(
+        "windows",
+        "registry_set",
+        fields=_REGISTRY_SET_FIELDS,
+        event_logs=(EventLog(SYSMON_CHANNEL, (13,)),),
+    ),
+    # Every Security event: rules on this source name the EventID.
+    "windows_security": LogSource(
+        "windows",
+        service="security",
+        fields=_SECURITY_FIELDS,
+        event_logs=(EventLog(SECURITY_CHANNEL),),
+    ),
+    "windows_ps_script": LogSource(
+        "windows",
+        "ps_script",
+        fields=_PS_SCRIPT_FIELDS,
+        event_logs=(EventLog(POWERSHELL_CHANNEL, (4104,)),),
+    ),
     "windows_msexchange_management": LogSource(
-        "windows", service="msexchange-management", fields=_MSEXCHANGE_MANAGEMENT_FIELDS
+        "windows",
+        service="msexchange-management",
+        fields=_MSEXCHANGE_MANAGEMENT_FIELDS,
+        event_logs=(EventLog(MSEXCHANGE_MANAGEMENT_CHANNEL),),
     ),
     "m365_exchange": LogSource(
         "m365",
@@ -433,9 +464,17 @@ SOURCES: dict[str, LogSource] = {
     "google_workspace_gmail": LogSource("google_workspace", service="gmail", fields=_GMAIL_FIELDS),
     "linux_auditd": LogSource("linux", service="auditd", fields=_LINUX_AUDITD_FIELDS),
     "linux_process_creation": LogSource(
-        "linux", "process_creation", fields=_LINUX_PROCESS_CREATION_FIELDS
+        "linux",
+        "process_creation",
+        fields=_LINUX_PROCESS_CREATION_FIELDS,
+        event_logs=(EventLog(LINUX_SYSMON_CHANNEL, (1,)),),
     ),
-    "linux_file_event": LogSource("linux", "file_event", fields=_FILE_EVENT_FIELDS),
+    "linux_file_event": LogSource(
+        "linux",
+        "file_event",
+        fields=_FILE_EVENT_FIELDS,
+        event_logs=(EventLog(LINUX_SYSMON_CHANNEL, (11,)),),
+    ),
     "macos_process_creation": LogSource(
         "macos", "process_creation", fields=_MACOS_PROCESS_CREATION_FIELDS
     ),
@@ -443,3 +482,19 @@ SOURCES: dict[str, LogSource] = {
         "macos", "file_event", fields=tuple(f for f in _FILE_EVENT_FIELDS if f != "User")
     ),
 }
+
+
+# (channel, event ID) -> source key, for readers and renderers that meet a record; a source
+# taking every event of its channel is keyed by the channel alone (event ID None).
+_EVENT_LOG_SOURCES: dict[tuple[str, int | None], str] = {
+    (log.channel, event_id): key
+    for key, source in SOURCES.items()
+    for log in source.event_logs
+    for event_id in log.event_ids or (None,)
+}
+
+
+def event_log_source(channel: str, event_id: int) -> str | None:
+    """The key of the source an event log record belongs to: the one naming its event ID, else
+    one taking every event of its channel; None for an event no rule's source reads."""
+    return _EVENT_LOG_SOURCES.get((channel, event_id)) or _EVENT_LOG_SOURCES.get((channel, None))

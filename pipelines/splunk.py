@@ -10,6 +10,7 @@ exercise what the macro stands for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import (
@@ -20,20 +21,14 @@ from sigma.processing.transformations import (
 
 from sigma.pipelines.t1114.base import (
     SourceMapping,
+    any_of,
     bind,
     derived_field_items,
     field_mapping_items,
     rendered_into_items,
     source_condition_item,
 )
-from sigma.pipelines.t1114.sources import (
-    GRAPH_DIAGNOSTIC_NAMES,
-    MSEXCHANGE_MANAGEMENT_CHANNEL,
-    POWERSHELL_CHANNEL,
-    SECURITY_CHANNEL,
-    SOURCES,
-    SYSMON_CHANNEL,
-)
+from sigma.pipelines.t1114.sources import GRAPH_DIAGNOSTIC_NAMES, SOURCES
 from sigma.pipelines.t1114.transformations import NameValueListTransformation
 from sigma.pipelines.t1114.tuning import tuning_item, tuning_vars
 
@@ -55,7 +50,8 @@ class SplunkSource(SourceMapping):
         return "(" + " OR ".join(f'{self.selector_field}="{v}"' for v in self.selector_values) + ")"
 
 
-_SYSMON = f"XmlWinEventLog:{SYSMON_CHANNEL}"
+_SYSMON = "Splunk Add-on for Sysmon"
+_WINDOWS = "Splunk Add-on for Microsoft Windows"
 _SYSMON_FOR_LINUX = "Splunk Add-on for Sysmon for Linux"
 _JAMF_PROTECT = "Jamf Protect Add-on for Splunk (TA-JamfProtect)"
 
@@ -79,22 +75,31 @@ def _gws_reports_source(service: str) -> SplunkSource:
     )
 
 
-def _sysmon(key: str, event_code: int) -> SplunkSource:
+def _event_codes(key: str) -> dict:
+    """The source's event IDs (sources.SOURCES) as the add-ons name them."""
+    ids = SOURCES[key].event_ids
+    return {"EventCode": any_of(ids)} if ids else {}
+
+
+def _xml_win_event_log(key: str, add_on: str, macro: str = "", **mapping: Any) -> SplunkSource:
+    """A Windows source as the Windows add-on indexes it: its channels in ``source``, its event
+    IDs in EventCode."""
     return SplunkSource(
-        macro=f"t1114_{key}",
+        macro=macro or f"t1114_{key}",
+        **mapping,
         selector_field="source",
-        selector_values=(_SYSMON,),
-        add_on="Splunk Add-on for Sysmon",
-        conditions={"EventCode": event_code},
+        selector_values=tuple(f"XmlWinEventLog:{log.channel}" for log in SOURCES[key].event_logs),
+        add_on=add_on,
+        conditions=_event_codes(key),
     )
 
 
-def _sysmon_for_linux(key: str, event_code: int) -> SplunkSource:
+def _sysmon_for_linux(key: str) -> SplunkSource:
     return SplunkSource(
         macro=f"t1114_{key}",
         selector_values=("sysmon:linux",),
         add_on=_SYSMON_FOR_LINUX,
-        conditions={"EventCode": event_code},
+        conditions=_event_codes(key),
         fields={"EventID": "EventCode"},
     )
 
@@ -102,34 +107,23 @@ def _sysmon_for_linux(key: str, event_code: int) -> SplunkSource:
 SPLUNK_SOURCES: dict[str, SplunkSource] = bind(
     SOURCES,
     {
-        "windows_process_creation": SplunkSource(
-            macro="t1114_windows_process_creation",
-            selector_field="source",
-            selector_values=(_SYSMON, f"XmlWinEventLog:{SECURITY_CHANNEL}"),
-            add_on="Splunk Add-on for Sysmon; Splunk Add-on for Microsoft Windows",
-            conditions={"EventCode": [1, 4688]},
+        "windows_process_creation": _xml_win_event_log(
+            "windows_process_creation",
+            f"{_SYSMON}; {_WINDOWS}",
             fields={
                 "Image": ["Image", "NewProcessName"],
                 "ParentImage": ["ParentImage", "ParentProcessName"],
                 "EventID": "EventCode",
             },
         ),
-        "windows_file_event": _sysmon("windows_file_event", 11),
-        "windows_network_connection": _sysmon("windows_network_connection", 3),
-        "windows_registry_set": _sysmon("windows_registry_set", 13),
-        "windows_security": SplunkSource(
-            macro="t1114_windows_security",
-            selector_field="source",
-            selector_values=(f"XmlWinEventLog:{SECURITY_CHANNEL}",),
-            add_on="Splunk Add-on for Microsoft Windows",
-            fields={"EventID": "EventCode"},
+        "windows_file_event": _xml_win_event_log("windows_file_event", _SYSMON),
+        "windows_network_connection": _xml_win_event_log("windows_network_connection", _SYSMON),
+        "windows_registry_set": _xml_win_event_log("windows_registry_set", _SYSMON),
+        "windows_security": _xml_win_event_log(
+            "windows_security", _WINDOWS, fields={"EventID": "EventCode"}
         ),
-        "windows_ps_script": SplunkSource(
-            macro="t1114_windows_powershell_script",
-            selector_field="source",
-            selector_values=(f"XmlWinEventLog:{POWERSHELL_CHANNEL}",),
-            add_on="Splunk Add-on for Microsoft Windows",
-            conditions={"EventCode": 4104},
+        "windows_ps_script": _xml_win_event_log(
+            "windows_ps_script", _WINDOWS, macro="t1114_windows_powershell_script"
         ),
         "windows_msexchange_management": SplunkSource(
             macro="t1114_msexchange_management",
@@ -137,11 +131,12 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = bind(
             # Classic (WinEventLog) or XML (XmlWinEventLog) rendering: the add-on extracts no
             # unnamed <Data> value (eventdata_xml_data needs a Name attribute), so both carry
             # the cmdlet only in Message (classic text, or RenderingInfo's rendering_info_xml_data).
-            selector_values=(
-                f"WinEventLog:{MSEXCHANGE_MANAGEMENT_CHANNEL}",
-                f"XmlWinEventLog:{MSEXCHANGE_MANAGEMENT_CHANNEL}",
+            selector_values=tuple(
+                f"{rendering}:{log.channel}"
+                for log in SOURCES["windows_msexchange_management"].event_logs
+                for rendering in ("WinEventLog", "XmlWinEventLog")
             ),
-            add_on="Splunk Add-on for Microsoft Windows",
+            add_on=_WINDOWS,
             fields={"Computer": ["ComputerName", "Computer"], "EventID": "EventCode"},
             # Both renderings set the event's host from the computer name.
             group_by_fields={"Computer": "host"},
@@ -222,8 +217,8 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = bind(
             selector_values=("linux:audit",),
             add_on="Splunk Add-on for Linux",
         ),
-        "linux_process_creation": _sysmon_for_linux("linux_process_creation", 1),
-        "linux_file_event": _sysmon_for_linux("linux_file_event", 11),
+        "linux_process_creation": _sysmon_for_linux("linux_process_creation"),
+        "linux_file_event": _sysmon_for_linux("linux_file_event"),
         # Endpoint Security exec messages; CommandLine is the argument vector, so each
         # CommandLine condition matches within one argument.
         "macos_process_creation": SplunkSource(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import shutil
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -56,9 +58,33 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
+def run_main(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The command line's ``main`` in this process, answering as ``run_cli`` does: the exit
+    code and what it wrote. A process per call would import the tool and warm its query
+    parsers (seconds each) every time; ``run_cli`` keeps the console entry point tested."""
+    from t1114.cli import main
+
+    out, err = (io.TextIOWrapper(io.BytesIO(), encoding="utf-8") for _ in range(2))
+    here = os.getcwd()
+    os.chdir(cwd or ROOT)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as e:  # argparse's usage errors
+                code = e.code if isinstance(e.code, int) else 2
+    finally:
+        os.chdir(here)
+    streams = []
+    for stream in (out, err):
+        stream.flush()
+        streams.append(stream.buffer.getvalue().decode("utf-8"))  # type: ignore[attr-defined]
+    return subprocess.CompletedProcess(["t1114", *args], code, *streams)
+
+
 @pytest.fixture
 def cli():
-    return run_cli
+    return run_main
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +117,21 @@ def compiled(pack):
     for q in compile_queries(pack, build_targets().values()):
         found.setdefault(q.rule_name, {})[q.target] = q
     return found
+
+
+# Tests that read the one run of every fixture case on every target (``fixture_report``) share
+# a worker, so it is made once.
+fixture_report_test = pytest.mark.xdist_group("fixture_report")
+
+
+@pytest.fixture(scope="session")
+def fixture_report(pack):
+    """Every fixture case on every target, with the query-level check: `t1114 test`'s report."""
+    from t1114.fixtures import load_fixtures
+    from t1114.targets import all_targets
+    from t1114.testing import run_tests
+
+    return run_tests(pack, load_fixtures(pack), all_targets().values())
 
 
 # --- Spark (t1114 hunt): one SparkSession, hence one JVM, per test run ------------------------

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_cli
+
 
 def tree_digest(root: Path) -> dict[str, str]:
     return {
@@ -23,10 +25,11 @@ def assert_clean_failure(result, *needles):
         assert needle in result.stderr, result.stderr
 
 
-def test_build_writes_queries_and_is_deterministic(cli, tmp_path, dist):
-    # The command, against the session's build of the same pack (in another process).
+def test_build_writes_queries_and_is_deterministic(tmp_path, dist):
+    # The console entry point in a process of its own (its own hash seed), against the
+    # session's build of the same pack.
     a = tmp_path / "a"
-    assert cli("build", "--out", str(a)).returncode == 0
+    assert run_cli("build", "--out", str(a)).returncode == 0
     digest = tree_digest(a)
     assert digest == tree_digest(dist)
     assert "queries/splunk/m365_inbox_rule_forwarding.spl" in digest
@@ -43,9 +46,13 @@ def test_build_writes_queries_and_is_deterministic(cli, tmp_path, dist):
 def test_validate_and_test_pass(cli):
     v = cli("validate")
     assert v.returncode == 0, v.stdout + v.stderr
-    t = cli("test", "--format", "json")
+    # Every fixture case on every target, and the cross-target corpus check on a corpus
+    # smaller than the default (test_testing compares verdicts on the larger one).
+    t = cli("test", "--format", "json", "--corpus-events", "200")
     assert t.returncode == 0, t.stdout
-    assert json.loads(t.stdout)["failed"] == 0
+    report = json.loads(t.stdout)
+    assert report["failed"] == 0
+    assert report["corpus"]["events"] == 200 and report["corpus"]["disagreements"] == []
 
 
 def test_broken_rule_fails_build_without_touching_dist(cli, pack_copy, dist):

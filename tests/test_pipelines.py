@@ -1,5 +1,6 @@
 """The pipelines as pySigma plugins, and their coverage of the pack's log sources."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,36 @@ def test_each_log_source_is_declared_once():
     }
     assert counts.pop("sources.py") == len(SOURCES)
     assert set(counts.values()) == {0}
+
+
+# An event ID written where a platform selects events: a condition on the ID field, an ID
+# comparison, a (channel, ID) key or an ID handed to a helper.
+_EVENT_ID_USE = re.compile(
+    r"""(?:EventCode|EventID|event\.code|event_id)["']?\s*(?:[:=]=?|in)\s*[\[(]?["']?(\d+)"""
+    r"|\((?:SYSMON|SECURITY|POWERSHELL)\w*,\s*(\d+)\)"
+    r"|_(?:event_log|sysmon\w*)\([^)]*?(\d+)\)"
+)
+
+
+def test_each_event_id_is_written_once():
+    # sources.SOURCES declares each source's (channel, event IDs); platforms and renderers
+    # derive their conditions and their per-source branches from it.
+    declared = {str(i) for source in SOURCES.values() for i in source.event_ids}
+    assert {"1", "11", "4688", "4104"} <= declared
+    modules = [p for p in (ROOT / "pipelines").glob("*.py") if p.name != "sources.py"]
+    modules += (ROOT / "tools/t1114/targets/renderers").glob("*.py")
+    written = {
+        (p.name, n)
+        for p in modules
+        for m in _EVENT_ID_USE.finditer(p.read_text(encoding="utf-8"))
+        for n in m.groups()
+        if n in declared
+    }
+    assert written == set()
+    # The pattern does find the forms it looks for.
+    assert _EVENT_ID_USE.search('conditions={"EventCode": [1, 4688]}')
+    assert _EVENT_ID_USE.search("(SYSMON, 11): (...)")
+    assert _EVENT_ID_USE.search('"event.code": "4104"')
 
 
 def test_a_mapping_of_an_undeclared_or_missing_source_is_refused():

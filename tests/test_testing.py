@@ -3,13 +3,15 @@
 import json
 import xml.etree.ElementTree as ET
 
+from conftest import fixture_report_test
 from t1114.fixtures import load_fixtures
 from t1114.targets import all_targets, build_targets
 from t1114.testing import format_json, format_junit, format_text, run_tests
 
 
-def test_every_fixture_case_passes_on_every_target(pack):
-    report = run_tests(pack, load_fixtures(pack), all_targets().values())
+@fixture_report_test
+def test_every_fixture_case_passes_on_every_target(fixture_report):
+    report = fixture_report
     failures = [
         f"{r.rule_name} [{r.target}] {r.case}: {r.reason}" for r in report.results if not r.passed
     ]
@@ -183,8 +185,9 @@ def test_a_documented_platform_difference_must_occur(pack):
     assert all("did not occur" in r.reason for r in report.results)
 
 
-def test_report_lists_targets_and_collectors_per_rule(pack):
-    report = run_tests(pack, load_fixtures(pack), all_targets().values(), queries=False)
+@fixture_report_test
+def test_report_lists_targets_and_collectors_per_rule(fixture_report):
+    report = fixture_report
     coverage = report.coverage()
     assert "elastic/endpoint" in coverage["win_outlook_data_file_created_by_non_outlook"]
     assert "native/eventdata_flat" in coverage["win_outlook_data_file_created_by_non_outlook"]
@@ -195,12 +198,20 @@ def test_corpus_verdicts_agree_on_every_collector_and_a_lossy_renderer_is_caught
     """The corpus check compares every collector's rendering (not only each target's usual
     one) and reports zero disagreements; a renderer that loses a field is caught."""
     from t1114.targets import renderers as shapes
-    from t1114.testing import corpus_agreement, documented_differences
+    from t1114.testing import (
+        CorpusVerdicts,
+        compare_corpus_verdicts,
+        corpus_verdicts,
+        documented_differences,
+    )
 
     targets = [all_targets()[n] for n in ("native", "splunk", "elastic")]
     documented = documented_differences(load_fixtures(pack))
-    agreement = corpus_agreement(pack, targets, 600, seed=7, documented=documented)
+    # The verdicts once; the comparisons below differ in the renderer or the documentation.
+    verdicts = corpus_verdicts(pack, targets, 600, seed=7)
+    agreement = compare_corpus_verdicts(pack, targets, verdicts, documented=documented)
     assert agreement.ok and agreement.matched > 0, agreement.disagreements[:3]
+    assert agreement.events == 600
     for rendering in (
         "native/eventdata_flat",
         "native/sigma_taxonomy",
@@ -225,26 +236,28 @@ def test_corpus_verdicts_agree_on_every_collector_and_a_lossy_renderer_is_caught
         return docs
 
     monkeypatch.setattr(shapes, "render", lossy)
-    broken = corpus_agreement(pack, targets, 600, seed=7)
+    # Only the target the lossy renderer changes is evaluated again.
+    lossy_splunk = corpus_verdicts(pack, targets[1:2], 600, seed=7).by_target
+    broken_verdicts = CorpusVerdicts(600, {**verdicts.by_target, **lossy_splunk})
+    broken = compare_corpus_verdicts(pack, targets, broken_verdicts)
     assert not broken.ok and all(d.target == "splunk" for d in broken.disagreements)
     # Documenting those very differences explains them (missed matches only).
     excuses = {("splunk", d.collector, pack.find(d.rule_name).id) for d in broken.disagreements}
-    excused = corpus_agreement(pack, targets, 600, seed=7, documented=excuses)
+    excused = compare_corpus_verdicts(pack, targets, broken_verdicts, documented=excuses)
     assert excused.ok == all(not d.only_target for d in broken.disagreements)
     assert excused.documented and all(not d.only_target for d in excused.documented)
     monkeypatch.setattr(shapes, "render", real)
     # A collector wrongly declared to lack the fields: its matches are disagreements.
     monkeypatch.setitem(shapes.BLIND, ("elastic", "endpoint"), "pretend it lacks the fields")
-    pretended = corpus_agreement(
-        pack, [all_targets()["native"], all_targets()["elastic"]], 600, seed=7
-    )
+    pretended = compare_corpus_verdicts(pack, [targets[0], targets[2]], verdicts)
     assert pretended.disagreements and {d.collector for d in pretended.disagreements} == {
         "endpoint"
     }
 
 
-def test_fixture_cases_have_no_unexplained_cross_target_disagreement(pack):
-    report = run_tests(pack, load_fixtures(pack), all_targets().values(), queries=False)
+@fixture_report_test
+def test_fixture_cases_have_no_unexplained_cross_target_disagreement(fixture_report):
+    report = fixture_report
     unexplained = [
         (rule, case)
         for rule, _, case, rs in report.disagreements()

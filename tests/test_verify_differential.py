@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import pytest
 
+from conftest import fixture_report_test
 from t1114 import build as build_module
 from t1114.build import compile_queries
 from t1114.errors import PackErrors
@@ -14,9 +15,9 @@ from t1114.testing import format_text, run_tests
 from t1114.verify import differential, parse
 
 
-@pytest.fixture(scope="module")
-def report(pack):
-    return run_tests(pack, load_fixtures(pack), all_targets().values())
+@pytest.fixture
+def report(fixture_report):
+    return fixture_report
 
 
 def test_every_shipped_query_parses(pack):
@@ -26,6 +27,7 @@ def test_every_shipped_query_parses(pack):
         assert len(parse(q)) == len(q.queries) > 0
 
 
+@fixture_report_test
 def test_the_differential_check_agrees_on_every_fixture(report):
     checks = report.queries.checks
     assert {c.target for c in checks} == set(build_targets())
@@ -34,6 +36,7 @@ def test_the_differential_check_agrees_on_every_fixture(report):
     assert report.ok
 
 
+@fixture_report_test
 def test_unverified_rules_are_few_and_say_why(report):
     rules = report.queries.rules()
     unverified = [r for r in rules if r.status == "unverified"]
@@ -108,6 +111,7 @@ def test_build_command_reports_the_syntax_error(pack, monkeypatch, capsys, tmp_p
     assert not out.exists()
 
 
+@fixture_report_test
 def test_the_test_report_gives_query_level_counts_per_target(report):
     # The text `t1114 test` prints (tests/test_cli.py runs the command itself).
     text = format_text(report)

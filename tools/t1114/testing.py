@@ -360,9 +360,20 @@ class CorpusAgreement:
         return not self.disagreements
 
 
+# Per collector of a target: the raw events rendered, those the collector itself rendered, and
+# per rule the raw events that matched (``_corpus_verdicts``).
+CollectorVerdicts = tuple[set[int], set[int], dict[str, set[int]]]
+
+
+@dataclass
+class CorpusVerdicts:
+    events: int
+    by_target: dict[str, dict[str, CollectorVerdicts]]  # target name -> collector -> verdicts
+
+
 def _corpus_verdicts(
     pack: Pack, target: Target, raw: list[dict], tuning: dict
-) -> dict[str, tuple[set[int], set[int], dict[str, set[int]]]]:
+) -> dict[str, CollectorVerdicts]:
     """Per collector of the target, the corpus as an index holding that collector's documents
     (the raw events it does not record come from their usual collector, so a correlation
     keeps all its events): the raw events rendered, those the collector itself rendered, and
@@ -375,7 +386,7 @@ def _corpus_verdicts(
         tuple(c for c in renderers.collectors(e, target.shape) if c not in renderers.PENDING)
         for e in raw
     ]
-    out: dict[str, tuple[set[int], set[int], dict[str, set[int]]]] = {}
+    out: dict[str, CollectorVerdicts] = {}
     # "" first: every event from its usual collector (natively: the raw events as they are).
     for name in dict.fromkeys(["", *(c for names in options for c in names)]):
         if name and all(names[0] == name for names in options if name in names):
@@ -418,6 +429,27 @@ def documented_differences(fixtures: Iterable[FixtureFile]) -> set[tuple[str, st
     }
 
 
+def corpus_verdicts(
+    pack: Pack,
+    targets: Iterable[Target],
+    count: int,
+    seed: int = 1114,
+    tuning: dict | None = None,
+) -> CorpusVerdicts:
+    """Every rule's verdict on the generated corpus's raw events as every collector of every
+    target renders them (``compare_corpus_verdicts`` compares them)."""
+    from t1114.corpus import Corpus, Mix
+    from t1114.targets import renderers
+
+    if tuning is None:
+        tuning = load_tuning(pack.project.fixture_tuning_file)
+    corpus = Corpus(pack, renderers.RAW, seed=seed, mix=Mix(attack=0.02))
+    raw = list(itertools.islice(corpus.raw_events(), count))
+    return CorpusVerdicts(
+        len(raw), {t.name: _corpus_verdicts(pack, t, raw, tuning) for t in targets}
+    )
+
+
 def corpus_agreement(
     pack: Pack,
     targets: Iterable[Target],
@@ -430,23 +462,29 @@ def corpus_agreement(
     the same verdict from every rule there as from the same rule on the raw events natively;
     raw events a collector does not record are compared only where it renders them. A
     collector documented to lack the rules' fields (``renderers.BLIND``) must match nothing."""
-    from t1114.corpus import Corpus, Mix
+    targets = list(targets)
+    verdicts = corpus_verdicts(pack, targets, count, seed, tuning)
+    return compare_corpus_verdicts(pack, targets, verdicts, documented)
+
+
+def compare_corpus_verdicts(
+    pack: Pack,
+    targets: Iterable[Target],
+    verdicts: CorpusVerdicts,
+    documented: Collection[tuple[str, str, str]] = (),
+) -> CorpusAgreement:
+    """``corpus_agreement`` over verdicts already computed (for each of ``targets``)."""
     from t1114.targets import renderers
 
-    if tuning is None:
-        tuning = load_tuning(pack.project.fixture_tuning_file)
     targets = list(targets)
-    corpus = Corpus(pack, renderers.RAW, seed=seed, mix=Mix(attack=0.02))
-    raw = list(itertools.islice(corpus.raw_events(), count))
-    verdicts = {t.name: _corpus_verdicts(pack, t, raw, tuning) for t in targets}
     native = next((t for t in targets if t.shape == renderers.RAW), None)
     disagreements: list[CorpusDisagreement] = []
     explained: list[CorpusDisagreement] = []
     matched, compared = 0, []
     if native is not None:
-        rendered_natively, _, reference = verdicts[native.name][""]
+        rendered_natively, _, reference = verdicts.by_target[native.name][""]
         for target in targets:
-            for name, (rendered, own, per_rule) in sorted(verdicts[target.name].items()):
+            for name, (rendered, own, per_rule) in sorted(verdicts.by_target[target.name].items()):
                 if not name:
                     continue
                 compared.append(f"{target.name}/{name}")
@@ -476,7 +514,11 @@ def corpus_agreement(
                         (explained if known else disagreements).append(found)
     order = lambda d: (d.rule_name, d.target, d.collector)  # noqa: E731
     return CorpusAgreement(
-        len(raw), matched, sorted(disagreements, key=order), compared, sorted(explained, key=order)
+        verdicts.events,
+        matched,
+        sorted(disagreements, key=order),
+        compared,
+        sorted(explained, key=order),
     )
 
 

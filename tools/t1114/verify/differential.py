@@ -93,6 +93,8 @@ def check_queries(
     ``tuning``: the lists the queries are built with, those the reference was evaluated with."""
     report = QueryReport()
     use_offline_attack_data()
+    # Each case file's name as messages give it, once (it is looked up per rule and target).
+    names = {c.file: pack.project.relative(c.file) for fixture in fixtures for c in fixture.cases}
     for target in (t for t in targets if t.builds):
         for rule in pack.rules:
             rule_id = rule.id
@@ -115,7 +117,7 @@ def check_queries(
             for fixture in fixtures:
                 for case in fixture.cases:
                     events = case.events.get(target.shape)
-                    key = (rule_id, target.name, pack.project.relative(case.file), case.name)
+                    key = (rule_id, target.name, names[case.file], case.name)
                     if events is None or case.expectation(rule_id) is None or key not in reference:
                         continue
                     expected = reference[key]

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from sigma.pipelines.t1114.sources import LINUX_SYSMON_CHANNEL as CHANNEL
+from sigma.pipelines.t1114.sources import event_log_source
 from t1114 import auditd
 from t1114.events import AUDITD_RECORDS, _unwrap_windows_event
 from t1114.targets.renderers import defend
@@ -58,7 +59,7 @@ def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
             "elastic": ("auditd_manager.auditd",),
         }
     elastic: tuple[str, ...] = ("endpoint", "sysmon_linux.log")
-    if _event_id(raw) == 1:
+    if _source(_event_id(raw)) == "linux_process_creation":
         elastic += (AUDITD_MANAGER,)
     return {"native": ("evtx", "eventdata_flat"), "splunk": ("sysmon:linux",), "elastic": elastic}
 
@@ -66,6 +67,11 @@ def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
 def _event_id(raw: dict) -> int:
     value = raw["Event"]["System"].get("EventID")
     return int(value["#text"] if isinstance(value, dict) else value or 0)
+
+
+def _source(event_id: int) -> str | None:
+    """The key of the log source (sources.SOURCES) a Sysmon for Linux event belongs to."""
+    return event_log_source(CHANNEL, event_id)
 
 
 def render(raw: dict, target: str, collector: str) -> dict | list[dict]:
@@ -168,7 +174,7 @@ def _sysmon_elastic(facts: dict) -> dict:
             "computer_name": facts.get("Computer"),
         },
     }
-    if event_id == 1:
+    if _source(event_id) == "linux_process_creation":
         doc["event"].update({"category": ["process"], "type": ["start"]})
         process.update(
             {
@@ -183,7 +189,7 @@ def _sysmon_elastic(facts: dict) -> dict:
                 },
             }
         )
-    elif event_id == 11:
+    elif _source(event_id) == "linux_file_event":
         target = str(d.get("TargetFilename", ""))
         directory, _, name = target.rpartition("/")
         doc["event"].update({"category": ["file"], "type": ["creation"]})
@@ -208,7 +214,7 @@ def _defend(facts: dict) -> dict:
         "host": {"name": host, "hostname": host, "os": {"type": "linux"}},
         "user": {"name": d.get("User")},
     }
-    if event_id == 1:
+    if _source(event_id) == "linux_process_creation":
         args = _split(str(d.get("CommandLine", "")))
         parent_args = _split(str(d.get("ParentCommandLine", "")))
         doc.update(defend.envelope("process", "exec", ["start"]))

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sigma.pipelines.t1114.elastic import CHANNEL_DATASETS, ELASTIC_SOURCES, FORWARDED
 from sigma.pipelines.t1114.sources import MSEXCHANGE_MANAGEMENT_CHANNEL as EXCHANGE
 from sigma.pipelines.t1114.sources import POWERSHELL_CHANNEL as POWERSHELL
 from sigma.pipelines.t1114.sources import SECURITY_CHANNEL as SECURITY
 from sigma.pipelines.t1114.sources import SYSMON_CHANNEL as SYSMON
+from sigma.pipelines.t1114.sources import event_log_source
 from t1114.events import UNNAMED_VALUE_PREFIX, _unwrap_windows_event
 from t1114.targets.renderers import defend
 
@@ -79,15 +81,13 @@ def _key(facts: dict) -> tuple[str, int]:
     return facts.get("Channel", ""), int(facts.get("EventID", 0))
 
 
-_ELASTIC = {
-    (SYSMON, 1): ("windows.sysmon_operational", "windows.forwarded", "endpoint"),
-    (SYSMON, 3): ("windows.sysmon_operational", "windows.forwarded"),
-    (SYSMON, 11): ("windows.sysmon_operational", "windows.forwarded", "endpoint"),
-    (SYSMON, 13): ("windows.sysmon_operational", "windows.forwarded"),
-    (SECURITY, 4688): ("system.security", "windows.forwarded", "endpoint"),
-    (SECURITY, 4663): ("system.security", "windows.forwarded"),
-    (POWERSHELL, 4104): ("windows.powershell_operational", "windows.forwarded"),
-}
+def _elastic_collectors(channel: str, event_id: int) -> tuple[str, ...]:
+    """The channel's own data stream and forwarded events; Elastic Defend too where it records
+    the event's source (process starts, file writes)."""
+    own = (CHANNEL_DATASETS[channel],) if channel in CHANNEL_DATASETS else ()
+    source = ELASTIC_SOURCES.get(event_log_source(channel, event_id) or "")
+    defend = source is not None and any(d.startswith("endpoint.") for d in source.datasets)
+    return (*own, FORWARDED) + (("endpoint",) if defend else ())
 
 
 def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
@@ -98,17 +98,12 @@ def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
         return {
             "native": native + ("rendered_message",),
             "splunk": ("WinEventLog", "XmlWinEventLog"),
-            "elastic": ("windows.forwarded", "rendered_message"),
+            "elastic": (FORWARDED, "rendered_message"),
         }
-    default = {
-        SYSMON: ("windows.sysmon_operational", "windows.forwarded"),
-        SECURITY: ("system.security", "windows.forwarded"),
-        POWERSHELL: ("windows.powershell_operational", "windows.forwarded"),
-    }.get(channel, ("windows.forwarded",))
     return {
         "native": native,
         "splunk": ("XmlWinEventLog",),
-        "elastic": _ELASTIC.get((channel, event_id), default),
+        "elastic": _elastic_collectors(channel, event_id),
     }
 
 
@@ -243,7 +238,8 @@ def _xml_text(value: Any) -> str:
 
 def _splunk_cim(channel: str, event_id: int, d: dict, host: str) -> dict:
     """The CIM fields (and Endpoint data model tags) the Windows and Sysmon add-ons add."""
-    if (channel, event_id) in ((SYSMON, 1), (SECURITY, 4688)):
+    source = event_log_source(channel, event_id)
+    if source == "windows_process_creation":
         image = d.get("Image") or d.get("NewProcessName", "")
         parent = d.get("ParentImage") or d.get("ParentProcessName", "")
         cim = {
@@ -264,7 +260,7 @@ def _splunk_cim(channel: str, event_id: int, d: dict, host: str) -> dict:
         if d.get("OriginalFileName"):
             cim["original_file_name"] = d["OriginalFileName"]
         return cim
-    if (channel, event_id) == (SYSMON, 11):
+    if source == "windows_file_event":
         return {
             "file_path": d.get("TargetFilename"),
             "file_name": basename(d.get("TargetFilename", "")),
@@ -275,13 +271,13 @@ def _splunk_cim(channel: str, event_id: int, d: dict, host: str) -> dict:
             "dest": host,
             "tag": ["endpoint", "filesystem", "change"],
         }
-    if (channel, event_id) == (SYSMON, 3):
+    if source == "windows_network_connection":
         return {
             "dest_ip": d.get("DestinationIp"),
             "dest_port": d.get("DestinationPort"),
             "process_name": basename(d.get("Image", "")),
         }
-    if (channel, event_id) == (SYSMON, 13):
+    if source == "windows_registry_set":
         return {"registry_path": d.get("TargetObject"), "registry_value_data": d.get("Details")}
     if (channel, event_id) == (SECURITY, 4663):
         return {
@@ -311,7 +307,7 @@ def _elastic(facts: dict, collector: str) -> dict:
     channel, event_id = _key(facts)
     host = str(facts.get("Computer", ""))
     d = _event_data(facts)
-    dataset = {"endpoint": "", "rendered_message": "windows.forwarded"}.get(collector, collector)
+    dataset = {"endpoint": "", "rendered_message": FORWARDED}.get(collector, collector)
     doc: dict[str, Any] = {
         "@timestamp": _time(facts),
         "host": {"name": host},
@@ -327,11 +323,12 @@ def _elastic(facts: dict, collector: str) -> dict:
         "computer_name": host,
         "provider_name": provider,
     }
-    if dataset == "windows.forwarded":
+    if dataset == FORWARDED:
         doc["host"]["os"] = {"type": "windows", "family": "windows"}
+    source = event_log_source(channel, event_id)
     if channel == SYSMON:
-        _sysmon(doc, event_id, d)
-    elif (channel, event_id) == (SECURITY, 4688):
+        _sysmon(doc, source, d)
+    elif source == "windows_process_creation":
         # The System integration names the process from NewProcessName and keeps EventData.
         doc["process"] = {
             "executable": d.get("NewProcessName"),
@@ -375,7 +372,7 @@ def _elastic(facts: dict, collector: str) -> dict:
     return doc
 
 
-def _sysmon(doc: dict, event_id: int, d: dict) -> None:
+def _sysmon(doc: dict, source: str | None, d: dict) -> None:
     doc["event"]["module"] = "sysmon"
     proc = {
         "executable": d.get("Image"),
@@ -384,7 +381,7 @@ def _sysmon(doc: dict, event_id: int, d: dict) -> None:
     }
     if user := _split_user(d.get("User", "")):
         doc["user"] = user
-    if event_id == 1:
+    if source == "windows_process_creation":
         doc["event"].update({"category": ["process"], "type": ["start"]})
         proc.update(
             {
@@ -400,7 +397,7 @@ def _sysmon(doc: dict, event_id: int, d: dict) -> None:
         )
         if d.get("OriginalFileName"):
             proc["pe"] = {"original_file_name": d["OriginalFileName"]}
-    elif event_id == 11:
+    elif source == "windows_file_event":
         target = str(d.get("TargetFilename", ""))
         directory, _, name = target.rpartition("\\")
         doc["event"].update({"category": ["file"], "type": ["creation"]})
@@ -410,7 +407,7 @@ def _sysmon(doc: dict, event_id: int, d: dict) -> None:
             "directory": directory,
             "extension": name.rpartition(".")[2],
         }
-    elif event_id == 3:
+    elif source == "windows_network_connection":
         doc["event"].update({"category": ["network"], "type": ["connection", "start"]})
         doc["source"] = {"ip": d.get("SourceIp"), "port": d.get("SourcePort")}
         doc["destination"] = {
@@ -419,7 +416,7 @@ def _sysmon(doc: dict, event_id: int, d: dict) -> None:
             "domain": d.get("DestinationHostname"),
         }
         doc["network"] = {"transport": d.get("Protocol"), "direction": "egress"}
-    elif event_id == 13:
+    elif source == "windows_registry_set":
         target = str(d.get("TargetObject", ""))
         full = target.replace("HKU\\", "HKEY_USERS\\", 1).replace(
             "HKLM\\", "HKEY_LOCAL_MACHINE\\", 1
@@ -445,7 +442,7 @@ def _defend(doc: dict, channel: str, event_id: int, d: dict, host: str) -> dict:
         d.get("User", "") or f"{d.get('SubjectDomainName', '')}\\{d.get('SubjectUserName', '')}"
     ):
         doc["user"] = user
-    if event_id in (1, 4688):
+    if event_log_source(channel, event_id) == "windows_process_creation":
         image = d.get("Image") or d.get("NewProcessName", "")
         parent = d.get("ParentImage") or d.get("ParentProcessName", "")
         proc = {
