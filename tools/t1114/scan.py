@@ -56,6 +56,7 @@ from t1114.inputs import (
 from t1114.loader import Pack
 from t1114.predicates import Dispatch, DocumentRow, Row, Unsupported, compile_trees
 from t1114.prefilter import (
+    TRUE,
     Prefilter,
     RulePrefilter,
     disjunction,
@@ -101,7 +102,12 @@ def compile_pack(pack: Pack, target: Target) -> list[engine.SqlRule]:
 class CompiledPack:
     """Everything a chunk's evaluation needs; built once, inherited by worker processes."""
 
-    def __init__(self, rules: list[engine.SqlRule], timestamp_fields: Iterable[str]):
+    def __init__(
+        self,
+        rules: list[engine.SqlRule],
+        timestamp_fields: Iterable[str],
+        prefilter: bool = True,
+    ):
         self.timestamp_fields = tuple(timestamp_fields)
         event_rules = sorted((r for r in rules if r.plan is None), key=lambda r: r.id)  # stable
         compiled = compile_trees([r.tree for r in event_rules])
@@ -135,8 +141,11 @@ class CompiledPack:
         trees = [r.tree for r in rules] + [
             t for r in rules for ts in r.referenced_trees if ts for t in ts
         ]
+        # Without the prefilter (for its tests, and to rule it out when debugging) every
+        # rule holds for every event's text: the same as text it cannot judge.
         self.prefilter = Prefilter(
-            (RulePrefilter(i, f) for i, f in sorted(filters.items())), field_name_words(trees)
+            (RulePrefilter(i, f if prefilter else TRUE) for i, f in sorted(filters.items())),
+            field_name_words(trees),
         )
         self.every_rule = frozenset(filters)
         self._entry_lists: dict[frozenset, tuple[int, ...]] = {}
@@ -306,10 +315,11 @@ class Scanner:
         jobs: int = 1,
         strict: bool = False,
         chunk_bytes: int = CHUNK_BYTES,
+        prefilter: bool = True,
     ):
         rules = compile_pack(pack, target)
         self.rules = {r.id: r for r in rules}
-        self.compiled = CompiledPack(rules, target.timestamp_fields)
+        self.compiled = CompiledPack(rules, target.timestamp_fields, prefilter)
         self.jobs = max(1, jobs)
         self.strict = strict
         self.chunk_bytes = chunk_bytes
