@@ -38,6 +38,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from t1114 import engine
 from t1114.correlate import Correlation, CorrelationState, compile_correlation, plan_seconds
@@ -130,6 +131,21 @@ class CompiledPack:
                 self.fallback.append(rule)
         self.fallback_ids = frozenset(r.id for r in self.fallback)
         self.streamed_ids = frozenset(c.rule.id for c in self.streamed)
+        # The trees of the correlations' rules that are no event rule, dispatched like event
+        # rules: a correlation evaluates only the rules whose trees the event's cells admit.
+        slot_trees: dict[tuple[str, int], Any] = {}
+        for correlation in self.streamed:
+            for slot, trees in zip(
+                correlation.slots, correlation.rule.referenced_trees, strict=False
+            ):
+                if slot.rule_id not in self.entries_by_id:
+                    for tree in trees:
+                        slot_trees.setdefault((slot.rule_id, id(tree)), tree)
+        self.slot_rules = [rule_id for rule_id, _ in slot_trees]
+        self.slot_dispatch = Dispatch(list(slot_trees.values()))
+        self.slot_entries_by_id: dict[str, list[int]] = {}
+        for n, rule_id in enumerate(self.slot_rules):
+            self.slot_entries_by_id.setdefault(rule_id, []).append(n)
         # A streamed correlation is evaluated where one of its rules may match: the prefilter
         # holds the referenced rules (as event rules they may not be), not the correlation.
         filters = {r.id: r.prefilter for r in rules if r.id not in self.streamed_ids}
@@ -149,13 +165,33 @@ class CompiledPack:
         )
         self.every_rule = frozenset(filters)
         self._entry_lists: dict[frozenset, tuple[int, ...]] = {}
+        self._slot_entry_lists: dict[frozenset, tuple[int, ...]] = {}
 
     def entries_for(self, rules: frozenset) -> tuple[int, ...]:
-        entries = self._entry_lists.get(rules)
-        if entries is None:
-            entries = tuple(sorted(n for r in rules for n in self.entries_by_id.get(r, ())))
-            self._entry_lists[rules] = entries
-        return entries
+        return _entries(rules, self.entries_by_id, self._entry_lists)
+
+    def slot_entries_for(self, rules: frozenset) -> tuple[int, ...]:
+        return _entries(rules, self.slot_entries_by_id, self._slot_entry_lists)
+
+    def correlation_candidates(
+        self, row: Row | DocumentRow, rules: frozenset, matched: set
+    ) -> frozenset | set:
+        """The rules a correlation may find the event matches: its event rules that did,
+        and its other rules whose trees the event's cells admit."""
+        admitted = self.slot_dispatch.admit(row, self.slot_entries_for(rules))
+        if not admitted:
+            return matched
+        slot_rules = self.slot_rules
+        return matched.union(slot_rules[n] for n in admitted)
+
+
+def _entries(rules: frozenset, by_id: dict[str, list[int]], cache: dict) -> tuple[int, ...]:
+    entries = cache.get(rules)
+    if entries is None:
+        if len(cache) >= 4096:  # one per set of rules the prefilter leaves: few
+            cache.clear()
+        entries = cache[rules] = tuple(sorted(n for r in rules for n in by_id.get(r, ())))
+    return entries
 
 
 @dataclass
@@ -261,9 +297,14 @@ def evaluate_chunk(
         ts: float | bool | None = (
             False  # not looked up yet: most candidates match no referenced rule
         )
+        possible = (
+            rules
+            if matched_rules is None or not streamed
+            else pack.correlation_candidates(row, rules, matched_rules)
+        )
         for n, correlation in enumerate(streamed):
-            if not correlation.slot_ids.isdisjoint(rules):
-                found = correlation.matches(row, rules, matched_rules, pack.entries_by_id)
+            if not correlation.slot_ids.isdisjoint(possible):
+                found = correlation.matches(row, possible, matched_rules, pack.entries_by_id)
                 if found and ts is False:
                     ts = plan_seconds(engine.timestamp_of(row.fields(), pack.timestamp_fields))
                 if ts is None:
