@@ -89,6 +89,18 @@ def test_a_regex_becomes_one_relaxed_atom():
     assert prefilter.candidates(b'{"A":"powershell old"}') == frozenset()
 
 
+def test_a_regex_hyperscan_refuses_loses_its_clauses():
+    refused = frozenset({REGEX_ATOM + "(unbalanced"})
+    prefilter = Prefilter(
+        [
+            RulePrefilter("r", frozenset({refused, frozenset({"abc"})})),
+            RulePrefilter("s", frozenset({refused})),  # no clause left: always a candidate
+        ]
+    )
+    assert prefilter.candidates(b'{"F":"abc"}') == {"r", "s"}
+    assert prefilter.candidates(b'{"F":"xyz"}') == {"s"}
+
+
 def test_an_or_with_an_unconstrained_branch_is_true():
     assert words("  a:\n    A: abcdef\n  b:\n    B: 12\n  condition: a or b") == []
 

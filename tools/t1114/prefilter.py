@@ -204,7 +204,8 @@ def value_condition(value) -> Formula:
     if isinstance(value, SigmaRegularExpression):
         flags = re.IGNORECASE if SigmaRegularExpressionFlag.IGNORECASE in value.flags else 0
         relaxed = relax(str(value.regexp), flags)
-        return Formula({Clause([REGEX_ATOM + relaxed])}) if relaxed and _compiles(relaxed) else TRUE
+        # (Whether Hyperscan takes it is found when the prefilter is built: see Prefilter.)
+        return Formula({Clause([REGEX_ATOM + relaxed])}) if relaxed else TRUE
     return TRUE
 
 
@@ -266,6 +267,25 @@ class Prefilter:
 
     def __init__(self, rules: Iterable[RulePrefilter], poor_anchors: frozenset = frozenset()):
         rules = list(rules)
+        try:
+            self._build(rules, poor_anchors)
+        except hyperscan.error:
+            # A relaxed regex Hyperscan refuses: its clauses are dropped (which only weakens
+            # the conditions). Compiling each regex alone is slow, so only done here.
+            refused = {
+                w
+                for r in rules
+                for c in r.formula
+                for w in c
+                if w.startswith(REGEX_ATOM) and not _compiles(w[len(REGEX_ATOM) :])
+            }
+            kept = (
+                RulePrefilter(r.rule_id, Formula(c for c in r.formula if c.isdisjoint(refused)))
+                for r in rules
+            )
+            self._build(list(kept), poor_anchors)
+
+    def _build(self, rules: list[RulePrefilter], poor_anchors: frozenset) -> None:
         self.always = frozenset(r.rule_id for r in rules if not r.formula)
         users = Counter(w for r in rules for w in {w for c in r.formula for w in c})
         self._checks: dict[int, list[tuple[str, tuple]]] = {}
@@ -296,7 +316,15 @@ class Prefilter:
             # A few more clauses, of values' long words only: a field name's word is in the
             # text whenever the anchor is, and checking it would only cost time.
             # (A rule of field names only checks the rarest of them.)
-            others = sorted((c for c in rule.formula if c != anchor), key=rank)
+            # (Regexes are not checked: each one costs its compilation again.)
+            others = sorted(
+                (
+                    c
+                    for c in rule.formula
+                    if c != anchor and not any(w.startswith(REGEX_ATOM) for w in c)
+                ),
+                key=rank,
+            )
             checked = tuple(
                 ids(c, check_id)
                 for c in [
