@@ -117,9 +117,26 @@ class DocumentRow(dict):
             self._whole = flatten_plain(self.document)
         return self._whole
 
-    def __missing__(self, key: str) -> str | None:
-        cell = engine._cell(self._value(key))
-        self[key] = cell
+    def __missing__(self, name: str) -> str | None:
+        # The common cases first, in line: no key can hold the field, or one top-level key
+        # holds it as text (what _value and engine._cell would make of them).
+        shape = self._shape
+        if shape is None:
+            shape = self._shape = _shape(tuple(self.document))
+        holders = shape.get(name)
+        if holders is None:
+            holders = shape[name] = _holders(shape[None], name)
+        if not holders:
+            self[name] = None
+            return None
+        if len(holders) == 1:
+            value = self.document[holders[0]]
+            if type(value) is str:
+                cell = value if len(holders[0]) == len(name) else None
+                self[name] = cell
+                return cell
+        cell = engine._cell(self._value(name))
+        self[name] = cell
         return cell
 
     def possible(self, plan: tuple) -> tuple[list, list]:
