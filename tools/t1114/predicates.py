@@ -139,11 +139,12 @@ class DocumentRow(dict):
         self[name] = cell
         return cell
 
-    def possible(self, plan: tuple) -> tuple[list, list]:
+    def possible(self, plan: tuple) -> tuple[list, list, tuple, dict]:
         """Of a dispatch plan, the indexed fields a top-level key of this event can hold
-        (the others are absent from every event of its shape), and the trees without
+        (the others are absent from every event of its shape), the trees without
         conditions that have a field of each presence clause (``Dispatch.presence``) such a
-        key can hold: worked out once per shape and plan."""
+        key can hold, and the condition fields such a key can hold: worked out once per
+        shape and plan."""
         shape = self._shape
         if shape is None:
             shape = self._shape = _shape(tuple(self.document))
@@ -158,6 +159,8 @@ class DocumentRow(dict):
                     for n, clauses in plan[1]
                     if all(any(_holders(lowered, f) for f in c) for c in clauses)
                 ],
+                tuple(f for f in plan[3] if _holders(lowered, f)),
+                {},  # the trees admitted, by those fields' cells (Dispatch.admit)
             )
         return possible
 
@@ -475,7 +478,7 @@ class Dispatch:
             )
         # Each tree's fields that must be present: one of each clause's (see _presence).
         self.presence = [_presence(t) for t in trees]
-        self._plans: dict[tuple[int, ...], tuple[list, list, int]] = {}
+        self._plans: dict[tuple[int, ...], tuple[list, list, int, list]] = {}
 
     @staticmethod
     def _options(gen: _Codegen, tree) -> list[tuple[str, frozenset]]:
@@ -522,9 +525,21 @@ class Dispatch:
         plan = self._plans.get(entries)
         if plan is None:
             plan = self._plan(entries)
-        indexed, always, _ = plan
-        if type(row) is DocumentRow:
-            indexed, always = row.possible(plan)
+        if type(row) is not DocumentRow:
+            return self._admit(row, plan[0], plan[1])
+        # What is admitted depends only on the event's shape and on the cells of the
+        # plan's condition fields: events of one source repeat a few of those (a channel and
+        # an event ID, say), so the answer is remembered per shape and cells.
+        indexed, always, fields, answers = row.possible(plan)
+        cells = tuple([row[f] for f in fields])
+        admitted = answers.get(cells)
+        if admitted is None:
+            admitted = self._admit(row, indexed, always)
+            if len(answers) < _MAX_ANSWERS:
+                answers[cells] = admitted
+        return admitted
+
+    def _admit(self, row: AnyRow, indexed: list, always: list) -> list[int]:
         keys_of: dict[str, frozenset] = {}  # each cell's keys, made once per event
         found: list = []
         for field, index in indexed:
@@ -566,9 +581,9 @@ class Dispatch:
         keys_of[field] = keys
         return keys
 
-    def _plan(self, entries: tuple[int, ...]) -> tuple[list, list, int]:
+    def _plan(self, entries: tuple[int, ...]) -> tuple[list, list, int, list]:
         """The trees by their first condition's field and keys, those without conditions,
-        and the plan's number (its key in an event shape's cache)."""
+        the plan's number (its key in an event shape's cache) and its condition fields."""
         if len(self._plans) >= 4096:  # one per set of rules the prefilter leaves: few
             self._plans.clear()
         indexed: dict[str, dict[tuple, list]] = {}
@@ -581,11 +596,18 @@ class Dispatch:
             (field, keys), rest = conditions[0], conditions[1:]
             for key in keys:
                 indexed.setdefault(field, {}).setdefault(key, []).append((n, rest))
-        plan = self._plans[entries] = (sorted(indexed.items()), always, next(_plan_numbers))
+        fields = sorted({f for n in entries for f, _ in self.conditions[n]})
+        plan = self._plans[entries] = (
+            sorted(indexed.items()),
+            always,
+            next(_plan_numbers),
+            fields,
+        )
         return plan
 
 
 _NO_KEYS: frozenset = frozenset()
+_MAX_ANSWERS = 1024  # admitted trees remembered per event shape and plan
 
 
 def _presence(tree) -> tuple[frozenset, ...]:
