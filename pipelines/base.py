@@ -20,7 +20,33 @@ from sigma.processing.transformations import (
     FieldPrefixMappingTransformation,
 )
 
-from sigma.pipelines.t1114.transformations import SubstringFieldTransformation
+from sigma.pipelines.t1114.transformations import (
+    DerivedFieldTransformation,
+    SubstringFieldTransformation,
+)
+
+
+@dataclass(frozen=True)
+class DerivedField:
+    """A field no record holds, which a correlation may group by: the first of ``sources``
+    an event has (a source with a pattern reduced to that pattern's group 1 where it matches),
+    lower-cased, then reduced to ``normalise``'s group 1 where that matches.
+
+    The patterns are anchored (``^...$``) and written in the regex subset that PCRE (Splunk's
+    ``replace``), Java (ES|QL's ``REPLACE``, Spark's ``regexp_replace``) and Python (the
+    pack's engines) read alike; each target module says once how it computes the field
+    (``t1114.derived`` for the pack's own engines)."""
+
+    name: str
+    sources: tuple[tuple[str, str | None], ...]
+    normalise: str
+
+    def on_platform(self, mapping: SourceMapping) -> dict:
+        """The field as a platform computes it: its sources under the platform's names."""
+        return {
+            "sources": [[mapping.platform_field(f), pattern] for f, pattern in self.sources],
+            "normalise": self.normalise,
+        }
 
 
 @dataclass(frozen=True)
@@ -31,6 +57,8 @@ class LogSource:
     # The Sigma field names rules may use on this source (the pack's taxonomy; SigmaHQ's
     # field-name validators check rules against it).
     fields: tuple[str, ...] = field(default=(), compare=False)
+    # Fields computed from others (a correlation's normalised group key), by name.
+    derived: tuple[DerivedField, ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> str:
@@ -75,6 +103,18 @@ class SourceMapping:
 
     def item_id(self, what: str) -> str:
         return f"t1114_{self.logsource.key}_{what}"
+
+    def platform_field(self, name: str) -> str:
+        """The one platform field a Sigma field of this source is read from."""
+        mapped = self.fields.get(name)
+        if isinstance(mapped, list):
+            raise ValueError(f"{name} maps to several fields on this platform")
+        if mapped is not None:
+            return mapped
+        for prefix, target in sorted(self.prefixes.items(), key=lambda p: -len(p[0])):
+            if name.startswith(prefix):
+                return target + name[len(prefix) :]
+        return name
 
 
 M = TypeVar("M")  # a frozen dataclass with a ``logsource`` field
@@ -144,6 +184,23 @@ def field_mapping_items(source: SourceMapping) -> list[ProcessingItem]:
             )
         )
     return items
+
+
+def derived_field_items(source: SourceMapping) -> list[ProcessingItem]:
+    """The source's derived fields as this platform computes them, attached to the correlations
+    that group by them (backends and engines read them there)."""
+    if not source.logsource.derived:
+        return []
+    return [
+        ProcessingItem(
+            identifier=source.item_id("derived_fields"),
+            transformation=DerivedFieldTransformation(
+                {d.name: d.on_platform(source) for d in source.logsource.derived}
+            ),
+            rule_conditions=[source.logsource.condition(), IsSigmaCorrelationRuleCondition()],
+            rule_condition_linking=all,
+        )
+    ]
 
 
 def source_condition_item(

@@ -15,6 +15,7 @@ from sigma.processing.transformations import (
 from sigma.pipelines.t1114.base import (
     SourceMapping,
     bind,
+    derived_field_items,
     field_mapping_items,
     rendered_into_items,
     source_condition_item,
@@ -126,6 +127,16 @@ def _gws_source(
         conditions={"data_stream.dataset": f"google_workspace.{stream}"},
         fields=fields,
         prefixes=prefixes or {},
+    )
+
+
+def _azure_source(stream: str, fields: dict) -> ElasticSource:
+    """A data stream of the azure integration (Entra diagnostic categories)."""
+    return ElasticSource(
+        datasets=(f"azure.{stream}",),
+        integrations=("azure",),
+        conditions={"data_stream.dataset": f"azure.{stream}"},
+        fields=fields,
     )
 
 
@@ -260,7 +271,8 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
             fields={
                 # The System integration keeps 4663's EventData under winlog.event_data and sets
                 # no process.* or user.* from it (test-4663 vector); 5145 and 4624/4776 keep
-                # theirs there too (IpAddress and WorkstationName stay in winlog.event_data).
+                # theirs there too (IpAddress, WorkstationName and 4776's Workstation stay in
+                # winlog.event_data).
                 **{
                     name: f"winlog.event_data.{name}"
                     for name in (
@@ -274,6 +286,7 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                         "SubjectDomainName",
                         "ShareName",
                         "RelativeTargetName",
+                        "Workstation",
                         "WorkstationName",
                         "IpAddress",
                     )
@@ -335,11 +348,9 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                 "the Exchange Online message trace integration's summary records carry no forwarding marker"
             ),
         ),
-        "azure_signinlogs": ElasticSource(
-            datasets=("azure.signinlogs",),
-            integrations=("azure",),
-            conditions={"data_stream.dataset": "azure.signinlogs"},
-            fields={
+        "azure_signinlogs": _azure_source(
+            "signinlogs",
+            {
                 "appDisplayName": "azure.signinlogs.properties.app_display_name",
                 "appId": "azure.signinlogs.properties.app_id",
                 "clientAppUsed": "azure.signinlogs.properties.client_app_used",
@@ -381,6 +392,24 @@ ELASTIC_SOURCES: dict[str, ElasticSource] = bind(
                     "o365.audit.ModifiedProperties.DelegatedPermissionGrant_Scope.NewValue",
                     "o365.audit.ModifiedProperties.AppRole_Value.NewValue",
                 ],
+            },
+        ),
+        # The azure integration's graphactivitylogs stream (its pipeline: requestUri becomes
+        # url.original, requestMethod http.request.method, userId user.id, the other properties
+        # stay snake_cased under azure.graphactivitylogs.properties; roles and scopes are split).
+        "azure_graphactivitylogs": _azure_source(
+            "graphactivitylogs",
+            {
+                "AppId": "azure.graphactivitylogs.properties.app_id",
+                "IPAddress": "source.ip",
+                "RequestMethod": "http.request.method",
+                "RequestUri": "url.original",
+                "ResponseStatusCode": "http.response.status_code",
+                "Roles": "azure.graphactivitylogs.properties.roles",
+                "Scopes": "azure.graphactivitylogs.properties.scopes",
+                "ServicePrincipalId": "azure.graphactivitylogs.properties.service_principal_id",
+                "UserAgent": "user_agent.original",
+                "UserId": "user.id",
             },
         ),
         "google_workspace_admin": _gws_source(
@@ -506,6 +535,7 @@ def elastic_pipeline(tuning: dict | None = None) -> ProcessingPipeline:
             continue
         items += rendered_into_items(source, keep_field=True)
         items += field_mapping_items(source)
+        items += derived_field_items(source)
         items += source_condition_item(source)
         items.append(index_item(source))
     # ECS keeps event.code as a keyword, and the o365 integration these audit record numbers:

@@ -15,6 +15,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.pipelines.t1114.base import (
     SourceMapping,
     bind,
+    derived_field_items,
     field_mapping_items,
     rendered_into_items,
     source_condition_item,
@@ -83,6 +84,10 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
         "azure_auditlogs": SourceMapping(
             conditions={"activityDisplayName|exists": True, "loggedByService|exists": True}
         ),
+        # Rows of the Log Analytics table MicrosoftGraphActivityLogs.
+        "azure_graphactivitylogs": SourceMapping(
+            conditions={"RequestUri|exists": True, "RequestMethod|exists": True}
+        ),
         # Admin SDK Reports API activities carry their application in id.applicationName.
         "google_workspace_admin": SourceMapping(conditions={"id.applicationName": "admin"}),
         "google_workspace_user_accounts": SourceMapping(
@@ -150,6 +155,7 @@ def native_pipeline(tuning: dict | None = None) -> ProcessingPipeline:
     for source in NATIVE_SOURCES.values():
         items += rendered_into_items(source, keep_field=True)
         items += field_mapping_items(source)
+        items += derived_field_items(source)
         items += source_condition_item(source)
     return ProcessingPipeline(
         name=(

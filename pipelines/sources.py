@@ -5,7 +5,7 @@ source here is the one step that asks every platform to say how it sees it. The 
 are the pack's taxonomy: SigmaHQ's field-name validators check every rule against them.
 """
 
-from sigma.pipelines.t1114.base import LogSource
+from sigma.pipelines.t1114.base import DerivedField, LogSource
 
 # Sysmon event 1 names, which Sigma's process_creation taxonomy uses.
 _PROCESS_CREATION_FIELDS = (
@@ -31,6 +31,38 @@ _PROCESS_CREATION_FIELDS = (
 )
 
 # Microsoft 365 / Entra ID / Google Workspace (AN1312).
+# Where mail is forwarded, however the record names it: mailbox forwarding
+# (ForwardingSmtpAddress), an inbox rule's forward, forward-as-attachment or redirect target
+# (New-InboxRule / Set-InboxRule), or the recipients of an Outlook rule's Forward action
+# (UpdateInboxRules: a JSON list in RuleActions). One address reads the same in every form:
+# "smtp:x@y", "SMTP:X@Y", "x@y" and the resolved '"Name" [SMTP:x@y]' all give x@y. A list of
+# several recipients stays one value (the rules cannot split lists).
+FORWARDING_DESTINATION = DerivedField(
+    name="ForwardingDestination",
+    sources=(
+        ("Parameters.ForwardingSmtpAddress", None),
+        ("Parameters.ForwardTo", None),
+        ("Parameters.ForwardAsAttachmentTo", None),
+        ("Parameters.RedirectTo", None),
+        ("OperationProperties.RuleActions", r'^.*?"Recipients":\["(.*?)"\].*$'),
+    ),
+    normalise=r"^(?:.*\[)?\s*(?:smtp:)?\s*([^\[\]]*?)\s*\]?\s*$",
+)
+# Whose mail is forwarded: the mailbox an administrator names (New-InboxRule -Mailbox), the
+# owner of the mailbox an Outlook rule was saved in (UpdateInboxRules), the mailbox of a
+# Set-Mailbox or Set-InboxRule identity ("mailbox\rule" for a rule), or else the user who
+# forwarded their own mail. A mailbox named in two forms (alias and address) counts twice.
+FORWARDED_MAILBOX = DerivedField(
+    name="ForwardedMailbox",
+    sources=(
+        ("Parameters.Mailbox", None),
+        ("MailboxOwnerUPN", None),
+        ("Parameters.Identity", r"^(.*?)\\[^\\]*$"),
+        ("UserId", None),
+    ),
+    normalise=r"^\s*(?:smtp:)?\s*(.*?)\s*$",
+)
+
 # Office 365 Management Activity API record fields; Parameters.<Name> and
 # OperationProperties.<Name> are the cmdlet parameters and operation properties rules use, and
 # Item.* the folder of mailbox-audit records.
@@ -40,6 +72,8 @@ _EXCHANGE_AUDIT_FIELDS = (
     "ClientIP",
     "ClientInfoString",
     "ExternalAccess",
+    FORWARDED_MAILBOX.name,
+    FORWARDING_DESTINATION.name,
     "Item.ParentFolder.MemberRights",
     "Item.ParentFolder.MemberSid",
     "Item.ParentFolder.MemberUpn",
@@ -155,6 +189,39 @@ _ENTRA_AUDIT_FIELDS = (
     "targetResources.modifiedProperties.newValue",
 )
 
+# The mailbox a Graph request reads: the user segment of /users/{id or UPN}/... (an object id
+# and a UPN of one mailbox count as two), lower-cased.
+GRAPH_MAILBOX = DerivedField(
+    name="GraphMailbox",
+    sources=(("RequestUri", r"^.*?/[Uu][Ss][Ee][Rr][Ss]/([^/?]+)[/?].*$"),),
+    normalise=r"^\s*(.*?)\s*$",
+)
+
+# Microsoft Graph activity logs (Entra ID diagnostic category MicrosoftGraphActivityLogs), under
+# the column names of the Log Analytics table MicrosoftGraphActivityLogs: one record per HTTP
+# request Graph served. An app-only token has a ServicePrincipalId and no UserId.
+_GRAPH_ACTIVITY_FIELDS = (
+    "AppId",
+    GRAPH_MAILBOX.name,
+    "IPAddress",
+    "RequestMethod",
+    "RequestUri",
+    "ResponseStatusCode",
+    "Roles",
+    "Scopes",
+    "ServicePrincipalId",
+    "UserAgent",
+    "UserId",
+)
+
+# The same fields as an Entra diagnostic record (Event Hub, storage) names them under
+# properties: the Log Analytics column names in camelCase.
+GRAPH_DIAGNOSTIC_NAMES = {
+    name: ("ipAddress" if name == "IPAddress" else name[0].lower() + name[1:])
+    for name in _GRAPH_ACTIVITY_FIELDS
+    if name != GRAPH_MAILBOX.name
+}
+
 # Google Workspace Admin SDK Reports API activities; events.parameters.<name> are the event's
 # parameters by name, as Parameters.<Name> are for Microsoft 365.
 _GWS_ACTIVITY_FIELDS = (
@@ -217,7 +284,8 @@ _NETWORK_CONNECTION_FIELDS = (
 _REGISTRY_SET_FIELDS = ("Computer", "Details", "Image", "ProcessId", "TargetObject", "User")
 
 # Security log EventData names of the events rules read (4663 object access, 5145 network
-# share access, 4624/4625 logons); rules on this source name the EventID.
+# share access, 4624/4625 logons, 4776 NTLM credential validation: its client name is
+# Workstation, not the logons' WorkstationName); rules on this source name the EventID.
 _SECURITY_FIELDS = (
     "AccessList",
     "AccessMask",
@@ -232,6 +300,7 @@ _SECURITY_FIELDS = (
     "ShareName",
     "SubjectDomainName",
     "SubjectUserName",
+    "Workstation",
     "WorkstationName",
 )
 
@@ -339,11 +408,22 @@ SOURCES: dict[str, LogSource] = {
     "windows_msexchange_management": LogSource(
         "windows", service="msexchange-management", fields=_MSEXCHANGE_MANAGEMENT_FIELDS
     ),
-    "m365_exchange": LogSource("m365", service="exchange", fields=_EXCHANGE_AUDIT_FIELDS),
+    "m365_exchange": LogSource(
+        "m365",
+        service="exchange",
+        fields=_EXCHANGE_AUDIT_FIELDS,
+        derived=(FORWARDING_DESTINATION, FORWARDED_MAILBOX),
+    ),
     "m365_audit": LogSource("m365", service="audit", fields=_UNIFIED_AUDIT_FIELDS),
     "m365_message_trace": LogSource("m365", service="message_trace", fields=_MESSAGE_TRACE_FIELDS),
     "azure_signinlogs": LogSource("azure", service="signinlogs", fields=_ENTRA_SIGNIN_FIELDS),
     "azure_auditlogs": LogSource("azure", service="auditlogs", fields=_ENTRA_AUDIT_FIELDS),
+    "azure_graphactivitylogs": LogSource(
+        "azure",
+        service="graphactivitylogs",
+        fields=_GRAPH_ACTIVITY_FIELDS,
+        derived=(GRAPH_MAILBOX,),
+    ),
     "google_workspace_admin": LogSource(
         "google_workspace", service="admin", fields=_GWS_ADMIN_FIELDS
     ),

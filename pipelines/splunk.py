@@ -21,11 +21,13 @@ from sigma.processing.transformations import (
 from sigma.pipelines.t1114.base import (
     SourceMapping,
     bind,
+    derived_field_items,
     field_mapping_items,
     rendered_into_items,
     source_condition_item,
 )
 from sigma.pipelines.t1114.sources import (
+    GRAPH_DIAGNOSTIC_NAMES,
     MSEXCHANGE_MANAGEMENT_CHANNEL,
     POWERSHELL_CHANNEL,
     SECURITY_CHANNEL,
@@ -193,6 +195,18 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = bind(
                 },
             ),
         ),
+        # The same Entra diagnostic settings and Event Hub input: the diagnostic record's
+        # properties (camelCase, as Microsoft documents the Graph activity log schema).
+        "azure_graphactivitylogs": SplunkSource(
+            macro="t1114_azure_monitor_aad",
+            selector_values=("azure:monitor:aad",),
+            add_on="Splunk Add-on for Microsoft Cloud Services",
+            conditions={"category": "MicrosoftGraphActivityLogs"},
+            fields={
+                name: f"properties.{GRAPH_DIAGNOSTIC_NAMES[name]}"
+                for name in GRAPH_DIAGNOSTIC_NAMES
+            },
+        ),
         "google_workspace_admin": _gws_reports_source("admin"),
         "google_workspace_user_accounts": _gws_reports_source("user_accounts"),
         "google_workspace_gmail": SplunkSource(
@@ -247,6 +261,7 @@ SPLUNK_SOURCES: dict[str, SplunkSource] = bind(
 
 def _source_items(source: SplunkSource) -> list[ProcessingItem]:
     items = rendered_into_items(source, keep_field=False) + field_mapping_items(source)
+    items += derived_field_items(source)
     for prefix, (name_field, value_field) in sorted(source.name_value_lists.items()):
         items.append(
             ProcessingItem(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sigma.conditions import ConditionAND, ConditionOR
+from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaTransformationError
-from sigma.processing.transformations.base import DetectionItemTransformation
-from sigma.rule import SigmaDetection, SigmaDetectionItem
+from sigma.processing.transformations.base import (
+    DetectionItemTransformation,
+    PreprocessingTransformation,
+)
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaExists, SigmaString, SigmaType, SpecialChars
 
 
@@ -166,3 +170,36 @@ class RegistryDwordTransformation(DetectionItemTransformation):
             return None
         detection_item.value = values
         return None
+
+
+# Where a processed correlation keeps the derived fields it groups by (name -> how this
+# platform computes it: {"sources": [[field, pattern or None], ...], "normalise": pattern}).
+DERIVED_FIELDS = "t1114_derived_fields"
+
+
+def derived_fields(rule) -> dict[str, dict]:
+    """The derived fields a processed correlation groups by or counts, as its platform
+    computes them."""
+    return dict(getattr(rule, "custom_attributes", {}).get(DERIVED_FIELDS, {}))
+
+
+@dataclass
+class DerivedFieldTransformation(PreprocessingTransformation):
+    """Attach to a correlation the derived fields (``base.DerivedField``) it groups by or
+    counts the values of, under
+    the platform's names, for the backends and engines that compute them."""
+
+    derived: dict = field(default_factory=dict)
+
+    def apply(self, rule: SigmaRule | SigmaCorrelationRule) -> None:
+        if not isinstance(rule, SigmaCorrelationRule):
+            return
+        fieldref = getattr(rule.condition, "fieldref", None)
+        named = [
+            *(rule.group_by or []),
+            *([fieldref] if isinstance(fieldref, str) else fieldref or []),
+        ]
+        used = {name: self.derived[name] for name in named if name in self.derived}
+        if used:
+            rule.custom_attributes.setdefault(DERIVED_FIELDS, {}).update(used)
+            super().apply(rule)

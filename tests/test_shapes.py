@@ -104,6 +104,21 @@ ES_EXEC = {
     },
 }
 
+GRAPH_ACTIVITY = {
+    "TimeGenerated": "2026-12-03T09:14:22.531Z",
+    "Type": "MicrosoftGraphActivityLogs",
+    "RequestMethod": "GET",
+    "RequestUri": "https://graph.microsoft.com/v1.0/users/ceo@contoso.com/messages?$top=50",
+    "ResponseStatusCode": 200,
+    "IPAddress": "203.0.113.77",
+    "AppId": "7f3c2a10-61d4-4b8e-9a52-3e1f0c9b8d47",
+    "ServicePrincipalId": "c41e9b72-0a5d-4f38-b6e1-92d7a4c3f815",
+    "UserId": "",
+    "Roles": "Mail.Read User.Read.All",
+    "Scopes": "",
+    "SignInActivityId": "sIgNiN",
+}
+
 
 @pytest.mark.parametrize(
     "raw, family",
@@ -111,6 +126,7 @@ ES_EXEC = {
         (SYSMON_1, "windows"),
         (EXCHANGE, "windows"),
         (O365, "microsoft"),
+        (GRAPH_ACTIVITY, "microsoft"),
         (REPORTS, "google"),
         (AUDIT, "linux"),
         (ES_EXEC, "macos"),
@@ -204,6 +220,22 @@ def test_o365_on_splunk_and_elastic():
         elastic["client"]["address"] == "203.0.113.24:51234"
         and elastic["source"]["ip"] == "203.0.113.24"
     )
+
+
+def test_graph_activity_row_as_the_diagnostic_record_and_the_integration_document():
+    (splunk,) = shapes.render(GRAPH_ACTIVITY, "splunk")
+    assert splunk["category"] == "MicrosoftGraphActivityLogs"
+    assert splunk["properties.requestUri"] == GRAPH_ACTIVITY["RequestUri"]
+    assert splunk["properties.roles"] == "Mail.Read User.Read.All"
+    assert "properties.userId" not in splunk and "properties.scopes" not in splunk  # nulls
+    (elastic,) = shapes.render(GRAPH_ACTIVITY, "elastic")
+    assert elastic["url"]["original"] == GRAPH_ACTIVITY["RequestUri"]
+    assert elastic["url"]["path"] == "/v1.0/users/ceo@contoso.com/messages"
+    assert elastic["http"]["request"]["method"] == "GET" and "user" not in elastic
+    props = elastic["azure"]["graphactivitylogs"]["properties"]
+    assert props["roles"] == ["Mail.Read", "User.Read.All"] and "scopes" not in props
+    assert props["sign_in_activity_id"] == "sIgNiN" and props["service_principal_id"]
+    assert shapes.render(GRAPH_ACTIVITY, "native") == [GRAPH_ACTIVITY]
 
 
 def test_reports_activity_and_its_cloud_logging_entry_read_alike():

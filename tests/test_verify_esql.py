@@ -283,3 +283,13 @@ def test_queries_on_the_packs_data_streams_are_analysed_against_their_mappings()
     # Fields under a dynamic template resolve by name; FROM * has no one mapping to check against.
     esql.parse("from logs-o365.audit-* | where o365.audit.Parameters.ForwardTo is not null")
     esql.parse("from * | where no.such.field == 1")
+
+
+def test_replace_reads_java_group_references():
+    q = 'from * | eval d = replace(to_lower(event.action), "^(?:.*\\\\[)?smtp:(.*?)\\\\]?$", "$1") | where d == "a@b.example"'
+    docs = (
+        ev("2026-01-01T10:00:00Z", '"A" [SMTP:A@B.example]', "u"),
+        ev("2026-01-01T10:00:00Z", "smtp:a@b.example", "u"),
+        ev("2026-01-01T10:00:00Z", "a@c", "u"),
+    )
+    assert run(q, *docs) == {0, 1}

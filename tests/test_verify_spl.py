@@ -111,3 +111,28 @@ def test_syntax_errors_and_unmodelled_constructs():
         run('"just a term"', {"a": 1})
     with pytest.raises(Unverifiable, match="asterisk"):
         run('a="x\\*y"', {"a": "x*y"})
+
+
+def test_replace_reduces_to_a_group_and_leaves_a_non_match_alone():
+    q = 'x=* | eval y=replace(lower(x), "^(?:.*\\\\[)?smtp:(.*?)\\\\]?$", "\\1") | where y="a@b.example"'
+    assert run(q, {"x": '"A" [SMTP:A@B.example]'}, {"x": "smtp:a@b.example"}, {"x": "a@c"}) == {
+        0,
+        1,
+    }
+
+
+def test_the_derived_forwarding_destination_reads_as_the_engines_do():
+    from sigma.pipelines.t1114.sources import FORWARDING_DESTINATION
+    from t1114.derived import derive
+    from t1114.targets.splunk.backend import derived_expression
+
+    spec = {
+        "sources": [[f.split(".")[-1], p] for f, p in FORWARDING_DESTINATION.sources],
+        "normalise": FORWARDING_DESTINATION.normalise,
+    }
+    q = f'ForwardTo=* | eval d={derived_expression(spec)} | where d="drop@evil.example"'
+    values = ['"Drop" [SMTP:Drop@Evil.example]', "smtp:DROP@evil.example", "other@evil.example"]
+    assert run(q, *({"ForwardTo": v} for v in values)) == {0, 1}
+    assert [derive(spec, [None, v, None, None, None]) for v in values][:2] == [
+        "drop@evil.example"
+    ] * 2

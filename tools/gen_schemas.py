@@ -198,6 +198,8 @@ ECS_TYPES = {
     "host.os.version": "keyword",
     "host.type": "keyword",
     "http.request.body.bytes": "long",
+    "http.request.method": "keyword",
+    "http.response.status_code": "long",
     "log.file.path": "keyword",
     "log.level": "keyword",
     "message": "match_only_text",
@@ -473,6 +475,22 @@ DOCUMENTED_GAPS = {
     },
 }
 
+#: ECS fields a data stream's ingest pipeline sets without its field files declaring them
+#: (the package maps them through the ECS dynamic templates), from the pipeline and its test
+#: vector in elastic/integrations (graphactivitylogs: requestUri becomes url.original through
+#: uri_parts, requestMethod http.request.method, responseStatusCode http.response.status_code,
+#: userAgent user_agent.original). Types from ECS_TYPES.  (dataset -> ECS fields)
+PIPELINE_ECS_FIELDS = {
+    "azure.graphactivitylogs": (
+        "http.request.method",
+        "http.response.status_code",
+        "url.original",
+        "url.path",
+        "url.query",
+        "user_agent.original",
+    ),
+}
+
 #: Data streams the pack reads whose package the reference does not hold: (package, version
 #: from the package's manifest.yml in elastic/integrations, ECS fields it sets, from the
 #: data stream's pipeline test vectors in reference/elastic-pipeline-tests).  The
@@ -721,6 +739,11 @@ def build_elastic(ref_root: str):
             walk_fields(data, "", fields, display, conflicts)
         for name, ftype in DOCUMENTED_GAPS.get(dataset, {}).items():
             _put(fields, name, ftype, "explicit", conflicts)
+        for name in PIPELINE_ECS_FIELDS.get(dataset, ()):
+            _put(fields, name, ECS_TYPES[name], "ecs", conflicts)
+            for mname, mtype in ECS_MULTI_FIELDS.items():
+                if mname.rpartition(".")[0] == name:
+                    _put(fields, mname, mtype, "ecs", conflicts)
         for name in BASE_FIELDS:
             if name not in fields:
                 _put(fields, name, ECS_TYPES[name], "ecs", conflicts)

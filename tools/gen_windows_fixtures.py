@@ -257,6 +257,19 @@ def logon(e, when, record):
     return _security(e, when, record, event_id, data)
 
 
+def credential_validation(e, when, record):
+    """Security 4776: a domain controller validating NTLM credentials; Workstation is the name
+    the client sent in its NTLM negotiation."""
+    _domain, name = _user(e.get("user", "CONTOSO\\bob"))
+    data = {
+        "PackageName": "MICROSOFT_AUTHENTICATION_PACKAGE_V1_0",
+        "TargetUserName": name,
+        "Workstation": e["workstation"],
+        "Status": e.get("status", "0x0"),
+    }
+    return _security({"host": "DC01.contoso.local", **e}, when, record, 4776, data)
+
+
 def script_block(e, when, record):
     native = _native(
         "Microsoft-Windows-PowerShell",
@@ -323,6 +336,7 @@ RENDERERS = {
     "exchange_cmdlet": exchange_cmdlet,
     "share_access": share_access,
     "logon": logon,
+    "credential_validation": credential_validation,
 }
 WHAT = {
     "process": "Sysmon 1 / Security 4688 process creation",
@@ -334,6 +348,7 @@ WHAT = {
     "exchange_cmdlet": "MSExchange Management cmdlet event",
     "share_access": "Security 5145 network share access",
     "logon": "Security 4624/4625 logon",
+    "credential_validation": "Security 4776 NTLM credential validation",
 }
 
 

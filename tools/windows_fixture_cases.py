@@ -1876,3 +1876,48 @@ VARIANTS[R] = [
         },
     ),
 ]
+
+# A new rule whose cases are numbered after every variant, so that no other file's record
+# numbers move.
+R = "win_security_ruler_workstation_ntlm_validation"
+FIXTURES[R] = []
+VARIANTS[R] = [
+    pos(
+        R,
+        "ruler_ntlm_credentials_validated_on_dc",
+        "The domain controller validates the NTLM credentials Ruler relays from Exchange: 4776 "
+        "with the workstation name RULER of Ruler's NTLM negotiation.",
+        {"kind": "credential_validation", "workstation": "RULER", "user": "CONTOSO\\bob"},
+    ),
+    pos(
+        R,
+        "ruler_spray_bad_password_validation",
+        "Ruler's brute-force mode: a failed validation (bad password, 0xc000006a) from RULER.",
+        {
+            "kind": "credential_validation",
+            "workstation": "RULER",
+            "user": "CONTOSO\\j.doe",
+            "status": "0xc000006a",
+        },
+    ),
+    neg(
+        R,
+        "ordinary_workstation_validation",
+        "A user's workstation's NTLM credentials validated on the domain controller.",
+        {"kind": "credential_validation", "workstation": "WS01"},
+    ),
+    neg(
+        R,
+        "workstation_name_contains_ruler",
+        "A lab host whose name merely contains RULER.",
+        {"kind": "credential_validation", "workstation": "RULER-LAB01"},
+    ),
+    case(
+        "logon_event_from_ruler_is_the_other_rules",
+        "A 4624 logon from RULER on the Exchange server: the logon rule's event, not a "
+        "credential validation.",
+        [{"kind": "logon", "workstation": "RULER", "host": EXCH}],
+        match=["win_security_ruler_workstation_logon"],
+        no_match=[R],
+    ),
+]

@@ -41,7 +41,7 @@ from sigma.correlations import (
     SigmaExtendedCorrelationCondition,
 )
 
-from t1114 import engine
+from t1114 import derived, engine
 from t1114.predicates import AnyRow, Predicate, Unsupported, compile_trees
 
 LATENESS = 3600.0  # seconds a file's matches may come out of time order and stay streamed
@@ -98,6 +98,25 @@ class Slot:
     predicates: tuple[Predicate, ...]
     group_fields: tuple[str, ...]  # lower-case cell names, in group-by order
     value_field: str | None
+    # Group fields no event holds (t1114.derived): name -> (spec, lower-case source cells).
+    computed: tuple[tuple[str, dict, tuple[str, ...]], ...] = ()
+
+    def group_key(self, row: AnyRow) -> tuple:
+        """The event's group values, derived fields computed from their sources' cells."""
+        computed = {
+            name: derived.derive(spec, [row[f] for f in sources])
+            for name, spec, sources in self.computed
+        }
+        return tuple(computed[f] if f in computed else row[f] for f in self.group_fields)
+
+    def value(self, row: AnyRow) -> str | None:
+        """The event's value of the counted field (value_count), derived or a cell."""
+        if self.value_field is None:
+            return None
+        for name, spec, sources in self.computed:
+            if name == self.value_field:
+                return derived.derive(spec, [row[f] for f in sources])
+        return row[self.value_field]
 
 
 @dataclass(frozen=True)
@@ -135,10 +154,14 @@ class Correlation:
             else:
                 hit = any(p(row) for p in slot.predicates)
             if hit:
-                key = tuple(row[f] for f in slot.group_fields)
+                key = (
+                    slot.group_key(row)
+                    if slot.computed
+                    else tuple(row[f] for f in slot.group_fields)
+                )
                 if any(k is None for k in key):
                     continue
-                value = row[slot.value_field] if slot.value_field else None
+                value = slot.value(row)
                 found.append((n, tuple(sql_lower(k) for k in key), value))
         return found
 
@@ -162,6 +185,11 @@ def compile_correlation(rule: engine.SqlRule) -> Correlation:
     fieldref = getattr(sigma.condition, "fieldref", None)
     slots = []
     names: dict[str, int] = {}
+    specs = derived.derived_fields(sigma)
+    computed = tuple(
+        (name.lower(), spec, tuple(f.lower() for f in derived.source_fields(spec)))
+        for name, spec in sorted(specs.items())
+    )
     for n, (ref, trees) in enumerate(zip(refs, rule.referenced_trees, strict=False)):
         names[ref.reference] = n
         names[str(ref.rule.name or ref.rule.id)] = n
@@ -181,6 +209,7 @@ def compile_correlation(rule: engine.SqlRule) -> Correlation:
                 tuple(f for f in compiled.functions if f is not None),  # none is (checked above)
                 tuple(mapping.get(f, f).lower() for f in group),
                 mapping.get(fieldref, fieldref).lower() if fieldref else None,
+                computed,
             )
         )
     op = _OPERATORS[sigma.condition.op]

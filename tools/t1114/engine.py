@@ -35,6 +35,7 @@ from sigma.correlations import SigmaCorrelationRule, SigmaExtendedCorrelationCon
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
+from t1114 import derived
 from t1114.events import MULTIVALUE_SEPARATOR, Event
 from t1114.patterns import wildcard_regex
 from t1114.prefilter import TRUE, Formula, disjunction, necessary_condition
@@ -42,6 +43,7 @@ from t1114.prefilter import TRUE, Formula, disjunction, necessary_condition
 TABLE = "logs"
 INDEX_COLUMN = "t1114_event_index"
 TIME_COLUMN = "t1114_timestamp"
+DERIVE_FUNCTION = "t1114_derive"
 _NUMBER = re.compile(r"\s*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")
 
 
@@ -230,7 +232,34 @@ def connect(database: str = ":memory:") -> sqlite3.Connection:
     conn.create_function("like", 3, _like, deterministic=True)
     conn.create_function("glob", 2, _glob, deterministic=True)
     conn.create_function("regexp", 2, _regexp, deterministic=True)
+    conn.create_function(DERIVE_FUNCTION, -1, derived.sql_derive, deterministic=True)
     return conn
+
+
+def add_derived_columns(conn: sqlite3.Connection, rule: SqlRule) -> None:
+    """The derived fields a correlation groups by (t1114.derived) as generated columns of the
+    events table, computed from their sources' cells: the correlation plan reads them as any
+    other column."""
+    specs = derived.derived_fields(rule.sigma_rule)
+    if not specs:
+        return
+    ensure_fields(
+        conn, {TABLE: [f for spec in specs.values() for f in derived.source_fields(spec)]}
+    )
+    cursor = conn.execute(f"SELECT * FROM {TABLE} LIMIT 0")
+    existing = {d[0].lower() for d in cursor.description}
+    cursor.close()
+    for name, spec in sorted(specs.items()):
+        if name.lower() in existing:
+            continue
+        arguments = ", ".join(
+            ["'" + json.dumps(spec, sort_keys=True).replace("'", "''") + "'"]
+            + [_quote(f) for f in derived.source_fields(spec)]
+        )
+        conn.execute(
+            f"ALTER TABLE {TABLE} ADD COLUMN {_quote(name)} TEXT COLLATE SIGMA"
+            f" GENERATED ALWAYS AS ({DERIVE_FUNCTION}({arguments})) VIRTUAL"
+        )
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -371,6 +400,7 @@ def run_rule(conn: sqlite3.Connection, rule: SqlRule) -> list[Hit]:
         names = [d[0] for d in cursor.description]
         at = names.index(INDEX_COLUMN)
         return [Hit(rule.id, rule.title, rule.level, (row[at],)) for row in cursor]
+    add_derived_columns(conn, rule)
     alerts, _ = execute_plan(conn, rule.plan, include_events=False)
     hits = []
     for alert in alerts:

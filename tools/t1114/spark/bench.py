@@ -62,12 +62,12 @@ def _rate(events: int, seconds: float) -> int:
     return round(events / seconds) if seconds > 0 else 0
 
 
-def _busy(load: list[float]) -> str:
-    # Said from the load average at the start rather than typed, so the record cannot claim a
+def _busy(*loads: list[float]) -> str:
+    # Said from the load averages (start, end) rather than typed, so a record cannot claim a
     # quiet machine it did not have.
-    if load and load[0] >= 1.0:
-        return "the machine was running other work at the start"
-    return "the machine was otherwise idle at the start"
+    if any(load and load[0] >= 1.0 for load in loads):
+        return "the machine was running other work during the run"
+    return "the machine was otherwise idle during the run"
 
 
 def _load() -> list[float]:
@@ -178,6 +178,7 @@ def run_spark_bench(
                 json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8"
             )
     results["machine"]["load_after"] = _load()
+    results["note"] = _busy(results["machine"]["load_before"], results["machine"]["load_after"])
     (out / RESULTS).write_text(
         json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

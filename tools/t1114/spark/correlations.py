@@ -33,6 +33,7 @@ from sigma.correlations import (
     SigmaExtendedCorrelationCondition,
 )
 
+from t1114.derived import derived_fields
 from t1114.engine import Hit
 from t1114.events import MULTIVALUE_SEPARATOR
 from t1114.spark.backend import column, literal
@@ -63,6 +64,21 @@ class Slot:
     rule_id: str  # the referenced base rule
     group_fields: tuple[str, ...]  # its fields for the correlation's group-by, in order
     value_field: str | None  # its field for value_count
+    # Group fields no event holds, as t1114.derived computes them: (name, spec).
+    computed: tuple[tuple[str, dict], ...] = ()
+
+    def group_expression(self, name: str) -> str:
+        """A group-by (or counted) field's value: the cell, or the derived field computed from its sources
+        as t1114.derived does (Spark's regexp_replace reads Java patterns)."""
+        spec = dict(self.computed).get(name)
+        if spec is None:
+            return _cell(name)
+        values = [
+            _cell(f) if pattern is None else f"regexp_replace({_cell(f)}, {literal(pattern)}, '$1')"
+            for f, pattern in spec["sources"]
+        ]
+        first = values[0] if len(values) == 1 else f"coalesce({', '.join(values)})"
+        return f"regexp_replace(lower({first}), {literal(spec['normalise'])}, '$1')"
 
 
 @dataclass(frozen=True)
@@ -78,8 +94,16 @@ class CorrelationPlan:
     count: float
 
     def fields(self) -> set[str]:
-        names = {f.lower() for s in self.slots for f in s.group_fields}
-        return names | {s.value_field.lower() for s in self.slots if s.value_field}
+        computed = {name for s in self.slots for name, _spec in s.computed}
+        names = {f.lower() for s in self.slots for f in s.group_fields if f not in computed}
+        names |= {
+            s.value_field.lower()
+            for s in self.slots
+            if s.value_field and s.value_field not in computed
+        }
+        return names | {
+            f.lower() for s in self.slots for _name, spec in s.computed for f, _p in spec["sources"]
+        }
 
 
 def plan(rule: SigmaCorrelationRule) -> CorrelationPlan:
@@ -94,6 +118,7 @@ def plan(rule: SigmaCorrelationRule) -> CorrelationPlan:
             f"{where}: extended correlation conditions are not supported on Spark"
         )
     slots = []
+    computed = tuple(sorted(derived_fields(rule).items()))
     for ref in rule.rules or []:
         if isinstance(ref.rule, SigmaCorrelationRule):
             raise CorrelationNotSupported(
@@ -113,6 +138,7 @@ def plan(rule: SigmaCorrelationRule) -> CorrelationPlan:
                 str(ref.rule.id),
                 tuple(mapping.get(g, g) for g in rule.group_by or ()),
                 mapping.get(field, field) if field else None,
+                computed,
             )
         )
     return CorrelationPlan(
@@ -128,18 +154,20 @@ def plan(rule: SigmaCorrelationRule) -> CorrelationPlan:
     )
 
 
+def _cell(name: str) -> str:
+    """A field's values as the engines' cell: joined into one text."""
+    return f"array_join({column(name)}, {literal(MULTIVALUE_SEPARATOR)})"
+
+
 def _matches(flagged, number: int, correlation: CorrelationPlan, flag_of: dict[str, str]):
     """One row per (event, slot) a referenced rule matched, with its group keys."""
     from pyspark.sql import functions as F
 
     branches = []
     for slot, s in enumerate(correlation.slots):
-        groups = [
-            F.expr(f"lower(array_join({column(g)}, {literal(MULTIVALUE_SEPARATOR)}))")
-            for g in s.group_fields
-        ]
+        groups = [F.expr(f"lower({s.group_expression(g)})") for g in s.group_fields]
         value = (
-            F.expr(f"array_join({column(s.value_field)}, {literal(MULTIVALUE_SEPARATOR)})")
+            F.expr(s.group_expression(s.value_field))
             if s.value_field
             else F.lit(None).cast("string")
         )

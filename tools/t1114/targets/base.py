@@ -25,6 +25,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.rule.base import SigmaRuleBase
 
+from t1114 import derived
 from t1114.compiled import CompiledQuery
 from t1114.errors import PackError
 from t1114.verify.base import Context
@@ -41,14 +42,16 @@ def detection_fields(rule: SigmaRuleBase) -> set[str]:
     if isinstance(rule, SigmaCorrelationRule):
         # An alias names no field of its own; the fields are those it maps to in each rule.
         aliases = {alias.alias for alias in rule.aliases}
-        found.update(f for f in rule.group_by or [] if f not in aliases)
+        # A derived field names none either: the fields it is computed from.
+        specs = derived.derived_fields(rule)
+        found.update(f for f in rule.group_by or [] if f not in aliases and f not in specs)
+        for spec in specs.values():
+            found.update(derived.source_fields(spec))
         for alias in rule.aliases:
             found.update(alias.mapping.values())
         fieldref = getattr(rule.condition, "fieldref", None)  # an extended condition has none
-        if isinstance(fieldref, list):
-            found.update(fieldref)
-        elif fieldref:
-            found.add(fieldref)
+        refs = fieldref if isinstance(fieldref, list) else [fieldref] if fieldref else []
+        found.update(f for f in refs if f not in specs)
         return found
 
     def walk(item):

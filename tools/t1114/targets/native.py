@@ -19,6 +19,7 @@ class NativeTarget(Target):
         "CreationTime",
         "createdDateTime",
         "activityDateTime",
+        "TimeGenerated",
         "date_time",
         "TimeCreated_SystemTime",
         "TimeCreated",

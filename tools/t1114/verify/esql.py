@@ -342,6 +342,13 @@ def _function(node: ast.FunctionCall, row: dict, ctx: Context) -> Any:
         return next((v for v in values if v is not None), None)
     if any(v is None for v in values):
         return None
+    if name == "replace":
+        # Java's replaceAll read as Python's re.sub (alike for the pack's patterns): a group is
+        # $n in Java's replacement, \n in Python's.
+        value, pattern, replacement = (as_text(v) for v in values)
+        if "\\" in replacement:
+            raise Unverifiable("a REPLACE replacement with escapes")
+        return re.sub(pattern, re.sub(r"\$(\d)", r"\\\1", replacement), value)
     if name == "to_string":
         return as_text(values[0])
     if name == "to_lower":

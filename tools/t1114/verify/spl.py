@@ -504,4 +504,10 @@ def _call(name: str, args: list, row: dict) -> Any:
     if name == "match":
         value, pattern = evaluated
         return None if value is None else bool(re.search(as_text(pattern), as_text(value)))
+    if name == "replace":
+        # PCRE read as Python's re (alike for the pack's patterns); \1 names a group in both.
+        value, pattern, replacement = evaluated
+        if value is None or pattern is None or replacement is None:
+            return None
+        return re.sub(as_text(pattern), as_text(replacement), as_text(value))
     raise Unverifiable(f"eval function {name}()")

@@ -9,6 +9,7 @@ from sigma.correlations import SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.types import SigmaRegularExpressionFlag, SigmaString, SpecialChars
 
+from sigma.pipelines.t1114.transformations import derived_fields
 from t1114.targets.elastic.lucene_regex import lucene_regex, string_literal
 
 
@@ -152,12 +153,33 @@ class PackEsqlBackend(ESQLBackend):
             )
         return f"| eval {self.window_field}={expression}"
 
+    def derived_expression(self, spec: dict) -> str:
+        """A derived field (t1114.derived) as an ES|QL expression: ``REPLACE`` reads Java
+        patterns and replaces nothing where its anchored pattern does not match."""
+        values = [
+            self.escape_and_quote_field(f)
+            if pattern is None
+            else f'replace({self.escape_and_quote_field(f)}, {string_literal(pattern)}, "$1")'
+            for f, pattern in spec["sources"]
+        ]
+        first = values[0] if len(values) == 1 else f"coalesce({', '.join(values)})"
+        return f'replace(to_lower({first}), {string_literal(spec["normalise"])}, "$1")'
+
     def _group_keys(self, rule) -> str:
-        if not rule.group_by:
+        """The lower-cased group keys; a derived field the correlation groups by or counts is
+        computed first, under its name."""
+        specs = derived_fields(rule)
+        if not rule.group_by and not specs:
             return ""
         keys = ", ".join(
-            f"{self.group_key_field.format(index=i)}=to_lower(to_string({self.escape_and_quote_field(f)}))"
-            for i, f in enumerate(rule.group_by)
+            [
+                f"{self.escape_and_quote_field(name)}={self.derived_expression(specs[name])}"
+                for name in sorted(specs)
+            ]
+            + [
+                f"{self.group_key_field.format(index=i)}=to_lower(to_string({self.escape_and_quote_field(f)}))"
+                for i, f in enumerate(rule.group_by)
+            ]
         )
         return f"| eval {keys}"
 

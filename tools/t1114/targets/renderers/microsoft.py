@@ -9,14 +9,19 @@ Cloud Services add-on (``azure:monitor:aad``: the diagnostic record with Graph's
 ModifiedProperties keyed by name, OperationProperties kept as a Name/Value list: test vector
 test-exchange-access-event; ClientIPAddress/ClientIP moved to ``client.*``/``source.ip``;
 RecordType, LogonType, UserType as keywords) and the azure integration (``azure.signinlogs``,
-snake_case properties). Graph's ``directoryAudit`` reaches Elastic through the o365
-integration's Audit.AzureActiveDirectory content.
+snake_case properties; ``azure.graphactivitylogs``, its ingest pipeline's ECS fields).
+Graph's ``directoryAudit`` reaches Elastic through the o365 integration's
+Audit.AzureActiveDirectory content. Microsoft Graph activity logs are written as rows of the
+Log Analytics table MicrosoftGraphActivityLogs and reach Splunk and Elastic as the Entra
+diagnostic record (Event Hub) with the same values under camelCase ``properties``.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from sigma.pipelines.t1114.sources import GRAPH_DIAGNOSTIC_NAMES
 
 _O365_CODES: dict[object, str] = {
     1: "ExchangeAdmin",
@@ -38,6 +43,8 @@ def _kind(raw: dict) -> str | None:
         return "directory_audit"
     if "event_id" in raw and "recipient_address" in raw:
         return "message_trace"
+    if "RequestUri" in raw and "RequestMethod" in raw:
+        return "graph_activity"
     return None
 
 
@@ -61,6 +68,12 @@ def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
         }
     if kind == "directory_audit":
         return {"native": ("graph",), "splunk": ("azure:monitor:aad",), "elastic": ("o365.audit",)}
+    if kind == "graph_activity":
+        return {
+            "native": ("log_analytics",),
+            "splunk": ("azure:monitor:aad",),
+            "elastic": ("azure.graphactivitylogs",),
+        }
     return {"native": ("tracking_log",), "splunk": ("MSExchange:2013:MessageTracking",)}
 
 
@@ -321,6 +334,105 @@ def _trace_splunk(raw: dict) -> dict:
     return doc
 
 
+# --- Microsoft Graph activity logs ------------------------------------------------------------
+
+
+def _graph_properties(raw: dict) -> dict:
+    """The diagnostic record's properties: the columns in camelCase, empty ones as null."""
+    return {
+        GRAPH_DIAGNOSTIC_NAMES.get(k, k[0].lower() + k[1:]): (None if v == "" else v)
+        for k, v in raw.items()
+        if k not in ("TimeGenerated", "Type", "AadTenantId", "Location")
+    }
+
+
+def _graph_splunk(raw: dict) -> dict:
+    """The Event Hub diagnostic record as the Cloud Services add-on indexes it (JSON
+    extraction: properties.<name>; a JSON null extracts no field)."""
+    at = _zulu(raw.get("TimeGenerated"))
+    doc: dict[str, Any] = {
+        "_time": at,
+        "sourcetype": "azure:monitor:aad",
+        "source": "eventhub://aad/insights-logs-microsoftgraphactivitylogs",
+        "time": at,
+        "category": "MicrosoftGraphActivityLogs",
+        "operationName": "Microsoft Graph Activity",
+        "resultSignature": str(raw.get("ResponseStatusCode", "")),
+        "tenantId": raw.get("AadTenantId"),
+        "callerIpAddress": raw.get("IPAddress"),
+    }
+    props = {k: v for k, v in _graph_properties(raw).items() if v is not None}
+    _under_properties(props, "properties", doc)
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def _graph_elastic(raw: dict) -> dict:
+    """The azure integration's graphactivitylogs document: requestUri split by uri_parts,
+    method, status and user agent moved to ECS, userId to user.id, roles and scopes split on
+    spaces, the other properties snake_cased; empty values dropped."""
+    props = _graph_properties(raw)
+    uri = str(props.pop("requestUri", "") or "")
+    method = props.pop("requestMethod", None)
+    status = props.pop("responseStatusCode", None)
+    agent = props.pop("userAgent", None)
+    user = props.pop("userId", None)
+    address = props.pop("ipAddress", None)
+    size = props.pop("responseSizeBytes", None)
+    duration = props.pop("durationMs", None)
+    request_id = props.pop("requestId", None)
+    kept = {}
+    for key, value in props.items():
+        if value is None:
+            continue
+        if key in ("roles", "scopes", "wids"):
+            value = str(value).split()
+        kept[re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()] = value
+    scheme, _, rest = uri.partition("://")
+    domain, _, path_query = rest.partition("/")
+    path, _, query = ("/" + path_query).partition("?")
+    url = {"original": uri, "scheme": scheme, "domain": domain, "path": path}
+    if query:
+        url["query"] = query
+    doc: dict[str, Any] = {
+        "@timestamp": _zulu(raw.get("TimeGenerated")),
+        "data_stream": {
+            "dataset": "azure.graphactivitylogs",
+            "namespace": "default",
+            "type": "logs",
+        },
+        "event": {
+            "action": "Microsoft Graph Activity",
+            "category": ["api"],
+            "kind": "event",
+            "type": ["access"],
+            "outcome": "success" if status is not None and int(status) < 400 else "failure",
+            **({"duration": int(duration) * 1_000_000} if duration is not None else {}),
+        },
+        "azure": {
+            "graphactivitylogs": {
+                "category": "MicrosoftGraphActivityLogs",
+                "operation_name": "Microsoft Graph Activity",
+                "result_signature": str(status),
+                "properties": kept,
+            },
+            "tenant_id": raw.get("AadTenantId"),
+        },
+        "http": {
+            "request": {"method": method, "id": request_id},
+            "response": {"status_code": status, "bytes": size},
+        },
+        "url": url,
+    }
+    if address:
+        doc["source"] = {"ip": address}
+        doc["client"] = {"ip": address}
+    if agent:
+        doc["user_agent"] = {"original": agent}
+    if user:
+        doc["user"] = {"id": user}
+    return doc
+
+
 _RENDER = {
     ("o365", "splunk"): _o365_splunk,
     ("o365", "elastic"): _o365_elastic,
@@ -329,4 +441,6 @@ _RENDER = {
     ("directory_audit", "splunk"): _audit_splunk,
     ("directory_audit", "elastic"): _audit_elastic,
     ("message_trace", "splunk"): _trace_splunk,
+    ("graph_activity", "splunk"): _graph_splunk,
+    ("graph_activity", "elastic"): _graph_elastic,
 }

@@ -6,7 +6,25 @@ import re
 
 from sigma.backends.splunk import SplunkBackend
 
+from sigma.pipelines.t1114.transformations import derived_fields
+
 _WINDOW = "window"
+
+
+def _spl_string(text: str) -> str:
+    """An eval string literal: quotes and backslashes escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def derived_expression(spec: dict) -> str:
+    """A derived field (t1114.derived) as an eval expression: ``replace`` reads PCRE, and
+    replaces nothing where its anchored pattern does not match."""
+    values = [
+        f"'{field}'" if pattern is None else f"replace('{field}', {_spl_string(pattern)}, \"\\1\")"
+        for field, pattern in spec["sources"]
+    ]
+    first = values[0] if len(values) == 1 else f"coalesce({', '.join(values)})"
+    return f'replace(lower({first}), {_spl_string(spec["normalise"])}, "\\1")'
 
 
 class PackSplunkBackend(SplunkBackend):
@@ -91,14 +109,18 @@ class PackSplunkBackend(SplunkBackend):
         return " by " + " ".join(self.group_key_field.format(index=i) for i in range(len(group_by)))
 
     def group_keys(self, rule) -> str:
-        """``| eval t1114_key0=lower('UserId'), ...`` for the group-by fields, or nothing."""
-        if not rule.group_by:
+        """``| eval t1114_key0=lower('UserId'), ...`` for the group-by fields, or nothing; a
+        derived field the correlation groups by or counts (t1114.derived) is computed first,
+        under its own name."""
+        specs = derived_fields(rule)
+        if not rule.group_by and not specs:
             return ""
-        keys = ", ".join(
+        computed = [f"{name}={derived_expression(specs[name])}" for name in sorted(specs)]
+        keys = computed + [
             f"{self.group_key_field.format(index=i)}=lower('{field}')"
             for i, field in enumerate(rule.group_by)
-        )
-        return f"| eval {keys}\n"
+        ]
+        return f"| eval {', '.join(keys)}\n"
 
     def convert_correlation_aggregation_from_template(self, rule, correlation_type, method, search):
         aggregate = super().convert_correlation_aggregation_from_template(
