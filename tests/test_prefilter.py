@@ -18,6 +18,7 @@ from t1114.inputs import BadRecord, read_items
 from t1114.prefilter import REGEX_ATOM, TRUE, Prefilter, RulePrefilter
 from t1114.scan import Scanner, _row
 from t1114.targets import all_targets
+from test_scan_differential import _escaping_letters
 
 RULE = """
 title: T
@@ -317,30 +318,12 @@ def _swapcase(doc, keys: bool):
     return doc
 
 
-def _escape_letters(value, rng: random.Random) -> str:
-    """JSON text with some ASCII characters written as \\u escapes, as JSON allows."""
-    if isinstance(value, dict):
-        items = (_escape_letters(k, rng) + ":" + _escape_letters(v, rng) for k, v in value.items())
-        return "{" + ",".join(items) + "}"
-    if isinstance(value, list):
-        return "[" + ",".join(_escape_letters(v, rng) for v in value) + "]"
-    if isinstance(value, str):
-        return (
-            '"'
-            + "".join(
-                f"\\u{ord(c):04x}" if rng.random() < 0.2 else json.dumps(c)[1:-1] for c in value
-            )
-            + '"'
-        )
-    return json.dumps(value)
-
-
 _ENCODINGS = {
     "compact": lambda d, rng: json.dumps(d, separators=(",", ":")),
     "ascii": lambda d, rng: json.dumps(d, ensure_ascii=True),
     "unicode": lambda d, rng: json.dumps(d, ensure_ascii=False),
     "slashes": lambda d, rng: json.dumps(d).replace("/", "\\/"),
-    "u-escapes": _escape_letters,
+    "u-escapes": _escaping_letters,
     "keys-swapcase": lambda d, rng: json.dumps(_swapcase(d, keys=True)),
     "values-swapcase": lambda d, rng: json.dumps(_swapcase(d, keys=False), ensure_ascii=False),
 }

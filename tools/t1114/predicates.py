@@ -120,12 +120,7 @@ class DocumentRow(dict):
     def __missing__(self, name: str) -> str | None:
         # The common cases first, in line: no key can hold the field, or one top-level key
         # holds it as text (what _value and engine._cell would make of them).
-        shape = self._shape
-        if shape is None:
-            shape = self._shape = _shape(tuple(self.document))
-        holders = shape.get(name)
-        if holders is None:
-            holders = shape[name] = _holders(shape[None], name)
+        holders = self._holding_keys(name)
         if not holders:
             self[name] = None
             return None
@@ -164,13 +159,18 @@ class DocumentRow(dict):
             )
         return possible
 
-    def _value(self, name: str) -> Any:
+    def _holding_keys(self, name: str) -> tuple[str, ...]:
+        """The top-level keys that can hold the field (see ``_holders``), per shape."""
         shape = self._shape
         if shape is None:
             shape = self._shape = _shape(tuple(self.document))
         holders = shape.get(name)
         if holders is None:
             holders = shape[name] = _holders(shape[None], name)
+        return holders
+
+    def _value(self, name: str) -> Any:
+        holders = self._holding_keys(name)
         if not holders:
             return None
         if len(holders) > 1:
