@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sigma.collection import SigmaCollection
 from sigma.processing.pipeline import ProcessingPipeline
 
 from t1114 import engine
-from t1114.events import Event, flatten
+from t1114.corpus import Corpus, Mix, fixture_cases
+from t1114.events import AUDITD_RECORDS, Event, flatten
+from t1114.inputs import BadRecord, read_items
 from t1114.prefilter import REGEX_ATOM, TRUE, Prefilter, RulePrefilter
+from t1114.scan import Scanner, _row
+from t1114.targets import all_targets
+from test_scan_differential import _escaping_letters
 
 RULE = """
 title: T
@@ -81,6 +88,18 @@ def test_a_regex_becomes_one_relaxed_atom():
     prefilter = Prefilter([RulePrefilter("r", frozenset({clause}))])
     assert prefilter.candidates(b'{"A":"powershell n`E`W-thing"}') == {"r"}
     assert prefilter.candidates(b'{"A":"powershell old"}') == frozenset()
+
+
+def test_a_regex_hyperscan_refuses_loses_its_clauses():
+    refused = frozenset({REGEX_ATOM + "(unbalanced"})
+    prefilter = Prefilter(
+        [
+            RulePrefilter("r", frozenset({refused, frozenset({"abc"})})),
+            RulePrefilter("s", frozenset({refused})),  # no clause left: always a candidate
+        ]
+    )
+    assert prefilter.candidates(b'{"F":"abc"}') == {"r", "s"}
+    assert prefilter.candidates(b'{"F":"xyz"}') == {"s"}
 
 
 def test_an_or_with_an_unconstrained_branch_is_true():
@@ -217,3 +236,140 @@ def test_a_relaxed_regex_never_drops_an_event_the_engine_matches(
     )
     if matched:
         assert verdict is None or rule.id in verdict
+
+
+# --- soundness over the pack: the prefilter never rejects a line the scan would hit ----------
+#
+# The scan with the prefilter disabled (every rule for every event) is the judge: every event
+# a hit names (each contributing event of a correlation too) must have been left, with that
+# rule (or one of the correlation's rules), by the prefilter, over fixtures, generated
+# corpora and the encodings exporters use (escapes, \u escapes, case, non-ASCII).
+
+
+TARGETS = sorted(all_targets())
+
+
+@pytest.fixture(scope="session")
+def scanners(pack):
+    """Per target: the scan with the prefilter, and without."""
+    made = {}
+
+    def get(target_name: str) -> tuple[Scanner, Scanner]:
+        if target_name not in made:
+            target = all_targets()[target_name]
+            made[target_name] = (Scanner(pack, target), Scanner(pack, target, prefilter=False))
+        return made[target_name]
+
+    return get
+
+
+def _verdicts(scanner: Scanner, path) -> list:
+    """The prefilter's candidates for each event of a file, in event order (a record that
+    proves no event when it is built takes no position, as in the scan)."""
+    candidates = scanner.compiled.prefilter.candidates
+    verdicts = []
+    for item in read_items(path):
+        if isinstance(item, BadRecord):
+            continue
+        try:
+            _row(item)
+        except ValueError:
+            continue
+        verdicts.append(candidates(item.text))
+    return verdicts
+
+
+def _rules_left_for(scanner: Scanner, hit: dict) -> frozenset:
+    """The prefilter rules that, left for an event, let it take part in the hit."""
+    for correlation in scanner.compiled.streamed:
+        if correlation.rule.id == hit["rule_id"]:
+            return correlation.slot_ids
+    return frozenset({hit["rule_id"]})
+
+
+def assert_prefilter_sound(scanners, target_name: str, path) -> tuple[int, int]:
+    """Hits are the same with and without the prefilter, and no hit's event was rejected.
+    Returns (events rejected, hits) so that a test can say the check was not empty."""
+    filtered, unfiltered = scanners(target_name)
+    verdicts = _verdicts(filtered, path)
+    judge = list(unfiltered.scan([path]))
+    for hit in judge:
+        needed = _rules_left_for(filtered, hit)
+        for index in hit["event_indices"]:
+            left = verdicts[index]
+            assert left is None or not needed.isdisjoint(left), (
+                f"the prefilter rejected event {index} of {hit['rule_id']}"
+            )
+    assert list(filtered.scan([path])) == judge
+    return sum(1 for v in verdicts if v is not None and not v), len(judge)
+
+
+def _swapcase(doc, keys: bool):
+    """The document with its keys' (or its string values') letters in the other case."""
+    if isinstance(doc, dict):  # raw audit records stay parseable
+        return {
+            (k.swapcase() if keys else k): v if k == AUDITD_RECORDS else _swapcase(v, keys)
+            for k, v in doc.items()
+        }
+    if isinstance(doc, list):
+        return [_swapcase(v, keys) for v in doc]
+    if isinstance(doc, str) and not keys:
+        return doc.swapcase()
+    return doc
+
+
+_ENCODINGS = {
+    "compact": lambda d, rng: json.dumps(d, separators=(",", ":")),
+    "ascii": lambda d, rng: json.dumps(d, ensure_ascii=True),
+    "unicode": lambda d, rng: json.dumps(d, ensure_ascii=False),
+    "slashes": lambda d, rng: json.dumps(d).replace("/", "\\/"),
+    "u-escapes": _escaping_letters,
+    "keys-swapcase": lambda d, rng: json.dumps(_swapcase(d, keys=True)),
+    "values-swapcase": lambda d, rng: json.dumps(_swapcase(d, keys=False), ensure_ascii=False),
+}
+
+
+@pytest.mark.parametrize("target_name", TARGETS)
+def test_the_prefilter_rejects_no_fixture_event_the_scan_hits(
+    scanners, pack, tmp_path, target_name
+):
+    cases = fixture_cases(pack, all_targets()[target_name].shape)
+    events = [e for case in cases.positive + cases.negative for e in case]
+    path = tmp_path / "fixtures.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    rejected, hits = assert_prefilter_sound(scanners, target_name, path)
+    assert rejected > 0 and hits > 0
+
+
+@pytest.mark.parametrize("target_name", TARGETS)
+def test_the_prefilter_rejects_no_generated_event_the_scan_hits(
+    scanners, pack, tmp_path, target_name
+):
+    shape = all_targets()[target_name].shape
+    rng = random.Random(14)
+    docs = list(Corpus(pack, shape, seed=14, mix=Mix(attack=0.05, near_miss=0.05)).events(1500))
+    styles = sorted(_ENCODINGS)
+    path = tmp_path / "corpus.jsonl"
+    path.write_text(
+        "".join(_ENCODINGS[rng.choice(styles)](d, rng) + "\n" for d in docs), encoding="utf-8"
+    )
+    rejected, hits = assert_prefilter_sound(scanners, target_name, path)
+    assert rejected > 0 and hits > 0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    case=st.integers(min_value=0, max_value=10_000),
+    encoding=st.sampled_from(sorted(_ENCODINGS)),
+    seed=st.integers(min_value=0, max_value=1 << 16),
+)
+def test_no_encoding_of_a_matching_fixture_hides_it_from_the_prefilter(
+    scanners, pack, tmp_path_factory, case, encoding, seed
+):
+    # One positive fixture case of the native target at a time, in one of the encodings.
+    positive = fixture_cases(pack, all_targets()["native"].shape).positive
+    events = positive[case % len(positive)]
+    rng = random.Random(seed)
+    path = tmp_path_factory.mktemp("encoded") / "case.jsonl"
+    path.write_text("".join(_ENCODINGS[encoding](e, rng) + "\n" for e in events), "utf-8")
+    assert_prefilter_sound(scanners, "native", path)

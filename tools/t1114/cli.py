@@ -154,7 +154,11 @@ def cmd_scan(args) -> int:
 
     pack = _pack(args)
     scanner = Scanner(
-        pack, get_target(args.target), jobs=args.jobs or default_jobs(), strict=args.strict
+        pack,
+        get_target(args.target),
+        jobs=args.jobs or default_jobs(),
+        strict=args.strict,
+        prefilter=not args.no_prefilter,
     )
     progress = Progress()
     # Hits are spooled and printed once every file has been read: bad input anywhere means
@@ -337,6 +341,11 @@ def parser() -> argparse.ArgumentParser:
         "--strict",
         action="store_true",
         help="stop at the first bad record (exit 2) instead of skipping it",
+    )
+    s.add_argument(
+        "--no-prefilter",
+        action="store_true",
+        help="evaluate every event with every rule (slow; the hits are the same)",
     )
     s.add_argument(
         "files", nargs="+", help="event files or directories (JSON, JSON Lines, .gz, .evtx)"

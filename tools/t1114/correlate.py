@@ -138,7 +138,7 @@ class Correlation:
     def matches(
         self,
         row: AnyRow,
-        candidates: frozenset,
+        candidates: frozenset | set,
         matched: set | None = None,
         evaluated: dict | None = None,
     ) -> list[tuple]:

@@ -32,6 +32,7 @@ Whatever this module does not know (a timestamp part, a query expression) raises
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
 from collections.abc import Callable
@@ -116,18 +117,60 @@ class DocumentRow(dict):
             self._whole = flatten_plain(self.document)
         return self._whole
 
-    def __missing__(self, key: str) -> str | None:
-        cell = engine._cell(self._value(key))
-        self[key] = cell
+    def __missing__(self, name: str) -> str | None:
+        # The common cases first, in line: no key can hold the field, or one top-level key
+        # holds it as text (what _value and engine._cell would make of them).
+        holders = self._holding_keys(name)
+        if not holders:
+            self[name] = None
+            return None
+        if len(holders) == 1:
+            value = self.document[holders[0]]
+            if type(value) is str:
+                cell = value if len(holders[0]) == len(name) else None
+                self[name] = cell
+                return cell
+        cell = engine._cell(self._value(name))
+        self[name] = cell
         return cell
 
-    def _value(self, name: str) -> Any:
+    def possible(self, plan: tuple) -> tuple[list, list, tuple, dict]:
+        """Of a dispatch plan, the indexed fields a top-level key of this event can hold
+        (the others are absent from every event of its shape), the trees without
+        conditions that have a field of each presence clause (``Dispatch.presence``) such a
+        key can hold, and the condition fields such a key can hold: worked out once per
+        shape and plan."""
+        shape = self._shape
+        if shape is None:
+            shape = self._shape = _shape(tuple(self.document))
+        key = (_PLAN, plan[2])
+        possible = shape.get(key)
+        if possible is None:
+            lowered = shape[None]
+            possible = shape[key] = (
+                [f for f in plan[0] if _holders(lowered, f[0])],
+                [
+                    (n, clauses)
+                    for n, clauses in plan[1]
+                    if all(any(_holders(lowered, f) for f in c) for c in clauses)
+                ],
+                tuple(f for f in plan[3] if _holders(lowered, f)),
+                {},  # the trees admitted, by those fields' cells (Dispatch.admit)
+            )
+        return possible
+
+    def _holding_keys(self, name: str) -> tuple[str, ...]:
+        """The top-level keys that can hold the field (see ``_holders``), per shape."""
         shape = self._shape
         if shape is None:
             shape = self._shape = _shape(tuple(self.document))
         holders = shape.get(name)
         if holders is None:
             holders = shape[name] = _holders(shape[None], name)
+        return holders
+
+    def _value(self, name: str) -> Any:
+        holders = self._holding_keys(name)
         if not holders:
             return None
         if len(holders) > 1:
@@ -142,6 +185,9 @@ class DocumentRow(dict):
             item = self._items[key] = {k.lower(): v for k, v in flatten_plain({key: value}).items()}
         return item.get(name)
 
+
+_PLAN = object()  # marks a shape's entries that are a plan's possible fields
+_plan_numbers = itertools.count()
 
 # Events of one source share their top-level keys: what a shape's keys say about a field is
 # worked out once. Bounded: a file of ever new key sets only starts the cache again.
@@ -430,7 +476,9 @@ class Dispatch:
             self.conditions.append(
                 tuple(sorted(opts, key=lambda o: (-popularity[o[0]], len(o[1]), o[0])))
             )
-        self._plans: dict[tuple[int, ...], tuple[list, list]] = {}
+        # Each tree's fields that must be present: one of each clause's (see _presence).
+        self.presence = [_presence(t) for t in trees]
+        self._plans: dict[tuple[int, ...], tuple[list, list, int, list]] = {}
 
     @staticmethod
     def _options(gen: _Codegen, tree) -> list[tuple[str, frozenset]]:
@@ -477,27 +525,35 @@ class Dispatch:
         plan = self._plans.get(entries)
         if plan is None:
             plan = self._plan(entries)
-        indexed, always = plan
-        numbers = self.numbers
-        found = list(always)
+        if type(row) is not DocumentRow:
+            return self._admit(row, plan[0], plan[1])
+        # What is admitted depends only on the event's shape and on the cells of the
+        # plan's condition fields: events of one source repeat a few of those (a channel and
+        # an event ID, say), so the answer is remembered per shape and cells.
+        indexed, always, fields, answers = row.possible(plan)
+        cells = tuple([row[f] for f in fields])
+        admitted = answers.get(cells)
+        if admitted is None:
+            admitted = self._admit(row, indexed, always)
+            if len(answers) < _MAX_ANSWERS:
+                answers[cells] = admitted
+        return admitted
+
+    def _admit(self, row: AnyRow, indexed: list, always: list) -> list[int]:
+        keys_of: dict[str, frozenset] = {}  # each cell's keys, made once per event
+        found: list = []
         for field, index in indexed:
-            cell = row[field]
-            if cell is None:
-                continue
-            for part in _parts(cell) if _SEP in cell else (cell,):
-                trees = index.get(("t", part.casefold()))
+            for key in self._keys(row, field, keys_of):
+                trees = index.get(key)
                 if trees:
                     found.extend(trees)
-                if numbers[field]:
-                    number = (
-                        float(part) if part.isdigit() and part.isascii() else engine._number(part)
-                    )
-                    if number is not None and (trees := index.get(("n", number))):
-                        found.extend(trees)
-        admitted = []
+        admitted = [n for n, _ in always]
         for n, rest in found:
             for field, keys in rest:
-                if not _meets(row[field], keys, numbers[field]):
+                cell_keys = keys_of.get(field)
+                if cell_keys is None:
+                    cell_keys = self._keys(row, field, keys_of)
+                if keys.isdisjoint(cell_keys):
                     break
             else:
                 admitted.append(n)
@@ -505,8 +561,29 @@ class Dispatch:
             admitted = sorted(set(admitted))
         return admitted
 
-    def _plan(self, entries: tuple[int, ...]) -> tuple[list, list]:
-        """The trees by their first condition's field and keys, and those without conditions."""
+    def _keys(self, row: AnyRow, field: str, keys_of: dict) -> frozenset:
+        """The keys the cell's values have (as eq_text, eq_number decide): one per value,
+        and a number's too where the field is compared with numbers."""
+        cell = row[field]
+        if cell is None:
+            keys = _NO_KEYS
+        else:
+            parts = cell.split(_SEP) if _SEP in cell else (cell,)
+            found = [("t", part.casefold()) for part in parts]
+            if self.numbers[field]:
+                for part in parts:
+                    number = (
+                        float(part) if part.isdigit() and part.isascii() else engine._number(part)
+                    )
+                    if number is not None:
+                        found.append(("n", number))
+            keys = frozenset(found)
+        keys_of[field] = keys
+        return keys
+
+    def _plan(self, entries: tuple[int, ...]) -> tuple[list, list, int, list]:
+        """The trees by their first condition's field and keys, those without conditions,
+        the plan's number (its key in an event shape's cache) and its condition fields."""
         if len(self._plans) >= 4096:  # one per set of rules the prefilter leaves: few
             self._plans.clear()
         indexed: dict[str, dict[tuple, list]] = {}
@@ -514,27 +591,45 @@ class Dispatch:
         for n in entries:
             conditions = self.conditions[n]
             if not conditions:
-                always.append((n, ()))
+                always.append((n, self.presence[n]))
                 continue
             (field, keys), rest = conditions[0], conditions[1:]
             for key in keys:
                 indexed.setdefault(field, {}).setdefault(key, []).append((n, rest))
-        plan = self._plans[entries] = (sorted(indexed.items()), always)
+        fields = sorted({f for n in entries for f, _ in self.conditions[n]})
+        plan = self._plans[entries] = (
+            sorted(indexed.items()),
+            always,
+            next(_plan_numbers),
+            fields,
+        )
         return plan
 
 
-def _meets(cell: str | None, keys: frozenset, numbers: bool) -> bool:
-    """Whether one of the cell's values has one of the keys (as eq_text, eq_number decide)."""
-    if cell is None:
-        return False
-    for part in _parts(cell):
-        if ("t", part.casefold()) in keys:
-            return True
-        if numbers:
-            number = float(part) if part.isdigit() and part.isascii() else engine._number(part)
-            if number is not None and ("n", number) in keys:
-                return True
-    return False
+_NO_KEYS: frozenset = frozenset()
+_MAX_ANSWERS = 1024  # admitted trees remembered per event shape and plan
+
+
+def _presence(tree) -> tuple[frozenset, ...]:
+    """Clauses of field names (lower case), each with a field any event the tree matches
+    has a value of: every leaf is false on a missing field (a NULL cell) unless it asks for
+    one (``null``, ``|exists: false``), and ``not`` can be true whatever is missing. An OR's
+    clause is every field its branches need (weaker than the branches', so still true)."""
+    if isinstance(tree, ConditionAND):
+        return tuple(dict.fromkeys(c for a in tree.args for c in _presence(a)))
+    if isinstance(tree, ConditionOR):
+        branches = [_presence(a) for a in tree.args]
+        if not branches or not all(branches):
+            return ()
+        return (frozenset(f for b in branches for c in b for f in c),)
+    if isinstance(tree, ConditionFieldEqualsValueExpression) and tree.field:
+        value = tree.value
+        if isinstance(value, SigmaNull) or (isinstance(value, SigmaExists) and not value.exists):
+            return ()
+        if isinstance(value, SigmaExpansion) and not value.values:
+            return ()
+        return (frozenset({tree.field.lower()}),)
+    return ()
 
 
 @dataclass(frozen=True)

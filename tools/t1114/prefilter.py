@@ -142,18 +142,28 @@ def _prune(formula: Formula) -> Formula:
 
 
 def necessary_condition(cond) -> Formula:
-    """The CNF necessary condition of a pySigma condition tree (after the pipeline)."""
+    """The CNF necessary condition of a pySigma condition tree (after the pipeline).
+
+    Two conditions, both necessary, are joined without pruning one by the other: the one
+    of every word, and the one of values' words only. Field names' words make small
+    clauses that pruning prefers, yet every event of a log source has them; across an OR of
+    branches (``Operation: A and Parameters.X`` or ``Operation: B and Parameters.Y``) the
+    values-only condition keeps the clause of the branches' operations, which says most."""
+    return _necessary(cond, True) | _necessary(cond, False)
+
+
+def _necessary(cond, names: bool) -> Formula:
     if isinstance(cond, ConditionAND):
-        return conjunction(necessary_condition(a) for a in cond.args)
+        return conjunction(_necessary(a, names) for a in cond.args)
     if isinstance(cond, ConditionOR):
-        return disjunction(necessary_condition(a) for a in cond.args)
+        return disjunction(_necessary(a, names) for a in cond.args)
     if isinstance(cond, ConditionNOT):
         return TRUE
     if isinstance(cond, ConditionFieldEqualsValueExpression):
         value = cond.value
         if isinstance(value, SigmaNull) or (isinstance(value, SigmaExists) and not value.exists):
             return TRUE  # true when the field is absent
-        name = name_words(cond.field)
+        name = name_words(cond.field) if names else TRUE
         return (
             name if isinstance(value, SigmaExists) else conjunction([name, value_condition(value)])
         )
@@ -194,7 +204,8 @@ def value_condition(value) -> Formula:
     if isinstance(value, SigmaRegularExpression):
         flags = re.IGNORECASE if SigmaRegularExpressionFlag.IGNORECASE in value.flags else 0
         relaxed = relax(str(value.regexp), flags)
-        return Formula({Clause([REGEX_ATOM + relaxed])}) if relaxed and _compiles(relaxed) else TRUE
+        # (Whether Hyperscan takes it is found when the prefilter is built: see Prefilter.)
+        return Formula({Clause([REGEX_ATOM + relaxed])}) if relaxed else TRUE
     return TRUE
 
 
@@ -228,28 +239,27 @@ class RulePrefilter:
 
 
 _SHARED_WORD = 3  # a word this many rules use is likely common in their log source
-_TEXT_CLAUSES = 2  # clauses of field names' words checked per rule
+_SHORT_WORD = 6
+_CHECKED_CLAUSES = 2  # clauses besides the anchor checked per rule
 
 
 class Prefilter:
-    """Rules' words in Hyperscan databases, and the rules to check when an anchor is seen.
+    """Rules' words in one Hyperscan database, and the rules to check when an anchor is seen.
 
-    A rule's clauses are of two kinds. Clauses with a field name's word (``poor_anchors``:
-    every event of the rule's log source has it, so Hyperscan would report it, at the cost of
-    a Python callback, on nearly every event) are checked by substring search in the
-    lower-cased text; the text judged here is ASCII, where that equals Hyperscan's caseless
-    match (a regex atom in such a clause is not checked: the clause then holds, which only
-    weakens the condition). The other clauses' words go to Hyperscan.
-
-    Each rule is filed under one of its Hyperscan clauses, its anchor: a clause without words
-    several rules share (a log source's values, an operation several rules look at), whose
-    shortest word is the longest (long words are rare in text), then whose words the fewest
-    rules use. A first scan looks for anchors only (and for the markers of text that cannot
-    be judged): most events hold none and cost one scan. An event that holds one is scanned
-    again for every word, and the rules anchored there are checked clause by clause against
-    the words found and the text. A rule with only text clauses is checked on every event.
+    Each rule is filed under one of its clauses, its anchor: the clause whose most common
+    word is the least common, a word's commonness being the number of rules that use it,
+    more for a field name's word (``poor_anchors``: every event of the rule's log source has
+    it, whatever the event is about) and for a short word; then the clause whose shortest
+    word is the longest (long words are rare in text). A few more of its clauses, those of
+    the least common words, are its checks if they hold values' long words only: they say nearly as much
+    as all of them for a fraction of the searching (dropping a clause only weakens the
+    condition). One Hyperscan scan per event looks for the anchors (and for the markers of
+    text that cannot be judged): most events hold none and cost that one scan. When rules
+    filed under the anchors found have checks, a second scan reports the check words the
+    text holds; the candidates are the rules filed there whose checks all hold.
     The work per event stays small however many rules there are. (Hyperscan's own logical
-    combinations cost time per combination on every scan: too slow for a thousand rules.)
+    combinations cost time per combination on every scan: too slow for a thousand rules;
+    Python's substring search, a microsecond per word and kilobyte, slower still.)
 
     ``candidates(text)`` answers with the ids of the rules whose condition the text meets, or
     ``None`` when the text cannot be judged (every rule possible).
@@ -257,112 +267,130 @@ class Prefilter:
 
     def __init__(self, rules: Iterable[RulePrefilter], poor_anchors: frozenset = frozenset()):
         rules = list(rules)
-        scanned = {r.rule_id: [c for c in r.formula if c.isdisjoint(poor_anchors)] for r in rules}
+        try:
+            self._build(rules, poor_anchors)
+        except hyperscan.error:
+            # A relaxed regex Hyperscan refuses: its clauses are dropped (which only weakens
+            # the conditions). Compiling each regex alone is slow, so only done here.
+            refused = {
+                w
+                for r in rules
+                for c in r.formula
+                for w in c
+                if w.startswith(REGEX_ATOM) and not _compiles(w[len(REGEX_ATOM) :])
+            }
+            kept = (
+                RulePrefilter(r.rule_id, Formula(c for c in r.formula if c.isdisjoint(refused)))
+                for r in rules
+            )
+            self._build(list(kept), poor_anchors)
+
+    def _build(self, rules: list[RulePrefilter], poor_anchors: frozenset) -> None:
         self.always = frozenset(r.rule_id for r in rules if not r.formula)
-        words = sorted({w for clauses in scanned.values() for c in clauses for w in c})
-        word_id = {w: i for i, w in enumerate(words)}
-        users = Counter(w for clauses in scanned.values() for w in {w for c in clauses for w in c})
-        self._checks: dict[int, list[tuple[str, tuple[frozenset, ...], tuple]]] = {}
-        self._text_only: list[tuple[str, tuple]] = []
+        users = Counter(w for r in rules for w in {w for c in r.formula for w in c})
+        self._checks: dict[int, list[tuple[str, tuple]]] = {}
+
+        def weight(word: str) -> int:
+            # How common a word likely is in events: the rules that use it, a field name's
+            # as if more used it (an event of the log source has it whatever it is about),
+            # a short one too (it is part of many other words).
+            return (
+                users[word]
+                + (_SHARED_WORD if word in poor_anchors else 0)
+                + (_SHARED_WORD if len(word) < _SHORT_WORD else 0)
+            )
+
+        def rank(clause: Clause) -> tuple:
+            return (max(map(weight, clause)), -min(map(len, clause)), len(clause), sorted(clause))
+
+        anchor_id: dict[str, int] = {}
+        check_id: dict[str, int] = {}
+
+        def ids(clause: Clause, numbering: dict[str, int]) -> frozenset:
+            return frozenset(numbering.setdefault(w, len(numbering)) for w in sorted(clause))
+
         for rule in rules:
             if not rule.formula:
                 continue
-            # A few text clauses, the most selective (fewest alternatives, longest words), say
-            # nearly as much as all of them for a fraction of the searching.
-            text_clauses = sorted(
+            anchor = min(rule.formula, key=rank)
+            # A few more clauses, of values' long words only: a field name's word is in the
+            # text whenever the anchor is, and checking it would only cost time.
+            # (A rule of field names only checks the rarest of them.)
+            # (Regexes are not checked: each one costs its compilation again.)
+            others = sorted(
                 (
                     c
                     for c in rule.formula
-                    if not c.isdisjoint(poor_anchors)
-                    and not any(w.startswith(REGEX_ATOM) for w in c)
+                    if c != anchor and not any(w.startswith(REGEX_ATOM) for w in c)
                 ),
-                key=_selectivity,
+                key=rank,
             )
-            text = tuple(tuple(sorted(w.encode() for w in c)) for c in text_clauses[:_TEXT_CLAUSES])
-            clauses = scanned[rule.rule_id]
-            if not clauses:
-                self._text_only.append((rule.rule_id, text))
-                continue
-            anchor = min(
-                clauses,
-                key=lambda c: (
-                    max(users[w] for w in c) >= _SHARED_WORD,
-                    -min(map(len, c)),
-                    max(users[w] for w in c),
-                    len(c),
-                    sorted(c),
-                ),
-            )
-            rest = tuple(frozenset(word_id[w] for w in c) for c in clauses if c != anchor)
-            for w in anchor:
-                self._checks.setdefault(word_id[w], []).append((rule.rule_id, rest, text))
+            checked = tuple(
+                ids(c, check_id)
+                for c in [
+                    c
+                    for c in others
+                    if all(w not in poor_anchors and len(w) >= _SHORT_WORD for w in c)
+                ]
+                or [c for c in others if max(map(weight, c)) < 2 * _SHARED_WORD]
+            )[:_CHECKED_CLAUSES]
+            for n in sorted(ids(anchor, anchor_id)):
+                self._checks.setdefault(n, []).append((rule.rule_id, checked))
+        self.words = words = sorted(anchor_id, key=anchor_id.__getitem__)
         # Both markers of text the prefilter cannot judge report the same id.
         self._escape_id = len(words)
         markers = [_UNICODE_ESCAPE, _literal_regex(_DECODED_DOCUMENT.decode())]
-        anchors = sorted(self._checks)
-        self._anchor_db = _database(
-            [_atom_regex(words[i]) for i in anchors] + markers,
-            anchors + [self._escape_id] * 2,
-            [_flags(words[i]) for i in anchors] + [hyperscan.HS_FLAG_SINGLEMATCH] * 2,
-        )
         self._db = _database(
-            [_atom_regex(w) for w in words], list(range(len(words))), [_flags(w) for w in words]
+            [_atom_regex(w) for w in words] + markers,
+            list(range(len(words))) + [self._escape_id] * 2,
+            [_flags(w) for w in words] + [hyperscan.HS_FLAG_SINGLEMATCH] * 2,
         )
-        self._anchor_scratch = hyperscan.Scratch(self._anchor_db)
         self._scratch = hyperscan.Scratch(self._db)
+        checks = sorted(check_id, key=check_id.__getitem__)
+        self._check_db = _database(
+            [_atom_regex(w) for w in checks], list(range(len(checks))), [_flags(w) for w in checks]
+        )
+        self._check_scratch = hyperscan.Scratch(self._check_db)
         self._found: list[int] = []
         self._on_match = lambda id_, start, end, flags, ctx: self._found.append(id_)
+        self._results: dict[tuple, frozenset] = {}
 
     def candidates(self, text: bytes | None) -> frozenset | None:
         if text is None or not text.isascii():
             return None
         found = self._found
         try:
-            self._anchor_db.scan(text, self._on_match, 0, None, self._anchor_scratch)
-        except hyperscan.ScanTerminated:
-            pass  # every pattern has reported its single match: nothing more to find
-        if not found and not self._text_only:
-            return self.always
-        try:
+            self._scan(self._db, self._scratch, text)
+            if not found:
+                return self.always
             if self._escape_id in found:
                 return None
-            result = set(self.always)
-            lowered = text.lower()
-            for rule_id, clauses in self._text_only:
-                if _holds(clauses, lowered):
-                    result.add(rule_id)
-            if not found:
-                return frozenset(result)
-            anchors = list(found)
+            filed = [r for word in found for r in self._checks[word]]
             found.clear()
-            try:
-                self._db.scan(text, self._on_match, 0, None, self._scratch)
-            except hyperscan.ScanTerminated:
-                pass
-            present = set(found)
-            checks = self._checks
-            for word in anchors:
-                for rule_id, rest, clauses in checks.get(word, ()):
-                    if (
-                        rule_id not in result
-                        and all(not c.isdisjoint(present) for c in rest)
-                        and _holds(clauses, lowered)
-                    ):
-                        result.add(rule_id)
-            return frozenset(result)
+            if any(clauses for _, clauses in filed):
+                self._scan(self._check_db, self._check_scratch, text)
+            present = frozenset(found)
         finally:
             found.clear()
+        result = [
+            rule_id for rule_id, clauses in filed if all(not c.isdisjoint(present) for c in clauses)
+        ]
+        if not result:
+            return self.always
+        # Few distinct answers: made once each, the same object each time.
+        key = tuple(result)
+        answer = self._results.get(key)
+        if answer is None:
+            if len(self._results) >= 4096:
+                self._results.clear()
+            answer = self._results[key] = self.always | frozenset(result)
+        return answer
 
-
-def _holds(clauses: tuple, lowered: bytes) -> bool:
-    """Whether every clause has a word in the lower-cased text."""
-    for words in clauses:
-        if len(words) == 1:
-            if words[0] not in lowered:
-                return False
-        elif not any(w in lowered for w in words):
-            return False
-    return True
+    def _scan(self, db: hyperscan.Database, scratch: hyperscan.Scratch, text: bytes) -> None:
+        try:
+            db.scan(text, self._on_match, 0, None, scratch)
+        except hyperscan.ScanTerminated:
+            pass  # every pattern has reported its single match: nothing more to find
 
 
 def _flags(atom: str) -> int:

@@ -38,6 +38,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from t1114 import engine
 from t1114.correlate import Correlation, CorrelationState, compile_correlation, plan_seconds
@@ -56,6 +57,7 @@ from t1114.inputs import (
 from t1114.loader import Pack
 from t1114.predicates import Dispatch, DocumentRow, Row, Unsupported, compile_trees
 from t1114.prefilter import (
+    TRUE,
     Prefilter,
     RulePrefilter,
     disjunction,
@@ -101,7 +103,12 @@ def compile_pack(pack: Pack, target: Target) -> list[engine.SqlRule]:
 class CompiledPack:
     """Everything a chunk's evaluation needs; built once, inherited by worker processes."""
 
-    def __init__(self, rules: list[engine.SqlRule], timestamp_fields: Iterable[str]):
+    def __init__(
+        self,
+        rules: list[engine.SqlRule],
+        timestamp_fields: Iterable[str],
+        prefilter: bool = True,
+    ):
         self.timestamp_fields = tuple(timestamp_fields)
         event_rules = sorted((r for r in rules if r.plan is None), key=lambda r: r.id)  # stable
         compiled = compile_trees([r.tree for r in event_rules])
@@ -124,6 +131,21 @@ class CompiledPack:
                 self.fallback.append(rule)
         self.fallback_ids = frozenset(r.id for r in self.fallback)
         self.streamed_ids = frozenset(c.rule.id for c in self.streamed)
+        # The trees of the correlations' rules that are no event rule, dispatched like event
+        # rules: a correlation evaluates only the rules whose trees the event's cells admit.
+        slot_trees: dict[tuple[str, int], Any] = {}
+        for correlation in self.streamed:
+            for slot, trees in zip(
+                correlation.slots, correlation.rule.referenced_trees, strict=False
+            ):
+                if slot.rule_id not in self.entries_by_id:
+                    for tree in trees:
+                        slot_trees.setdefault((slot.rule_id, id(tree)), tree)
+        self.slot_rules = [rule_id for rule_id, _ in slot_trees]
+        self.slot_dispatch = Dispatch(list(slot_trees.values()))
+        self.slot_entries_by_id: dict[str, list[int]] = {}
+        for n, rule_id in enumerate(self.slot_rules):
+            self.slot_entries_by_id.setdefault(rule_id, []).append(n)
         # A streamed correlation is evaluated where one of its rules may match: the prefilter
         # holds the referenced rules (as event rules they may not be), not the correlation.
         filters = {r.id: r.prefilter for r in rules if r.id not in self.streamed_ids}
@@ -135,18 +157,41 @@ class CompiledPack:
         trees = [r.tree for r in rules] + [
             t for r in rules for ts in r.referenced_trees if ts for t in ts
         ]
+        # Without the prefilter (for its tests, and to rule it out when debugging) every
+        # rule holds for every event's text: the same as text it cannot judge.
         self.prefilter = Prefilter(
-            (RulePrefilter(i, f) for i, f in sorted(filters.items())), field_name_words(trees)
+            (RulePrefilter(i, f if prefilter else TRUE) for i, f in sorted(filters.items())),
+            field_name_words(trees),
         )
         self.every_rule = frozenset(filters)
         self._entry_lists: dict[frozenset, tuple[int, ...]] = {}
+        self._slot_entry_lists: dict[frozenset, tuple[int, ...]] = {}
 
     def entries_for(self, rules: frozenset) -> tuple[int, ...]:
-        entries = self._entry_lists.get(rules)
-        if entries is None:
-            entries = tuple(sorted(n for r in rules for n in self.entries_by_id.get(r, ())))
-            self._entry_lists[rules] = entries
-        return entries
+        return _entries(rules, self.entries_by_id, self._entry_lists)
+
+    def slot_entries_for(self, rules: frozenset) -> tuple[int, ...]:
+        return _entries(rules, self.slot_entries_by_id, self._slot_entry_lists)
+
+    def correlation_candidates(
+        self, row: Row | DocumentRow, rules: frozenset, matched: set
+    ) -> frozenset | set:
+        """The rules a correlation may find the event matches: its event rules that did,
+        and its other rules whose trees the event's cells admit."""
+        admitted = self.slot_dispatch.admit(row, self.slot_entries_for(rules))
+        if not admitted:
+            return matched
+        slot_rules = self.slot_rules
+        return matched.union(slot_rules[n] for n in admitted)
+
+
+def _entries(rules: frozenset, by_id: dict[str, list[int]], cache: dict) -> tuple[int, ...]:
+    entries = cache.get(rules)
+    if entries is None:
+        if len(cache) >= 4096:  # one per set of rules the prefilter leaves: few
+            cache.clear()
+        entries = cache[rules] = tuple(sorted(n for r in rules for n in by_id.get(r, ())))
+    return entries
 
 
 @dataclass
@@ -252,9 +297,14 @@ def evaluate_chunk(
         ts: float | bool | None = (
             False  # not looked up yet: most candidates match no referenced rule
         )
+        possible = (
+            rules
+            if matched_rules is None or not streamed
+            else pack.correlation_candidates(row, rules, matched_rules)
+        )
         for n, correlation in enumerate(streamed):
-            if not correlation.slot_ids.isdisjoint(rules):
-                found = correlation.matches(row, rules, matched_rules, pack.entries_by_id)
+            if not correlation.slot_ids.isdisjoint(possible):
+                found = correlation.matches(row, possible, matched_rules, pack.entries_by_id)
                 if found and ts is False:
                     ts = plan_seconds(engine.timestamp_of(row.fields(), pack.timestamp_fields))
                 if ts is None:
@@ -306,10 +356,11 @@ class Scanner:
         jobs: int = 1,
         strict: bool = False,
         chunk_bytes: int = CHUNK_BYTES,
+        prefilter: bool = True,
     ):
         rules = compile_pack(pack, target)
         self.rules = {r.id: r for r in rules}
-        self.compiled = CompiledPack(rules, target.timestamp_fields)
+        self.compiled = CompiledPack(rules, target.timestamp_fields, prefilter)
         self.jobs = max(1, jobs)
         self.strict = strict
         self.chunk_bytes = chunk_bytes
