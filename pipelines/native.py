@@ -135,7 +135,9 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
                 "TargetFilename": [
                     "event.write.target.path",
                     "event.create.destination.existing_file.path",
+                    "event.create.destination.new_path.path",
                     "event.rename.destination.existing_file.path",
+                    "event.rename.destination.new_path.path",
                     "TargetFilename",
                 ],
                 "Image": ["process.executable.path", "Image"],

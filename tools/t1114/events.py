@@ -106,6 +106,9 @@ AUDITD_RECORDS = "auditd_records"
 # Names flattening makes up, held by no key of the event: Windows EventData values without
 # names become param1, param2, ... (t1114.prefilter must not expect them in the text).
 UNNAMED_VALUE_PREFIX = "param"
+# The metadata type of a Google Workspace activity in a Cloud Logging entry (its last part, as
+# raw text shows it: t1114.prefilter does not judge such an entry by the names it is read under).
+ACTIVITY_PROTO = "ccc_hosted_reporting.ActivityProto"
 
 
 def flatten(document: dict) -> dict[str, Any]:
@@ -122,13 +125,15 @@ def plain_document(document: dict) -> dict:
     """The document whose generic flattening (``flatten_plain``) is ``flatten(document)``:
     Windows events unwrapped, Cloud Logging activities read as the activity they carry. Not for
     an ``auditd_records`` document."""
-    from t1114.targets.renderers import google  # late: the shapes read events through this module
+    from t1114.targets.renderers import google, macos  # late: the shapes read events through here
 
     if google.is_cloud_logging(document):
         # A Google Workspace activity delivered by Cloud Logging reads as the Reports API
         # activity it carries, under the names Sigma's Workspace rules use.
         document = google.from_cloud_logging(document)
     document = _unwrap_windows_event(document)
+    # An Endpoint Security create or rename of a new file: its full path composed.
+    document = macos.with_new_path(document)
     if _is_flat_taxonomy(document) and "host" not in document:
         # A flat Sigma-taxonomy record (macOS agents and converters) names its host Computer,
         # an Endpoint Security message host.hostname: read under both, a correlation groups

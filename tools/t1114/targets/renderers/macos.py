@@ -60,6 +60,30 @@ def _target_path(raw: dict) -> str | None:
     return None
 
 
+def with_new_path(raw: dict) -> dict:
+    """The message with each new file's full path under ``destination.new_path.path``.
+
+    Endpoint Security names a file that did not exist before a create or a rename by its
+    directory and its file name (``new_path.dir.path``, ``new_path.filename``); only an existing
+    destination has a ``path``. Rules compare the full path (``TargetFilename``), so it is
+    composed here, as Elastic Defend and the taxonomy records hold it."""
+    event = raw.get("event")
+    if not recognise(raw) or not isinstance(event, dict):
+        return raw
+    out = raw
+    for kind in ("create", "rename"):
+        new = ((event.get(kind) or {}).get("destination") or {}).get("new_path")
+        if isinstance(new, dict) and "filename" in new and "path" not in new:
+            if out is raw:
+                out = {**raw, "event": {**event}}
+            body = out["event"][kind] = {**event[kind]}
+            body["destination"] = {
+                **body["destination"],
+                "new_path": {**new, "path": _target_path({"event": {kind: event[kind]}})},
+            }
+    return out
+
+
 def taxonomy(raw: dict) -> dict:
     """The message as a flat Sigma-taxonomy record."""
     host = (raw.get("host") or {}).get("hostname")
