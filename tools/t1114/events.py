@@ -131,7 +131,7 @@ def plain_document(document: dict) -> dict:
         # A Google Workspace activity delivered by Cloud Logging reads as the Reports API
         # activity it carries, under the names Sigma's Workspace rules use.
         document = google.from_cloud_logging(document)
-    document = _unwrap_windows_event(document)
+    document = nxlog_as_evtx_names(_unwrap_windows_event(document))
     # An Endpoint Security create or rename of a new file: its full path composed.
     document = macos.with_new_path(document)
     if _is_flat_taxonomy(document) and "host" not in document:
@@ -157,9 +157,33 @@ def flatten_plain(document: dict) -> dict[str, Any]:
     return {k: (v[0] if len(v) == 1 else v) for k, v in collected.items()}
 
 
+# NXLog's im_msvistalog writes an event's System fields beside its EventData under names of its
+# own; read under the EVTX record's names (the ones Sigma and the other collectors use).
+NXLOG_SYSTEM_NAMES = {
+    "Hostname": "Computer",
+    "SourceName": "Provider_Name",
+    "RecordNumber": "EventRecordID",
+    "EventTime": "TimeCreated_SystemTime",
+}
 # Field names flattening may make up, held by no key of the event's text (t1114.prefilter
-# must not expect their words there): a flat taxonomy record's host, from its Computer.
-MADE_UP_FIELDS = frozenset({"host.hostname"})
+# must not expect their words there): a flat taxonomy record's host, from its Computer; the
+# EVTX names of an NXLog record's System fields.
+MADE_UP_FIELDS = frozenset({"host.hostname", *(n.lower() for n in NXLOG_SYSTEM_NAMES.values())})
+
+
+def nxlog_as_evtx_names(document: dict) -> dict:
+    """An NXLog Windows event log record with its System fields also under the EVTX names."""
+    if not ("Channel" in document and "EventID" in document and "Hostname" in document):
+        return document
+    if "Computer" in document:
+        return document
+    extra = {
+        ours: document[theirs]
+        for theirs, ours in NXLOG_SYSTEM_NAMES.items()
+        if theirs in document and ours not in document
+    }
+    return {**document, **extra}
+
 
 # What marks a document as something other than a flat taxonomy record: an event log channel,
 # an Endpoint Security type, or a Splunk / Elastic rendering.
