@@ -112,7 +112,9 @@ def test_field_names_give_their_parts():
         ["parameters"],
     ]
     assert words("  sel:\n    EventID: 4688\n  condition: sel") == [["eventid"]]
-    assert words("  sel:\n    Provider_Name: x\n  condition: sel") == [["name"], ["provider"]]
+    assert words("  sel:\n    Target_Name: x\n  condition: sel") == [["name"], ["target"]]
+    # An EVTX System name an NXLog record holds under its own name (SourceName): no words.
+    assert words("  sel:\n    Provider_Name: x\n  condition: sel") == []
     assert words("  sel:\n    param1: abcd\n  condition: sel") == [["abcd"]]  # a made-up name
 
 
