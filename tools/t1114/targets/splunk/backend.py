@@ -103,9 +103,11 @@ class PackSplunkBackend(SplunkBackend):
         field, and the condition field in the boolean search where the regex stood."""
         if not self._negation_lost(cond):
             return super().convert_condition_field_eq_val_re(cond, state)
+        # Registered in the state as the stock backend registers an OR-ed regex (which passes no
+        # detections either: a deferred expression needs only its parent condition).
         SplunkDeferredORRegularExpression(
             state, cond.field, TextQueryBackend.convert_condition_field_eq_val_re(self, cond, state)
-        ).postprocess(None, cond)
+        ).postprocess(None, cond)  # type: ignore[arg-type]
         matched = ConditionFieldEqualsValueExpression(
             SplunkDeferredORRegularExpression.get_field_condition(cond.field), SigmaString("true")
         )
