@@ -33,8 +33,10 @@ def with_new_paths(raw: dict) -> dict:
     joined = {}
     for kind in ("create", "rename"):
         body = event.get(kind)
-        dest = body.get("destination") if isinstance(body, dict) else None
-        new = dest.get("new_path") if isinstance(dest, dict) else None
+        if not isinstance(body, dict) or not isinstance(body.get("destination"), dict):
+            continue
+        dest: dict = body["destination"]
+        new = dest.get("new_path")
         if isinstance(new, dict) and new.get("filename"):
             named = {**new, NEW_PATH_KEY: new_path(new)}
             joined[kind] = {**body, "destination": {**dest, "new_path": named}}
