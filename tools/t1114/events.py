@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from t1114 import auditd
+from t1114 import auditd, endpoint_security
+from t1114.endpoint_security import NEW_PATH_FIELDS
 
 MULTIVALUE_SEPARATOR = "\x1f"
 
@@ -125,15 +126,15 @@ def plain_document(document: dict) -> dict:
     """The document whose generic flattening (``flatten_plain``) is ``flatten(document)``:
     Windows events unwrapped, Cloud Logging activities read as the activity they carry. Not for
     an ``auditd_records`` document."""
-    from t1114.targets.renderers import google, macos  # late: the shapes read events through here
+    from t1114.targets.renderers import google  # late: the shapes read events through this module
 
     if google.is_cloud_logging(document):
         # A Google Workspace activity delivered by Cloud Logging reads as the Reports API
         # activity it carries, under the names Sigma's Workspace rules use.
         document = google.from_cloud_logging(document)
     document = nxlog_as_evtx_names(_unwrap_windows_event(document))
-    # An Endpoint Security create or rename of a new file: its full path composed.
-    document = macos.with_new_path(document)
+    # An Endpoint Security message naming a new file reads with the file's whole path as well.
+    document = endpoint_security.with_new_paths(document)
     if _is_flat_taxonomy(document) and "host" not in document:
         # A flat Sigma-taxonomy record (macOS agents and converters) names its host Computer,
         # an Endpoint Security message host.hostname: read under both, a correlation groups
@@ -166,9 +167,12 @@ NXLOG_SYSTEM_NAMES = {
     "EventTime": "TimeCreated_SystemTime",
 }
 # Field names flattening may make up, held by no key of the event's text (t1114.prefilter
-# must not expect their words there): a flat taxonomy record's host, from its Computer; the
-# EVTX names of an NXLog record's System fields.
-MADE_UP_FIELDS = frozenset({"host.hostname", *(n.lower() for n in NXLOG_SYSTEM_NAMES.values())})
+# must not expect their words there): a flat taxonomy record's host, from its Computer; an
+# Endpoint Security message's new file, from its directory and name; the EVTX names of an
+# NXLog record's System fields.
+MADE_UP_FIELDS = frozenset(
+    {"host.hostname", *NEW_PATH_FIELDS, *(n.lower() for n in NXLOG_SYSTEM_NAMES.values())}
+)
 
 
 def nxlog_as_evtx_names(document: dict) -> dict:

@@ -14,15 +14,22 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from t1114.endpoint_security import (
+    ES_NOTIFY_CREATE,
+    ES_NOTIFY_EXEC,
+    ES_NOTIFY_RENAME,
+    ES_NOTIFY_WRITE,
+    is_message,
+    new_path,
+)
 from t1114.targets.renderers import defend
 
-ES_NOTIFY_EXEC, ES_NOTIFY_CREATE, ES_NOTIFY_RENAME, ES_NOTIFY_WRITE = 9, 13, 25, 33
 # The taxonomy records' own marker of their kind: Sysmon's event numbers.
 TAXONOMY_PROCESS, TAXONOMY_FILE = 1, 11
 
 
 def recognise(raw: dict) -> bool:
-    return isinstance(raw.get("event_type"), int) and isinstance(raw.get("event"), dict)
+    return is_message(raw)
 
 
 def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
@@ -56,32 +63,8 @@ def _target_path(raw: dict) -> str | None:
                 return dest["existing_file"]["path"]
             new = dest.get("new_path") or {}
             if new:
-                return f"{new.get('dir', {}).get('path', '').rstrip('/')}/{new.get('filename', '')}"
+                return new_path(new)
     return None
-
-
-def with_new_path(raw: dict) -> dict:
-    """The message with each new file's full path under ``destination.new_path.path``.
-
-    Endpoint Security names a file that did not exist before a create or a rename by its
-    directory and its file name (``new_path.dir.path``, ``new_path.filename``); only an existing
-    destination has a ``path``. Rules compare the full path (``TargetFilename``), so it is
-    composed here, as Elastic Defend and the taxonomy records hold it."""
-    event = raw.get("event")
-    if not recognise(raw) or not isinstance(event, dict):
-        return raw
-    out = raw
-    for kind in ("create", "rename"):
-        new = ((event.get(kind) or {}).get("destination") or {}).get("new_path")
-        if isinstance(new, dict) and "filename" in new and "path" not in new:
-            if out is raw:
-                out = {**raw, "event": {**event}}
-            body = out["event"][kind] = {**event[kind]}
-            body["destination"] = {
-                **body["destination"],
-                "new_path": {**new, "path": _target_path({"event": {kind: event[kind]}})},
-            }
-    return out
 
 
 def taxonomy(raw: dict) -> dict:
