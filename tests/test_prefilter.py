@@ -112,7 +112,9 @@ def test_field_names_give_their_parts():
         ["parameters"],
     ]
     assert words("  sel:\n    EventID: 4688\n  condition: sel") == [["eventid"]]
-    assert words("  sel:\n    Provider_Name: x\n  condition: sel") == [["name"], ["provider"]]
+    assert words("  sel:\n    Target_Name: x\n  condition: sel") == [["name"], ["target"]]
+    # An EVTX System name an NXLog record holds under its own name (SourceName): no words.
+    assert words("  sel:\n    Provider_Name: x\n  condition: sel") == []
     assert words("  sel:\n    param1: abcd\n  condition: sel") == [["abcd"]]  # a made-up name
 
 
@@ -373,3 +375,39 @@ def test_no_encoding_of_a_matching_fixture_hides_it_from_the_prefilter(
     path = tmp_path_factory.mktemp("encoded") / "case.jsonl"
     path.write_text("".join(_ENCODINGS[encoding](e, rng) + "\n" for e in events), "utf-8")
     assert_prefilter_sound(scanners, "native", path)
+
+
+def test_a_cloud_logging_entry_is_not_judged_by_the_names_it_is_read_under():
+    # The entry is read as the Reports API activity it carries (events.name,
+    # events.parameters.<name>): neither "events" nor "parameters" is a key of its text.
+    rule = compiled(
+        "  sel:\n    events.name: email_forwarding_out_of_domain\n"
+        "    events.parameters.email_forwarding_destination_address|endswith: '@evil.example'\n"
+        "  condition: sel"
+    )
+    entry = {
+        "protoPayload": {
+            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+            "serviceName": "login.googleapis.com",
+            "metadata": {
+                "@type": "type.googleapis.com/ccc_hosted_reporting.ActivityProto",
+                "event": [
+                    {
+                        "eventName": "email_forwarding_out_of_domain",
+                        "eventType": "email_forwarding_change",
+                        "parameter": [
+                            {
+                                "name": "email_forwarding_destination_address",
+                                "value": "a@evil.example",
+                            }
+                        ],
+                    }
+                ],
+            },
+        }
+    }
+    assert engine.run([rule], [Event(0, flatten(entry))], ["ts"])
+    prefilter = Prefilter([RulePrefilter(rule.id, rule.prefilter)])
+    assert prefilter.candidates(json.dumps(entry).encode()) is None
+    # The same words in a document of another shape are judged as usual.
+    assert prefilter.candidates(b'{"eventName":"email_forwarding_out_of_domain"}') == frozenset()

@@ -170,6 +170,19 @@ def test_flat_eventdata_has_system_and_eventdata_names_side_by_side():
     assert flat["Channel"] == "Microsoft-Windows-Sysmon/Operational" and flat["EventID"] == 1
     assert flat["Image"].endswith("robocopy.exe") and "Event" not in flat
     assert shapes.collectors(flat, "native") == ("eventdata_flat",)
+    # NXLog's im_msvistalog names the System fields its own way; they read as the EVTX names,
+    # so correlations group by Computer and order by the event's time whichever wrote it.
+    unwrapped = flatten(SYSMON_1)
+    assert "Computer" not in flat and flat["Hostname"] == unwrapped["Computer"]
+    assert flat["EventTime"] == unwrapped["TimeCreated_SystemTime"].replace("T", " ").rstrip("Z")
+    read = flatten(flat)
+    assert read["Computer"] == unwrapped["Computer"]
+    assert read["Provider_Name"] == unwrapped["Provider_Name"]
+    assert read["TimeCreated_SystemTime"] == flat["EventTime"]
+    # A record written that way renders as the EVTX record does on the other targets (its time
+    # without the zone NXLog does not write).
+    (from_flat,), (from_evtx,) = shapes.render(flat, "splunk"), shapes.render(SYSMON_1, "splunk")
+    assert from_evtx.pop("_time").rstrip("Z") == from_flat.pop("_time") and from_flat == from_evtx
 
 
 def test_exchange_management_rendered_message_carries_cmdlet_and_parameters():

@@ -107,6 +107,9 @@ AUDITD_RECORDS = "auditd_records"
 # Names flattening makes up, held by no key of the event: Windows EventData values without
 # names become param1, param2, ... (t1114.prefilter must not expect them in the text).
 UNNAMED_VALUE_PREFIX = "param"
+# The metadata type of a Google Workspace activity in a Cloud Logging entry (its last part, as
+# raw text shows it: t1114.prefilter does not judge such an entry by the names it is read under).
+ACTIVITY_PROTO = "ccc_hosted_reporting.ActivityProto"
 
 
 def flatten(document: dict) -> dict[str, Any]:
@@ -129,7 +132,7 @@ def plain_document(document: dict) -> dict:
         # A Google Workspace activity delivered by Cloud Logging reads as the Reports API
         # activity it carries, under the names Sigma's Workspace rules use.
         document = google.from_cloud_logging(document)
-    document = _unwrap_windows_event(document)
+    document = nxlog_as_evtx_names(_unwrap_windows_event(document))
     # An Endpoint Security message naming a new file reads with the file's whole path as well.
     document = endpoint_security.with_new_paths(document)
     if _is_flat_taxonomy(document) and "host" not in document:
@@ -155,10 +158,36 @@ def flatten_plain(document: dict) -> dict[str, Any]:
     return {k: (v[0] if len(v) == 1 else v) for k, v in collected.items()}
 
 
+# NXLog's im_msvistalog writes an event's System fields beside its EventData under names of its
+# own; read under the EVTX record's names (the ones Sigma and the other collectors use).
+NXLOG_SYSTEM_NAMES = {
+    "Hostname": "Computer",
+    "SourceName": "Provider_Name",
+    "RecordNumber": "EventRecordID",
+    "EventTime": "TimeCreated_SystemTime",
+}
 # Field names flattening may make up, held by no key of the event's text (t1114.prefilter
-# must not expect their words there): a flat taxonomy record's host, from its Computer, and
-# an Endpoint Security message's new file, from its directory and name.
-MADE_UP_FIELDS = frozenset({"host.hostname", *NEW_PATH_FIELDS})
+# must not expect their words there): a flat taxonomy record's host, from its Computer; an
+# Endpoint Security message's new file, from its directory and name; the EVTX names of an
+# NXLog record's System fields.
+MADE_UP_FIELDS = frozenset(
+    {"host.hostname", *NEW_PATH_FIELDS, *(n.lower() for n in NXLOG_SYSTEM_NAMES.values())}
+)
+
+
+def nxlog_as_evtx_names(document: dict) -> dict:
+    """An NXLog Windows event log record with its System fields also under the EVTX names."""
+    if not ("Channel" in document and "EventID" in document and "Hostname" in document):
+        return document
+    if "Computer" in document:
+        return document
+    extra = {
+        ours: document[theirs]
+        for theirs, ours in NXLOG_SYSTEM_NAMES.items()
+        if theirs in document and ours not in document
+    }
+    return {**document, **extra}
+
 
 # What marks a document as something other than a flat taxonomy record: an event log channel,
 # an Endpoint Security type, or a Splunk / Elastic rendering.

@@ -22,7 +22,8 @@ Why the condition is necessary, so that skipping an event never loses a hit:
 * ``NOT`` proves nothing about what is present, nor do CIDR ranges, numbers, ``null`` or
   field references (beyond their field names): they are "true" here;
 * a document whose values flattening decodes (``{"auditd_records": [...]}``, hex-encoded
-  audit values) is not judged either.
+  audit values) is not judged either, nor one read as another (a Google Cloud Logging entry
+  read as the Reports API activity it carries: ``events.parameters.<name>`` is no key of it).
 * a string the engine compares as a number (``"4688"`` equals ``4688.0``) is "true" too, and
   so is any piece made only of the characters of a number's text (``1e3``, ``-0.5``, ``inf``),
   since a float's text in the table is Python's, not the input's.
@@ -58,7 +59,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from t1114.events import AUDITD_RECORDS, MADE_UP_FIELDS, UNNAMED_VALUE_PREFIX
+from t1114.events import ACTIVITY_PROTO, AUDITD_RECORDS, MADE_UP_FIELDS, UNNAMED_VALUE_PREFIX
 from t1114.prefilter_regex import relax
 
 # A CNF formula: a frozenset of clauses, each a frozenset of lower-case ASCII words.
@@ -78,8 +79,9 @@ _NUMBER_TEXT = frozenset("0123456789.+-einfa")
 _NUMBER = re.compile(r"\s*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")
 # A \u escape: a backslash after an even number of backslashes, followed by "u".
 _UNICODE_ESCAPE = rb"(?:^|[^\\])(?:\\\\)*\\u"
-# A document whose values flattening decodes from what the text holds.
-_DECODED_DOCUMENT = f'"{AUDITD_RECORDS}"'.encode()
+# Documents whose fields flattening decodes from what the text holds, or reads under names the
+# text does not hold.
+_DECODED_DOCUMENTS = (f'"{AUDITD_RECORDS}"', ACTIVITY_PROTO)
 
 
 def words_of_piece(text: str, separators: re.Pattern = _ESCAPED_IN_JSON) -> Formula:
@@ -337,13 +339,13 @@ class Prefilter:
             for n in sorted(ids(anchor, anchor_id)):
                 self._checks.setdefault(n, []).append((rule.rule_id, checked))
         self.words = words = sorted(anchor_id, key=anchor_id.__getitem__)
-        # Both markers of text the prefilter cannot judge report the same id.
+        # Every marker of text the prefilter cannot judge reports the same id.
         self._escape_id = len(words)
-        markers = [_UNICODE_ESCAPE, _literal_regex(_DECODED_DOCUMENT.decode())]
+        markers = [_UNICODE_ESCAPE] + [_literal_regex(d) for d in _DECODED_DOCUMENTS]
         self._db = _database(
             [_atom_regex(w) for w in words] + markers,
-            list(range(len(words))) + [self._escape_id] * 2,
-            [_flags(w) for w in words] + [hyperscan.HS_FLAG_SINGLEMATCH] * 2,
+            list(range(len(words))) + [self._escape_id] * len(markers),
+            [_flags(w) for w in words] + [hyperscan.HS_FLAG_SINGLEMATCH] * len(markers),
         )
         self._scratch = hyperscan.Scratch(self._db)
         checks = sorted(check_id, key=check_id.__getitem__)

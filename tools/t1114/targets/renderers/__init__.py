@@ -29,9 +29,11 @@ PENDING: frozenset[str] = frozenset()
 # differs there as a documented platform difference, and fail on a match there.
 BLIND: dict[tuple[str, str], str] = {
     ("elastic", "gcp.audit"): (
-        "the gcp integration's audit pipeline drops protoPayload.metadata (its cleanup removes the "
-        "parsed entry): a Workspace event's name, type and parameters are not indexed, only the "
-        "Cloud Audit envelope (methodName as event.action, principal, caller address)"
+        "the gcp integration's audit pipeline copies nothing of protoPayload.metadata and its "
+        "clean-up's remove processor (field: [_conf, _temp, json]) deletes the parsed entry: a "
+        "Workspace event's name, type and parameters are not indexed, only the Cloud Audit "
+        "envelope (methodName as event.action, principal, caller address); the opt-in keep_json "
+        "setting keeps the entry as the flattened gcp.audit.flattened, which the pack does not read"
     ),
 }
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-_ACTIVITY_TYPE = "type.googleapis.com/ccc_hosted_reporting.ActivityProto"
+from t1114.events import ACTIVITY_PROTO
+
+_ACTIVITY_TYPE = f"type.googleapis.com/{ACTIVITY_PROTO}"
 GCP_AUDIT = "gcp.audit"
 _SERVICE = {
     "admin": "admin.googleapis.com",

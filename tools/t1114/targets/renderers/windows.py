@@ -21,7 +21,12 @@ from sigma.pipelines.t1114.sources import POWERSHELL_CHANNEL as POWERSHELL
 from sigma.pipelines.t1114.sources import SECURITY_CHANNEL as SECURITY
 from sigma.pipelines.t1114.sources import SYSMON_CHANNEL as SYSMON
 from sigma.pipelines.t1114.sources import event_log_source
-from t1114.events import UNNAMED_VALUE_PREFIX, _unwrap_windows_event
+from t1114.events import (
+    NXLOG_SYSTEM_NAMES,
+    UNNAMED_VALUE_PREFIX,
+    _unwrap_windows_event,
+    nxlog_as_evtx_names,
+)
 from t1114.targets.renderers import defend
 
 _SYSTEM_KEYS = (
@@ -74,7 +79,26 @@ def recognise(raw: dict) -> bool:
 
 
 def _facts(raw: dict) -> dict[str, Any]:
-    return _unwrap_windows_event(raw) if "Event" in raw else dict(raw)
+    if "Event" in raw:
+        return _unwrap_windows_event(raw)
+    flat = nxlog_as_evtx_names(raw)
+    if flat is raw:
+        return dict(raw)
+    return {k: v for k, v in flat.items() if k not in NXLOG_SYSTEM_NAMES and k not in _NXLOG_OWN}
+
+
+_NXLOG_OWN = {"SourceModuleName": "eventlog", "SourceModuleType": "im_msvistalog"}
+
+
+def nxlog(facts: dict) -> dict:
+    """The event as NXLog's im_msvistalog writes it as JSON: EventData names beside the System
+    fields, which it names Hostname, SourceName, RecordNumber and EventTime (local time without a
+    zone, here UTC), and its own module fields."""
+    theirs = {ours: name for name, ours in NXLOG_SYSTEM_NAMES.items()}
+    out = {theirs.get(k, k): v for k, v in facts.items()}
+    if "EventTime" in out:
+        out["EventTime"] = str(out["EventTime"]).replace("T", " ").rstrip("Z")
+    return {**out, **_NXLOG_OWN}
 
 
 def _key(facts: dict) -> tuple[str, int]:
@@ -178,7 +202,7 @@ def _native(facts: dict, collector: str) -> dict:
             if k in facts
         }
         return {**keep, "Message": exchange_message(facts)}
-    return facts  # eventdata_flat: System and EventData names side by side
+    return nxlog(facts)  # eventdata_flat: System and EventData names side by side
 
 
 # --- Splunk -----------------------------------------------------------------------------------

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 from sigma.backends.splunk import SplunkBackend
+from sigma.backends.splunk.splunk import SplunkDeferredORRegularExpression
+from sigma.conditions import ConditionFieldEqualsValueExpression, ConditionNOT
+from sigma.conversion.base import TextQueryBackend
+from sigma.types import SigmaString
 
 from sigma.pipelines.t1114.transformations import derived_fields
 
@@ -82,6 +86,32 @@ class PackSplunkBackend(SplunkBackend):
         **SplunkBackend.temporal_condition_expression,
         _WINDOW: "| search event_type_count {op} {count}",
     }
+
+    @staticmethod
+    def _negation_lost(cond: ConditionFieldEqualsValueExpression) -> bool:
+        """Whether a piped ``| regex`` would lose a NOT above the condition: pySigma negates a
+        deferred expression only when it is the NOT's own argument; inside a negated group
+        (``not (A and B|re)``) the NOT reaches the group's search terms alone, and the piped
+        regex would filter for B instead of for not B."""
+        chain = cond.parent_chain_condition_classes()
+        nots = chain.count(ConditionNOT)
+        return nots > 1 or (nots == 1 and chain[0] is not ConditionNOT)
+
+    def convert_condition_field_eq_val_re(self, cond, state):
+        """A regex a NOT would not reach when piped is tested in the search itself, as the stock
+        backend tests OR-ed regexes: ``| rex`` into a match field, ``| eval`` a condition
+        field, and the condition field in the boolean search where the regex stood."""
+        if not self._negation_lost(cond):
+            return super().convert_condition_field_eq_val_re(cond, state)
+        # Registered in the state as the stock backend registers an OR-ed regex (which passes no
+        # detections either: a deferred expression needs only its parent condition).
+        SplunkDeferredORRegularExpression(
+            state, cond.field, TextQueryBackend.convert_condition_field_eq_val_re(self, cond, state)
+        ).postprocess(None, cond)  # type: ignore[arg-type]
+        matched = ConditionFieldEqualsValueExpression(
+            SplunkDeferredORRegularExpression.get_field_condition(cond.field), SigmaString("true")
+        )
+        return self.convert_condition_field_eq_val_str(matched, state)
 
     def finish_query(self, rule, query, state):
         """OR-ed regexes become ``| rex ... | eval ... | search <condition>``; the stock backend
