@@ -59,6 +59,7 @@ from sigma.types import (
 )
 
 from t1114.events import AUDITD_RECORDS, MADE_UP_FIELDS, UNNAMED_VALUE_PREFIX
+from t1114.hyperscan_cache import cached_database
 from t1114.prefilter_regex import relax
 
 # A CNF formula: a frozenset of clauses, each a frozenset of lower-case ASCII words.
@@ -400,15 +401,19 @@ def _flags(atom: str) -> int:
 
 
 def _database(expressions: list[bytes], ids: list[int], flags: list[int]) -> hyperscan.Database:
-    db = hyperscan.Database()
     if not expressions:  # Hyperscan compiles no empty database: one pattern nothing matches
         expressions, ids, flags = (
             [b"\\x00\\x00t1114-none\\x00\\x00"],
             [1 << 30],
             [hyperscan.HS_FLAG_SINGLEMATCH],
         )
-    db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
-    return db
+
+    def compile_database() -> hyperscan.Database:
+        db = hyperscan.Database()
+        db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+        return db
+
+    return cached_database(expressions, ids, flags, compile_database)
 
 
 def _atom_regex(atom: str) -> bytes:
