@@ -278,6 +278,8 @@ def evaluate_chunk(
     hits, memo = result.hits, pack.memo
     streamed = [only] if only is not None else pack.streamed
     fallback_ids = frozenset() if only is not None else pack.fallback_ids
+    # the correlations an event's possible rules concern, by those rules: few sets of them
+    relevant_for: dict[frozenset, list[tuple[int, Correlation]]] = {}
     for item in items:
         if type(item) is BadRecord:
             result.bad.append(item)
@@ -301,13 +303,13 @@ def evaluate_chunk(
             continue
         result.evaluated += 1
         matched_rules: set | frozenset | None = None
-        possible: frozenset | set = rules
+        possible: frozenset = rules
         if only is None:
             if type(row) is DocumentRow:
-                plan, key, verdict = memo.find(row, rules, pack.fields_read)
+                plan, memo_key, verdict = memo.find(row, rules, pack.fields_read)
                 if verdict is None:
                     verdict = _verdict(pack, row, rules, index)
-                    memo.keep(plan, key, verdict)
+                    memo.keep(plan, memo_key, verdict)
             else:
                 verdict = _verdict(pack, row, rules, index)
             matched_entries, matched_rules, possible = verdict
@@ -317,15 +319,21 @@ def evaluate_chunk(
         ts: float | bool | None = (
             False  # not looked up yet: most candidates match no referenced rule
         )
-        for n, correlation in enumerate(streamed):
-            if not correlation.slot_ids.isdisjoint(possible):
-                found = correlation.matches(row, possible, matched_rules, pack.entries_by_id)
-                if found and ts is False:
-                    ts = plan_seconds(engine.timestamp_of(row.fields(), pack.timestamp_fields))
-                if ts is None:
-                    break  # no time, no window: the plan drops the event
-                for slot, key, value in found:
-                    result.matches.append((n, ts, index, slot, key, value))
+        relevant = relevant_for.get(possible)
+        if relevant is None:
+            if len(relevant_for) >= 4096:
+                relevant_for.clear()
+            relevant = relevant_for[possible] = [
+                (n, c) for n, c in enumerate(streamed) if not c.slot_ids.isdisjoint(possible)
+            ]
+        for n, correlation in relevant:
+            found = correlation.matches(row, possible, matched_rules, pack.entries_by_id)
+            if found and ts is False:
+                ts = plan_seconds(engine.timestamp_of(row.fields(), pack.timestamp_fields))
+            if ts is None:
+                break  # no time, no window: the plan drops the event
+            for slot, key, value in found:
+                result.matches.append((n, ts, index, slot, key, value))
         if fallback_ids and not fallback_ids.isdisjoint(rules):
             result.fallback_events.append((index, row.fields()))
     result.lines = position.get("lines", 0)
