@@ -345,20 +345,20 @@ def _verdict(
 ) -> tuple[tuple[int, ...], frozenset, frozenset]:
     """The event rules the event matches, and the rules a correlation may find it matches."""
     matched_entries = []
-    memo = pack.memo if type(row) is DocumentRow else None
+    document_row = row if type(row) is DocumentRow else None
     for entry in pack.dispatch.admit(row, pack.entries_for(rules)):
         predicate = pack.predicates[entry]
         if predicate is None:
             matched = _sqlite_matches(
                 pack.entries[entry], index, row.fields(), pack.timestamp_fields
             )
-        elif memo is not None:
+        elif document_row is not None:
             # One rule's answer, remembered by its own fields: it repeats where the
             # verdict of all rules (remembered by all their fields) does not.
-            plan, key, matched = memo.find(row, entry, pack.entry_fields.__getitem__)
+            plan, key, matched = pack.memo.find(document_row, entry, pack.entry_fields.__getitem__)
             if matched is None:
                 matched = predicate(row)
-                memo.keep(plan, key, matched)
+                pack.memo.keep(plan, key, matched)
         else:
             matched = predicate(row)
         if matched:
