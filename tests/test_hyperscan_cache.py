@@ -65,3 +65,18 @@ def test_an_unwritable_directory_only_means_compiling(tmp_path, monkeypatch):
     for _ in range(2):
         assert _matches(hyperscan_cache.cached_database(*PATTERNS, _compiler(calls))) == [0, 1]
     assert calls == [1, 1]
+
+
+def test_only_the_newest_databases_are_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("T1114_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(hyperscan_cache, "KEPT", 2)
+    for n in range(4):
+        patterns = ([b"mailbox%d" % n], [0], [0])
+        hyperscan_cache.cached_database(*patterns, lambda p=patterns: _compile(*p))
+    assert len(list(tmp_path.glob("*.hsdb"))) == 2
+
+
+def _compile(expressions, ids, flags):
+    db = hyperscan.Database()
+    db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+    return db

@@ -8,7 +8,8 @@ database: it has another name. The file holds the payload's digest too, and a fi
 not match it, or that Hyperscan refuses, is compiled again, never trusted.
 
 The directory is ``$T1114_CACHE_DIR``, else ``$XDG_CACHE_HOME/t1114``, else
-``~/.cache/t1114``. A directory that cannot be written only means compiling every time.
+``~/.cache/t1114``; it keeps the newest ``KEPT`` databases. A directory that cannot be
+written only means compiling every time.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import hyperscan
 
 _VERSION = b"t1114-hyperscan-cache-1"
 _DIGEST_BYTES = 32
+KEPT = 64  # databases kept in the directory (two per pack and target)
 
 
 def cache_dir() -> Path:
@@ -88,5 +90,13 @@ def _store(path: Path, payload: bytes) -> None:
         except BaseException:
             os.unlink(tmp)
             raise
+        _prune(path.parent)
     except OSError:
         pass  # not stored: compiled again next time
+
+
+def _prune(directory: Path) -> None:
+    """The newest ``KEPT`` databases stay: every edit of the rules makes new ones."""
+    stored = sorted(directory.glob("*.hsdb"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in stored[KEPT:]:
+        old.unlink(missing_ok=True)
