@@ -28,6 +28,19 @@ def offline_attack():
     use_offline_attack_data()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Compiled prefilter databases (t1114.hyperscan_cache) kept for the session only, out of
+    the user's cache; the CLI's subprocesses inherit the variable."""
+    previous = os.environ.get("T1114_CACHE_DIR")
+    os.environ["T1114_CACHE_DIR"] = str(tmp_path_factory.mktemp("t1114-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("T1114_CACHE_DIR", None)
+    else:
+        os.environ["T1114_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def project() -> Project:
     return Project(ROOT)

@@ -49,6 +49,8 @@ def test_bench_writes_every_measurement_in_the_documented_shape(pack, tmp_path):
         len(written["machine"]["load_average_at_start"]) == 3 and written["machine"]["cores"] >= 1
     )
     assert "x the baseline" in format_results(results)
+    # the scans start with the prefilter's databases the compilation measured above kept
+    assert written["scan_prefilter_databases"] == "cached"
 
 
 def test_measure_reports_the_childs_own_peak_memory():

@@ -139,7 +139,7 @@ class Correlation:
         self,
         row: AnyRow,
         candidates: frozenset | set,
-        matched: set | None = None,
+        matched: set | frozenset | None = None,
         evaluated: dict | None = None,
     ) -> list[tuple]:
         """(slot, group key, value) for each referenced rule the event matches (of those the

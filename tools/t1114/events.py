@@ -22,8 +22,10 @@ and the Google Reports API's ``[{"name": n, "value"|"boolValue"|...: v}]`` -- be
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from t1114 import auditd, endpoint_security
@@ -122,12 +124,20 @@ def flatten(document: dict) -> dict[str, Any]:
     return flatten_plain(plain_document(document))
 
 
+@functools.cache
+def _google_renderer() -> ModuleType:
+    # Imported late (the shapes read events through this module), once: plain_document runs
+    # for every event a scan evaluates.
+    from t1114.targets.renderers import google
+
+    return google
+
+
 def plain_document(document: dict) -> dict:
     """The document whose generic flattening (``flatten_plain``) is ``flatten(document)``:
     Windows events unwrapped, Cloud Logging activities read as the activity they carry. Not for
     an ``auditd_records`` document."""
-    from t1114.targets.renderers import google  # late: the shapes read events through this module
-
+    google = _google_renderer()
     if google.is_cloud_logging(document):
         # A Google Workspace activity delivered by Cloud Logging reads as the Reports API
         # activity it carries, under the names Sigma's Workspace rules use.

@@ -35,7 +35,7 @@ from __future__ import annotations
 import itertools
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +111,13 @@ class DocumentRow(dict):
         self._items: dict[str, dict] = {}  # top-level key -> its fields by lower-case name
         self._whole: dict | None = None
 
+    def shape(self) -> dict:
+        """What this event's keys say about fields, shared by the events of its shape."""
+        shape = self._shape
+        if shape is None:
+            shape = self._shape = _shape(tuple(self.document))
+        return shape
+
     def fields(self) -> dict[str, Any]:
         """The flattened event, as ``events.flatten`` makes it."""
         if self._whole is None:
@@ -134,7 +141,7 @@ class DocumentRow(dict):
         self[name] = cell
         return cell
 
-    def possible(self, plan: tuple) -> tuple[list, list, tuple, dict]:
+    def possible(self, plan: tuple) -> tuple[list, list, tuple, dict, tuple]:
         """Of a dispatch plan, the indexed fields a top-level key of this event can hold
         (the others are absent from every event of its shape), the trees without
         conditions that have a field of each presence clause (``Dispatch.presence``) such a
@@ -155,7 +162,8 @@ class DocumentRow(dict):
                     if all(any(_holders(lowered, f) for f in c) for c in clauses)
                 ],
                 tuple(f for f in plan[3] if _holders(lowered, f)),
-                {},  # the trees admitted, by those fields' cells (Dispatch.admit)
+                {},  # the trees admitted, by the values of those fields' items (Dispatch.admit)
+                holding_items(lowered, plan[3]),
             )
         return possible
 
@@ -184,6 +192,46 @@ class DocumentRow(dict):
         if item is None:
             item = self._items[key] = {k.lower(): v for k, v in flatten_plain({key: value}).items()}
         return item.get(name)
+
+
+MAX_KEY_CHARS = 1_024  # values longer than this are not keys (decided again every time)
+
+
+def holding_items(lowered: dict[str, list[str]], fields: Iterable[str]) -> tuple:
+    """The top-level keys that can hold any of the fields, each with whether one of the
+    fields is the key itself (rather than a field under it): ``value_key``'s ``holders``."""
+    items: dict[str, bool] = {}
+    for field in fields:
+        for holder in _holders(lowered, field):
+            items[holder] = items.get(holder, False) or len(holder) == len(field)
+    return tuple(items.items())
+
+
+def value_key(document: dict, holders: tuple) -> tuple | None:
+    """The values of the document's items ``holders`` (``holding_items``), as a key equal
+    for two documents of one shape only when their cells of those fields are: text as itself,
+    anything else by a tagged rendering (``1``, ``1.0``, ``true`` and ``-0.0`` all differ). An
+    item read only for fields under it counts only as a container, or not: a scalar there
+    holds none of them (an O365 record's ``Id`` text, for ``Id.ApplicationName``). ``None``
+    when the values are long."""
+    values: list[Any] = []
+    size = 0
+    for holder, itself in holders:
+        value = document[holder]
+        kind = type(value)
+        if kind is dict or kind is list:
+            value = (None, repr(value))  # by its rendering
+            size += len(value[1])
+        elif not itself:
+            value = False  # a scalar, where only fields under the key are read
+        elif kind is str:
+            size += len(value)
+        elif kind is int or kind is bool:
+            value = (kind is bool, value)  # 1 and True are equal keys, not equal cells
+        elif value is not None:
+            value = (None, repr(value))  # a float: 1.0 and -0.0 are cells of their own
+        values.append(value)
+    return tuple(values) if size <= MAX_KEY_CHARS else None
 
 
 _PLAN = object()  # marks a shape's entries that are a plan's possible fields
@@ -528,15 +576,18 @@ class Dispatch:
         if type(row) is not DocumentRow:
             return self._admit(row, plan[0], plan[1])
         # What is admitted depends only on the event's shape and on the cells of the
-        # plan's condition fields: events of one source repeat a few of those (a channel and
-        # an event ID, say), so the answer is remembered per shape and cells.
-        indexed, always, fields, answers = row.possible(plan)
-        cells = tuple([row[f] for f in fields])
-        admitted = answers.get(cells)
+        # plan's condition fields, so on the values of the items holding them: events of one
+        # source repeat a few of those (a channel and an event ID, say), so the answer is
+        # remembered per shape and values (or cells, for long values).
+        indexed, always, fields, answers, holders = row.possible(plan)
+        key = value_key(row.document, holders)
+        if key is None:
+            key = (_CELLS, *[row[f] for f in fields])
+        admitted = answers.get(key)
         if admitted is None:
             admitted = self._admit(row, indexed, always)
             if len(answers) < _MAX_ANSWERS:
-                answers[cells] = admitted
+                answers[key] = admitted
         return admitted
 
     def _admit(self, row: AnyRow, indexed: list, always: list) -> list[int]:
@@ -607,6 +658,7 @@ class Dispatch:
 
 
 _NO_KEYS: frozenset = frozenset()
+_CELLS = object()  # marks an answer remembered by cells rather than by values
 _MAX_ANSWERS = 1024  # admitted trees remembered per event shape and plan
 
 
@@ -630,6 +682,30 @@ def _presence(tree) -> tuple[frozenset, ...]:
             return ()
         return (frozenset({tree.field.lower()}),)
     return ()
+
+
+def tree_fields(tree) -> frozenset[str] | None:
+    """Every field (lower case) the tree's compiled function reads, field references'
+    included; ``None`` for a tree holding anything else (it may read what is not named)."""
+    if isinstance(tree, (ConditionAND, ConditionOR, ConditionNOT)):
+        found: set[str] = set()
+        for arg in tree.args:
+            fields = tree_fields(arg)
+            if fields is None:
+                return None
+            found |= fields
+        return frozenset(found)
+    if not isinstance(tree, ConditionFieldEqualsValueExpression) or not tree.field:
+        return None
+    found = {tree.field.lower()}
+    values = [tree.value]
+    while values:
+        value = values.pop()
+        if isinstance(value, SigmaExpansion):
+            values.extend(value.values)
+        elif isinstance(value, SigmaFieldReference):
+            found.add(value.field.lower())
+    return frozenset(found)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ from sigma.types import (
 )
 
 from t1114.events import ACTIVITY_PROTO, AUDITD_RECORDS, MADE_UP_FIELDS, UNNAMED_VALUE_PREFIX
+from t1114.hyperscan_cache import cached_database
 from t1114.prefilter_regex import relax
 
 # A CNF formula: a frozenset of clauses, each a frozenset of lower-case ASCII words.
@@ -356,6 +357,8 @@ class Prefilter:
         self._found: list[int] = []
         self._on_match = lambda id_, start, end, flags, ctx: self._found.append(id_)
         self._results: dict[tuple, frozenset] = {}
+        self._plans: dict[frozenset, tuple[list, bool]] = {}
+        self._answers: dict[tuple, frozenset] = {}
 
     def candidates(self, text: bytes | None) -> frozenset | None:
         if text is None or not text.isascii():
@@ -367,20 +370,43 @@ class Prefilter:
                 return self.always
             if self._escape_id in found:
                 return None
-            filed = [r for word in found for r in self._checks[word]]
+            # Events of one source find the same anchors and checks: what they make of them
+            # is worked out once per set of anchors, and per anchors and checks found.
+            anchors = frozenset(found)
             found.clear()
-            if any(clauses for _, clauses in filed):
+            plan = self._plans.get(anchors)
+            if plan is None:
+                plan = self._plan(anchors)
+            filed, checked = plan
+            if checked:
                 self._scan(self._check_db, self._check_scratch, text)
             present = frozenset(found)
         finally:
             found.clear()
+        key = (anchors, present)
+        answer = self._answers.get(key)
+        if answer is None:
+            if len(self._answers) >= 4096:
+                self._answers.clear()
+            answer = self._answers[key] = self._answer(filed, present)
+        return answer
+
+    def _plan(self, anchors: frozenset) -> tuple[list, bool]:
+        """The rules the anchors found file, with their checks, and whether any has one."""
+        if len(self._plans) >= 4096:
+            self._plans.clear()
+        filed = [r for word in sorted(anchors) for r in self._checks[word]]
+        plan = self._plans[anchors] = (filed, any(clauses for _, clauses in filed))
+        return plan
+
+    def _answer(self, filed: list, present: frozenset) -> frozenset:
         result = [
             rule_id for rule_id, clauses in filed if all(not c.isdisjoint(present) for c in clauses)
         ]
         if not result:
             return self.always
         # Few distinct answers: made once each, the same object each time.
-        key = tuple(result)
+        key = tuple(sorted(result))
         answer = self._results.get(key)
         if answer is None:
             if len(self._results) >= 4096:
@@ -402,15 +428,19 @@ def _flags(atom: str) -> int:
 
 
 def _database(expressions: list[bytes], ids: list[int], flags: list[int]) -> hyperscan.Database:
-    db = hyperscan.Database()
     if not expressions:  # Hyperscan compiles no empty database: one pattern nothing matches
         expressions, ids, flags = (
             [b"\\x00\\x00t1114-none\\x00\\x00"],
             [1 << 30],
             [hyperscan.HS_FLAG_SINGLEMATCH],
         )
-    db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
-    return db
+
+    def compile_database() -> hyperscan.Database:
+        db = hyperscan.Database()
+        db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+        return db
+
+    return cached_database(expressions, ids, flags, compile_database)
 
 
 def _atom_regex(atom: str) -> bytes:

@@ -31,7 +31,12 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         raise PackError(path, f"cannot read file: {e.strerror or e}") from None
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (a rule file loads several times faster);
+# the construction, and so the refusal of duplicate keys, is the same Python either way.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc, valid-type]
     """The safe loader, refusing duplicate mapping keys (YAML silently keeps the last one,
     which would drop half of a detection without a word)."""
 
@@ -62,7 +67,7 @@ def load_yaml_documents(path: Path) -> list[Any]:
     text = read_text(path)
     try:
         depth = 0
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_SafeLoader):
             if isinstance(event, yaml.AliasEvent):
                 raise PackError(path, f"YAML aliases are not allowed ({_mark(event)})")
             if isinstance(event, yaml.NodeEvent) and event.anchor is not None:

@@ -55,7 +55,7 @@ from t1114.inputs import (
     split_points,
 )
 from t1114.loader import Pack
-from t1114.predicates import Dispatch, DocumentRow, Row, Unsupported, compile_trees
+from t1114.predicates import Dispatch, DocumentRow, Row, Unsupported, compile_trees, tree_fields
 from t1114.prefilter import (
     TRUE,
     Prefilter,
@@ -65,6 +65,7 @@ from t1114.prefilter import (
     necessary_condition,
 )
 from t1114.targets import Target, applicable_rules
+from t1114.verdicts import Memo
 
 HIT_FIELDS = ("rule_id", "rule_title", "level", "file", "event_index", "event_indices", "group")
 CHUNK_BYTES = 8 << 20  # JSON Lines bytes per unit of parallel work
@@ -143,6 +144,11 @@ class CompiledPack:
                         slot_trees.setdefault((slot.rule_id, id(tree)), tree)
         self.slot_rules = [rule_id for rule_id, _ in slot_trees]
         self.slot_dispatch = Dispatch(list(slot_trees.values()))
+        self.entry_fields = [
+            tree_fields(r.tree) if f is not None else None
+            for r, f in zip(event_rules, self.predicates, strict=True)
+        ]
+        self._slot_fields = [tree_fields(t) for t in slot_trees.values()]
         self.slot_entries_by_id: dict[str, list[int]] = {}
         for n, rule_id in enumerate(self.slot_rules):
             self.slot_entries_by_id.setdefault(rule_id, []).append(n)
@@ -166,6 +172,21 @@ class CompiledPack:
         self.every_rule = frozenset(filters)
         self._entry_lists: dict[frozenset, tuple[int, ...]] = {}
         self._slot_entry_lists: dict[frozenset, tuple[int, ...]] = {}
+        self.memo = Memo()
+
+    def fields_read(self, rules: frozenset) -> frozenset[str] | None:
+        """The fields the event rules and the correlations' dispatch read for an event the
+        prefilter left ``rules``; ``None`` if a tree's are not known or a rule is run by
+        the SQLite engine."""
+        fields: set[str] = set()
+        for found in itertools.chain(
+            (self.entry_fields[n] for n in self.entries_for(rules)),
+            (self._slot_fields[n] for n in self.slot_entries_for(rules)),
+        ):
+            if found is None:
+                return None
+            fields |= found
+        return frozenset(fields)
 
     def entries_for(self, rules: frozenset) -> tuple[int, ...]:
         return _entries(rules, self.entries_by_id, self._entry_lists)
@@ -174,8 +195,8 @@ class CompiledPack:
         return _entries(rules, self.slot_entries_by_id, self._slot_entry_lists)
 
     def correlation_candidates(
-        self, row: Row | DocumentRow, rules: frozenset, matched: set
-    ) -> frozenset | set:
+        self, row: Row | DocumentRow, rules: frozenset, matched: frozenset
+    ) -> frozenset:
         """The rules a correlation may find the event matches: its event rules that did,
         and its other rules whose trees the event's cells admit."""
         admitted = self.slot_dispatch.admit(row, self.slot_entries_for(rules))
@@ -254,9 +275,11 @@ def evaluate_chunk(
     result = ChunkResult()
     candidates = pack.prefilter.candidates
     every_rule = pack.every_rule
-    predicates, hits, dispatch, entries = pack.predicates, result.hits, pack.dispatch, pack.entries
+    hits, memo = result.hits, pack.memo
     streamed = [only] if only is not None else pack.streamed
     fallback_ids = frozenset() if only is not None else pack.fallback_ids
+    # the correlations an event's possible rules concern, by those rules: few sets of them
+    relevant_for: dict[frozenset, list[tuple[int, Correlation]]] = {}
     for item in items:
         if type(item) is BadRecord:
             result.bad.append(item)
@@ -279,42 +302,70 @@ def evaluate_chunk(
                 break
             continue
         result.evaluated += 1
-        matched_rules = None
+        matched_rules: set | frozenset | None = None
+        possible: frozenset = rules
         if only is None:
-            matched_rules = set()
-            for entry in dispatch.admit(row, pack.entries_for(rules)):
-                predicate = predicates[entry]
-                if predicate is None:
-                    matched = _sqlite_matches(
-                        pack.entries[entry], index, row.fields(), pack.timestamp_fields
-                    )
-                else:
-                    matched = predicate(row)
-                if matched:
-                    hits.append(index)
-                    hits.append(entry)
-                    matched_rules.add(entries[entry].id)
+            if type(row) is DocumentRow:
+                plan, memo_key, verdict = memo.find(row, rules, pack.fields_read)
+                if verdict is None:
+                    verdict = _verdict(pack, row, rules, index)
+                    memo.keep(plan, memo_key, verdict)
+            else:
+                verdict = _verdict(pack, row, rules, index)
+            matched_entries, matched_rules, possible = verdict
+            for entry in matched_entries:
+                hits.append(index)
+                hits.append(entry)
         ts: float | bool | None = (
             False  # not looked up yet: most candidates match no referenced rule
         )
-        possible = (
-            rules
-            if matched_rules is None or not streamed
-            else pack.correlation_candidates(row, rules, matched_rules)
-        )
-        for n, correlation in enumerate(streamed):
-            if not correlation.slot_ids.isdisjoint(possible):
-                found = correlation.matches(row, possible, matched_rules, pack.entries_by_id)
-                if found and ts is False:
-                    ts = plan_seconds(engine.timestamp_of(row.fields(), pack.timestamp_fields))
-                if ts is None:
-                    break  # no time, no window: the plan drops the event
-                for slot, key, value in found:
-                    result.matches.append((n, ts, index, slot, key, value))
+        relevant = relevant_for.get(possible)
+        if relevant is None:
+            if len(relevant_for) >= 4096:
+                relevant_for.clear()
+            relevant = relevant_for[possible] = [
+                (n, c) for n, c in enumerate(streamed) if not c.slot_ids.isdisjoint(possible)
+            ]
+        for n, correlation in relevant:
+            found = correlation.matches(row, possible, matched_rules, pack.entries_by_id)
+            if found and ts is False:
+                ts = plan_seconds(engine.timestamp_of(row.fields(), pack.timestamp_fields))
+            if ts is None:
+                break  # no time, no window: the plan drops the event
+            for slot, key, value in found:
+                result.matches.append((n, ts, index, slot, key, value))
         if fallback_ids and not fallback_ids.isdisjoint(rules):
             result.fallback_events.append((index, row.fields()))
     result.lines = position.get("lines", 0)
     return result
+
+
+def _verdict(
+    pack: CompiledPack, row: Row | DocumentRow, rules: frozenset, index: int
+) -> tuple[tuple[int, ...], frozenset, frozenset]:
+    """The event rules the event matches, and the rules a correlation may find it matches."""
+    matched_entries = []
+    document_row = row if type(row) is DocumentRow else None
+    for entry in pack.dispatch.admit(row, pack.entries_for(rules)):
+        predicate = pack.predicates[entry]
+        if predicate is None:
+            matched = _sqlite_matches(
+                pack.entries[entry], index, row.fields(), pack.timestamp_fields
+            )
+        elif document_row is not None:
+            # One rule's answer, remembered by its own fields: it repeats where the
+            # verdict of all rules (remembered by all their fields) does not.
+            plan, key, matched = pack.memo.find(document_row, entry, pack.entry_fields.__getitem__)
+            if matched is None:
+                matched = predicate(row)
+                pack.memo.keep(plan, key, matched)
+        else:
+            matched = predicate(row)
+        if matched:
+            matched_entries.append(entry)
+    matched_rules = frozenset(pack.entries[entry].id for entry in matched_entries)
+    possible = pack.correlation_candidates(row, rules, matched_rules) if pack.streamed else rules
+    return tuple(matched_entries), matched_rules, possible
 
 
 def _row(item) -> Row | DocumentRow:

@@ -10,15 +10,32 @@ of a compiled query picks the module; its target supplies the platform's facts
 
 from __future__ import annotations
 
+import importlib
+from functools import cache
 from types import ModuleType
+from typing import Any
 
 from t1114.compiled import CompiledQuery
 from t1114.errors import PackError
 from t1114.events import Event
-from t1114.verify import eql, esql, lucene, spl
 from t1114.verify.base import Context, QuerySyntaxError, Unverifiable
 
-VERIFIERS: dict[str, ModuleType] = {m.LANGUAGE: m for m in (spl, eql, esql, lucene)}
+_LANGUAGE_MODULES = ("spl", "eql", "esql", "lucene")
+
+
+@cache
+def verifiers() -> dict[str, ModuleType]:
+    """The verifier of each language. Imported when first asked for: their parsers (EQL's
+    grammar above all) take a third of a second to load, which ``scan`` never needs."""
+    modules = [importlib.import_module(f"t1114.verify.{name}") for name in _LANGUAGE_MODULES]
+    return {m.LANGUAGE: m for m in modules}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "VERIFIERS":
+        return verifiers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Context",
@@ -32,7 +49,7 @@ __all__ = [
 
 
 def verifier(language: str) -> ModuleType | None:
-    return VERIFIERS.get(language)
+    return verifiers().get(language)
 
 
 def parse(compiled: CompiledQuery) -> list:
@@ -66,7 +83,7 @@ def check_syntax(compiled: CompiledQuery, path=None) -> None:
 def evaluate(compiled: CompiledQuery, parsed: list, events: list[Event], ctx: Context) -> set[int]:
     """Indices of the events the rule's queries match; any query matching counts (an Elastic
     any-order correlation ships one sequence per order)."""
-    module = VERIFIERS[compiled.language]
+    module = verifiers()[compiled.language]
     scoped = [e for e in events if _in_scope(e, ctx)]
     matched: set[int] = set()
     for query in parsed:
