@@ -123,9 +123,8 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
                 "Computer": "host.hostname",
             },
         ),
-        # Writes only: a file created (when it existed), renamed over, or written to. A new
-        # file's create message splits its path into directory and name; its write messages
-        # carry the whole path.
+        # A file created, renamed or written to. A message naming a new file splits its path
+        # into directory and name; the reader joins them under new_path.path (t1114.events).
         "macos_file_event": SourceMapping(
             conditions=[
                 {"event_type": [ES_NOTIFY_CREATE, ES_NOTIFY_RENAME, ES_NOTIFY_WRITE]},
@@ -136,6 +135,8 @@ NATIVE_SOURCES: dict[str, SourceMapping] = bind(
                     "event.write.target.path",
                     "event.create.destination.existing_file.path",
                     "event.rename.destination.existing_file.path",
+                    "event.create.destination.new_path.path",
+                    "event.rename.destination.new_path.path",
                     "TargetFilename",
                 ],
                 "Image": ["process.executable.path", "Image"],

@@ -2081,3 +2081,47 @@ FIXTURES[R] += [
         ),
     ),
 ]
+
+R = "win_exchange_management_compliance_search_created"
+FIXTURES[R] = []
+VARIANTS[R] = [
+    pos(
+        R,
+        "search_all_mailboxes_for_passwords",
+        "New-ComplianceSearch over every mailbox for a keyword query.",
+        msx(
+            "New-ComplianceSearch",
+            '-Name "audit-2611" -ExchangeLocation "All" -ContentMatchQuery "password OR credentials"',
+        ),
+    ),
+    pos(
+        R,
+        "abbreviated_location_named_mailboxes",
+        "An abbreviated -ExchangeLoc naming two executives' mailboxes.",
+        msx(
+            "New-ComplianceSearch",
+            '-Name "q7" -ExchangeLoc "ceo@contoso.com","cfo@contoso.com" -ContentMatchQuery "subject:merger"',
+        ),
+    ),
+    neg(
+        R,
+        "search_of_sharepoint_sites_only",
+        "A compliance search over SharePoint sites only: no mailbox is searched.",
+        msx(
+            "New-ComplianceSearch",
+            '-Name "sites-legal" -SharePointLocation "https://contoso.sharepoint.com/sites/legal" -ContentMatchQuery "contract"',
+        ),
+    ),
+    neg(
+        R,
+        "searches_listed",
+        "Get-ComplianceSearch lists existing searches: read-only.",
+        msx("Get-ComplianceSearch", '-Identity "audit-2611"'),
+    ),
+    neg(
+        R,
+        "search_started",
+        "Start-ComplianceSearch reruns an existing search; its creation was recorded already.",
+        msx("Start-ComplianceSearch", '-Identity "phish-0311"'),
+    ),
+]

@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from t1114 import auditd
+from t1114 import auditd, endpoint_security
+from t1114.endpoint_security import NEW_PATH_FIELDS
 
 MULTIVALUE_SEPARATOR = "\x1f"
 
@@ -129,6 +130,8 @@ def plain_document(document: dict) -> dict:
         # activity it carries, under the names Sigma's Workspace rules use.
         document = google.from_cloud_logging(document)
     document = _unwrap_windows_event(document)
+    # An Endpoint Security message naming a new file reads with the file's whole path as well.
+    document = endpoint_security.with_new_paths(document)
     if _is_flat_taxonomy(document) and "host" not in document:
         # A flat Sigma-taxonomy record (macOS agents and converters) names its host Computer,
         # an Endpoint Security message host.hostname: read under both, a correlation groups
@@ -153,8 +156,9 @@ def flatten_plain(document: dict) -> dict[str, Any]:
 
 
 # Field names flattening may make up, held by no key of the event's text (t1114.prefilter
-# must not expect their words there): a flat taxonomy record's host, from its Computer.
-MADE_UP_FIELDS = frozenset({"host.hostname"})
+# must not expect their words there): a flat taxonomy record's host, from its Computer, and
+# an Endpoint Security message's new file, from its directory and name.
+MADE_UP_FIELDS = frozenset({"host.hostname", *NEW_PATH_FIELDS})
 
 # What marks a document as something other than a flat taxonomy record: an event log channel,
 # an Endpoint Security type, or a Splunk / Elastic rendering.

@@ -14,15 +14,22 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from t1114.endpoint_security import (
+    ES_NOTIFY_CREATE,
+    ES_NOTIFY_EXEC,
+    ES_NOTIFY_RENAME,
+    ES_NOTIFY_WRITE,
+    is_message,
+    new_path,
+)
 from t1114.targets.renderers import defend
 
-ES_NOTIFY_EXEC, ES_NOTIFY_CREATE, ES_NOTIFY_RENAME, ES_NOTIFY_WRITE = 9, 13, 25, 33
 # The taxonomy records' own marker of their kind: Sysmon's event numbers.
 TAXONOMY_PROCESS, TAXONOMY_FILE = 1, 11
 
 
 def recognise(raw: dict) -> bool:
-    return isinstance(raw.get("event_type"), int) and isinstance(raw.get("event"), dict)
+    return is_message(raw)
 
 
 def collectors(raw: dict) -> dict[str, tuple[str, ...]]:
@@ -56,7 +63,7 @@ def _target_path(raw: dict) -> str | None:
                 return dest["existing_file"]["path"]
             new = dest.get("new_path") or {}
             if new:
-                return f"{new.get('dir', {}).get('path', '').rstrip('/')}/{new.get('filename', '')}"
+                return new_path(new)
     return None
 
 
