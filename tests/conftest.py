@@ -168,13 +168,16 @@ spark_test = [
 
 # The tests' data is a few thousand events: one core (the other xdist worker has the other), one
 # shuffle partition, no adaptive re-planning, and expressions interpreted rather than compiled
-# (compiling the pack's wide plans costs seconds a query; they then run over few rows).
+# (compiling the pack's wide plans costs seconds a query; they then run over few rows). The
+# JVM lives for a minute of short jobs: its quick compiler only and one garbage collector
+# thread (the optimising compiler's threads cost it more CPU than they give back).
 SPARK_TEST_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "1",
     "spark.sql.adaptive.enabled": "false",
     "spark.sql.codegen.wholeStage": "false",
     "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
 }
 
 
