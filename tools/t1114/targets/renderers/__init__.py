@@ -76,6 +76,23 @@ def render(raw: dict, target: str, collector: str | None = None) -> list[dict]:
             f"collector {collector!r} does not record this event on {target} ({', '.join(names)})"
         )
     if target == RAW and collector == names[0]:
-        return [copy.deepcopy(raw)]
-    out = family.render(copy.deepcopy(raw), target, collector)
+        return [_copy(raw)]
+    out = family.render(_copy(raw), target, collector)
     return out if isinstance(out, list) else [out]
+
+
+def _copy(value):
+    """A private copy of a JSON value for a renderer to change: ``copy.deepcopy``'s result,
+    several times faster on the dicts, lists and scalars events are made of (a generated
+    corpus renders every event, and deepcopy was half of making one)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if kind is list:
+        return [_copy(v) for v in value]
+    if kind in _IMMUTABLE:
+        return value
+    return copy.deepcopy(value)
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
