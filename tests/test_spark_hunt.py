@@ -15,6 +15,7 @@ import pytest
 from conftest import spark_test
 from t1114.cli import main
 from t1114.corpus import Corpus, fixture_cases, write_jsonl
+from t1114.prefilter import RulePrefilter
 from t1114.scan import Scanner
 from t1114.spark.hunt import CompiledPack, event_table, hunt
 from t1114.spark.tables import Filters
@@ -27,11 +28,15 @@ CLI_CONF = ["--conf", "spark.sql.shuffle.partitions=1"]
 
 
 def _hunt(spark, pack, target, sources, filters: Filters | None = None):
+    return _hunt_with_stats(spark, pack, target, sources, filters)[0]
+
+
+def _hunt_with_stats(spark, pack, target, sources, filters=None, compiled=None):
     filters = filters or Filters()
-    compiled = CompiledPack(pack, target)
+    compiled = compiled or CompiledPack(pack, target)
     compiled.check_regexes(spark)
     table, files = event_table(spark, compiled, [str(s) for s in sources], filters)
-    return hunt(spark, compiled, table, files)[0]
+    return hunt(spark, compiled, table, files)
 
 
 def _scan(pack, target, paths):
@@ -104,6 +109,33 @@ def test_cli_hunts_json_lines_and_its_parquet_copy_giving_scans_hits(
     ]
     written = [row.asDict() for row in spark.read.parquet(str(hits)).collect()]
     assert sorted(written, key=_by_event) == sorted(as_parquet, key=_by_event)
+
+
+def test_reader_skips_what_scans_prefilter_skips_and_counts_like_scan(spark, pack, corpus):
+    """The prefilter runs in the reader: events it rules out make no row, yet are counted,
+    and both counts are scan's."""
+    target = all_targets()["native"]
+    scanner = Scanner(pack, target)
+    expected = list(scanner.scan([corpus]))
+    records, stats = _hunt_with_stats(spark, pack, target, [corpus])
+    assert records == expected
+    assert stats.events == scanner.stats.events == CORPUS_EVENTS
+    assert stats.evaluated == scanner.stats.evaluated
+    assert 0 < stats.evaluated < stats.events, "the corpus has events the prefilter spares"
+
+
+def test_a_prefilter_dropping_every_event_is_caught(spark, pack, corpus, corpus_scan):
+    """A wrong prefilter in the reader loses hits, which the comparison with scan sees;
+    the events it drops are still counted as read."""
+    target = all_targets()["native"]
+    compiled = CompiledPack(pack, target)
+    specs, poor_anchors = compiled.prefilter()
+    never = frozenset({frozenset({"t1114-in-no-event"})})
+    compiled._prefilter = (tuple(RulePrefilter(r.rule_id, never) for r in specs), poor_anchors)
+    records, stats = _hunt_with_stats(spark, pack, target, [corpus], compiled=compiled)
+    assert records != corpus_scan
+    assert stats.events == CORPUS_EVENTS
+    assert stats.evaluated < CORPUS_EVENTS
 
 
 def test_time_range_keeps_scans_hits_inside_it(spark, pack, corpus, corpus_scan):
