@@ -101,6 +101,7 @@ def test_cli_hunts_json_lines_and_its_parquet_copy_giving_scans_hits(
     out, err = capsys.readouterr()
     assert [json.loads(line) for line in out.splitlines()] == corpus_scan
     assert f"{len(corpus_scan)} hits in {CORPUS_EVENTS} events" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.parquet"], "no staging left"
     hits = tmp_path / "hits.parquet"
     assert main([*argv, "--format", "parquet", "--out", str(hits), str(copy)]) == 0
     as_parquet = [
@@ -178,6 +179,20 @@ def test_invalid_json_in_a_file_exits_2_naming_it(spark, tmp_path, capsys):
     assert main(["hunt", "--target", "native", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}: invalid JSON on line 2" in err and "Traceback" not in err
+
+
+def test_a_failed_copy_leaves_no_staging_directory(spark, tmp_path, capsys):
+    """The copy's files are read into a staging directory beside it: removed on failure too."""
+    bad = tmp_path / "events" / "bad.jsonl"
+    bad.parent.mkdir()
+    bad.write_text('{"a": 1}\n{"a": \n', encoding="utf-8")
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    argv = ["hunt", "--target", "native", *CLI_CONF, "--events-out", str(lake / "copy")]
+    assert main([*argv, str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: invalid JSON on line 2" in err and "Traceback" not in err
+    assert list(lake.iterdir()) == []
 
 
 def test_untranslatable_regex_exits_2_naming_the_problem(spark, pack_copy, tmp_path, capsys):

@@ -111,17 +111,51 @@ def event_table(
     ``every_field`` (a copy holds every event)."""
     fields = None if every_field else sorted(compiled.fields())
     timestamp_fields = compiled.target.timestamp_fields
-    if len(sources) == 1 and _is_table(sources[0]):
+    if is_table_source(sources):
         return tables.read_table(spark, sources[0], fields, timestamp_fields, filters), []
+    files = files_of(sources)
+    spec = None if every_field else compiled.prefilter()
+    return tables.read_files(spark, files, fields, timestamp_fields, filters, spec), files
+
+
+def is_table_source(sources: Sequence[str]) -> bool:
+    """Whether the sources are one Parquet source or table (else event files)."""
+    if len(sources) == 1 and _is_table(sources[0]):
+        return True
     if any(_is_table(s) for s in sources):
         raise PackError(None, "give either event files or one Parquet source or table, not both")
+    return False
+
+
+def files_of(sources: Sequence[str]) -> list[str]:
+    """The event files of files and directories, each checked readable."""
     files = [str(p) for p in event_files(sources)]
     if not files:
         raise PackError(None, "no event files found")
     for path in files:
         _check_readable(path)
-    spec = None if every_field else compiled.prefilter()
-    return tables.read_files(spark, files, fields, timestamp_fields, filters, spec), files
+    return files
+
+
+def hunt_through_copy(
+    spark, compiled: CompiledPack, sources: Sequence[str], filters: Filters, events_out: Path
+) -> tuple[list[dict], HuntStats, list[str]]:
+    """``hunt --events-out`` over event files: the files read once, into the Parquet copy
+    (``tables.write_copy``), and the rules run over the copy, which gives the files' hits
+    (it keeps their names and positions). The counts are the copy's events."""
+    files = files_of(sources)
+    timestamp_fields = compiled.target.timestamp_fields
+    try:
+        tables.write_copy(spark, files, timestamp_fields, filters, events_out)
+    except PackError:
+        raise
+    except Exception as e:
+        raise _spark_error(e) from None
+    # The filters made the copy: reading it needs none.
+    fields = sorted(compiled.fields())
+    table = tables.read_table(spark, str(events_out), fields, timestamp_fields, Filters())
+    records, stats = hunt(spark, compiled, table, files)
+    return records, stats, files
 
 
 def _is_table(source: str) -> bool:
@@ -306,10 +340,17 @@ def run_command(
     )
     spark = get_session(master, settings)
     compiled.check_regexes(spark)
-    table, files = event_table(spark, compiled, sources, filters)
-    records, stats = hunt(spark, compiled, table, files)
+    from_table = is_table_source(sources)
+    if events_out and not from_table:
+        # Read once, into the copy, and hunted there: the same hits as hunting the files.
+        records, stats, files = hunt_through_copy(
+            spark, compiled, sources, filters, Path(events_out)
+        )
+    else:
+        table, files = event_table(spark, compiled, sources, filters)
+        records, stats = hunt(spark, compiled, table, files)
     stats.files = len(files)
-    if events_out:
+    if events_out and from_table:  # a table's copy: read again, with every column
         try:
             whole, _ = event_table(spark, compiled, sources, filters, every_field=True)
             write_events(whole, Path(events_out))

@@ -196,8 +196,23 @@ def read_files(
     """The event table of event files, with a trailer row per file (``READ`` not NULL);
     ``fields`` None keeps every field (for a copy). With ``prefilter``, events it rules out
     are counted but make no row."""
-    timestamp_fields = tuple(timestamp_fields)
     wanted = None if fields is None else tuple(sorted(fields))
+    return _event_table(
+        raw_rows(spark, paths, wanted, timestamp_fields, filters, prefilter), wanted
+    )
+
+
+def raw_rows(
+    spark,
+    paths: Sequence[str],
+    wanted: tuple[str, ...] | None,
+    timestamp_fields: Sequence[str],
+    filters: Filters,
+    prefilter: PrefilterSpec | None = None,
+):
+    """The files' rows as the workers make them: provenance, the fields as one map column,
+    and the trailers' counts."""
+    timestamp_fields = tuple(timestamp_fields)
 
     def rows(path):
         return counted_file_rows(path, wanted, timestamp_fields, filters, prefilter)
@@ -206,7 +221,29 @@ def read_files(
     # keep every core busy while big files are still read whole by one task.
     slices = max(1, min(len(paths), spark.sparkContext.defaultParallelism * 4))
     rdd = spark.sparkContext.parallelize(list(paths), slices).flatMap(rows)
-    return _event_table(spark.createDataFrame(rdd, _schema()), wanted)
+    return spark.createDataFrame(rdd, _schema())
+
+
+def write_copy(spark, paths: Sequence[str], timestamp_fields: Sequence[str], filters: Filters, out):
+    """The event files as a Parquet copy at ``out`` (every event and field, in the columns a
+    Parquet hunt reads), the files read once.
+
+    The copy's columns are the fields any event has, known only once every event is read; so
+    the workers' rows go once, with their fields in one map column, to a staging Parquet beside
+    the copy (a hidden ``.NAME.staging-XXXX`` directory, removed whatever happens), and Spark
+    alone takes the columns from it (the distinct map keys) and writes the copy."""
+    import secrets
+    import shutil
+
+    out = Path(out)
+    staging = out.parent / f".{out.name}.staging-{secrets.token_hex(6)}"
+    try:
+        raw_rows(spark, paths, None, timestamp_fields, filters).write.parquet(str(staging))
+        staged = spark.read.parquet(str(staging)).filter(f"{READ} IS NULL")
+        copy = _event_table(staged, None).drop(MS, READ, KEPT)
+        copy.write.mode("overwrite").parquet(str(out))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def read_files_locally(
