@@ -18,7 +18,7 @@ from t1114.corpus import Corpus, fixture_cases, write_jsonl
 from t1114.prefilter import RulePrefilter
 from t1114.scan import Scanner
 from t1114.spark.hunt import CompiledPack, event_table, hunt
-from t1114.spark.tables import Filters
+from t1114.spark.tables import FILE, INDEX, TIMESTAMP, Filters, read_table
 from t1114.targets import all_targets
 
 pytestmark = spark_test
@@ -137,6 +137,50 @@ def test_a_prefilter_dropping_every_event_is_caught(spark, pack, corpus, corpus_
     assert records != corpus_scan
     assert stats.events == CORPUS_EVENTS
     assert stats.evaluated < CORPUS_EVENTS
+
+
+def test_a_copys_arrays_are_read_as_written_a_lake_tables_are_cleaned(spark, tmp_path):
+    """Only a table holding the provenance columns (a copy ``--events-out`` wrote) is trusted:
+    another table's arrays lose their NULL values, and an empty one is a missing field."""
+    from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
+
+    values = [[None, "x"], [], None]
+    provenance = [
+        StructField(FILE, StringType()),
+        StructField(INDEX, LongType()),
+        StructField(TIMESTAMP, StringType()),
+    ]
+    field = [StructField("a", ArrayType(StringType()))]
+    rows = [("f", i, None, v) for i, v in enumerate(values)]
+    spark.createDataFrame(rows, StructType(provenance + field)).coalesce(1).write.parquet(
+        str(tmp_path / "copy")
+    )
+    lake = [(v,) for v in values]
+    spark.createDataFrame(lake, StructType(field)).coalesce(1).write.parquet(str(tmp_path / "lake"))
+
+    def read(name):
+        table = read_table(spark, str(tmp_path / name), ["a"], (), Filters())
+        return [r["a"] for r in table.orderBy(INDEX).collect()]
+
+    assert read("copy") == values
+    assert read("lake") == [["x"], None, None]
+
+
+def test_a_lake_table_and_a_copy_give_scans_hits(spark, pack, corpus, corpus_scan, tmp_path):
+    """The copy (trusted) and the same events as a lake table without provenance (cleaned,
+    its one file's rows in read order) both give scan's hits."""
+    target = all_targets()["native"]
+    copy = tmp_path / "copy.parquet"
+    assert (
+        main(["hunt", "--target", "native", *CLI_CONF, "--events-out", str(copy), str(corpus)]) == 0
+    )
+    assert _hunt(spark, pack, target, [copy]) == corpus_scan
+    lake = tmp_path / "lake.parquet"
+    events = spark.read.parquet(str(copy)).orderBy(INDEX).drop(FILE, INDEX).coalesce(1)
+    events.write.parquet(str(lake))
+    from_lake = _hunt(spark, pack, target, [lake])
+    assert len({hit["file"] for hit in from_lake}) == 1
+    assert [dict(h, file=None) for h in from_lake] == [dict(h, file=None) for h in corpus_scan]
 
 
 def test_time_range_keeps_scans_hits_inside_it(spark, pack, corpus, corpus_scan):
