@@ -15,9 +15,10 @@ import pytest
 from conftest import spark_test
 from t1114.cli import main
 from t1114.corpus import Corpus, fixture_cases, write_jsonl
+from t1114.prefilter import RulePrefilter
 from t1114.scan import Scanner
 from t1114.spark.hunt import CompiledPack, event_table, hunt
-from t1114.spark.tables import Filters
+from t1114.spark.tables import FILE, INDEX, TIMESTAMP, Filters, read_table
 from t1114.targets import all_targets
 
 pytestmark = spark_test
@@ -27,11 +28,15 @@ CLI_CONF = ["--conf", "spark.sql.shuffle.partitions=1"]
 
 
 def _hunt(spark, pack, target, sources, filters: Filters | None = None):
+    return _hunt_with_stats(spark, pack, target, sources, filters)[0]
+
+
+def _hunt_with_stats(spark, pack, target, sources, filters=None, compiled=None):
     filters = filters or Filters()
-    compiled = CompiledPack(pack, target)
+    compiled = compiled or CompiledPack(pack, target)
     compiled.check_regexes(spark)
     table, files = event_table(spark, compiled, [str(s) for s in sources], filters)
-    return hunt(spark, compiled, table, files)[0]
+    return hunt(spark, compiled, table, files)
 
 
 def _scan(pack, target, paths):
@@ -96,6 +101,7 @@ def test_cli_hunts_json_lines_and_its_parquet_copy_giving_scans_hits(
     out, err = capsys.readouterr()
     assert [json.loads(line) for line in out.splitlines()] == corpus_scan
     assert f"{len(corpus_scan)} hits in {CORPUS_EVENTS} events" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.parquet"], "no staging left"
     hits = tmp_path / "hits.parquet"
     assert main([*argv, "--format", "parquet", "--out", str(hits), str(copy)]) == 0
     as_parquet = [
@@ -104,6 +110,77 @@ def test_cli_hunts_json_lines_and_its_parquet_copy_giving_scans_hits(
     ]
     written = [row.asDict() for row in spark.read.parquet(str(hits)).collect()]
     assert sorted(written, key=_by_event) == sorted(as_parquet, key=_by_event)
+
+
+def test_reader_skips_what_scans_prefilter_skips_and_counts_like_scan(spark, pack, corpus):
+    """The prefilter runs in the reader: events it rules out make no row, yet are counted,
+    and both counts are scan's."""
+    target = all_targets()["native"]
+    scanner = Scanner(pack, target)
+    expected = list(scanner.scan([corpus]))
+    records, stats = _hunt_with_stats(spark, pack, target, [corpus])
+    assert records == expected
+    assert stats.events == scanner.stats.events == CORPUS_EVENTS
+    assert stats.evaluated == scanner.stats.evaluated
+    assert 0 < stats.evaluated < stats.events, "the corpus has events the prefilter spares"
+
+
+def test_a_prefilter_dropping_every_event_is_caught(spark, pack, corpus, corpus_scan):
+    """A wrong prefilter in the reader loses hits, which the comparison with scan sees;
+    the events it drops are still counted as read."""
+    target = all_targets()["native"]
+    compiled = CompiledPack(pack, target)
+    specs, poor_anchors = compiled.prefilter()
+    never = frozenset({frozenset({"t1114-in-no-event"})})
+    compiled._prefilter = (tuple(RulePrefilter(r.rule_id, never) for r in specs), poor_anchors)
+    records, stats = _hunt_with_stats(spark, pack, target, [corpus], compiled=compiled)
+    assert records != corpus_scan
+    assert stats.events == CORPUS_EVENTS
+    assert stats.evaluated < CORPUS_EVENTS
+
+
+def test_a_copys_arrays_are_read_as_written_a_lake_tables_are_cleaned(spark, tmp_path):
+    """Only a table holding the provenance columns (a copy ``--events-out`` wrote) is trusted:
+    another table's arrays lose their NULL values, and an empty one is a missing field."""
+    from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
+
+    values = [[None, "x"], [], None]
+    provenance = [
+        StructField(FILE, StringType()),
+        StructField(INDEX, LongType()),
+        StructField(TIMESTAMP, StringType()),
+    ]
+    field = [StructField("a", ArrayType(StringType()))]
+    rows = [("f", i, None, v) for i, v in enumerate(values)]
+    spark.createDataFrame(rows, StructType(provenance + field)).coalesce(1).write.parquet(
+        str(tmp_path / "copy")
+    )
+    lake = [(v,) for v in values]
+    spark.createDataFrame(lake, StructType(field)).coalesce(1).write.parquet(str(tmp_path / "lake"))
+
+    def read(name):
+        table = read_table(spark, str(tmp_path / name), ["a"], (), Filters())
+        return [r["a"] for r in table.orderBy(INDEX).collect()]
+
+    assert read("copy") == values
+    assert read("lake") == [["x"], None, None]
+
+
+def test_a_lake_table_and_a_copy_give_scans_hits(spark, pack, corpus, corpus_scan, tmp_path):
+    """The copy (trusted) and the same events as a lake table without provenance (cleaned,
+    its one file's rows in read order) both give scan's hits."""
+    target = all_targets()["native"]
+    copy = tmp_path / "copy.parquet"
+    assert (
+        main(["hunt", "--target", "native", *CLI_CONF, "--events-out", str(copy), str(corpus)]) == 0
+    )
+    assert _hunt(spark, pack, target, [copy]) == corpus_scan
+    lake = tmp_path / "lake.parquet"
+    events = spark.read.parquet(str(copy)).orderBy(INDEX).drop(FILE, INDEX).coalesce(1)
+    events.write.parquet(str(lake))
+    from_lake = _hunt(spark, pack, target, [lake])
+    assert len({hit["file"] for hit in from_lake}) == 1
+    assert [dict(h, file=None) for h in from_lake] == [dict(h, file=None) for h in corpus_scan]
 
 
 def test_time_range_keeps_scans_hits_inside_it(spark, pack, corpus, corpus_scan):
@@ -146,6 +223,20 @@ def test_invalid_json_in_a_file_exits_2_naming_it(spark, tmp_path, capsys):
     assert main(["hunt", "--target", "native", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}: invalid JSON on line 2" in err and "Traceback" not in err
+
+
+def test_a_failed_copy_leaves_no_staging_directory(spark, tmp_path, capsys):
+    """The copy's files are read into a staging directory beside it: removed on failure too."""
+    bad = tmp_path / "events" / "bad.jsonl"
+    bad.parent.mkdir()
+    bad.write_text('{"a": 1}\n{"a": \n', encoding="utf-8")
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    argv = ["hunt", "--target", "native", *CLI_CONF, "--events-out", str(lake / "copy")]
+    assert main([*argv, str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: invalid JSON on line 2" in err and "Traceback" not in err
+    assert list(lake.iterdir()) == []
 
 
 def test_untranslatable_regex_exits_2_naming_the_problem(spark, pack_copy, tmp_path, capsys):

@@ -152,24 +152,13 @@ class CompiledPack:
         self.slot_entries_by_id: dict[str, list[int]] = {}
         for n, rule_id in enumerate(self.slot_rules):
             self.slot_entries_by_id.setdefault(rule_id, []).append(n)
-        # A streamed correlation is evaluated where one of its rules may match: the prefilter
-        # holds the referenced rules (as event rules they may not be), not the correlation.
-        filters = {r.id: r.prefilter for r in rules if r.id not in self.streamed_ids}
-        for correlation in self.streamed:
-            for slot, trees in zip(
-                correlation.slots, correlation.rule.referenced_trees, strict=False
-            ):
-                filters.setdefault(slot.rule_id, disjunction(necessary_condition(t) for t in trees))
-        trees = [r.tree for r in rules] + [
-            t for r in rules for ts in r.referenced_trees if ts for t in ts
-        ]
+        specs, poor_anchors = prefilter_rules(rules, self.streamed)
         # Without the prefilter (for its tests, and to rule it out when debugging) every
         # rule holds for every event's text: the same as text it cannot judge.
         self.prefilter = Prefilter(
-            (RulePrefilter(i, f if prefilter else TRUE) for i, f in sorted(filters.items())),
-            field_name_words(trees),
+            specs if prefilter else (RulePrefilter(r.rule_id, TRUE) for r in specs), poor_anchors
         )
-        self.every_rule = frozenset(filters)
+        self.every_rule = frozenset(r.rule_id for r in specs)
         self._entry_lists: dict[frozenset, tuple[int, ...]] = {}
         self._slot_entry_lists: dict[frozenset, tuple[int, ...]] = {}
         self.memo = Memo()
@@ -204,6 +193,39 @@ class CompiledPack:
             return matched
         slot_rules = self.slot_rules
         return matched.union(slot_rules[n] for n in admitted)
+
+
+def prefilter_rules(
+    rules: list[engine.SqlRule], streamed: Iterable[Correlation] | None = None
+) -> tuple[list[RulePrefilter], frozenset]:
+    """The prefilter's inputs for compiled rules: each rule's necessary condition (by rule id,
+    sorted) and the field names' words (``Prefilter``'s ``poor_anchors``). ``scan`` and
+    ``hunt`` build their ``Prefilter`` from this, so an event one skips the other skips too.
+
+    A correlation ``streamed`` (``correlate.compile_correlation`` took it; by default every one
+    it takes) is evaluated where one of its rules may match: the prefilter holds the
+    referenced rules (as event rules they may not be), not the correlation. Another
+    correlation keeps its own condition, the disjunction of its rules' (the SQLite plan runs
+    it over its candidate events)."""
+    correlations: list[Correlation] = []
+    if streamed is not None:
+        correlations = list(streamed)
+    else:
+        for rule in rules:
+            if rule.plan is not None:
+                try:
+                    correlations.append(compile_correlation(rule))
+                except Unsupported:
+                    pass  # the SQLite plan runs it, over its own condition's candidates
+    streamed_ids = {c.rule.id for c in correlations}
+    filters = {r.id: r.prefilter for r in rules if r.id not in streamed_ids}
+    for correlation in correlations:
+        for slot, trees in zip(correlation.slots, correlation.rule.referenced_trees, strict=False):
+            filters.setdefault(slot.rule_id, disjunction(necessary_condition(t) for t in trees))
+    trees = [r.tree for r in rules] + [
+        t for r in rules for ts in r.referenced_trees if ts for t in ts
+    ]
+    return [RulePrefilter(i, f) for i, f in sorted(filters.items())], field_name_words(trees)
 
 
 def _entries(rules: frozenset, by_id: dict[str, list[int]], cache: dict) -> tuple[int, ...]:

@@ -24,11 +24,11 @@ from t1114.engine import to_iso as engine_to_iso
 from t1114.errors import PackError
 from t1114.inputs import event_files
 from t1114.loader import Pack
-from t1114.scan import hit_record
+from t1114.scan import compile_pack, hit_record, prefilter_rules
 from t1114.spark import correlations, tables
 from t1114.spark.backend import ConvertedRule, convert
 from t1114.spark.regex import RegexNotTranslatable
-from t1114.spark.tables import FILE, INDEX, MS, TABLE_PREFIX, Filters
+from t1114.spark.tables import FILE, INDEX, KEPT, MS, READ, TABLE_PREFIX, Filters
 from t1114.targets import Target, applicable_rules
 
 
@@ -63,6 +63,17 @@ class CompiledPack:
             ]
         except correlations.CorrelationNotSupported as e:
             raise PackError(None, str(e)) from None
+        self._pack = pack
+        self._prefilter: tables.PrefilterSpec | None = None
+
+    def prefilter(self) -> tables.PrefilterSpec:
+        """``scan``'s prefilter inputs for the same rules (``scan.prefilter_rules``): the
+        reader skips what ``scan`` skips. Made on first use (the SQLite compilation it needs
+        takes seconds), for event files only."""
+        if self._prefilter is None:
+            specs, poor_anchors = prefilter_rules(compile_pack(self._pack, self.target))
+            self._prefilter = (tuple(specs), poor_anchors)
+        return self._prefilter
 
     def fields(self) -> set[str]:
         names = set().union(*(c.fields for c in self.event_rules)) if self.event_rules else set()
@@ -96,19 +107,55 @@ def event_table(
     every_field: bool = False,
 ):
     """The event table of the sources: event files and directories, or one Parquet source
-    (a ``.parquet`` file or directory) or ``table:NAME``."""
+    (a ``.parquet`` file or directory) or ``table:NAME``. Event files are prefiltered unless
+    ``every_field`` (a copy holds every event)."""
     fields = None if every_field else sorted(compiled.fields())
     timestamp_fields = compiled.target.timestamp_fields
-    if len(sources) == 1 and _is_table(sources[0]):
+    if is_table_source(sources):
         return tables.read_table(spark, sources[0], fields, timestamp_fields, filters), []
+    files = files_of(sources)
+    spec = None if every_field else compiled.prefilter()
+    return tables.read_files(spark, files, fields, timestamp_fields, filters, spec), files
+
+
+def is_table_source(sources: Sequence[str]) -> bool:
+    """Whether the sources are one Parquet source or table (else event files)."""
+    if len(sources) == 1 and _is_table(sources[0]):
+        return True
     if any(_is_table(s) for s in sources):
         raise PackError(None, "give either event files or one Parquet source or table, not both")
+    return False
+
+
+def files_of(sources: Sequence[str]) -> list[str]:
+    """The event files of files and directories, each checked readable."""
     files = [str(p) for p in event_files(sources)]
     if not files:
         raise PackError(None, "no event files found")
     for path in files:
         _check_readable(path)
-    return tables.read_files(spark, files, fields, timestamp_fields, filters), files
+    return files
+
+
+def hunt_through_copy(
+    spark, compiled: CompiledPack, sources: Sequence[str], filters: Filters, events_out: Path
+) -> tuple[list[dict], HuntStats, list[str]]:
+    """``hunt --events-out`` over event files: the files read once, into the Parquet copy
+    (``tables.write_copy``), and the rules run over the copy, which gives the files' hits
+    (it keeps their names and positions). The counts are the copy's events."""
+    files = files_of(sources)
+    timestamp_fields = compiled.target.timestamp_fields
+    try:
+        tables.write_copy(spark, files, timestamp_fields, filters, events_out)
+    except PackError:
+        raise
+    except Exception as e:
+        raise _spark_error(e) from None
+    # The filters made the copy: reading it needs none.
+    fields = sorted(compiled.fields())
+    table = tables.read_table(spark, str(events_out), fields, timestamp_fields, Filters())
+    records, stats = hunt(spark, compiled, table, files)
+    return records, stats, files
 
 
 def _is_table(source: str) -> bool:
@@ -136,24 +183,35 @@ def hunt(
     from pyspark.sql import functions as F
 
     stats = HuntStats()
+    # Event files' tables end each file with a trailer row of counts: it comes to the driver
+    # with the matched events, and no rule is evaluated over it.
+    trailers = READ in table.columns
+    guard = f"{READ} IS NULL AND " if trailers else ""
     flags = [
-        F.expr(f"coalesce(({c.condition}), false)").alias(compiled.flag_of[str(c.rule.id)])
+        F.expr(f"{guard}coalesce(({c.condition}), false)").alias(compiled.flag_of[str(c.rule.id)])
         for c in compiled.event_rules
     ]
     kept = sorted(compiled.fields() - {FILE, INDEX, MS})
+    counts = [F.col(READ), F.col(KEPT)] if trailers else []
     observation = Observation("t1114_hunt")
-    observed = table.observe(observation, F.count(F.lit(1)).alias("events"))
+    observed = table if trailers else table.observe(observation, F.count(F.lit(1)).alias("events"))
     flagged = observed.select(
-        F.col(FILE), F.col(INDEX), F.col(MS), *[F.col(f"`{n}`") for n in kept], *flags
+        F.col(FILE), F.col(INDEX), F.col(MS), *counts, *[F.col(f"`{n}`") for n in kept], *flags
     )
-    names = list(compiled.flag_of.values())
+    names = list(compiled.flag_of.values()) + ([f"{READ} IS NOT NULL"] if trailers else [])
     flagged = flagged.filter(" OR ".join(names) if names else "false")
     try:
         # The events some rule matched are few: one pass brings them to the driver, and the
         # correlations run over a local copy of them (Spark plans over a local relation
         # take a fraction of the time of plans over a cached scan, measured).
         rows = flagged.collect()
-        stats.events = stats.evaluated = int(observation.get.get("events", 0))
+        if trailers:
+            counted = [r for r in rows if r[READ] is not None]
+            rows = [r for r in rows if r[READ] is None]
+            stats.events = sum(r[READ] for r in counted)
+            stats.evaluated = sum(r[KEPT] for r in counted)
+        else:
+            stats.events = stats.evaluated = int(observation.get.get("events", 0))
         found: list[tuple[str, Hit]] = []
         for c in compiled.event_rules:
             if not c.output:
@@ -242,6 +300,8 @@ def write_parquet(spark, records: list[dict], out: Path) -> None:
 
 def write_events(table, out: Path) -> None:
     """The event table as Parquet, to hunt again without reading the files (same hits)."""
+    if READ in table.columns:
+        table = table.filter(f"{READ} IS NULL").drop(READ, KEPT)
     table.drop(MS).write.mode("overwrite").parquet(str(out))
 
 
@@ -280,10 +340,17 @@ def run_command(
     )
     spark = get_session(master, settings)
     compiled.check_regexes(spark)
-    table, files = event_table(spark, compiled, sources, filters)
-    records, stats = hunt(spark, compiled, table, files)
+    from_table = is_table_source(sources)
+    if events_out and not from_table:
+        # Read once, into the copy, and hunted there: the same hits as hunting the files.
+        records, stats, files = hunt_through_copy(
+            spark, compiled, sources, filters, Path(events_out)
+        )
+    else:
+        table, files = event_table(spark, compiled, sources, filters)
+        records, stats = hunt(spark, compiled, table, files)
     stats.files = len(files)
-    if events_out:
+    if events_out and from_table:  # a table's copy: read again, with every column
         try:
             whole, _ = event_table(spark, compiled, sources, filters, every_field=True)
             write_events(whole, Path(events_out))

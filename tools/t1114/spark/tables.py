@@ -10,8 +10,11 @@ Two kinds of input:
 
 * event files (JSON Lines, JSON, .gz, .evtx, audit logs): read by Spark's Python workers with
   ``scan``'s own readers and flattening (``t1114.inputs``, ``t1114.events``), one task per
-  file, so an event has the same fields, ``file`` and ``event_index`` as in ``scan``; the time
-  range and host/user filters are applied in the reader, before a row is made;
+  file, so an event has the same fields, ``file`` and ``event_index`` as in ``scan``. As in
+  ``scan``, the literal prefilter (``t1114.prefilter``) first skips the events whose JSON text
+  no rule can match, unflattened; the time range and host/user filters are applied in the
+  reader, before a row is made. Each file ends with a trailer row (``t1114_read`` and
+  ``t1114_kept`` set, no field) carrying its counts: events read, events kept;
 * Parquet files or a registered table (``table:NAME``): read by Spark itself. Columns are
   matched to fields case-insensitively, a flat column named with dots first, then a path
   through nested structs; scalars become one-value arrays. A table written by
@@ -27,8 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from t1114 import engine
+from t1114.prefilter import Prefilter, RulePrefilter
 
 FILE, INDEX, TIMESTAMP, MS = "t1114_file", "t1114_event_index", "t1114_timestamp", "t1114_ms"
+# A file's counts, on its trailer row (NULL on event rows): the events read, and those kept.
+READ, KEPT = "t1114_read", "t1114_kept"
 PROVENANCE = (FILE, INDEX, TIMESTAMP)
 TABLE_PREFIX = "table:"
 # Fields the host and user filters read, whatever the event's shape (compared case-folded).
@@ -84,14 +90,51 @@ def _matches_any(lowered: dict, names: Sequence[str], wanted: str) -> bool:
     return any(v.casefold() == wanted for n in names for v in (cells(lowered.get(n)) or ()))
 
 
+# The prefilter's inputs (``scan.prefilter_rules``): what the driver ships to the workers.
+PrefilterSpec = tuple[tuple[RulePrefilter, ...], frozenset]
+_PREFILTERS: dict[PrefilterSpec, Prefilter] = {}
+
+
+def worker_prefilter(spec: PrefilterSpec) -> Prefilter:
+    """The spec's ``Prefilter``, built once per Python worker process (a worker runs task after
+    task; its Hyperscan databases are compiled once per machine, ``t1114.hyperscan_cache``)."""
+    found = _PREFILTERS.get(spec)
+    if found is None:
+        _PREFILTERS.clear()  # one pack at a time: a worker need not hold old ones
+        found = _PREFILTERS[spec] = Prefilter(*spec)
+    return found
+
+
+@dataclass
+class Tally:
+    """A file's counts in ``scan.ScanStats``' terms: events read, and kept (``evaluated``)."""
+
+    read: int = 0
+    kept: int = 0
+
+
 def file_rows(
-    path: str, fields: Sequence[str] | None, timestamp_fields: Sequence[str], filters: Filters
+    path: str,
+    fields: Sequence[str] | None,
+    timestamp_fields: Sequence[str],
+    filters: Filters,
+    prefilter: Prefilter | None = None,
+    tally: Tally | None = None,
 ) -> Iterator[tuple]:
-    """The rows of one event file (run in a Spark Python worker)."""
+    """The event rows of one event file (run in a Spark Python worker). An event whose JSON
+    text the prefilter says no rule can match is skipped before it is flattened, as ``scan``
+    skips it: flattening and making cells are most of the reading's cost."""
     from t1114.inputs import read_records
 
+    tally = tally if tally is not None else Tally()
+    candidates = prefilter.candidates if prefilter is not None else None
     since, until = filters.bounds()
     for index, record in enumerate(read_records(Path(path))):
+        tally.read += 1
+        if candidates is not None:
+            rules = candidates(record.text)
+            if rules is not None and not rules:  # None: text it cannot judge, kept
+                continue
         flat = record.fields()
         timestamp = engine.timestamp_of(flat, timestamp_fields)
         if (since and (timestamp is None or timestamp < since)) or (
@@ -105,7 +148,24 @@ def file_rows(
             continue
         names = lowered if fields is None else fields
         values = {n: c for n in names if (c := cells(lowered.get(n))) is not None}
-        yield (path, index, timestamp, values)
+        tally.kept += 1
+        yield (path, index, timestamp, values, None, None)
+
+
+def counted_file_rows(
+    path: str,
+    fields: Sequence[str] | None,
+    timestamp_fields: Sequence[str],
+    filters: Filters,
+    spec: PrefilterSpec | None,
+) -> Iterator[tuple]:
+    """``file_rows`` and, last, the file's trailer row: its counts, which the driver gets
+    with the hits (exact, where an accumulator updated here could count a retried task
+    twice). The trailer holds no field and is never evaluated."""
+    tally = Tally()
+    prefilter = worker_prefilter(spec) if spec is not None else None
+    yield from file_rows(path, fields, timestamp_fields, filters, prefilter, tally)
+    yield (path, -1, None, {}, tally.read, tally.kept)
 
 
 def _schema():
@@ -119,6 +179,8 @@ def _schema():
             StructField(
                 "t1114_fields", MapType(StringType(), ArrayType(StringType(), False)), False
             ),
+            StructField(READ, LongType(), True),
+            StructField(KEPT, LongType(), True),
         ]
     )
 
@@ -129,19 +191,59 @@ def read_files(
     fields: Sequence[str] | None,
     timestamp_fields: Sequence[str],
     filters: Filters,
+    prefilter: PrefilterSpec | None = None,
 ):
-    """The event table of event files; ``fields`` None keeps every field (for a copy)."""
-    timestamp_fields = tuple(timestamp_fields)
+    """The event table of event files, with a trailer row per file (``READ`` not NULL);
+    ``fields`` None keeps every field (for a copy). With ``prefilter``, events it rules out
+    are counted but make no row."""
     wanted = None if fields is None else tuple(sorted(fields))
+    return _event_table(
+        raw_rows(spark, paths, wanted, timestamp_fields, filters, prefilter), wanted
+    )
+
+
+def raw_rows(
+    spark,
+    paths: Sequence[str],
+    wanted: tuple[str, ...] | None,
+    timestamp_fields: Sequence[str],
+    filters: Filters,
+    prefilter: PrefilterSpec | None = None,
+):
+    """The files' rows as the workers make them: provenance, the fields as one map column,
+    and the trailers' counts."""
+    timestamp_fields = tuple(timestamp_fields)
 
     def rows(path):
-        return file_rows(path, wanted, timestamp_fields, filters)
+        return counted_file_rows(path, wanted, timestamp_fields, filters, prefilter)
 
     # A task per file would start a task for each of thousands of small files; a few per core
     # keep every core busy while big files are still read whole by one task.
     slices = max(1, min(len(paths), spark.sparkContext.defaultParallelism * 4))
     rdd = spark.sparkContext.parallelize(list(paths), slices).flatMap(rows)
-    return _event_table(spark.createDataFrame(rdd, _schema()), wanted)
+    return spark.createDataFrame(rdd, _schema())
+
+
+def write_copy(spark, paths: Sequence[str], timestamp_fields: Sequence[str], filters: Filters, out):
+    """The event files as a Parquet copy at ``out`` (every event and field, in the columns a
+    Parquet hunt reads), the files read once.
+
+    The copy's columns are the fields any event has, known only once every event is read; so
+    the workers' rows go once, with their fields in one map column, to a staging Parquet beside
+    the copy (a hidden ``.NAME.staging-XXXX`` directory, removed whatever happens), and Spark
+    alone takes the columns from it (the distinct map keys) and writes the copy."""
+    import secrets
+    import shutil
+
+    out = Path(out)
+    staging = out.parent / f".{out.name}.staging-{secrets.token_hex(6)}"
+    try:
+        raw_rows(spark, paths, None, timestamp_fields, filters).write.parquet(str(staging))
+        staged = spark.read.parquet(str(staging)).filter(f"{READ} IS NULL")
+        copy = _event_table(staged, None).drop(MS, READ, KEPT)
+        copy.write.mode("overwrite").parquet(str(out))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def read_files_locally(
@@ -152,7 +254,7 @@ def read_files_locally(
     filters: Filters,
 ):
     """``read_files``' table with the rows made in the driver: for a handful of events, where
-    starting Python workers would cost more than reading them."""
+    starting Python workers would cost more than reading them. No trailer rows."""
     timestamp_fields = tuple(timestamp_fields)
     wanted = None if fields is None else tuple(sorted(fields))
     rows = [row for p in paths for row in file_rows(p, wanted, timestamp_fields, filters)]
@@ -169,7 +271,7 @@ def _event_table(raw, wanted: tuple[str, ...] | None):
             r[0] for r in raw.select(F.explode(F.map_keys("t1114_fields"))).distinct().collect()
         )
     columns = [F.expr(f"try_element_at(t1114_fields, {_sql_literal(n)})").alias(n) for n in names]
-    return _with_ms(raw.select(FILE, INDEX, TIMESTAMP, *columns))
+    return _with_ms(raw.select(FILE, INDEX, TIMESTAMP, READ, KEPT, *columns))
 
 
 def _sql_literal(text: str) -> str:
@@ -213,10 +315,13 @@ def read_table(
     timestamp = (
         F.col(TIMESTAMP) if TIMESTAMP in by_name else _timestamp_expression(df, timestamp_fields)
     )
+    # A copy written by ``--events-out`` (it holds the provenance columns) stores each field as
+    # the reader made it: read as written, without a per-value filter and cast.
+    trusted = all(p in by_name for p in PROVENANCE)
     names = (
         sorted(fields) if fields is not None else sorted(n for n in by_name if n not in PROVENANCE)
     )
-    columns = [_field_expression(df, n).alias(n) for n in names]
+    columns = [_field_expression(df, n, trusted).alias(n) for n in names]
     table = df.select(
         file_col.alias(FILE), index_col.alias(INDEX), timestamp.alias(TIMESTAMP), *columns
     )
@@ -226,9 +331,9 @@ def read_table(
     if until:
         table = table.filter(F.col(TIMESTAMP) <= until)
     if filters.host:
-        table = table.filter(_any_equals(df, HOST_FIELDS, filters.host))
+        table = table.filter(_any_equals(df, HOST_FIELDS, filters.host, trusted))
     if filters.user:
-        table = table.filter(_any_equals(df, USER_FIELDS, filters.user))
+        table = table.filter(_any_equals(df, USER_FIELDS, filters.user, trusted))
     return _with_ms(table)
 
 
@@ -250,14 +355,20 @@ def _resolve(schema, name: str):
     return None
 
 
-def _field_sql(df, name: str) -> str:
-    """A field as ``ARRAY<STRING>`` (NULL when absent), whatever its type in the table."""
-    from pyspark.sql.types import ArrayType, AtomicType
+def _field_sql(df, name: str, trusted: bool = False) -> str:
+    """A field as ``ARRAY<STRING>`` (NULL when absent), whatever its type in the table.
+
+    ``trusted``: the table is a copy ``--events-out`` wrote, whose ``ARRAY<STRING>`` columns
+    hold the reader's cells (no NULL value, never empty), read as they are; another table's
+    arrays are cleaned (NULL values dropped, an empty array is a missing field)."""
+    from pyspark.sql.types import ArrayType, AtomicType, StringType
 
     found = _resolve(df.schema, name)
     if found is None:
         return "CAST(NULL AS ARRAY<STRING>)"
     path, kind = found
+    if trusted and isinstance(kind, ArrayType) and isinstance(kind.elementType, StringType):
+        return path
     if isinstance(kind, ArrayType) and isinstance(kind.elementType, AtomicType):
         values = f"filter(transform({path}, v -> CAST(v AS STRING)), v -> v IS NOT NULL)"
         return f"CASE WHEN {path} IS NULL OR size({path}) = 0 THEN NULL ELSE {values} END"
@@ -266,10 +377,10 @@ def _field_sql(df, name: str) -> str:
     return f"CASE WHEN {path} IS NULL THEN NULL ELSE array(to_json({path})) END"
 
 
-def _field_expression(df, name: str):
+def _field_expression(df, name: str, trusted: bool = False):
     from pyspark.sql import functions as F
 
-    return F.expr(_field_sql(df, name))
+    return F.expr(_field_sql(df, name, trusted))
 
 
 def _timestamp_expression(df, timestamp_fields: Sequence[str]):
@@ -292,11 +403,13 @@ def _timestamp_expression(df, timestamp_fields: Sequence[str]):
     return F.coalesce(*candidates) if candidates else F.lit(None).cast("string")
 
 
-def _any_equals(df, names: Sequence[str], wanted: str):
+def _any_equals(df, names: Sequence[str], wanted: str, trusted: bool = False):
     from pyspark.sql import functions as F
 
     tests = [
-        F.expr(f"exists({_field_sql(df, n)}, x -> lower(x) = lower({_sql_literal(wanted)}))")
+        F.expr(
+            f"exists({_field_sql(df, n, trusted)}, x -> lower(x) = lower({_sql_literal(wanted)}))"
+        )
         for n in names
         if _resolve(df.schema, n) is not None
     ]
