@@ -299,9 +299,8 @@ def write_parquet(spark, records: list[dict], out: Path) -> None:
 
 
 def write_events(table, out: Path) -> None:
-    """The event table as Parquet, to hunt again without reading the files (same hits)."""
-    if READ in table.columns:
-        table = table.filter(f"{READ} IS NULL").drop(READ, KEPT)
+    """The event table of a Parquet source or table as Parquet (same hits); event files are
+    copied by ``hunt_through_copy``."""
     table.drop(MS).write.mode("overwrite").parquet(str(out))
 
 

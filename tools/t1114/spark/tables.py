@@ -315,13 +315,10 @@ def read_table(
     timestamp = (
         F.col(TIMESTAMP) if TIMESTAMP in by_name else _timestamp_expression(df, timestamp_fields)
     )
-    # A copy written by ``--events-out`` (it holds the provenance columns) stores each field as
-    # the reader made it: read as written, without a per-value filter and cast.
-    trusted = all(p in by_name for p in PROVENANCE)
     names = (
         sorted(fields) if fields is not None else sorted(n for n in by_name if n not in PROVENANCE)
     )
-    columns = [_field_expression(df, n, trusted).alias(n) for n in names]
+    columns = [_field_expression(df, n).alias(n) for n in names]
     table = df.select(
         file_col.alias(FILE), index_col.alias(INDEX), timestamp.alias(TIMESTAMP), *columns
     )
@@ -331,9 +328,9 @@ def read_table(
     if until:
         table = table.filter(F.col(TIMESTAMP) <= until)
     if filters.host:
-        table = table.filter(_any_equals(df, HOST_FIELDS, filters.host, trusted))
+        table = table.filter(_any_equals(df, HOST_FIELDS, filters.host))
     if filters.user:
-        table = table.filter(_any_equals(df, USER_FIELDS, filters.user, trusted))
+        table = table.filter(_any_equals(df, USER_FIELDS, filters.user))
     return _with_ms(table)
 
 
@@ -355,20 +352,14 @@ def _resolve(schema, name: str):
     return None
 
 
-def _field_sql(df, name: str, trusted: bool = False) -> str:
-    """A field as ``ARRAY<STRING>`` (NULL when absent), whatever its type in the table.
-
-    ``trusted``: the table is a copy ``--events-out`` wrote, whose ``ARRAY<STRING>`` columns
-    hold the reader's cells (no NULL value, never empty), read as they are; another table's
-    arrays are cleaned (NULL values dropped, an empty array is a missing field)."""
-    from pyspark.sql.types import ArrayType, AtomicType, StringType
+def _field_sql(df, name: str) -> str:
+    """A field as ``ARRAY<STRING>`` (NULL when absent), whatever its type in the table."""
+    from pyspark.sql.types import ArrayType, AtomicType
 
     found = _resolve(df.schema, name)
     if found is None:
         return "CAST(NULL AS ARRAY<STRING>)"
     path, kind = found
-    if trusted and isinstance(kind, ArrayType) and isinstance(kind.elementType, StringType):
-        return path
     if isinstance(kind, ArrayType) and isinstance(kind.elementType, AtomicType):
         values = f"filter(transform({path}, v -> CAST(v AS STRING)), v -> v IS NOT NULL)"
         return f"CASE WHEN {path} IS NULL OR size({path}) = 0 THEN NULL ELSE {values} END"
@@ -377,10 +368,10 @@ def _field_sql(df, name: str, trusted: bool = False) -> str:
     return f"CASE WHEN {path} IS NULL THEN NULL ELSE array(to_json({path})) END"
 
 
-def _field_expression(df, name: str, trusted: bool = False):
+def _field_expression(df, name: str):
     from pyspark.sql import functions as F
 
-    return F.expr(_field_sql(df, name, trusted))
+    return F.expr(_field_sql(df, name))
 
 
 def _timestamp_expression(df, timestamp_fields: Sequence[str]):
@@ -403,13 +394,11 @@ def _timestamp_expression(df, timestamp_fields: Sequence[str]):
     return F.coalesce(*candidates) if candidates else F.lit(None).cast("string")
 
 
-def _any_equals(df, names: Sequence[str], wanted: str, trusted: bool = False):
+def _any_equals(df, names: Sequence[str], wanted: str):
     from pyspark.sql import functions as F
 
     tests = [
-        F.expr(
-            f"exists({_field_sql(df, n, trusted)}, x -> lower(x) = lower({_sql_literal(wanted)}))"
-        )
+        F.expr(f"exists({_field_sql(df, n)}, x -> lower(x) = lower({_sql_literal(wanted)}))")
         for n in names
         if _resolve(df.schema, n) is not None
     ]
