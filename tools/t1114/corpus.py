@@ -126,7 +126,7 @@ class Corpus:
         users: dict[str, str] = {}
         out = []
         for event in events:
-            event = json.loads(json.dumps(event))  # a private copy
+            event = shapes.copy_event(event)
             if base is not None:
                 event = _shift(event, lambda t: start + (t - base))
             event = _rename_users(event, users, self._fresh_user if attack else self._known_user)

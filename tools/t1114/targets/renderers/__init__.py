@@ -76,20 +76,20 @@ def render(raw: dict, target: str, collector: str | None = None) -> list[dict]:
             f"collector {collector!r} does not record this event on {target} ({', '.join(names)})"
         )
     if target == RAW and collector == names[0]:
-        return [_copy(raw)]
-    out = family.render(_copy(raw), target, collector)
+        return [copy_event(raw)]
+    out = family.render(copy_event(raw), target, collector)
     return out if isinstance(out, list) else [out]
 
 
-def _copy(value):
-    """A private copy of a JSON value for a renderer to change: ``copy.deepcopy``'s result,
-    several times faster on the dicts, lists and scalars events are made of (a generated
-    corpus renders every event, and deepcopy was half of making one)."""
+def copy_event(value):
+    """A private copy of an event to change (a renderer's, a corpus's): ``copy.deepcopy``'s
+    result, several times faster on the dicts, lists and scalars events are made of (a
+    generated corpus copies every event, and deepcopy was half of making one)."""
     kind = type(value)
     if kind is dict:
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: copy_event(v) for k, v in value.items()}
     if kind is list:
-        return [_copy(v) for v in value]
+        return [copy_event(v) for v in value]
     if kind in _IMMUTABLE:
         return value
     return copy.deepcopy(value)
