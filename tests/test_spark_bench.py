@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from t1114.bench_corpus import TelemetryCorpus
 from t1114.docs import Sources
 from t1114.docs.hunt import GENERATOR, SPARK_BENCH_RECORD
-from t1114.spark.bench import render
+from t1114.spark.bench import corpus_of, render
 
 
 def test_docs_block_is_the_recorded_run_rendered(pack, project):
@@ -48,3 +49,22 @@ def test_render_lists_every_run_of_every_size():
     assert sum(r.startswith("| 2,000 |") for r in rows) == 4
     assert "| 1,000 | `scan`, JSON Lines | 2.0 | 500 | - |" in text
     assert "| 1,000 | `hunt`, Parquet copy | 2.0 | 500 | 1,000 |" in text
+    assert "planted corpus (attacks 1 in 500 events" in text  # a record naming no corpus
+    assert "realistic corpus (attacks 1 in 10,000 events" in render(
+        {
+            "target": "native",
+            "corpus": "realistic",
+            "note": "n",
+            "hunt_one_event_seconds": 1.0,
+            "machine": {"cpus": 2},
+            "sizes": [],
+        }
+    )
+
+
+def test_native_runs_scans_telemetry_like_corpus_other_shapes_the_planted_one(pack):
+    name, corpus = corpus_of(pack, "native", 1114)
+    assert (name, type(corpus)) == ("realistic", TelemetryCorpus)
+    name, corpus = corpus_of(pack, "elastic", 1114)
+    assert name == "planted" and not isinstance(corpus, TelemetryCorpus)
+    assert corpus.shape == "elastic"

@@ -1,7 +1,8 @@
 """``t1114 bench --engine spark``: ``t1114 hunt`` beside ``scan`` on one synthetic corpus.
 
-For each size: the corpus (``t1114.corpus``, split into a few JSON Lines files, as a data lake
-holds many) is scanned by ``scan``, hunted by ``hunt`` as JSON Lines, copied to Parquet
+For each size: the corpus (split into a few JSON Lines files, as a data lake holds many: for
+the native target ``scan``'s realistic benchmark corpus, ``t1114.bench_corpus``, attacks about 1
+in 10,000 events; another target's shape has only ``t1114.corpus``'s planted corpus) is scanned by ``scan``, hunted by ``hunt`` as JSON Lines, copied to Parquet
 (``hunt --events-out``) and hunted again from the copy. Each command runs as users run it, in
 its own process, so the Spark figures include starting the JVM; ``hunt`` over a one-event file
 measures that fixed cost, and the rates are given with and without it. The three hit lists
@@ -25,7 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from t1114.corpus import Corpus, write_jsonl
+from t1114.bench_corpus import REALISTIC_MIX, TelemetryCorpus
+from t1114.corpus import Corpus, Mix, write_jsonl
 from t1114.loader import Pack
 from t1114.targets import DEFAULT_EVENT_TARGET, get_target
 
@@ -48,10 +50,19 @@ def _t1114(root: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "t1114", "--root", str(root), *args]
 
 
+def corpus_of(pack: Pack, target: str, seed: int) -> tuple[str, Corpus]:
+    """The corpus a size is written from, and its name in the record: the telemetry-like one
+    ``scan``'s benchmark runs (written in the native shape only), else the planted one in
+    the target's shape."""
+    if _shape(target) == _shape(DEFAULT_EVENT_TARGET):
+        return "realistic", TelemetryCorpus(pack, "realistic", seed=seed)
+    return "planted", Corpus(pack, _shape(target), seed=seed)
+
+
 def write_parts(
-    pack: Pack, shape: str, events: int, directory: Path, seed: int, parts: int = PARTS
+    pack: Pack, target: str, events: int, directory: Path, seed: int, parts: int = PARTS
 ) -> None:
-    stream = Corpus(pack, shape, seed=seed).events(events)
+    stream = corpus_of(pack, target, seed)[1].events(events)
     directory.mkdir(parents=True, exist_ok=True)
     per = -(-events // parts)
     for n in range(parts):
@@ -62,10 +73,10 @@ def _rate(events: int, seconds: float) -> int:
     return round(events / seconds) if seconds > 0 else 0
 
 
-def _busy(*loads: list[float]) -> str:
-    # Said from the load averages (start, end) rather than typed, so a record cannot claim a
-    # quiet machine it did not have.
-    if any(load and load[0] >= 1.0 for load in loads):
+def _busy(load: list[float]) -> str:
+    # Said from the load average at the start rather than typed, so a record cannot claim a
+    # quiet machine it did not have (the load at the end is mostly the run's own).
+    if load and load[0] >= 1.0:
         return "the machine was running other work during the run"
     return "the machine was otherwise idle during the run"
 
@@ -89,7 +100,7 @@ def measure_size(
     root = pack.project.root
     corpus = work / f"corpus-{events}"
     log(f"writing {events:,} events in {PARTS} files")
-    write_parts(pack, _shape(target), events, corpus, seed)
+    write_parts(pack, target, events, corpus, seed)
     hits = {name: work / f"hits-{name}-{events}.jsonl" for name in ("scan", "jsonl", "parquet")}
     copy = work / f"events-{events}.parquet"
     log("scan")
@@ -155,20 +166,22 @@ def run_spark_bench(
 ) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     sizes = sorted(set(scales or [1_000_000]))
+    load = _load()
     results: dict = {
         "target": target,
+        "corpus": corpus_of(pack, target, seed)[0],
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
-            "load_before": _load(),
+            "load_before": load,
         },
-        "note": _busy(_load()),
+        "note": _busy(load),
         "sizes": [],
     }
     with tempfile.TemporaryDirectory(prefix="t1114-bench-spark-") as tmp:
         work = Path(tmp)
         tiny = work / "one-event.jsonl"
-        write_jsonl(tiny, Corpus(pack, _shape(target), seed=seed).events(1))
+        write_jsonl(tiny, corpus_of(pack, target, seed)[1].events(1))
         log("hunt over one event (Spark's fixed cost)")
         startup = _run(_t1114(pack.project.root, "hunt", "--target", target, str(tiny)))
         results["hunt_one_event_seconds"] = round(startup, 2)
@@ -178,7 +191,6 @@ def run_spark_bench(
                 json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8"
             )
     results["machine"]["load_after"] = _load()
-    results["note"] = _busy(results["machine"]["load_before"], results["machine"]["load_after"])
     (out / RESULTS).write_text(
         json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
@@ -188,10 +200,25 @@ def run_spark_bench(
 # --- the docs' section ----------------------------------------------------------------------
 
 
+# A run recorded before the record named its corpus ran the planted one.
+_BEFORE_CORPUS_NAMED = "planted"
+
+
+def _corpus_label(name: str) -> str:
+    mix, what = (
+        (REALISTIC_MIX, "realistic corpus") if name == "realistic" else (Mix(), "planted corpus")
+    )
+    return (
+        f"{what} (attacks 1 in {round(1 / mix.attack):,} events, "
+        f"near misses 1 in {round(1 / mix.near_miss):,})"
+    )
+
+
 def render(results: dict) -> str:
     """The Markdown table of a recorded run."""
     lines = [
-        f"Target `{results['target']}`, {results['machine']['cpus']} CPUs; {results['note']} "
+        f"Target `{results['target']}`, the {_corpus_label(results.get('corpus', _BEFORE_CORPUS_NAMED))}; "
+        f"{results['machine']['cpus']} CPUs; {results['note']} "
         f"(load average {results['machine'].get('load_before')} before, {results['machine'].get('load_after')} after). "
         f"`hunt` over one event takes {results['hunt_one_event_seconds']} s: starting the JVM and the session.",
         "",
