@@ -143,9 +143,22 @@ def test_cidr_reads_addresses_not_prefixes(spark, events_file):
 def test_numbers_compare_as_numbers_like_scan(spark, events_file):
     detection = "sel: {EventID: 4663}\ncondition: sel"
     path = events_file(
-        [{"EventID": "4663"}, {"EventID": 4663.0}, {"EventID": "04663"}, {"EventID": "4663x"}]
+        [
+            {"EventID": "4663"},
+            {"EventID": 4663.0},
+            {"EventID": "04663"},
+            {"EventID": "4663x"},
+            {"EventID": " 4663 "},
+            {"EventID": "4.663e3"},
+            {"EventID": "4663d"},  # Spark casts it to 4663.0: no number for the engine
+            {"EventID": "Infinity"},
+            {"EventID": ["x", "4663.00"]},
+            {"Other": 1},
+        ]
     )
-    assert ours(spark, detection, path) == scan_verdict(detection, path) == [0, 1, 2]
+    assert ours(spark, detection, path) == scan_verdict(detection, path) == [0, 1, 2, 4, 5, 8]
+    negated = "sel: {EventID: 4663}\ncondition: not sel"
+    assert ours(spark, negated, path) == scan_verdict(negated, path) == [3, 6, 7, 9]
 
 
 def test_correlations_are_planned_here_and_refused_by_stock():
