@@ -7,7 +7,7 @@ import json
 from t1114.bench_corpus import TelemetryCorpus
 from t1114.docs import Sources
 from t1114.docs.hunt import GENERATOR, SPARK_BENCH_RECORD
-from t1114.spark.bench import corpus_of, render
+from t1114.spark.bench import corpus_name, new_corpus, render
 
 
 def test_docs_block_is_the_recorded_run_rendered(pack, project):
@@ -63,8 +63,9 @@ def test_render_lists_every_run_of_every_size():
 
 
 def test_native_runs_scans_telemetry_like_corpus_other_shapes_the_planted_one(pack):
-    name, corpus = corpus_of(pack, "native", 1114)
-    assert (name, type(corpus)) == ("realistic", TelemetryCorpus)
-    name, corpus = corpus_of(pack, "elastic", 1114)
-    assert name == "planted" and not isinstance(corpus, TelemetryCorpus)
+    assert corpus_name("native") == "realistic"
+    assert type(new_corpus(pack, "native", 1114)) is TelemetryCorpus
+    assert corpus_name("elastic") == "planted"
+    corpus = new_corpus(pack, "elastic", 1114)
+    assert not isinstance(corpus, TelemetryCorpus)
     assert corpus.shape == "elastic"

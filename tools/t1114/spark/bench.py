@@ -1,8 +1,7 @@
 """``t1114 bench --engine spark``: ``t1114 hunt`` beside ``scan`` on one synthetic corpus.
 
-For each size: the corpus (split into a few JSON Lines files, as a data lake holds many: for
-the native target ``scan``'s realistic benchmark corpus, ``t1114.bench_corpus``, attacks about 1
-in 10,000 events; another target's shape has only ``t1114.corpus``'s planted corpus) is scanned by ``scan``, hunted by ``hunt`` as JSON Lines, copied to Parquet
+For each size: the corpus (``corpus_name``; split into a few JSON Lines files, as a data lake
+holds many) is scanned by ``scan``, hunted by ``hunt`` as JSON Lines, copied to Parquet
 (``hunt --events-out``) and hunted again from the copy. Each command runs as users run it, in
 its own process, so the Spark figures include starting the JVM; ``hunt`` over a one-event file
 measures that fixed cost, and the rates are given with and without it. The three hit lists
@@ -50,19 +49,23 @@ def _t1114(root: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "t1114", "--root", str(root), *args]
 
 
-def corpus_of(pack: Pack, target: str, seed: int) -> tuple[str, Corpus]:
-    """The corpus a size is written from, and its name in the record: the telemetry-like one
-    ``scan``'s benchmark runs (written in the native shape only), else the planted one in
-    the target's shape."""
-    if _shape(target) == _shape(DEFAULT_EVENT_TARGET):
-        return "realistic", TelemetryCorpus(pack, "realistic", seed=seed)
-    return "planted", Corpus(pack, _shape(target), seed=seed)
+def corpus_name(target: str) -> str:
+    """The corpus a target's runs are written from, as the record names it: the telemetry-like
+    one ``scan``'s benchmark runs (written in the native shape only), else the planted one."""
+    return "realistic" if _shape(target) == _shape(DEFAULT_EVENT_TARGET) else "planted"
+
+
+def new_corpus(pack: Pack, target: str, seed: int) -> Corpus:
+    """A fresh stream of ``corpus_name``'s corpus in the target's shape."""
+    if corpus_name(target) == "realistic":
+        return TelemetryCorpus(pack, "realistic", seed=seed)
+    return Corpus(pack, _shape(target), seed=seed)
 
 
 def write_parts(
     pack: Pack, target: str, events: int, directory: Path, seed: int, parts: int = PARTS
 ) -> None:
-    stream = corpus_of(pack, target, seed)[1].events(events)
+    stream = new_corpus(pack, target, seed).events(events)
     directory.mkdir(parents=True, exist_ok=True)
     per = -(-events // parts)
     for n in range(parts):
@@ -169,7 +172,7 @@ def run_spark_bench(
     load = _load()
     results: dict = {
         "target": target,
-        "corpus": corpus_of(pack, target, seed)[0],
+        "corpus": corpus_name(target),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -181,7 +184,7 @@ def run_spark_bench(
     with tempfile.TemporaryDirectory(prefix="t1114-bench-spark-") as tmp:
         work = Path(tmp)
         tiny = work / "one-event.jsonl"
-        write_jsonl(tiny, corpus_of(pack, target, seed)[1].events(1))
+        write_jsonl(tiny, new_corpus(pack, target, seed).events(1))
         log("hunt over one event (Spark's fixed cost)")
         startup = _run(_t1114(pack.project.root, "hunt", "--target", target, str(tiny)))
         results["hunt_one_event_seconds"] = round(startup, 2)
